@@ -1,0 +1,71 @@
+// Stream header: the first 4096 bytes of `<stream>/stream.meta`; the shard table (ShardEntry x capacity)
+// follows at offset 4096. Every participant maps the whole file read-write.
+//
+//    0 magic word (u32 magic, u16 major, u16 minor; stored last by the creator, release)
+//    8 header size (4096)        16 segment size (power of two)
+//   24 shard capacity (u32)      28 shard count (u32; next free shard index)
+//   32 shard table epoch (u64; bumped by every reshard)
+//   40 creation ns               48 retention ns            56 retention bytes
+//   64 unblock timeout ns        72 file mode (u32)         76 stream status (u32)
+//   80 uuid (16 bytes)           96 encryption type (u32)   100 reserved (u32)
+//  104 encryption key id (char[152], NUL-terminated)
+//  256 stream name (char[129], NUL-terminated) .. 385 reserved .. 4096
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace shmstream::layout {
+
+inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
+inline constexpr uint16_t kStreamLayoutMajor = 1;
+inline constexpr uint16_t kStreamLayoutMinor = 0;
+inline constexpr uint64_t kStreamHeaderSize = 4096;
+inline constexpr uint32_t kMaxStreamNameLength = 128;
+inline constexpr uint32_t kMaxKeyIdLength = 151;
+
+enum class StreamStatus : uint32_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
+
+constexpr uint64_t stream_magic_word() noexcept {
+  return uint64_t{kStreamMagic} | (uint64_t{kStreamLayoutMajor} << 32) | (uint64_t{kStreamLayoutMinor} << 48);
+}
+
+struct StreamHeader {
+  std::atomic<uint64_t> magic_word;
+  uint64_t header_size;
+  uint64_t segment_size;
+  uint32_t shard_capacity;
+  std::atomic<uint32_t> shard_count;
+  std::atomic<uint64_t> shard_table_epoch;
+  int64_t creation_ns;
+  std::atomic<int64_t> retention_ns;
+  std::atomic<uint64_t> retention_bytes;
+  std::atomic<int64_t> unblock_timeout_ns;
+  uint32_t file_mode;
+  std::atomic<uint32_t> status;  // StreamStatus
+  uint8_t uuid[16];
+  std::atomic<uint32_t> encryption_type;
+  uint32_t reserved0;
+  char key_id[kMaxKeyIdLength + 1];
+  char name[kMaxStreamNameLength + 1];
+  uint8_t reserved1[kStreamHeaderSize - 385];
+};
+
+static_assert(sizeof(StreamHeader) == kStreamHeaderSize);
+static_assert(offsetof(StreamHeader, segment_size) == 16);
+static_assert(offsetof(StreamHeader, shard_capacity) == 24);
+static_assert(offsetof(StreamHeader, shard_count) == 28);
+static_assert(offsetof(StreamHeader, shard_table_epoch) == 32);
+static_assert(offsetof(StreamHeader, creation_ns) == 40);
+static_assert(offsetof(StreamHeader, retention_ns) == 48);
+static_assert(offsetof(StreamHeader, retention_bytes) == 56);
+static_assert(offsetof(StreamHeader, unblock_timeout_ns) == 64);
+static_assert(offsetof(StreamHeader, file_mode) == 72);
+static_assert(offsetof(StreamHeader, status) == 76);
+static_assert(offsetof(StreamHeader, uuid) == 80);
+static_assert(offsetof(StreamHeader, encryption_type) == 96);
+static_assert(offsetof(StreamHeader, key_id) == 104);
+static_assert(offsetof(StreamHeader, name) == 256);
+
+}  // namespace shmstream::layout

@@ -1,0 +1,85 @@
+// ShardReader: one consumer cursor on one shard. get_records returns zero-copy views into the shared mapping,
+// valid until the next get_records on the same reader. noexcept and lock-free in steady state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmstream/status.hpp"
+
+namespace shmstream {
+
+class Stream;
+namespace detail {
+class ReaderCore;
+}
+
+enum class IteratorType : uint8_t { kTrimHorizon, kLatest, kAtSequenceNumber, kAfterSequenceNumber, kAtTimestamp };
+
+// Kinesis names: TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP.
+const char* iterator_type_name(IteratorType type) noexcept;
+bool parse_iterator_type(std::string_view name, IteratorType& type) noexcept;
+
+struct IteratorStart {
+  IteratorType type = IteratorType::kTrimHorizon;
+  uint64_t sequence_number = 0;  // AT_/AFTER_SEQUENCE_NUMBER
+  int64_t timestamp_ns = 0;      // AT_TIMESTAMP: first record with arrival >= timestamp
+};
+
+struct RecordView {
+  uint64_t sequence_number;
+  int64_t arrival_ns;
+  std::string_view partition_key;
+  std::string_view data;
+};
+
+struct RecordBatch {
+  std::vector<RecordView> records;     // capacity kept between calls: no allocation in steady state
+  uint64_t next_position = 0;          // where the next call continues
+  int64_t millis_behind_latest = 0;
+  bool shard_ended = false;            // closed shard read to its end: no next iterator
+  std::vector<uint32_t> child_shards;  // set with shard_ended
+};
+
+enum class WaitStrategy : uint8_t { kBusySpin, kYield, kBackoff, kBlock };
+
+struct ReaderOptions {
+  bool verify_checksums = true;
+  // Below the trim horizon: false -> ExpiredIterator status; true -> continue at the trim horizon.
+  bool skip_to_trim_horizon_when_expired = false;
+};
+
+class ShardReader {
+ public:
+  // Throws Error: ResourceNotFound (no such shard), InvalidArgument (sequence number not in the shard).
+  ShardReader(std::shared_ptr<Stream> stream, uint32_t shard_index, const IteratorStart& start,
+              const ReaderOptions& options = {});
+  ~ShardReader();
+  ShardReader(ShardReader&&) noexcept;
+  ShardReader& operator=(ShardReader&&) noexcept;
+
+  // Up to `limit` (1..10000) records and `max_bytes` of key+data. Views stay valid until the next call.
+  Status get_records(RecordBatch& batch, uint32_t limit = kDefaultLimit,
+                     uint64_t max_bytes = kDefaultMaxBytes) noexcept;
+
+  // Returns ok once a record (or the shard's end) is visible at the cursor, kTimeout otherwise.
+  Status wait(WaitStrategy strategy, std::chrono::nanoseconds timeout) noexcept;
+  // True when get_records would return something now (a record or the shard's end).
+  bool has_data() noexcept;
+
+  uint64_t position() const noexcept;
+  void seek(uint64_t position) noexcept;  // position from an earlier batch's next_position
+  uint32_t shard_index() const noexcept;
+
+  static constexpr uint32_t kDefaultLimit = 10000;
+  static constexpr uint64_t kDefaultMaxBytes = uint64_t{10} << 20;
+
+ private:
+  std::unique_ptr<detail::ReaderCore> core_;
+};
+
+}  // namespace shmstream

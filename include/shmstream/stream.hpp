@@ -1,0 +1,118 @@
+// Stream: the control-path handle of one stream (create/open/describe/list/delete). Thread-safe; share one
+// per process through std::shared_ptr and hand it to Producers and ShardReaders.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmstream/hash_key.hpp"
+#include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/layout/stream_header.hpp"
+#include "shmstream/status.hpp"
+
+namespace shmstream {
+
+namespace detail {
+class StreamState;
+}
+
+inline constexpr uint64_t kDefaultSegmentSize = uint64_t{64} << 20;
+inline constexpr uint64_t kMinSegmentSize = 4096;
+inline constexpr uint64_t kMaxSegmentSize = uint64_t{1} << 30;
+inline constexpr uint32_t kMaxShardsPerStream = 1024;      // at creation and open at any time
+inline constexpr uint32_t kShardTableCapacity = 4096;      // entries ever (children get new indexes)
+inline constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 20;  // partition key + data, as Kinesis
+inline constexpr uint32_t kMaxPartitionKeyBytes = 256;
+inline constexpr uint32_t kMaxPutRecordsEntries = 500;
+inline constexpr uint64_t kMaxPutRecordsRequestBytes = uint64_t{5} << 20;
+inline constexpr uint32_t kMaxGetRecordsLimit = 10000;
+inline constexpr uint64_t kMaxGetRecordsBytes = uint64_t{10} << 20;
+inline constexpr std::chrono::hours kDefaultRetention{24};
+
+struct StreamOptions {
+  uint32_t shard_count = 1;
+  uint64_t segment_size = kDefaultSegmentSize;          // power of two in [4 KiB, 1 GiB]
+  std::chrono::nanoseconds retention = kDefaultRetention;
+  uint64_t retention_bytes = 0;                          // per shard; 0 = default cap (see docs/OPERATIONS.md)
+  uint32_t file_mode = 0600;                             // files; directories get the matching x bits
+};
+
+struct ShardInfo {
+  uint32_t index = 0;
+  std::string shard_id;  // shardId-000000000000
+  HashKey starting_hash_key = 0;
+  HashKey ending_hash_key = 0;
+  std::optional<uint32_t> parent_index;
+  std::optional<uint32_t> adjacent_parent_index;
+  uint64_t starting_sequence_number = 0;
+  std::optional<uint64_t> ending_sequence_number;
+  layout::ShardState state = layout::ShardState::kUnused;
+  int64_t created_ns = 0;
+  int64_t closed_ns = 0;
+  uint64_t trim_horizon = 0;     // oldest readable position
+  uint64_t latest_position = 0;  // position the next record would get (approximate while producers run)
+  uint64_t incoming_records = 0;
+  uint64_t incoming_bytes = 0;
+  uint64_t put_errors = 0;
+  uint64_t unblocked_frames = 0;
+  uint64_t trimmed_segments = 0;
+  uint64_t aborted_puts = 0;
+};
+
+struct StreamInfo {
+  std::string name;
+  std::string arn;
+  std::string status;  // CREATING | ACTIVE | UPDATING | DELETING
+  std::string uuid;
+  int64_t creation_ns = 0;
+  int64_t retention_ns = 0;
+  uint64_t retention_bytes = 0;
+  uint64_t segment_size = 0;
+  uint32_t open_shard_count = 0;
+  std::string encryption_type = "NONE";
+  std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
+};
+
+// $SHMSTREAM_ROOT, or /dev/shm/shmstream.
+std::string default_root();
+// "shardId-" + 12-digit index; and its parser (also accepts a bare index).
+std::string shard_id_text(uint32_t index);
+std::optional<uint32_t> parse_shard_id(std::string_view text) noexcept;
+// Stream names: [a-zA-Z0-9_.-]{1,128}, not "." or "..".
+bool is_valid_stream_name(std::string_view name) noexcept;
+// Current CLOCK_REALTIME in ns since the Unix epoch.
+int64_t now_ns() noexcept;
+
+class Stream {
+ public:
+  static std::shared_ptr<Stream> create(std::string_view name, const StreamOptions& options,
+                                        const std::string& root = default_root());
+  static std::shared_ptr<Stream> open(std::string_view name, const std::string& root = default_root());
+  static std::vector<std::string> list(const std::string& root = default_root());
+  static void remove(std::string_view name, const std::string& root = default_root());
+
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  const std::string& name() const noexcept;
+  const std::string& directory() const noexcept;
+  StreamInfo describe() const;
+  ShardInfo describe_shard(uint32_t index) const;
+  // Indexes of OPEN shards in hash-key order.
+  std::vector<uint32_t> open_shards() const;
+
+  detail::StreamState& state() noexcept { return *state_; }
+  const detail::StreamState& state() const noexcept { return *state_; }
+
+ private:
+  explicit Stream(std::unique_ptr<detail::StreamState> state);
+  std::unique_ptr<detail::StreamState> state_;
+};
+
+}  // namespace shmstream

@@ -1,0 +1,171 @@
+#include "shmstream/producer.hpp"
+
+#include <sched.h>
+
+#include <vector>
+
+#include "log/shard_appender.hpp"
+#include "router/key_cache.hpp"
+#include "router/md5_hasher.hpp"
+#include "router/shard_map.hpp"
+#include "shmstream/stream.hpp"
+#include "stream/stream_state.hpp"
+
+namespace shmstream {
+namespace detail {
+
+class ProducerCore {
+ public:
+  explicit ProducerCore(std::shared_ptr<Stream> stream)
+      : stream_(std::move(stream)), state_(stream_->state()), appenders_(state_.shard_capacity()) {
+    map_.rebuild(state_);
+  }
+
+  Status route(std::string_view key, const HashKey* explicit_hash_key, uint32_t& shard_index) noexcept try {
+    // acquire: pairs with the reshard's release increment of the epoch (the table we rebuild is that new).
+    const uint64_t epoch = state_.header().shard_table_epoch.load(std::memory_order_acquire);
+    if (epoch != map_.epoch()) map_.rebuild(state_);  // cold: only after a reshard
+    HashKey hash_key;
+    KeyCache::Slot* slot = nullptr;
+    uint64_t key_hash = 0;
+    if (explicit_hash_key != nullptr) {
+      hash_key = *explicit_hash_key;
+    } else if (KeyCache::cacheable(key)) {
+      bool hit = false;
+      slot = &cache_.lookup(key, key_hash, hit);
+      if (hit && slot->epoch == map_.epoch()) {
+        shard_index = slot->shard_index;  // steady state: no MD5, no shared memory touched
+        return Status::ok();
+      }
+      hash_key = hit ? slot->hash_key : md5_.hash(key);
+    } else {
+      hash_key = md5_.hash(key);
+    }
+    shard_index = map_.find(hash_key);
+    if (shard_index == layout::kNoShard) {
+      return Status(StatusCode::kInternalFailure, "no open shard covers the hash key (shard table inconsistent)");
+    }
+    if (slot != nullptr) KeyCache::fill(*slot, key, key_hash, hash_key, shard_index, map_.epoch());
+    return Status::ok();
+  } catch (...) {
+    return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");
+  }
+
+  Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
+             PutResult& result) noexcept {
+    if (Status status = validate(key, data); !status) return status;
+    for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
+      uint32_t shard_index = 0;
+      if (Status status = route(key, explicit_hash_key, shard_index); !status) return status;
+      ShardAppender* appender = appender_for(shard_index);
+      if (appender == nullptr) return Status(StatusCode::kInternalFailure, "out of memory creating a shard appender");
+      Status status = appender->append(key, data, 0, result.sequence_number);
+      if (status.code() != StatusCode::kShardClosed) {
+        result.shard_index = shard_index;
+        return status;
+      }
+      // The shard closed under us: the reshard published the new table first, so re-routing finds the child.
+      map_.rebuild(state_);
+      sched_yield();
+    }
+    return Status(StatusCode::kInternalFailure, "shard kept closing while routing (reshard storm)");
+  }
+
+  static Status validate(std::string_view key, std::string_view data) noexcept {
+    if (key.empty() || key.size() > kMaxPartitionKeyBytes) {
+      return Status(StatusCode::kInvalidArgument, "1 validation error detected: Value at 'partitionKey' failed to "
+                                                  "satisfy constraint: Member must have length between 1 and 256");
+    }
+    if (key.size() + data.size() > kMaxRecordBytes) {
+      return Status(StatusCode::kInvalidArgument, "1 validation error detected: Value at 'data' failed to satisfy "
+                                                  "constraint: partition key + data must be at most 1048576 bytes");
+    }
+    return Status::ok();
+  }
+
+  void flush_metrics() noexcept {
+    for (auto& appender : appenders_) {
+      if (appender) appender->flush_metrics();
+    }
+  }
+
+  const std::shared_ptr<Stream>& stream() const noexcept { return stream_; }
+
+ private:
+  static constexpr uint32_t kMaxRouteAttempts = 64;
+
+  ShardAppender* appender_for(uint32_t shard_index) noexcept try {
+    auto& appender = appenders_[shard_index];
+    if (!appender) appender = std::make_unique<ShardAppender>(state_, shard_index);  // first put to this shard
+    return appender.get();
+  } catch (...) {
+    return nullptr;
+  }
+
+  std::shared_ptr<Stream> stream_;
+  StreamState& state_;
+  Md5Hasher md5_;
+  KeyCache cache_;
+  ShardMap map_;
+  std::vector<std::unique_ptr<ShardAppender>> appenders_;
+};
+
+}  // namespace detail
+
+Producer::Producer(std::shared_ptr<Stream> stream) : core_(std::make_unique<detail::ProducerCore>(std::move(stream))) {}
+Producer::~Producer() = default;
+Producer::Producer(Producer&&) noexcept = default;
+Producer& Producer::operator=(Producer&&) noexcept = default;
+
+Status Producer::put_record(std::string_view partition_key, std::string_view data, PutResult& result,
+                            const HashKey* explicit_hash_key) noexcept {
+  return core_->put(partition_key, data, explicit_hash_key, result);
+}
+
+uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::span<PutRecordsResultEntry> results,
+                               Status& request_status) noexcept {
+  request_status = Status::ok();
+  if (entries.empty() || entries.size() > kMaxPutRecordsEntries) {
+    request_status = Status(StatusCode::kInvalidArgument, "1 validation error detected: Value at 'records' failed to "
+                                                          "satisfy constraint: Member must have length between 1 and 500");
+  } else if (results.size() < entries.size()) {
+    request_status = Status(StatusCode::kInvalidArgument, "results span is shorter than the entries");
+  } else {
+    uint64_t request_bytes = 0;
+    for (const auto& entry : entries) {
+      // Kinesis validates the whole request first: one bad entry fails it and nothing is written.
+      if (Status status = detail::ProducerCore::validate(entry.partition_key, entry.data); !status) {
+        request_status = status;
+        break;
+      }
+      request_bytes += entry.partition_key.size() + entry.data.size();
+    }
+    if (request_status && request_bytes > kMaxPutRecordsRequestBytes) {
+      request_status = Status(StatusCode::kInvalidArgument, "PutRecords request is larger than 5 MiB");
+    }
+  }
+  if (!request_status) {
+    for (auto& result : results) result.status = request_status;
+    return static_cast<uint32_t>(std::min(results.size(), entries.size()));
+  }
+  uint32_t failed = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& entry = entries[i];
+    const HashKey* explicit_key = entry.explicit_hash_key ? &*entry.explicit_hash_key : nullptr;
+    results[i].status = core_->put(entry.partition_key, entry.data, explicit_key, results[i].result);
+    if (!results[i].status) ++failed;
+  }
+  return failed;
+}
+
+Status Producer::route(std::string_view partition_key, const HashKey* explicit_hash_key,
+                       uint32_t& shard_index) noexcept {
+  if (Status status = detail::ProducerCore::validate(partition_key, {}); !status) return status;
+  return core_->route(partition_key, explicit_hash_key, shard_index);
+}
+
+void Producer::flush_metrics() noexcept { core_->flush_metrics(); }
+
+const std::shared_ptr<Stream>& Producer::stream() const noexcept { return core_->stream(); }
+
+}  // namespace shmstream

@@ -1,0 +1,38 @@
+#include "log/mapped_region.hpp"
+
+#include <sys/mman.h>
+
+#include <utility>
+
+#include "common/system_error.hpp"
+
+namespace shmstream::detail {
+
+MappedRegion::~MappedRegion() {
+  if (base_ != nullptr) ::munmap(base_, size_);
+}
+
+MappedRegion::MappedRegion(MappedRegion&& other) noexcept
+    : base_(std::exchange(other.base_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+MappedRegion& MappedRegion::operator=(MappedRegion&& other) noexcept {
+  if (this != &other) {
+    if (base_ != nullptr) ::munmap(base_, size_);
+    base_ = std::exchange(other.base_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+Status MappedRegion::map(int fd, size_t size, bool writable, bool populate, MappedRegion& out) noexcept {
+  const int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  const int flags = MAP_SHARED | (populate ? MAP_POPULATE : 0);
+  void* base = ::mmap(nullptr, size, protection, flags, fd, 0);
+  if (base == MAP_FAILED) {
+    return Status(status_from_errno(errno), "mmap failed");
+  }
+  out = MappedRegion(static_cast<uint8_t*>(base), size);
+  return Status::ok();
+}
+
+}  // namespace shmstream::detail

@@ -1,0 +1,34 @@
+// An owned mmap of a whole file (the only place besides segment_file.cpp that maps memory).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "shmstream/status.hpp"
+
+namespace shmstream::detail {
+
+class MappedRegion {
+ public:
+  MappedRegion() noexcept = default;
+  MappedRegion(uint8_t* base, size_t size) noexcept : base_(base), size_(size) {}
+  ~MappedRegion();
+  MappedRegion(MappedRegion&& other) noexcept;
+  MappedRegion& operator=(MappedRegion&& other) noexcept;
+  MappedRegion(const MappedRegion&) = delete;
+  MappedRegion& operator=(const MappedRegion&) = delete;
+
+  uint8_t* data() const noexcept { return base_; }
+  size_t size() const noexcept { return size_; }
+  explicit operator bool() const noexcept { return base_ != nullptr; }
+
+  // Maps `size` bytes of an open descriptor shared; `populate` pre-faults the page tables.
+  static Status map(int fd, size_t size, bool writable, bool populate, MappedRegion& out) noexcept;
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace shmstream::detail

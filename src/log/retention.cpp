@@ -1,0 +1,52 @@
+#include "log/retention.hpp"
+
+#include <unistd.h>
+
+#include "log/segment_file.hpp"
+#include "stream/stream_state.hpp"
+
+namespace shmstream::detail {
+
+uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t first_kept) noexcept try {
+  layout::ShardEntry& entry = stream.shard(shard_index);
+  // acquire: never trim past a segment that is not yet published.
+  const uint64_t active = entry.active_segment.load(std::memory_order_acquire);
+  if (first_kept > active) first_kept = active;
+  const uint64_t new_horizon = first_kept * stream.segment_size() + layout::kSegmentHeaderSize;
+  // acquire: we unlink files below the horizon we read, so we must see the trims that preceded it.
+  uint64_t horizon = entry.trim_horizon.load(std::memory_order_acquire);
+  while (horizon < new_horizon) {
+    // acq_rel: release publishes the new horizon before any unlink below (readers check it first, then map).
+    if (entry.trim_horizon.compare_exchange_weak(horizon, new_horizon, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+      break;
+    }
+  }
+  if (horizon >= new_horizon) return 0;  // someone else trimmed at least as far
+  const std::string directory = stream.shard_directory(shard_index);
+  uint64_t removed = 0;
+  for (uint64_t number = stream.segment_number(horizon); number < first_kept; ++number) {
+    const std::string path = directory + "/" + segment_file_name(number * stream.segment_size());
+    if (::unlink(path.c_str()) == 0) ++removed;
+  }
+  // relaxed: monitoring counter.
+  entry.trimmed_segments.fetch_add(removed, std::memory_order_relaxed);
+  return removed;
+} catch (...) {
+  return 0;  // out of memory building a path: the janitor retries later
+}
+
+uint64_t enforce_byte_cap(StreamState& stream, uint32_t shard_index, uint64_t active_segment) noexcept {
+  // relaxed: a setting; a slightly stale value only trims one roll later.
+  const uint64_t cap = stream.header().retention_bytes.load(std::memory_order_relaxed);
+  const uint64_t segments_allowed = cap / stream.segment_size();
+  if (segments_allowed == 0 || active_segment + 1 <= segments_allowed) return 0;
+  const uint64_t first_kept = active_segment + 1 - segments_allowed;
+  // acquire: see trim_before_segment.
+  if (stream.segment_number(stream.shard(shard_index).trim_horizon.load(std::memory_order_acquire)) >= first_kept) {
+    return 0;
+  }
+  return trim_before_segment(stream, shard_index, first_kept);
+}
+
+}  // namespace shmstream::detail

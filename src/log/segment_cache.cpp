@@ -1,0 +1,35 @@
+#include "log/segment_cache.hpp"
+
+namespace shmstream::detail {
+
+Status SegmentCache::get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+                         std::shared_ptr<MappedSegment>& out) noexcept try {
+  const auto key = std::make_pair(identity.shard_index, number);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = segments_.find(key); found != segments_.end()) {
+      out = found->second;
+      return Status::ok();
+    }
+  }
+  // Map outside the lock: MAP_POPULATE of a large segment takes milliseconds.
+  std::shared_ptr<MappedSegment> segment;
+  if (Status status = open_segment(shard_directory, number, identity, segment); !status) return status;
+  std::lock_guard lock(mutex_);
+  auto [slot, inserted] = segments_.emplace(key, segment);
+  out = slot->second;  // a racing thread may have mapped it first: everyone shares one mapping
+  if (inserted && number > kSegmentsKeptBehind) {
+    segments_.erase(segments_.lower_bound({identity.shard_index, 0}),
+                    segments_.lower_bound({identity.shard_index, number - kSegmentsKeptBehind}));
+  }
+  return Status::ok();
+} catch (...) {
+  return Status(StatusCode::kInternalFailure, "out of memory in the segment cache");
+}
+
+void SegmentCache::forget_shard(uint32_t shard_index) noexcept {
+  std::lock_guard lock(mutex_);
+  segments_.erase(segments_.lower_bound({shard_index, 0}), segments_.lower_bound({shard_index + 1, 0}));
+}
+
+}  // namespace shmstream::detail

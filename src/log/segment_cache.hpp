@@ -1,0 +1,30 @@
+// Per-process cache of mapped segments shared by every Producer and ShardReader of one Stream. Entered only
+// when a cursor moves to another segment (cold path; a mutex is fine there). Holders keep a shared_ptr, so a
+// mapping outlives its cache entry and even the file's unlink by the janitor.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "log/segment_file.hpp"
+
+namespace shmstream::detail {
+
+class SegmentCache {
+ public:
+  Status get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+             std::shared_ptr<MappedSegment>& out) noexcept;
+  // Drops the cache's own references to the shard's segments (holders keep theirs).
+  void forget_shard(uint32_t shard_index) noexcept;
+
+ private:
+  static constexpr uint64_t kSegmentsKeptBehind = 2;
+  std::mutex mutex_;
+  std::map<std::pair<uint32_t, uint64_t>, std::shared_ptr<MappedSegment>> segments_;
+};
+
+}  // namespace shmstream::detail

@@ -1,0 +1,72 @@
+// Segment files: creation (write-then-publish), mapping and header validation. Cold path: called when a
+// producer or reader first reaches a segment, never per record.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "log/mapped_region.hpp"
+#include "shmstream/layout/frame.hpp"
+#include "shmstream/layout/segment_header.hpp"
+#include "shmstream/status.hpp"
+
+namespace shmstream::detail {
+
+// What a segment of one shard of one stream must say about itself.
+struct SegmentIdentity {
+  uint64_t segment_size = 0;
+  uint32_t shard_index = 0;
+  uint64_t stream_uuid_low = 0;
+  uint32_t file_mode = 0600;
+};
+
+class MappedSegment {
+ public:
+  MappedSegment(MappedRegion region, uint64_t number, bool writable) noexcept
+      : region_(std::move(region)), number_(number), writable_(writable) {}
+
+  layout::SegmentHeader& header() const noexcept {
+    return *reinterpret_cast<layout::SegmentHeader*>(region_.data());
+  }
+  layout::FrameHeader& frame(uint64_t offset) const noexcept {
+    return *reinterpret_cast<layout::FrameHeader*>(region_.data() + offset);
+  }
+  uint8_t* bytes(uint64_t offset) const noexcept { return region_.data() + offset; }
+  uint64_t number() const noexcept { return number_; }
+  uint64_t size() const noexcept { return region_.size(); }
+  uint64_t base_position() const noexcept { return number_ * region_.size(); }
+  bool writable() const noexcept { return writable_; }
+
+ private:
+  MappedRegion region_;
+  uint64_t number_;
+  bool writable_;
+};
+
+// "<base position, 20 digits>.seg"
+std::string segment_file_name(uint64_t base_position);
+// Parses a segment file name back to its base position; false for anything else.
+bool parse_segment_file_name(const std::string& name, uint64_t& base_position) noexcept;
+
+// Creates segment `number` of the shard unless it exists: a temporary file is allocated in full
+// (posix_fallocate: ENOSPC now, never SIGBUS later), gets its header, then is link()ed under its final name,
+// so nobody ever maps a half-made segment. kStorageFull when the filesystem is full.
+Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity) noexcept;
+
+// Maps an existing segment read-write (read-only if the file mode allows only that) and validates it.
+// kResourceNotFound if the file is gone (trimmed), kCorrupted for a wrong size or header.
+Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+                    std::shared_ptr<MappedSegment>& out) noexcept;
+
+// Checks a header against what the segment must be; works on any 64 bytes (fuzzed).
+Status validate_segment_header(const layout::SegmentHeader& header, uint64_t number,
+                               const SegmentIdentity& identity) noexcept;
+
+}  // namespace shmstream::detail
+
+namespace shmstream::detail {
+// Reads just the header of a segment with pread (no mapping), validated. For searches over many segments.
+Status read_segment_header(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+                           layout::SegmentHeader& header) noexcept;
+}  // namespace shmstream::detail

@@ -1,0 +1,149 @@
+#include "log/shard_appender.hpp"
+
+#include <cstring>
+
+#include "log/frame_check.hpp"
+#include "log/retention.hpp"
+#include "shmstream/stream.hpp"
+#include "stream/stream_state.hpp"
+
+namespace shmstream::detail {
+
+using layout::FrameType;
+using layout::kFrameHeaderSize;
+using layout::kSegmentHeaderSize;
+
+ShardAppender::ShardAppender(StreamState& stream, uint32_t shard_index) noexcept
+    : stream_(&stream), entry_(&stream.shard(shard_index)), shard_index_(shard_index) {}
+
+ShardAppender::~ShardAppender() {
+  if (stream_ != nullptr) flush_metrics();
+}
+
+uint64_t ShardAppender::footprint(size_t key_length, size_t data_length) noexcept {
+  return layout::align_frame(kFrameHeaderSize + key_length + data_length);
+}
+
+Status ShardAppender::append(std::string_view key, std::string_view data, uint8_t flags,
+                             uint64_t& sequence_number) noexcept {
+  const uint64_t segment_size = stream_->segment_size();
+  const uint64_t frame_bytes = footprint(key.size(), data.size());
+  if (frame_bytes > segment_size - kSegmentHeaderSize) {
+    return Status(StatusCode::kInvalidArgument, "record does not fit in one segment of this stream");
+  }
+  for (;;) {
+    // acquire: a published segment number means that segment's file is complete (see advance_past).
+    const uint64_t number = entry_->active_segment.load(std::memory_order_acquire);
+    if (!segment_ || segment_->number() != number) {
+      if (Status status = stream_->segment(shard_index_, number, segment_); !status) {
+        count_failure(status);
+        return status;
+      }
+      if (!segment_->writable()) return Status(StatusCode::kAccessDenied, "segment file is read-only for this process");
+    }
+    layout::SegmentHeader& header = segment_->header();
+    const int64_t arrival_ns = now_ns();
+    // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
+    const uint64_t offset = header.tail.fetch_add(frame_bytes, std::memory_order_relaxed);
+    if ((offset & layout::kTailClosedBit) != 0) {
+      return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
+    }
+    if (offset + frame_bytes <= segment_size) {
+      sequence_number = segment_->base_position() + offset;
+      if (offset == kSegmentHeaderSize) {
+        header.first_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: a search hint only
+      }
+      Status status = write_frame(offset, key, data, flags, arrival_ns, sequence_number);
+      if (!status) {
+        count_failure(status);
+        return status;
+      }
+      if (offset < segment_size / 2 && offset + frame_bytes >= segment_size / 2) {
+        // Once per segment: create the next one ahead of need, so the roll is usually just a CAS.
+        (void)stream_->create_segment(shard_index_, number + 1);
+      }
+      pending_bytes_ += key.size() + data.size();
+      if (++pending_records_ >= kMetricsBatch) flush_metrics();
+      return status;
+    }
+    if (offset < segment_size) {
+      // This reservation crossed the end: pad the rest, seal, and roll for everyone.
+      write_padding(offset);
+      header.last_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: retention hint
+      header.flags.fetch_or(layout::kSegmentFlagSealed, std::memory_order_release);
+      flush_metrics();
+    }
+    if (Status status = advance_past(number); !status) {
+      count_failure(status);
+      return status;
+    }
+  }
+}
+
+Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
+                                  int64_t arrival_ns, uint64_t sequence_number) noexcept {
+  layout::FrameHeader& frame = segment_->frame(offset);
+  const auto length = static_cast<int32_t>(kFrameHeaderSize + key.size() + data.size());
+  const auto key_length = static_cast<uint16_t>(key.size());
+  uint64_t expected = 0;
+  const uint64_t claimed = layout::make_state(-length, FrameType::kData, flags, key_length);
+  // relaxed: the claim only excludes the janitor (which pads frames that stay 0); it publishes nothing.
+  if (!frame.state.compare_exchange_strong(expected, claimed, std::memory_order_relaxed, std::memory_order_relaxed)) {
+    return Status(StatusCode::kAborted, "the janitor unblocked this stalled frame: the record was not written");
+  }
+  frame.sequence_number = sequence_number;
+  frame.arrival_ns = arrival_ns;
+  uint8_t* payload = segment_->bytes(offset + kFrameHeaderSize);
+  std::memcpy(payload, key.data(), key.size());
+  std::memcpy(payload + key.size(), data.data(), data.size());
+  frame.checksum = frame_checksum(sequence_number, arrival_ns, payload, key.size() + data.size());
+  expected = claimed;
+  // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
+  if (!frame.state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kData, flags, key_length),
+                                           std::memory_order_seq_cst, std::memory_order_relaxed)) {
+    return Status(StatusCode::kAborted, "the janitor unblocked this stalled frame: the record was not written");
+  }
+  StreamState::wake_readers(*entry_);
+  return Status::ok();
+}
+
+void ShardAppender::write_padding(uint64_t offset) noexcept {
+  const auto length = static_cast<int32_t>(stream_->segment_size() - offset);
+  uint64_t expected = 0;
+  // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load. A
+  // failure means the janitor already padded this gap, which is just as good.
+  segment_->frame(offset).state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kPad, 0, 0),
+                                                        std::memory_order_seq_cst, std::memory_order_relaxed);
+  StreamState::wake_readers(*entry_);
+}
+
+Status ShardAppender::advance_past(uint64_t segment_number) noexcept {
+  // acquire: as in append(): a newer number means its segment exists.
+  if (entry_->active_segment.load(std::memory_order_acquire) != segment_number) return Status::ok();
+  if (Status status = stream_->create_segment(shard_index_, segment_number + 1); !status) return status;
+  uint64_t expected = segment_number;
+  // acq_rel: publishes "segment number + 1 exists" (release) to producers and readers that load it (acquire).
+  if (entry_->active_segment.compare_exchange_strong(expected, segment_number + 1, std::memory_order_acq_rel,
+                                                     std::memory_order_acquire)) {
+    enforce_byte_cap(*stream_, shard_index_, segment_number + 1);
+    StreamState::wake_readers(*entry_);
+  }
+  return Status::ok();
+}
+
+void ShardAppender::count_failure(const Status& status) noexcept {
+  // relaxed: monitoring counters, no ordering with anything.
+  entry_->put_errors.fetch_add(1, std::memory_order_relaxed);
+  if (status.code() == StatusCode::kAborted) entry_->aborted_puts.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ShardAppender::flush_metrics() noexcept {
+  if (pending_records_ == 0) return;
+  // relaxed: monitoring counters, no ordering with anything.
+  entry_->incoming_records.fetch_add(pending_records_, std::memory_order_relaxed);
+  entry_->incoming_bytes.fetch_add(pending_bytes_, std::memory_order_relaxed);
+  pending_records_ = 0;
+  pending_bytes_ = 0;
+}
+
+}  // namespace shmstream::detail

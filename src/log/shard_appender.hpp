@@ -1,0 +1,49 @@
+// Appends frames to one shard's log: one relaxed fetch_add reserves the bytes, a CAS claims the frame
+// against the janitor, a seq_cst CAS commits it (DESIGN.md section 4). Owned by one Producer (one thread).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "log/segment_file.hpp"
+#include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/status.hpp"
+
+namespace shmstream::detail {
+
+class StreamState;
+
+class ShardAppender {
+ public:
+  ShardAppender(StreamState& stream, uint32_t shard_index) noexcept;
+  ~ShardAppender();
+  ShardAppender(const ShardAppender&) = delete;
+  ShardAppender& operator=(const ShardAppender&) = delete;
+
+  // kShardClosed: the shard was closed by a reshard before the bytes were reserved (nothing written).
+  // kAborted: the janitor padded this frame because it stalled (nothing readable was written).
+  Status append(std::string_view key, std::string_view data, uint8_t flags, uint64_t& sequence_number) noexcept;
+  void flush_metrics() noexcept;
+
+  // Bytes a record of this size occupies in the log.
+  static uint64_t footprint(size_t key_length, size_t data_length) noexcept;
+
+ private:
+  static constexpr uint32_t kMetricsBatch = 1024;
+
+  Status write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
+                     int64_t arrival_ns, uint64_t sequence_number) noexcept;
+  void write_padding(uint64_t offset) noexcept;
+  Status advance_past(uint64_t segment_number) noexcept;
+  void count_failure(const Status& status) noexcept;
+
+  StreamState* stream_;
+  layout::ShardEntry* entry_;
+  uint32_t shard_index_;
+  std::shared_ptr<MappedSegment> segment_;
+  uint64_t pending_records_ = 0;
+  uint64_t pending_bytes_ = 0;
+};
+
+}  // namespace shmstream::detail

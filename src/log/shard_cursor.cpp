@@ -1,0 +1,129 @@
+#include "log/shard_cursor.hpp"
+
+#include "log/frame_check.hpp"
+#include "shmstream/stream.hpp"
+#include "stream/shard_positions.hpp"
+#include "stream/stream_state.hpp"
+
+namespace shmstream::detail {
+
+ShardCursor::ShardCursor(StreamState& stream, uint32_t shard_index, uint64_t position,
+                         const ReaderOptions& options) noexcept
+    : stream_(&stream),
+      entry_(&stream.shard(shard_index)),
+      shard_index_(shard_index),
+      position_(normalise_position(stream, position)),
+      options_(options) {
+  held_.reserve(4);
+}
+
+void ShardCursor::seek(uint64_t position) noexcept { position_ = normalise_position(*stream_, position); }
+
+bool ShardCursor::map_current(Status& status) noexcept {
+  const uint64_t number = stream_->segment_number(position_);
+  if (segment_ && segment_->number() == number) return true;
+  // acquire: a published segment number means its file exists.
+  if (entry_->active_segment.load(std::memory_order_acquire) < number) return false;
+  std::shared_ptr<MappedSegment> next;
+  status = stream_->segment(shard_index_, number, next);
+  if (!status) {
+    // acquire: pairs with the trimmer's release store of the horizon, made before it unlinked the file.
+    if (status.code() == StatusCode::kResourceNotFound &&
+        position_ < entry_->trim_horizon.load(std::memory_order_acquire)) {
+      status = Status(StatusCode::kExpiredIterator, "the iterator's position was trimmed (past retention)");
+    }
+    return false;
+  }
+  if (segment_) held_.push_back(std::move(segment_));  // the batch's views may point into it
+  segment_ = std::move(next);
+  return true;
+}
+
+void ShardCursor::step(uint64_t footprint) noexcept {
+  position_ = normalise_position(*stream_, position_ + footprint);
+}
+
+bool ShardCursor::at_shard_end() const noexcept {
+  // acquire: the ending sequence number is stored (release) after every frame below it settled.
+  const uint64_t ending = entry_->ending_sequence_number.load(std::memory_order_acquire);
+  return ending != layout::kNoSequence && position_ > ending;
+}
+
+void ShardCursor::fill_children(RecordBatch& batch) const noexcept try {
+  const uint32_t count = stream_->shard_count();
+  for (uint32_t i = shard_index_ + 1; i < count; ++i) {
+    const layout::ShardEntry& other = stream_->shard(i);
+    if (other.parent_index == shard_index_ || other.adjacent_parent_index == shard_index_) {
+      batch.child_shards.push_back(i);
+    }
+  }
+} catch (...) {
+}
+
+Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept try {
+  batch.records.clear();
+  batch.child_shards.clear();
+  batch.shard_ended = false;
+  batch.millis_behind_latest = 0;
+  held_.clear();
+  if (limit < 1 || limit > kMaxGetRecordsLimit) {
+    return Status(StatusCode::kInvalidArgument, "limit must be between 1 and 10000");
+  }
+  if (batch.records.capacity() < limit) batch.records.reserve(limit);
+  // acquire: pairs with the trimmer's release; positions at or above it are still mapped or mappable.
+  const uint64_t horizon = entry_->trim_horizon.load(std::memory_order_acquire);
+  if (position_ < horizon) {
+    if (!options_.skip_to_trim_horizon_when_expired) {
+      batch.next_position = position_;
+      return Status(StatusCode::kExpiredIterator, "the iterator's position is older than the trim horizon");
+    }
+    position_ = horizon;
+  }
+  uint64_t bytes = 0;
+  Status status;
+  while (batch.records.size() < limit) {
+    if (!map_current(status)) break;
+    const uint64_t offset = stream_->segment_offset(position_);
+    FrameInfo info;
+    const FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
+    if (kind == FrameKind::kNotCommitted) break;
+    if (kind == FrameKind::kCorrupted) {
+      status = Status(StatusCode::kCorrupted, info.problem);
+      break;
+    }
+    if (kind == FrameKind::kData) {
+      const uint64_t payload = uint64_t{info.key_length} + info.data_length;
+      if (bytes + payload > max_bytes && !batch.records.empty()) break;
+      const auto* key = reinterpret_cast<const char*>(segment_->bytes(offset + layout::kFrameHeaderSize));
+      batch.records.push_back(RecordView{position_, info.arrival_ns, {key, info.key_length},
+                                         {key + info.key_length, info.data_length}});
+      bytes += payload;
+    }
+    step(info.footprint);
+  }
+  batch.next_position = position_;
+  if (!batch.records.empty()) {
+    // Records were read: report them now; an error at the position after them shows on the next call.
+    if (has_data(std::memory_order_acquire)) {
+      batch.millis_behind_latest = std::max<int64_t>(0, (now_ns() - batch.records.back().arrival_ns) / 1'000'000);
+    }
+    return Status::ok();
+  }
+  if (!status) return status;
+  if (at_shard_end()) {
+    batch.shard_ended = true;
+    fill_children(batch);
+  }
+  return Status::ok();
+} catch (...) {
+  return Status(StatusCode::kInternalFailure, "out of memory reading records");
+}
+
+bool ShardCursor::has_data(std::memory_order order) noexcept {
+  Status status;
+  if (!map_current(status)) return !status.is_ok() || at_shard_end();
+  const uint64_t state = segment_->frame(stream_->segment_offset(position_)).state.load(order);
+  return layout::state_length(state) > 0 || at_shard_end();
+}
+
+}  // namespace shmstream::detail

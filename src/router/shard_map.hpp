@@ -1,0 +1,37 @@
+// A producer's private snapshot of the OPEN shards' hash ranges, sorted by start, rebuilt (cold path) when
+// the stream's shard-table epoch moves. Lookup is a binary search: no shared memory touched.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "shmstream/hash_key.hpp"
+#include "shmstream/layout/shard_entry.hpp"
+
+namespace shmstream::detail {
+
+class StreamState;
+
+class ShardMap {
+ public:
+  // Reads the shard table; returns the epoch the snapshot belongs to.
+  uint64_t rebuild(const StreamState& stream);
+  // Index of the open shard whose range holds `key`, or layout::kNoShard if none does (never in a
+  // consistent table: open ranges always cover [0, 2^128)).
+  uint32_t find(HashKey key) const noexcept;
+  uint64_t epoch() const noexcept { return epoch_; }
+
+ private:
+  struct Range {
+    HashKey start;
+    HashKey end;
+    uint32_t shard_index;
+  };
+  std::vector<Range> ranges_;
+  uint64_t epoch_ = ~uint64_t{0};
+};
+
+HashKey shard_start(const layout::ShardEntry& entry) noexcept;
+HashKey shard_end(const layout::ShardEntry& entry) noexcept;
+
+}  // namespace shmstream::detail

@@ -1,0 +1,46 @@
+#include <time.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+
+#include "shmstream/stream.hpp"
+
+namespace shmstream {
+
+std::string default_root() {
+  const char* root = std::getenv("SHMSTREAM_ROOT");
+  return (root != nullptr && *root != '\0') ? std::string(root) : std::string("/dev/shm/shmstream");
+}
+
+std::string shard_id_text(uint32_t index) {
+  char text[32];
+  std::snprintf(text, sizeof text, "shardId-%012" PRIu32, index);
+  return text;
+}
+
+std::optional<uint32_t> parse_shard_id(std::string_view text) noexcept {
+  constexpr std::string_view kPrefix = "shardId-";
+  if (text.substr(0, kPrefix.size()) == kPrefix) text.remove_prefix(kPrefix.size());
+  const auto value = parse_sequence_number(text);
+  if (!value || *value >= kShardTableCapacity) return std::nullopt;
+  return static_cast<uint32_t>(*value);
+}
+
+bool is_valid_stream_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > layout::kMaxStreamNameLength || name == "." || name == "..") return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int64_t now_ns() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace shmstream

@@ -1,0 +1,58 @@
+// The per-process view of one stream: its mapped stream.meta (header + shard table) and its segment cache.
+// Shared by every Producer and ShardReader of a Stream handle; the data path reads it without locks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "log/mapped_region.hpp"
+#include "log/segment_cache.hpp"
+#include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/layout/stream_header.hpp"
+
+namespace shmstream::detail {
+
+class StreamState {
+ public:
+  StreamState(std::string root, std::string name, MappedRegion meta);
+
+  const std::string& root() const noexcept { return root_; }
+  const std::string& name() const noexcept { return name_; }
+  const std::string& directory() const noexcept { return directory_; }
+  std::string shard_directory(uint32_t shard_index) const;
+  std::string lock_path() const { return directory_ + "/stream.lock"; }
+
+  layout::StreamHeader& header() const noexcept { return *reinterpret_cast<layout::StreamHeader*>(meta_.data()); }
+  layout::ShardEntry& shard(uint32_t index) const noexcept {
+    return reinterpret_cast<layout::ShardEntry*>(meta_.data() + layout::kStreamHeaderSize)[index];
+  }
+  // Entries in use (open and closed). acquire: entries below it were fully written before the count grew.
+  uint32_t shard_count() const noexcept { return header().shard_count.load(std::memory_order_acquire); }
+  uint32_t shard_capacity() const noexcept { return header().shard_capacity; }
+  uint64_t segment_size() const noexcept { return segment_size_; }
+  uint64_t segment_number(uint64_t position) const noexcept { return position >> segment_shift_; }
+  uint64_t segment_offset(uint64_t position) const noexcept { return position & (segment_size_ - 1); }
+  uint64_t uuid_low() const noexcept { return uuid_low_; }
+  SegmentIdentity segment_identity(uint32_t shard_index) const noexcept;
+
+  // Segment `number` of a shard from the per-process cache (maps it on first use).
+  Status segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept;
+  // Creates segment `number` of a shard unless it exists.
+  Status create_segment(uint32_t shard_index, uint64_t number) noexcept;
+  SegmentCache& segment_cache() noexcept { return segments_; }
+
+  // Wakes readers blocked on the shard's eventcount if there are any (one relaxed-cost load otherwise).
+  static void wake_readers(layout::ShardEntry& shard) noexcept;
+
+ private:
+  std::string root_;
+  std::string name_;
+  std::string directory_;
+  MappedRegion meta_;
+  uint64_t segment_size_;
+  uint32_t segment_shift_;
+  uint64_t uuid_low_;
+  SegmentCache segments_;
+};
+
+}  // namespace shmstream::detail
