@@ -1,0 +1,111 @@
+// Golden tests of the on-memory format: the bytes a stream, a segment and a frame hold, read back with
+// plain file reads (not through the library's structs) so a layout change cannot go unnoticed.
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "shmstream/layout/frame.hpp"
+#include "shmstream/layout/segment_header.hpp"
+#include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/layout/stream_header.hpp"
+#include "shmstream/producer.hpp"
+#include "shmstream/stream.hpp"
+#include "test_support.hpp"
+
+using namespace shmstream;
+
+namespace {
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+template <typename T>
+T at(const std::vector<uint8_t>& bytes, size_t offset) {
+  T value;
+  std::memcpy(&value, bytes.data() + offset, sizeof value);
+  return value;
+}
+
+}  // namespace
+
+TEST(Layout, VersionWordsAreStable) {
+  EXPECT_EQ(layout::stream_magic_word(), 0x000000014d525453ull);
+  EXPECT_EQ(layout::segment_magic_word(), 0x0000000147455353ull);
+  EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
+  EXPECT_EQ(layout::make_state(-100, layout::FrameType::kData, 0, 5), 0x00050001ffffff9cull);
+  EXPECT_EQ(layout::state_length(0x00050001ffffff9cull), -100);
+}
+
+TEST(Layout, StreamMetaBytes) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.shard_count = 2;
+  options.segment_size = 8192;
+  options.retention = std::chrono::hours(48);
+  options.retention_bytes = 1 << 20;
+  Stream::create("golden", options, root.path());
+  const auto meta = read_file(root.path() + "/golden/stream.meta");
+  ASSERT_EQ(meta.size(), 4096u + 4096u * 256u);
+  EXPECT_EQ(at<uint64_t>(meta, 0), layout::stream_magic_word());
+  EXPECT_EQ(at<uint64_t>(meta, 8), 4096u);
+  EXPECT_EQ(at<uint64_t>(meta, 16), 8192u);
+  EXPECT_EQ(at<uint32_t>(meta, 24), 4096u);  // capacity
+  EXPECT_EQ(at<uint32_t>(meta, 28), 2u);     // shard count
+  EXPECT_EQ(at<int64_t>(meta, 48), int64_t{48} * 3600 * 1'000'000'000);
+  EXPECT_EQ(at<uint64_t>(meta, 56), uint64_t{1} << 20);
+  EXPECT_EQ(at<int64_t>(meta, 64), 2'000'000'000);  // unblock timeout
+  EXPECT_EQ(at<uint32_t>(meta, 72), 0600u);
+  EXPECT_EQ(at<uint32_t>(meta, 76), 1u);  // ACTIVE
+  EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 256), "golden");
+  // shard 1 of 2 covers [2^127, 2^128 - 1]
+  const size_t shard1 = 4096 + 256;
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 0), 0u);
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 8), uint64_t{1} << 63);
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 16), ~uint64_t{0});
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 24), ~uint64_t{0});
+  EXPECT_EQ(at<uint32_t>(meta, shard1 + 32), 1u);                // index
+  EXPECT_EQ(at<uint32_t>(meta, shard1 + 36), 1u);                // OPEN
+  EXPECT_EQ(at<uint32_t>(meta, shard1 + 40), layout::kNoShard);  // no parent
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 48), 64u);               // starting sequence number
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 56), layout::kNoSequence);
+  EXPECT_EQ(at<uint64_t>(meta, shard1 + 72), 64u);  // trim horizon
+}
+
+TEST(Layout, SegmentAndFrameBytes) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 4096;
+  auto stream = Stream::create("frames", options, root.path());
+  Producer producer(stream);
+  PutResult first, second;
+  ASSERT_TRUE(producer.put_record("key", "hello", first).is_ok());
+  ASSERT_TRUE(producer.put_record("k2", std::string(40, 'z'), second).is_ok());
+  EXPECT_EQ(first.sequence_number, 64u);
+  EXPECT_EQ(second.sequence_number, 64u + 64u);  // 32 + 3 + 5 = 40 -> 64 bytes
+
+  const auto segment = read_file(root.path() + "/frames/shards/0/00000000000000000000.seg");
+  ASSERT_EQ(segment.size(), 4096u);
+  EXPECT_EQ(at<uint64_t>(segment, 0), layout::segment_magic_word());
+  EXPECT_EQ(at<uint64_t>(segment, 8), 0u);   // base position
+  EXPECT_NE(at<int64_t>(segment, 16), 0);    // first arrival
+  EXPECT_EQ(at<uint32_t>(segment, 32), 0u);  // shard index
+  EXPECT_EQ(at<uint64_t>(segment, 40), 4096u);
+  EXPECT_EQ(at<uint64_t>(segment, 48), 64u + 64u + 96u);  // tail: 32 + 2 + 40 = 74 -> 96 bytes
+
+  const uint64_t state = at<uint64_t>(segment, 64);
+  EXPECT_EQ(state, layout::make_state(40, layout::FrameType::kData, 0, 3));
+  EXPECT_EQ(at<uint64_t>(segment, 72), 64u);
+  const int64_t arrival = at<int64_t>(segment, 80);
+  EXPECT_NEAR(static_cast<double>(arrival), static_cast<double>(now_ns()), 60e9);
+  EXPECT_EQ(std::memcmp(segment.data() + 96, "keyhello", 8), 0);
+  for (size_t i = 104; i < 128; ++i) EXPECT_EQ(segment[i], 0) << "padding byte " << i;
+  // checksum = XXH3_64bits_withSeed(key||data, XXH3_64bits(sequence||arrival))
+  const uint64_t header_fields[2] = {64u, static_cast<uint64_t>(arrival)};
+  const uint64_t seed = XXH3_64bits(header_fields, sizeof header_fields);
+  EXPECT_EQ(at<uint64_t>(segment, 88), XXH3_64bits_withSeed(segment.data() + 96, 8, seed));
+}

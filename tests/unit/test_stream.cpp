@@ -1,0 +1,204 @@
+// Stream registry and input validation: every bad input gets a clear error and writes nothing.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "shmstream/producer.hpp"
+#include "shmstream/reader.hpp"
+#include "shmstream/stream.hpp"
+#include "test_support.hpp"
+
+using namespace shmstream;
+
+namespace {
+
+StatusCode code_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.code();
+  }
+  return StatusCode::kOk;
+}
+
+StreamOptions small(uint32_t shards = 1) {
+  StreamOptions options;
+  options.shard_count = shards;
+  options.segment_size = 4096;
+  return options;
+}
+
+uint64_t records_in(const std::shared_ptr<Stream>& stream) {
+  uint64_t count = 0;
+  for (const auto& shard : stream->describe().shards) {
+    ShardReader reader(stream, shard.index, {IteratorType::kTrimHorizon});
+    RecordBatch batch;
+    while (reader.get_records(batch).is_ok() && !batch.records.empty()) count += batch.records.size();
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST(Registry, CreateOpenListDescribeDelete) {
+  test::TempRoot root;
+  auto options = small(3);
+  options.retention = std::chrono::hours(36);
+  Stream::create("b-stream", options, root.path());
+  Stream::create("a.stream_1", small(), root.path());
+  EXPECT_EQ(Stream::list(root.path()), (std::vector<std::string>{"a.stream_1", "b-stream"}));
+  auto stream = Stream::open("b-stream", root.path());
+  auto info = stream->describe();
+  EXPECT_EQ(info.name, "b-stream");
+  EXPECT_EQ(info.status, "ACTIVE");
+  EXPECT_EQ(info.open_shard_count, 3u);
+  EXPECT_EQ(info.retention_ns, int64_t{36} * 3600 * 1'000'000'000);
+  EXPECT_EQ(info.arn, "arn:aws:kinesis:local:000000000000:stream/b-stream");
+  ASSERT_EQ(info.shards.size(), 3u);
+  EXPECT_EQ(info.shards[2].shard_id, "shardId-000000000002");
+  EXPECT_EQ(info.shards[0].starting_hash_key, 0u);
+  EXPECT_EQ(info.shards[2].ending_hash_key, kMaxHashKey);
+  EXPECT_FALSE(info.shards[0].ending_sequence_number);
+  Stream::remove("b-stream", root.path());
+  EXPECT_EQ(Stream::list(root.path()), (std::vector<std::string>{"a.stream_1"}));
+  EXPECT_EQ(code_of([&] { Stream::open("b-stream", root.path()); }), StatusCode::kResourceNotFound);
+  // No leftovers of creation or deletion in the root.
+  for (const auto& entry : std::filesystem::directory_iterator(root.path())) {
+    EXPECT_EQ(entry.path().filename(), "a.stream_1");
+  }
+}
+
+TEST(Registry, FileModesFollowTheStream) {
+  test::TempRoot root;
+  auto options = small();
+  options.file_mode = 0640;
+  auto stream = Stream::create("modes", options, root.path());
+  struct stat info {};
+  ASSERT_EQ(::stat((root.path() + "/modes/stream.meta").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);
+  ASSERT_EQ(::stat((root.path() + "/modes").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0750u);
+  ASSERT_EQ(::stat((root.path() + "/modes/shards/0/00000000000000000000.seg").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);
+}
+
+TEST(Registry, BadCreateArguments) {
+  test::TempRoot root;
+  for (const char* name : {"", "has space", "slash/name", "..", ".", "ünï"}) {
+    EXPECT_EQ(code_of([&] { Stream::create(name, small(), root.path()); }), StatusCode::kInvalidArgument) << name;
+  }
+  EXPECT_EQ(code_of([&] { Stream::create(std::string(129, 'n'), small(), root.path()); }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of([&] { Stream::create(std::string(128, 'n'), small(), root.path()); }), StatusCode::kOk);
+  EXPECT_EQ(code_of([&] { Stream::create("zero", small(0), root.path()); }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code_of([&] { Stream::create("many", small(kMaxShardsPerStream + 1), root.path()); }),
+            StatusCode::kLimitExceeded);
+  for (uint64_t size : {uint64_t{0}, uint64_t{1000}, uint64_t{2048}, uint64_t{6000}, uint64_t{1} << 31}) {
+    auto options = small();
+    options.segment_size = size;
+    EXPECT_EQ(code_of([&] { Stream::create("seg", options, root.path()); }), StatusCode::kInvalidArgument) << size;
+  }
+  auto options = small();
+  options.retention = std::chrono::milliseconds(10);
+  EXPECT_EQ(code_of([&] { Stream::create("ret", options, root.path()); }), StatusCode::kInvalidArgument);
+  options = small();
+  options.file_mode = 0400;
+  EXPECT_EQ(code_of([&] { Stream::create("mode", options, root.path()); }), StatusCode::kInvalidArgument);
+  Stream::create("dup", small(), root.path());
+  EXPECT_EQ(code_of([&] { Stream::create("dup", small(), root.path()); }), StatusCode::kResourceInUse);
+  EXPECT_EQ(code_of([&] { Stream::remove("missing", root.path()); }), StatusCode::kResourceNotFound);
+  EXPECT_EQ(Stream::list(root.path() + "/nope").size(), 0u);
+}
+
+TEST(Registry, ConcurrentCreatesOfOneNameHaveOneWinner) {
+  test::TempRoot root;
+  std::atomic<int> winners{0}, in_use{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      const StatusCode code = code_of([&] { Stream::create("race", small(2), root.path()); });
+      if (code == StatusCode::kOk) ++winners;
+      if (code == StatusCode::kResourceInUse) ++in_use;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(in_use.load(), 7);
+}
+
+TEST(Registry, CorruptMetaIsReportedNotTrusted) {
+  test::TempRoot root;
+  Stream::create("broken", small(), root.path());
+  const std::string meta = root.path() + "/broken/stream.meta";
+  std::filesystem::resize_file(meta, 5000);
+  EXPECT_EQ(code_of([&] { Stream::open("broken", root.path()); }), StatusCode::kCorrupted);
+  std::filesystem::resize_file(meta, 100);
+  EXPECT_EQ(code_of([&] { Stream::open("broken", root.path()); }), StatusCode::kCorrupted);
+}
+
+TEST(Put, BadRecordsWriteNothing) {
+  test::TempRoot root;
+  auto options = small(2);
+  options.segment_size = 4 << 20;  // a 1 MiB record fits
+  auto stream = Stream::create("puts", options, root.path());
+  Producer producer(stream);
+  PutResult result;
+  EXPECT_EQ(producer.put_record("", "x", result).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(producer.put_record(std::string(257, 'k'), "x", result).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(producer.put_record("k", std::string(kMaxRecordBytes, 'd'), result).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(records_in(stream), 0u);
+  EXPECT_TRUE(producer.put_record(std::string(256, 'k'), "x", result).is_ok());
+  EXPECT_TRUE(producer.put_record("k", std::string(kMaxRecordBytes - 1, 'd'), result).is_ok());
+  EXPECT_EQ(records_in(stream), 2u);
+}
+
+TEST(Put, RecordLargerThanASegmentIsRejected) {
+  test::TempRoot root;
+  auto stream = Stream::create("tiny", small(), root.path());
+  Producer producer(stream);
+  PutResult result;
+  EXPECT_EQ(producer.put_record("k", std::string(4096, 'd'), result).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(producer.put_record("k", std::string(4096 - 64 - 32 - 1, 'd'), result).is_ok());
+  EXPECT_EQ(records_in(stream), 1u);
+}
+
+TEST(PutRecords, PerEntryResultsAndRequestValidation) {
+  test::TempRoot root;
+  auto stream = Stream::create("batch", small(4), root.path());
+  Producer producer(stream);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 500; ++i) keys.push_back("key" + std::to_string(i));
+  std::vector<PutRecordsEntry> entries;
+  for (const auto& key : keys) entries.push_back({key, "payload", std::nullopt});
+  std::vector<PutRecordsResultEntry> results(501);
+  Status request;
+  EXPECT_EQ(producer.put_records(entries, results, request), 0u);
+  EXPECT_TRUE(request.is_ok());
+  for (int i = 0; i < 500; ++i) {
+    uint32_t expected_shard = 0;
+    ASSERT_TRUE(producer.route(keys[i], nullptr, expected_shard).is_ok());
+    EXPECT_TRUE(results[i].status.is_ok());
+    EXPECT_EQ(results[i].result.shard_index, expected_shard);
+  }
+  EXPECT_EQ(records_in(stream), 500u);
+
+  entries.push_back({"one-too-many", "x", std::nullopt});
+  EXPECT_EQ(producer.put_records(entries, results, request), 501u);
+  EXPECT_EQ(request.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(producer.put_records({}, results, request), 0u);
+  EXPECT_EQ(request.code(), StatusCode::kInvalidArgument);
+  std::vector<PutRecordsEntry> one_bad = {{"good", "x", std::nullopt}, {"", "x", std::nullopt}};
+  EXPECT_EQ(producer.put_records(one_bad, results, request), 2u);
+  EXPECT_EQ(request.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(records_in(stream), 500u);  // nothing of the rejected requests was written
+}
+
+TEST(Names, ShardIds) {
+  EXPECT_EQ(shard_id_text(0), "shardId-000000000000");
+  EXPECT_EQ(shard_id_text(123), "shardId-000000000123");
+  EXPECT_EQ(parse_shard_id("shardId-000000000123"), 123u);
+  EXPECT_EQ(parse_shard_id("7"), 7u);
+  EXPECT_FALSE(parse_shard_id("shardId-"));
+  EXPECT_FALSE(parse_shard_id("shard-1"));
+  EXPECT_FALSE(parse_shard_id("shardId-99999999999999"));
+}
