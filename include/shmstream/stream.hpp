@@ -104,6 +104,16 @@ class Stream {
   const std::string& directory() const noexcept;
   StreamInfo describe() const;
   ShardInfo describe_shard(uint32_t index) const;
+  // Kinesis IncreaseStreamRetentionPeriod / DecreaseStreamRetentionPeriod: whole hours in [24, 8760],
+  // not shorter (increase) / longer (decrease) than now; InvalidArgument otherwise, as AWS.
+  void increase_retention_period(int64_t hours);
+  void decrease_retention_period(int64_t hours);
+  // shmstream's finer settings for IPC streams: any window in [1 s, 8760 h]; the per-shard byte cap
+  // (0 = the default cap, a quarter of the filesystem split across the shards); the janitor's unblock timeout.
+  void set_retention(std::chrono::nanoseconds retention);
+  void set_retention_bytes(uint64_t bytes);
+  void set_unblock_timeout(std::chrono::nanoseconds timeout);
+
   // Indexes of OPEN shards in hash-key order.
   std::vector<uint32_t> open_shards() const;
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "log/frame_check.hpp"
-#include "log/retention.hpp"
+#include "log/segment_roll.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
 
@@ -32,7 +32,7 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
     return Status(StatusCode::kInvalidArgument, "record does not fit in one segment of this stream");
   }
   for (;;) {
-    // acquire: a published segment number means that segment's file is complete (see advance_past).
+    // acquire: a published segment number means that segment's file is complete (see roll_segment).
     const uint64_t number = entry_->active_segment.load(std::memory_order_acquire);
     if (!segment_ || segment_->number() != number) {
       if (Status status = stream_->segment(shard_index_, number, segment_); !status) {
@@ -73,7 +73,7 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
       header.flags.fetch_or(layout::kSegmentFlagSealed, std::memory_order_release);
       flush_metrics();
     }
-    if (Status status = advance_past(number); !status) {
+    if (Status status = roll_segment(*stream_, shard_index_, number); !status) {
       count_failure(status);
       return status;
     }
@@ -115,20 +115,6 @@ void ShardAppender::write_padding(uint64_t offset) noexcept {
   segment_->frame(offset).state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kPad, 0, 0),
                                                         std::memory_order_seq_cst, std::memory_order_relaxed);
   StreamState::wake_readers(*entry_);
-}
-
-Status ShardAppender::advance_past(uint64_t segment_number) noexcept {
-  // acquire: as in append(): a newer number means its segment exists.
-  if (entry_->active_segment.load(std::memory_order_acquire) != segment_number) return Status::ok();
-  if (Status status = stream_->create_segment(shard_index_, segment_number + 1); !status) return status;
-  uint64_t expected = segment_number;
-  // acq_rel: publishes "segment number + 1 exists" (release) to producers and readers that load it (acquire).
-  if (entry_->active_segment.compare_exchange_strong(expected, segment_number + 1, std::memory_order_acq_rel,
-                                                     std::memory_order_acquire)) {
-    enforce_byte_cap(*stream_, shard_index_, segment_number + 1);
-    StreamState::wake_readers(*entry_);
-  }
-  return Status::ok();
 }
 
 void ShardAppender::count_failure(const Status& status) noexcept {

@@ -35,7 +35,6 @@ class ShardAppender {
   Status write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
                      int64_t arrival_ns, uint64_t sequence_number) noexcept;
   void write_padding(uint64_t offset) noexcept;
-  Status advance_past(uint64_t segment_number) noexcept;
   void count_failure(const Status& status) noexcept;
 
   StreamState* stream_;

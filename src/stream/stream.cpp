@@ -6,7 +6,6 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include "router/shard_map.hpp"
 #include "stream/file_lock.hpp"
 #include "stream/meta_file.hpp"
+#include "stream/retention_defaults.hpp"
 #include "stream/shard_positions.hpp"
 #include "stream/stream_state.hpp"
 
@@ -53,6 +53,9 @@ void check_options(const StreamOptions& options) {
   if (options.retention < std::chrono::seconds(1) || options.retention > std::chrono::hours(8760)) {
     throw Error(StatusCode::kInvalidArgument, "retention must be between 1 second and 8760 hours");
   }
+  if (options.retention_bytes != 0 && options.retention_bytes < 2 * options.segment_size) {
+    throw Error(StatusCode::kInvalidArgument, "retention bytes must be at least two segments");
+  }
   if ((options.file_mode & ~0777u) != 0 || (options.file_mode & 0600u) != 0600u) {
     throw Error(StatusCode::kInvalidArgument, "file mode must be permission bits including owner read/write (0600)");
   }
@@ -76,15 +79,6 @@ void ensure_root(const std::string& root) {
   // can create streams but only delete their own.
   if (::mkdir(root.c_str(), 01777) != 0 && errno != EEXIST) throw_errno(errno, "cannot create root " + root);
   if (errno != EEXIST) ::chmod(root.c_str(), 01777);
-}
-
-uint64_t default_retention_bytes(const std::string& root, const StreamOptions& options) {
-  struct statvfs info {};
-  uint64_t filesystem_bytes = uint64_t{1} << 40;
-  if (::statvfs(root.c_str(), &info) == 0) filesystem_bytes = uint64_t{info.f_blocks} * info.f_frsize;
-  // A quarter of the filesystem shared by the stream's shards, at least two segments per shard.
-  const uint64_t per_shard = filesystem_bytes / 4 / options.shard_count;
-  return std::max(2 * options.segment_size, per_shard & ~(options.segment_size - 1));
 }
 
 void write_meta_file(const std::string& path, const detail::MetaParameters& parameters) {
@@ -129,7 +123,8 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
   parameters.segment_size = options.segment_size;
   parameters.retention_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.retention).count();
   parameters.retention_bytes =
-      options.retention_bytes != 0 ? options.retention_bytes : default_retention_bytes(root, options);
+      options.retention_bytes != 0 ? options.retention_bytes
+                                   : detail::default_retention_bytes(root, options.segment_size, options.shard_count);
   parameters.file_mode = options.file_mode;
   parameters.creation_ns = now_ns();
   if (RAND_bytes(parameters.uuid, sizeof parameters.uuid) != 1) {

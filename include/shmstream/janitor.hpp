@@ -1,0 +1,73 @@
+// Janitor: the agent that keeps streams healthy (DESIGN.md section 5). Each do_work(now) is one pass over
+// every stream under the root: trim segments past the retention window or byte cap, unblock frames of
+// stalled or killed producers after the unblock timeout, help a roll a dead producer left half done,
+// expire closed shards past retention, and remove orphaned files. `now` is passed in so tests can drive it
+// with a fake clock; `shmstream janitor` loops it with the real one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace shmstream {
+
+class Stream;
+
+struct JanitorOptions {
+  std::string root;                                      // empty: default_root()
+  std::function<void(const std::string&)> log;           // one line per action; empty: silent
+  int64_t orphan_age_ns = int64_t{60} * 1'000'000'000;   // leftovers of crashed creates/deletes/rolls
+  int64_t unblock_timeout_override_ns = 0;               // > 0: instead of each stream's own setting
+};
+
+struct JanitorCounters {
+  uint64_t segments_trimmed = 0;
+  uint64_t frames_unblocked = 0;
+  uint64_t rolls_helped = 0;
+  uint64_t shards_expired = 0;
+  uint64_t orphans_removed = 0;
+  uint64_t problems = 0;  // corrupted files, streams that failed to open: logged, skipped
+};
+
+class Janitor {
+ public:
+  explicit Janitor(JanitorOptions options = {});
+  ~Janitor();
+  Janitor(const Janitor&) = delete;
+  Janitor& operator=(const Janitor&) = delete;
+
+  // One pass at time `now_ns` (ns since the Unix epoch). Returns the number of actions taken. Never throws.
+  int do_work(int64_t now_ns) noexcept;
+  const JanitorCounters& counters() const noexcept { return counters_; }
+
+ private:
+  struct StalledFrame {
+    uint64_t state;
+    int64_t first_seen_ns;
+  };
+  struct ShardWatch {
+    uint64_t scan_position = 0;                  // everything below is committed or padded
+    std::map<uint64_t, StalledFrame> stalled;    // position -> what we saw there and since when
+  };
+  struct StreamWatch {
+    std::shared_ptr<Stream> stream;
+    std::map<uint32_t, ShardWatch> shards;
+  };
+
+  int work_on_stream(StreamWatch& watch, int64_t now_ns);
+  int unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& watch, int64_t now_ns, int64_t timeout_ns);
+  int trim_expired_segments(Stream& stream, uint32_t shard_index, int64_t now_ns);
+  int expire_closed_shard(Stream& stream, uint32_t shard_index, int64_t now_ns);
+  int remove_orphans(int64_t now_ns);
+  int remove_stale_files(Stream& stream, uint32_t shard_index, int64_t now_ns);
+  void log(const std::string& line);
+
+  JanitorOptions options_;
+  JanitorCounters counters_;
+  std::map<std::string, StreamWatch> streams_;  // by stream name
+};
+
+}  // namespace shmstream

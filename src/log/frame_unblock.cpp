@@ -1,0 +1,34 @@
+#include "log/frame_unblock.hpp"
+
+namespace shmstream::detail {
+
+using layout::FrameType;
+
+bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t observed_state) noexcept {
+  const int32_t length = layout::state_length(observed_state);
+  if (length >= 0) return false;
+  const uint64_t footprint = layout::align_frame(static_cast<uint64_t>(-static_cast<int64_t>(length)));
+  if (footprint > segment.size() - offset) return false;  // corrupted claim: leave it for the operator
+  uint64_t expected = observed_state;
+  // seq_cst: publishes the padding to readers and orders it before the eventcount's waiter-count load.
+  return segment.frame(offset).state.compare_exchange_strong(
+      expected, layout::make_state(static_cast<int32_t>(footprint), FrameType::kPad, 0, 0), std::memory_order_seq_cst,
+      std::memory_order_relaxed);
+}
+
+uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept {
+  uint64_t padded = 0;
+  const uint64_t pad_slot = layout::make_state(layout::kFrameAlignment, FrameType::kPad, 0, 0);
+  for (; offset < limit && offset + layout::kFrameAlignment <= segment.size(); offset += layout::kFrameAlignment) {
+    uint64_t expected = 0;
+    // seq_cst: as above; a failed CAS means a producer claimed this slot first: its frame starts here.
+    if (!segment.frame(offset).state.compare_exchange_strong(expected, pad_slot, std::memory_order_seq_cst,
+                                                             std::memory_order_relaxed)) {
+      break;
+    }
+    ++padded;
+  }
+  return padded;
+}
+
+}  // namespace shmstream::detail

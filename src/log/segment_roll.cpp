@@ -1,0 +1,23 @@
+#include "log/segment_roll.hpp"
+
+#include "log/retention.hpp"
+#include "stream/stream_state.hpp"
+
+namespace shmstream::detail {
+
+Status roll_segment(StreamState& stream, uint32_t shard_index, uint64_t number) noexcept {
+  layout::ShardEntry& entry = stream.shard(shard_index);
+  // acquire: a newer number means its segment exists; nothing to do then.
+  if (entry.active_segment.load(std::memory_order_acquire) != number) return Status::ok();
+  if (Status status = stream.create_segment(shard_index, number + 1); !status) return status;
+  uint64_t expected = number;
+  // acq_rel: publishes "segment number + 1 exists" (release) to producers and readers that load it (acquire).
+  if (entry.active_segment.compare_exchange_strong(expected, number + 1, std::memory_order_acq_rel,
+                                                   std::memory_order_acquire)) {
+    enforce_byte_cap(stream, shard_index, number + 1);
+    StreamState::wake_readers(entry);
+  }
+  return Status::ok();
+}
+
+}  // namespace shmstream::detail

@@ -1,0 +1,16 @@
+// Moving a shard's active segment from `number` to `number + 1`: create the next file (if nobody has),
+// publish it with a CAS, enforce the byte cap, wake readers. Idempotent: any producer that finds the
+// segment full, and the janitor when a producer died mid-roll, may call it.
+#pragma once
+
+#include <cstdint>
+
+#include "shmstream/status.hpp"
+
+namespace shmstream::detail {
+
+class StreamState;
+
+Status roll_segment(StreamState& stream, uint32_t shard_index, uint64_t number) noexcept;
+
+}  // namespace shmstream::detail
