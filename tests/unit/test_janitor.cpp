@@ -1,0 +1,243 @@
+// Janitor behaviour driven with a fake clock: trimming, unblocking dead producers' frames, helping a
+// roll, expiring closed shards and removing orphans. Dead producers are simulated by doing exactly the
+// steps of the append protocol a killed producer would have done, through the shared structures.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "log/segment_file.hpp"
+#include "shmstream/janitor.hpp"
+#include "shmstream/producer.hpp"
+#include "shmstream/reader.hpp"
+#include "shmstream/stream.hpp"
+#include "stream/stream_state.hpp"
+#include "test_support.hpp"
+
+using namespace shmstream;
+
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+class JanitorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StreamOptions options;
+    options.segment_size = 4096;
+    options.retention = std::chrono::seconds(90);
+    stream_ = Stream::create("j", options, root_.path());
+    producer_ = std::make_unique<Producer>(stream_);
+    JanitorOptions janitor_options;
+    janitor_options.root = root_.path();
+    janitor_options.log = [this](const std::string& line) { log_.push_back(line); };
+    janitor_ = std::make_unique<Janitor>(janitor_options);
+  }
+  PutResult put(const std::string& data) {
+    PutResult result;
+    EXPECT_TRUE(producer_->put_record("k", data, result).is_ok());
+    return result;
+  }
+  std::vector<std::string> read_all(ShardReader& reader, Status* last = nullptr) {
+    std::vector<std::string> out;
+    RecordBatch batch;
+    for (;;) {
+      Status status = reader.get_records(batch, 1000);
+      if (last != nullptr) *last = status;
+      if (!status || batch.records.empty()) return out;
+      for (const auto& record : batch.records) out.emplace_back(record.data);
+    }
+  }
+  size_t segment_files() const {
+    size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(root_.path() + "/j/shards/0")) {
+      count += entry.path().extension() == ".seg";
+    }
+    return count;
+  }
+  // What a producer killed after its reservation (and optionally its claim) leaves behind.
+  uint64_t reserve_and_die(uint64_t bytes, bool claim) {
+    auto& state = stream_->state();
+    auto& entry = state.shard(0);
+    std::shared_ptr<detail::MappedSegment> segment;
+    EXPECT_TRUE(state.segment(0, entry.active_segment.load(), segment).is_ok());
+    const uint64_t offset = segment->header().tail.fetch_add(bytes);
+    if (claim) {
+      segment->frame(offset).state.store(
+          layout::make_state(-static_cast<int32_t>(bytes), layout::FrameType::kData, 0, 1));
+    }
+    return segment->base_position() + offset;
+  }
+  test::TempRoot root_;
+  std::shared_ptr<Stream> stream_;
+  std::unique_ptr<Producer> producer_;
+  std::unique_ptr<Janitor> janitor_;
+  std::vector<std::string> log_;
+};
+
+}  // namespace
+
+TEST_F(JanitorTest, TrimsSegmentsPastRetentionAndReadersSeeExpiry) {
+  for (int i = 0; i < 300; ++i) put("old" + std::to_string(i));  // ~10 segments
+  ShardReader early(stream_, 0, {IteratorType::kTrimHorizon});
+  RecordBatch held;
+  ASSERT_TRUE(early.get_records(held, 5).is_ok());
+  const std::string first_data(held.records[0].data);
+  const size_t before = segment_files();
+  ASSERT_GT(before, 5u);
+
+  EXPECT_EQ(janitor_->do_work(now_ns()), 0);  // nothing is old yet
+  EXPECT_EQ(segment_files(), before);
+  EXPECT_GT(janitor_->do_work(now_ns() + 100 * kSecond), 0);
+  // Everything below the active segment goes; the active one (and the next, made ahead) stay.
+  const uint64_t active = stream_->state().shard(0).active_segment.load();
+  EXPECT_EQ(janitor_->counters().segments_trimmed, active);
+  EXPECT_EQ(segment_files(), before - active);
+  EXPECT_LE(segment_files(), 2u);
+  EXPECT_FALSE(log_.empty());
+  // Views into an unlinked segment stay valid while held.
+  EXPECT_EQ(std::string(held.records[0].data), first_data);
+
+  // A reader left behind the trim horizon: ExpiredIterator, or skip ahead when it asked to.
+  ShardReader lagging(stream_, 0, {IteratorType::kAtSequenceNumber, held.records[0].sequence_number});
+  RecordBatch batch;
+  EXPECT_EQ(lagging.get_records(batch).code(), StatusCode::kExpiredIterator);
+  ReaderOptions skip;
+  skip.skip_to_trim_horizon_when_expired = true;
+  ShardReader skipping(stream_, 0, {IteratorType::kAtSequenceNumber, held.records[0].sequence_number}, skip);
+  const auto rest = read_all(skipping);
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back(), "old299");
+  ShardReader horizon(stream_, 0, {IteratorType::kTrimHorizon});
+  EXPECT_EQ(read_all(horizon), rest);
+}
+
+TEST_F(JanitorTest, ProducersEnforceTheByteCapWhenRolling) {
+  stream_->set_retention_bytes(3 * 4096);
+  for (int i = 0; i < 1000; ++i) put(std::string(100, 'x'));
+  EXPECT_LE(segment_files(), 4u);  // cap of 3 segments + the one being created ahead
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  const auto kept = read_all(reader);
+  EXPECT_GT(kept.size(), 40u);
+  EXPECT_LT(kept.size(), 200u);
+  EXPECT_THROW(stream_->set_retention_bytes(4096), Error);
+}
+
+TEST_F(JanitorTest, UnblocksAClaimedFrameOfADeadProducer) {
+  put("before");
+  const uint64_t dead = reserve_and_die(64, true);
+  put("after");  // committed behind the dead frame
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"before"});  // stuck at the dead frame
+  const int64_t start = now_ns();
+  EXPECT_EQ(janitor_->do_work(start), 0);
+  EXPECT_EQ(janitor_->do_work(start + kSecond), 0);  // before the 2 s unblock timeout
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{});
+  EXPECT_GT(janitor_->do_work(start + 3 * kSecond), 0);
+  EXPECT_EQ(janitor_->counters().frames_unblocked, 1u);
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"after"});
+  EXPECT_EQ(stream_->describe_shard(0).unblocked_frames, 1u);
+  EXPECT_GT(reader.position(), dead);
+}
+
+TEST_F(JanitorTest, UnblocksReservedButUnclaimedBytes) {
+  put("before");
+  reserve_and_die(160, false);
+  put("after");
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"before"});
+  const int64_t start = now_ns();
+  janitor_->do_work(start);
+  EXPECT_GT(janitor_->do_work(start + 3 * kSecond), 0);
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"after"});
+}
+
+TEST_F(JanitorTest, AStalledFrameThatCommitsIsLeftAlone) {
+  const uint64_t position = reserve_and_die(64, true);
+  const int64_t start = now_ns();
+  janitor_->do_work(start);
+  // The "stalled" producer commits after all, before the timeout.
+  auto& state = stream_->state();
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(state.segment(0, 0, segment).is_ok());
+  segment->frame(position).state.store(layout::make_state(32, layout::FrameType::kPad, 0, 0));
+  janitor_->do_work(start + 10 * kSecond);
+  EXPECT_EQ(janitor_->counters().frames_unblocked, 0u);
+}
+
+TEST_F(JanitorTest, HelpsARollADeadProducerLeftHalfDone) {
+  put("first");
+  // A producer reserved past the end of the segment and died before padding and rolling.
+  reserve_and_die(4096, false);
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"first"});
+  const int64_t start = now_ns();
+  janitor_->do_work(start);
+  EXPECT_GT(janitor_->do_work(start + 3 * kSecond), 0);
+  EXPECT_EQ(janitor_->counters().rolls_helped, 1u);
+  EXPECT_EQ(stream_->state().shard(0).active_segment.load(), 1u);
+  put("second");
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"second"});
+}
+
+TEST_F(JanitorTest, RemovesOrphansOfCrashedCreatesAndDeletes) {
+  const std::string orphan = root_.path() + "/.creating-x-1-2";
+  std::filesystem::create_directories(orphan + "/shards/0");
+  const std::string young = root_.path() + "/.deleted-y-1-2";
+  std::filesystem::create_directories(young);
+  const std::string temporary = root_.path() + "/j/shards/0/.tmp-123-0";
+  { std::ofstream(temporary) << "x"; }
+  janitor_->do_work(now_ns() + 30 * kSecond);
+  EXPECT_TRUE(std::filesystem::exists(orphan));  // may still be in progress
+  janitor_->do_work(now_ns() + 61 * kSecond);
+  EXPECT_FALSE(std::filesystem::exists(orphan));
+  EXPECT_FALSE(std::filesystem::exists(young));
+  EXPECT_FALSE(std::filesystem::exists(temporary));
+  EXPECT_EQ(janitor_->counters().orphans_removed, 3u);
+  EXPECT_EQ(Stream::list(root_.path()), std::vector<std::string>{"j"});
+}
+
+TEST_F(JanitorTest, ExpiresClosedShardsPastRetention) {
+  put("x");
+  auto& entry = stream_->state().shard(0);
+  // What a reshard leaves: the parent closed, its end settled (children are tested with resharding).
+  entry.closed_ns.store(now_ns());
+  entry.state.store(static_cast<uint32_t>(layout::ShardState::kClosed));
+  janitor_->do_work(now_ns() + 10 * kSecond);
+  EXPECT_EQ(janitor_->counters().shards_expired, 0u);
+  janitor_->do_work(now_ns() + 100 * kSecond);
+  EXPECT_EQ(janitor_->counters().shards_expired, 1u);
+  EXPECT_EQ(stream_->describe_shard(0).state, layout::ShardState::kExpired);
+  EXPECT_FALSE(std::filesystem::exists(root_.path() + "/j/shards/0"));
+}
+
+TEST(Retention, KinesisRetentionPeriodRules) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 4096;
+  auto stream = Stream::create("r", options, root.path());
+  auto code = [](const std::function<void()>& action) {
+    try {
+      action();
+    } catch (const Error& error) {
+      return error.code();
+    }
+    return StatusCode::kOk;
+  };
+  EXPECT_EQ(code([&] { stream->increase_retention_period(23); }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([&] { stream->increase_retention_period(8761); }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([&] { stream->increase_retention_period(48); }), StatusCode::kOk);
+  EXPECT_EQ(code([&] { stream->increase_retention_period(24); }), StatusCode::kInvalidArgument);  // shorter
+  EXPECT_EQ(code([&] { stream->decrease_retention_period(72); }), StatusCode::kInvalidArgument);  // longer
+  EXPECT_EQ(code([&] { stream->decrease_retention_period(24); }), StatusCode::kOk);
+  EXPECT_EQ(stream->describe().retention_ns, int64_t{24} * 3600 * kSecond);
+  EXPECT_EQ(code([&] { stream->set_retention(std::chrono::seconds(90)); }), StatusCode::kOk);
+  EXPECT_EQ(stream->describe().retention_ns, 90 * kSecond);
+  EXPECT_EQ(code([&] { stream->set_retention(std::chrono::milliseconds(5)); }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code([&] { stream->increase_retention_period(24); }), StatusCode::kOk);  // 90 s -> 24 h is longer
+  EXPECT_EQ(code([&] { stream->set_unblock_timeout(std::chrono::milliseconds(250)); }), StatusCode::kOk);
+  EXPECT_EQ(code([&] { stream->set_retention_bytes(0); }), StatusCode::kOk);  // back to the default cap
+  EXPECT_GE(stream->describe().retention_bytes, 2u * 4096u);
+}
