@@ -1,0 +1,60 @@
+// How commands plug into the CLI: every command group adds its subcommands to one CommandTable, and main()
+// runs the selected one after parsing, so parse errors (exit 252) and service errors (exit 254) are told
+// apart in one place.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "shmstream/stream.hpp"
+
+namespace shmstream::cli {
+
+// Options every command shares.
+struct GlobalOptions {
+  std::string root;  // --root; empty means $SHMSTREAM_ROOT, else /dev/shm/shmstream
+
+  std::string resolved_root() const { return root.empty() ? default_root() : root; }
+};
+
+struct Command {
+  std::string name;       // create-stream
+  std::string operation;  // CreateStream: the name AWS error messages use
+  std::function<int()> run;
+  CLI::App* subcommand = nullptr;
+};
+
+class CommandTable {
+ public:
+  // Adds a subcommand; `run` is bound later by the caller through the returned Command.
+  Command& add(CLI::App& app, const std::string& name, const std::string& operation, const std::string& description) {
+    auto command = std::make_unique<Command>();
+    command->name = name;
+    command->operation = operation;
+    command->subcommand = app.add_subcommand(name, description);
+    commands_.push_back(std::move(command));
+    return *commands_.back();
+  }
+
+  const Command* selected() const {
+    for (const auto& command : commands_) {
+      if (command->subcommand->parsed()) return command.get();
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Command>> commands_;
+};
+
+void add_stream_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_record_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_iterator_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_demo_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+
+}  // namespace shmstream::cli
