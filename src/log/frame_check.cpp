@@ -6,8 +6,9 @@
 
 namespace shmstream::detail {
 
-uint64_t frame_checksum(uint64_t sequence_number, int64_t arrival_ns, const void* payload, size_t length) noexcept {
-  const uint64_t header_fields[2] = {sequence_number, static_cast<uint64_t>(arrival_ns)};
+uint64_t frame_checksum(uint64_t committed_state, uint64_t sequence_number, int64_t arrival_ns, const void* payload,
+                        size_t length) noexcept {
+  const uint64_t header_fields[3] = {committed_state, sequence_number, static_cast<uint64_t>(arrival_ns)};
   return XXH3_64bits_withSeed(payload, length, XXH3_64bits(header_fields, sizeof header_fields));
 }
 
@@ -51,7 +52,7 @@ FrameKind inspect_frame(const MappedSegment& segment, uint64_t offset, bool veri
   info.arrival_ns = frame.arrival_ns;
   info.flags = layout::state_flags(state);
   if (verify_checksum &&
-      frame_checksum(frame.sequence_number, frame.arrival_ns, segment.bytes(offset + layout::kFrameHeaderSize),
+      frame_checksum(state, frame.sequence_number, frame.arrival_ns, segment.bytes(offset + layout::kFrameHeaderSize),
                      static_cast<uint64_t>(length) - layout::kFrameHeaderSize) != frame.checksum) {
     info.problem = "frame checksum mismatch";
     return FrameKind::kCorrupted;

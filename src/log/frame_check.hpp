@@ -20,8 +20,10 @@ struct FrameInfo {
   const char* problem = "";  // for kCorrupted
 };
 
-// checksum = XXH3_64bits_withSeed(key ‖ data, seed = XXH3_64bits(sequence number ‖ arrival ns)).
-uint64_t frame_checksum(uint64_t sequence_number, int64_t arrival_ns, const void* payload, size_t length) noexcept;
+// checksum = XXH3_64bits_withSeed(key ‖ data, seed = XXH3_64bits(committed state ‖ sequence ‖ arrival)).
+// The committed state word is covered so a flipped key length or flag cannot move the key/data boundary.
+uint64_t frame_checksum(uint64_t committed_state, uint64_t sequence_number, int64_t arrival_ns, const void* payload,
+                        size_t length) noexcept;
 
 // Inspects the frame at `offset` (a multiple of 32, >= 64, < segment size) with an acquire load of its
 // state word, so a kData answer makes the key and data visible.

@@ -96,10 +96,11 @@ Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::st
   uint8_t* payload = segment_->bytes(offset + kFrameHeaderSize);
   std::memcpy(payload, key.data(), key.size());
   std::memcpy(payload + key.size(), data.data(), data.size());
-  frame.checksum = frame_checksum(sequence_number, arrival_ns, payload, key.size() + data.size());
+  const uint64_t committed = layout::make_state(length, FrameType::kData, flags, key_length);
+  frame.checksum = frame_checksum(committed, sequence_number, arrival_ns, payload, key.size() + data.size());
   expected = claimed;
   // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
-  if (!frame.state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kData, flags, key_length),
+  if (!frame.state.compare_exchange_strong(expected, committed,
                                            std::memory_order_seq_cst, std::memory_order_relaxed)) {
     return Status(StatusCode::kAborted, "the janitor unblocked this stalled frame: the record was not written");
   }

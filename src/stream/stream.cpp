@@ -193,7 +193,16 @@ std::shared_ptr<Stream> Stream::open(std::string_view name, const std::string& r
   }
   detail::MappedRegion region;
   throw_if_error(detail::MappedRegion::map(fd, size, true, false, region), "cannot map " + meta_path);
-  throw_if_error(detail::validate_stream_meta(region.data(), region.size()), meta_path);
+  if (Status status = detail::validate_stream_meta(region.data(), region.size()); !status) {
+    if (status.code() == StatusCode::kIncompatibleLayout) {
+      // relaxed: the word was validated as present; we only print it.
+      const uint64_t word = reinterpret_cast<const layout::StreamHeader*>(region.data())->magic_word.load(std::memory_order_relaxed);
+      throw Error(status.code(), meta_path + " has layout version " + std::to_string((word >> 32) & 0xffff) + "." +
+                                     std::to_string(word >> 48) + "; this library reads version " +
+                                     std::to_string(layout::kStreamLayoutMajor) + ".x");
+    }
+    throw_if_error(status, meta_path);
+  }
   const auto& header = *reinterpret_cast<const layout::StreamHeader*>(region.data());
   if (std::string_view(header.name) != name) {
     throw Error(StatusCode::kCorrupted, meta_path + " names another stream: " + header.name);

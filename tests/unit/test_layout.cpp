@@ -104,8 +104,8 @@ TEST(Layout, SegmentAndFrameBytes) {
   EXPECT_NEAR(static_cast<double>(arrival), static_cast<double>(now_ns()), 60e9);
   EXPECT_EQ(std::memcmp(segment.data() + 96, "keyhello", 8), 0);
   for (size_t i = 104; i < 128; ++i) EXPECT_EQ(segment[i], 0) << "padding byte " << i;
-  // checksum = XXH3_64bits_withSeed(key||data, XXH3_64bits(sequence||arrival))
-  const uint64_t header_fields[2] = {64u, static_cast<uint64_t>(arrival)};
+  // checksum = XXH3_64bits_withSeed(key||data, XXH3_64bits(committed state||sequence||arrival))
+  const uint64_t header_fields[3] = {state, 64u, static_cast<uint64_t>(arrival)};
   const uint64_t seed = XXH3_64bits(header_fields, sizeof header_fields);
   EXPECT_EQ(at<uint64_t>(segment, 88), XXH3_64bits_withSeed(segment.data() + 96, 8, seed));
 }

@@ -9,7 +9,7 @@
 //                     bits 40..47  flags (kFlagEncrypted)
 //                     bits 48..63  partition key length
 //  length counts header + key + data (unpadded); a frame occupies align32(length) bytes.
-//  checksum = XXH3_64bits_withSeed(key ‖ data, seed = XXH3_64bits(bytes 8..23))
+//  checksum = XXH3_64bits_withSeed(key ‖ data, seed = XXH3_64bits(committed state word ‖ bytes 8..23))
 #pragma once
 
 #include <atomic>

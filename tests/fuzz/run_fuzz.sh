@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target with Debian's clang (ASan + UBSan) and runs it for a bounded time.
+# Usage: run_fuzz.sh SOURCE_ROOT WORK_DIR SECONDS. Exits 77 (meson's "skipped") when clang is missing.
+set -euo pipefail
+source_root=$1 work=$2 seconds=${3:-20}
+command -v clang++ >/dev/null || { echo "clang++ not installed: skipping the fuzz run"; exit 77; }
+mkdir -p "$work/corpus"
+src="$source_root/src"
+clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$source_root/include" -I"$src" \
+  "$source_root/tests/fuzz/fuzz_parsers.cpp" \
+  "$src/log/frame_check.cpp" "$src/log/segment_file.cpp" "$src/log/mapped_region.cpp" \
+  "$src/stream/meta_file.cpp" "$src/stream/names.cpp" "$src/router/hash_ranges.cpp" \
+  "$src/common/hash_key.cpp" "$src/common/status.cpp" \
+  -lxxhash -o "$work/fuzz_parsers"
+# Seed the corpus with a real segment and meta file so the fuzzer starts from valid structures.
+if [ -n "${SHMSTREAM_FUZZ_SEED_DIR:-}" ] && [ -d "$SHMSTREAM_FUZZ_SEED_DIR" ]; then
+  find "$SHMSTREAM_FUZZ_SEED_DIR" -type f \( -name '*.seg' -o -name stream.meta \) -exec cp {} "$work/corpus/" \; || true
+fi
+exec "$work/fuzz_parsers" -max_total_time="$seconds" -max_len=1052672 -rss_limit_mb=2048 -print_final_stats=1 "$work/corpus"
