@@ -1,2 +1,165 @@
+// tail: follow every shard of a stream and print records as they arrive, picking up shards that appear
+// later (resharding). Shards that appear after the start are read from their beginning, so nothing
+// written to a child shard is missed whatever --from says.
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "command_helpers.hpp"
 #include "command_table.hpp"
-namespace shmstream::cli { void add_tail_command(CLI::App&, CommandTable&, const GlobalOptions&) {} }
+#include "interrupt_flag.hpp"
+#include "json_output.hpp"
+#include "shard_listing.hpp"
+#include "shmstream/reader.hpp"
+#include "text_codecs.hpp"
+
+namespace shmstream::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kShardRescanInterval = std::chrono::seconds(1);
+constexpr auto kLongestIdleSleep = std::chrono::milliseconds(2);
+constexpr uint32_t kBatchLimit = 1000;
+
+struct TailOptions {
+  std::string stream_name;
+  std::string from = "LATEST";
+  std::string format = "json";
+  long long max_records = 0;  // 0: no limit
+  double timeout_seconds = 0;  // 0: until interrupted
+};
+
+std::string format_record(const std::string& shard_id, const RecordView& record, bool as_json) {
+  const bool printable = is_printable_utf8(record.data);
+  const std::string data = printable ? std::string(record.data) : base64_encode(record.data);
+  if (!as_json) {
+    return shard_id + "\t" + format_sequence_number(record.sequence_number) + "\t" +
+           std::string(record.partition_key) + "\t" + (printable ? "" : "base64:") + data;
+  }
+  Json line{{"ShardId", shard_id},
+            {"SequenceNumber", format_sequence_number(record.sequence_number)},
+            {"PartitionKey", std::string(record.partition_key)},
+            {"ApproximateArrivalTimestamp", aws_timestamp(record.arrival_ns)},
+            {"Data", data}};
+  // Only binary data is marked, so the common text case stays a plain object.
+  if (!printable) line["DataEncoding"] = "base64";
+  return compact_json(line);
+}
+
+class StreamTail {
+ public:
+  StreamTail(std::shared_ptr<Stream> stream, IteratorType first_start, const TailOptions& options)
+      : stream_(std::move(stream)), first_start_(first_start), options_(options) {}
+
+  int run() {
+    const auto started = Clock::now();
+    const auto deadline = options_.timeout_seconds > 0
+                              ? started + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(options_.timeout_seconds))
+                              : Clock::time_point::max();
+    auto next_rescan = started;
+    auto idle_sleep = std::chrono::microseconds(50);
+    bool first_scan = true;
+    while (!interrupted() && !limit_reached() && Clock::now() < deadline) {
+      if (Clock::now() >= next_rescan) {
+        if (!adopt_new_shards(first_scan)) return kExitSuccess;  // stream deleted
+        first_scan = false;
+        next_rescan = Clock::now() + kShardRescanInterval;
+      }
+      if (read_round() > 0) {
+        std::cout.flush();
+        idle_sleep = std::chrono::microseconds(50);
+      } else {
+        std::this_thread::sleep_for(idle_sleep);
+        idle_sleep = std::min<std::chrono::microseconds>(idle_sleep * 2, kLongestIdleSleep);
+      }
+    }
+    std::cout.flush();
+    return interrupted() ? kExitInterrupted : kExitSuccess;
+  }
+
+ private:
+  bool limit_reached() const { return options_.max_records > 0 && printed_ >= options_.max_records; }
+
+  // false once the stream is being deleted: nothing more will arrive.
+  bool adopt_new_shards(bool first_scan) {
+    const StreamInfo info = stream_->describe();
+    if (info.status == "DELETING") return false;
+    for (const ShardInfo& shard : info.shards) {
+      if (!is_listed_shard(shard) || seen_.count(shard.index) > 0) continue;
+      seen_.insert(shard.index);
+      ReaderOptions reader_options;
+      // Trimming under a slow terminal is not an error for a human watching: jump ahead.
+      reader_options.skip_to_trim_horizon_when_expired = true;
+      const IteratorType start = first_scan ? first_start_ : IteratorType::kTrimHorizon;
+      followers_.emplace(shard.index, Follower{shard.shard_id, ShardReader(stream_, shard.index, IteratorStart{start},
+                                                                           reader_options)});
+    }
+    return true;
+  }
+
+  // Reads one batch from every followed shard; returns the number of records printed.
+  size_t read_round() {
+    size_t printed_now = 0;
+    const bool as_json = options_.format == "json";
+    for (auto it = followers_.begin(); it != followers_.end() && !limit_reached();) {
+      Follower& follower = it->second;
+      uint32_t limit = kBatchLimit;
+      if (options_.max_records > 0) limit = static_cast<uint32_t>(std::min<long long>(limit, options_.max_records - printed_));
+      throw_unless_ok(follower.reader.get_records(batch_, limit));
+      for (const RecordView& record : batch_.records) {
+        std::cout << format_record(follower.shard_id, record, as_json) << '\n';
+      }
+      printed_ += static_cast<long long>(batch_.records.size());
+      printed_now += batch_.records.size();
+      // A closed shard read to its end has nothing more; its children are adopted on the next rescan.
+      it = batch_.shard_ended ? followers_.erase(it) : std::next(it);
+    }
+    return printed_now;
+  }
+
+  struct Follower {
+    std::string shard_id;
+    ShardReader reader;
+  };
+
+  std::shared_ptr<Stream> stream_;
+  IteratorType first_start_;
+  const TailOptions& options_;
+  std::map<uint32_t, Follower> followers_;
+  std::set<uint32_t> seen_;
+  RecordBatch batch_;
+  long long printed_ = 0;
+};
+
+}  // namespace
+
+void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
+  Command& command = table.add(app, "tail", "Tail", "Follow all shards of a stream and print records as they arrive");
+  CLI::App& sub = *command.subcommand;
+  auto options = std::make_shared<TailOptions>();
+  sub.add_option("--stream-name", options->stream_name, "Stream name")->required();
+  sub.add_option("--from", options->from, "Where to start on the shards open now: TRIM_HORIZON or LATEST (default)");
+  sub.add_option("--format", options->format, "json (one object per line, default) or text (tab-separated)")
+      ->check(CLI::IsMember({"json", "text"}));
+  sub.add_option("--max-records", options->max_records, "Stop after printing N records");
+  sub.add_option("--timeout", options->timeout_seconds, "Stop after this many seconds (fractions allowed)");
+
+  command.run = [options, &global] {
+    IteratorType start = IteratorType::kLatest;
+    if (!parse_iterator_type(options->from, start) ||
+        (start != IteratorType::kTrimHorizon && start != IteratorType::kLatest)) {
+      throw_invalid_argument("--from must be TRIM_HORIZON or LATEST, not '" + options->from + "'");
+    }
+    if (options->max_records < 0) throw_invalid_argument("--max-records must not be negative");
+    if (!(options->timeout_seconds >= 0)) throw_invalid_argument("--timeout must not be negative");
+    catch_interrupts();
+    StreamTail tail(Stream::open(options->stream_name, global.resolved_root()), start, *options);
+    return tail.run();
+  };
+}
+
+}  // namespace shmstream::cli
