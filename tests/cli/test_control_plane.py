@@ -1,0 +1,110 @@
+"""create-stream, describe-stream(-summary), list-streams, list-shards, delete-stream: round trips and shapes."""
+import os
+import re
+import subprocess
+
+from conftest import CLI
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
+MAX_HASH_KEY = 2**128 - 1
+
+
+def test_help_lists_commands(cli):
+    result = cli.ok("--help")
+    for command in ("create-stream", "delete-stream", "describe-stream", "describe-stream-summary", "list-streams",
+                    "list-shards", "put-record", "put-records", "get-shard-iterator", "get-records", "tail", "demo"):
+        assert command in result.stdout
+
+
+def test_create_prints_nothing_and_describe_shape(cli):
+    result = cli.ok("create-stream", "--stream-name", "orders", "--shard-count", "3", "--segment-size", "64KiB",
+                    "--retention", "90s", "--retention-bytes", "1MiB", "--mode", "0660")
+    assert result.stdout == ""
+    description = cli.json("describe-stream", "--stream-name", "orders")["StreamDescription"]
+    assert list(description) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "Shards",
+                                 "HasMoreShards", "RetentionPeriodHours", "StreamCreationTimestamp",
+                                 "EnhancedMonitoring", "EncryptionType"]
+    assert description["StreamName"] == "orders"
+    assert description["StreamARN"].endswith(":stream/orders")
+    assert description["StreamStatus"] == "ACTIVE"
+    assert description["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
+    assert description["HasMoreShards"] is False
+    assert description["RetentionPeriodHours"] == 1  # 90 s rounds up to the API's whole hours
+    assert TIMESTAMP.match(description["StreamCreationTimestamp"])
+    assert description["EnhancedMonitoring"] == [{"ShardLevelMetrics": []}]
+    assert description["EncryptionType"] == "NONE"
+    shards = description["Shards"]
+    assert [s["ShardId"] for s in shards] == [f"shardId-{i:012d}" for i in range(3)]
+    for shard in shards:
+        assert list(shard) == ["ShardId", "HashKeyRange", "SequenceNumberRange"]
+        assert list(shard["SequenceNumberRange"]) == ["StartingSequenceNumber"]  # open: no ending number
+        assert shard["SequenceNumberRange"]["StartingSequenceNumber"].isdigit()
+    # The hash key space is split like AWS: contiguous decimal ranges covering [0, 2^128).
+    assert shards[0]["HashKeyRange"]["StartingHashKey"] == "0"
+    assert shards[-1]["HashKeyRange"]["EndingHashKey"] == str(MAX_HASH_KEY)
+    for left, right in zip(shards, shards[1:]):
+        assert int(left["HashKeyRange"]["EndingHashKey"]) + 1 == int(right["HashKeyRange"]["StartingHashKey"])
+    # --mode 0660 reaches the files.
+    assert os.stat(os.path.join(cli.root, "orders", "stream.meta")).st_mode & 0o777 == 0o660
+
+
+def test_describe_stream_paging(cli):
+    cli.create("paged", 5)
+    first = cli.json("describe-stream", "--stream-name", "paged", "--limit", "2")["StreamDescription"]
+    assert [s["ShardId"] for s in first["Shards"]] == ["shardId-000000000000", "shardId-000000000001"]
+    assert first["HasMoreShards"] is True
+    rest = cli.json("describe-stream", "--stream-name", "paged", "--exclusive-start-shard-id",
+                    "shardId-000000000001")["StreamDescription"]
+    assert [s["ShardId"] for s in rest["Shards"]] == [f"shardId-{i:012d}" for i in (2, 3, 4)]
+    assert rest["HasMoreShards"] is False
+
+
+def test_describe_stream_summary_shape(cli):
+    cli.create("summary", 2)
+    summary = cli.json("describe-stream-summary", "--stream-name", "summary")["StreamDescriptionSummary"]
+    assert list(summary) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "RetentionPeriodHours",
+                             "StreamCreationTimestamp", "EnhancedMonitoring", "EncryptionType", "OpenShardCount",
+                             "ConsumerCount"]
+    assert summary["OpenShardCount"] == 2
+    assert summary["ConsumerCount"] == 0
+    assert summary["RetentionPeriodHours"] == 24
+
+
+def test_list_streams_and_delete(cli):
+    assert cli.json("list-streams") == {"StreamNames": [], "HasMoreStreams": False, "StreamSummaries": []}
+    for name in ("b-stream", "a.stream", "c_stream"):
+        cli.create(name)
+    listing = cli.json("list-streams")
+    assert list(listing) == ["StreamNames", "HasMoreStreams", "StreamSummaries"]
+    assert listing["StreamNames"] == ["a.stream", "b-stream", "c_stream"]
+    assert listing["HasMoreStreams"] is False
+    summary = listing["StreamSummaries"][0]
+    assert list(summary) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "StreamCreationTimestamp"]
+    limited = cli.json("list-streams", "--limit", "2")
+    assert limited["StreamNames"] == ["a.stream", "b-stream"] and limited["HasMoreStreams"] is True
+    after = cli.json("list-streams", "--exclusive-start-stream-name", "b-stream")
+    assert after["StreamNames"] == ["c_stream"]
+
+    assert cli.ok("delete-stream", "--stream-name", "b-stream", "--enforce-consumer-deletion").stdout == ""
+    assert cli.json("list-streams")["StreamNames"] == ["a.stream", "c_stream"]
+
+
+def test_list_shards_paging_with_next_token(cli):
+    cli.create("shards", 3)
+    page = cli.json("list-shards", "--stream-name", "shards", "--max-results", "2")
+    assert [s["ShardId"] for s in page["Shards"]] == ["shardId-000000000000", "shardId-000000000001"]
+    rest = cli.json("list-shards", "--next-token", page["NextToken"])
+    assert [s["ShardId"] for s in rest["Shards"]] == ["shardId-000000000002"]
+    assert "NextToken" not in rest
+    after = cli.json("list-shards", "--stream-name", "shards", "--exclusive-start-shard-id", "shardId-000000000000")
+    assert [s["ShardId"] for s in after["Shards"]] == ["shardId-000000000001", "shardId-000000000002"]
+    assert list(cli.json("list-shards", "--stream-name", "shards")) == ["Shards"]
+
+
+def test_root_from_environment_and_after_the_command(cli):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHMSTREAM_")}
+    env["SHMSTREAM_ROOT"] = cli.root
+    subprocess.run([CLI, "create-stream", "--stream-name", "env-root"], env=env, check=True)
+    result = subprocess.run([CLI, "list-streams", "--root", cli.root], env={"PATH": "/usr/bin"}, capture_output=True,
+                            text=True, check=True)
+    assert "env-root" in result.stdout

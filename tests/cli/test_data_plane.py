@@ -1,0 +1,61 @@
+"""put-record and put-records: routing, encodings and output shapes."""
+import json
+
+from conftest import b64, unb64
+
+MAX_HASH_KEY = 2**128 - 1
+
+
+def test_put_record_raw_text_and_read_back(cli):
+    cli.create("s")
+    put = cli.put("s", "user-1", "hello world")
+    assert list(put) == ["ShardId", "SequenceNumber"]
+    assert put["ShardId"] == "shardId-000000000000"
+    records = cli.read_all("s")
+    assert [unb64(r["Data"]) for r in records] == [b"hello world"]
+    assert records[0]["SequenceNumber"] == put["SequenceNumber"]
+    assert records[0]["PartitionKey"] == "user-1"
+
+
+def test_put_record_base64_and_binary_file(cli, tmp_path):
+    cli.create("s")
+    cli.json("put-record", "--stream-name", "s", "--partition-key", "k", "--data-base64", b64(b"\x00\x01\xff"))
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(range(256)))
+    cli.json("put-record", "--stream-name", "s", "--partition-key", "k", "--data", f"fileb://{blob}")
+    cli.json("put-record", "--stream-name", "s", "--partition-key", "k", "--data", b64(b"v2 style"),
+             "--cli-binary-format", "base64")
+    datas = [unb64(r["Data"]) for r in cli.read_all("s")]
+    assert datas == [b"\x00\x01\xff", bytes(range(256)), b"v2 style"]
+
+
+def test_explicit_hash_key_routes_to_the_owning_shard(cli):
+    cli.create("routed", 2)
+    low = cli.put("routed", "any", "x", "--explicit-hash-key", "0")
+    high = cli.put("routed", "any", "y", "--explicit-hash-key", str(MAX_HASH_KEY))
+    assert low["ShardId"] == "shardId-000000000000"
+    assert high["ShardId"] == "shardId-000000000001"
+
+
+def test_sequence_numbers_increase_within_a_shard(cli):
+    cli.create("s")
+    numbers = [int(cli.put("s", "k", f"m{i}")["SequenceNumber"]) for i in range(5)]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 5
+
+
+def test_put_records_inline_and_from_file(cli, tmp_path):
+    cli.create("batch", 2)
+    entries = [{"Data": b64(f"record {i}".encode()), "PartitionKey": f"key-{i}"} for i in range(10)]
+    entries.append({"Data": b64(b"pinned"), "PartitionKey": "p", "ExplicitHashKey": str(MAX_HASH_KEY)})
+    result = cli.json("put-records", "--stream-name", "batch", "--records", json.dumps(entries))
+    assert list(result) == ["FailedRecordCount", "Records"]
+    assert result["FailedRecordCount"] == 0
+    assert len(result["Records"]) == 11
+    assert all(list(r) == ["SequenceNumber", "ShardId"] for r in result["Records"])
+    assert result["Records"][-1]["ShardId"] == "shardId-000000000001"
+
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(entries[:3]))
+    from_file = cli.json("put-records", "--stream-name", "batch", "--records", f"file://{path}")
+    assert from_file["FailedRecordCount"] == 0 and len(from_file["Records"]) == 3
+    assert cli.record_count("batch") == 14

@@ -1,0 +1,265 @@
+"""Bad input for every command: AWS error shape on stderr, exit 254 (service) or 252 (usage), nothing written."""
+import json
+
+import pytest
+
+from conftest import b64
+
+SHARD = "shardId-000000000000"
+TWO_TO_128 = str(2**128)
+
+
+@pytest.fixture
+def stream(cli):
+    cli.create("s", 2)
+    return "s"
+
+
+def assert_nothing_written(cli, name="s"):
+    assert cli.record_count(name) == 0
+
+
+# --- usage errors (CLI11 parse failures) -> 252 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["no-such-command"],
+    ["create-stream"],
+    ["create-stream", "--stream-name", "s", "--shard-count", "many"],
+    ["put-record", "--stream-name", "s", "--data", "x"],
+    ["get-records"],
+    ["get-records", "--shard-iterator", "x", "--limit", "ten"],
+    ["describe-stream", "--stream-name", "s", "--no-such-flag"],
+    ["tail", "--stream-name", "s", "--format", "xml"],
+    ["put-record", "--stream-name", "s", "--partition-key", "k", "--data", "x", "--cli-binary-format", "hex"],
+])
+def test_usage_errors(cli, args):
+    cli.usage_error(*args)
+
+
+# --- create-stream / delete-stream ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("extra", [
+    ["--shard-count", "0"],
+    ["--shard-count", "-1"],
+    ["--segment-size", "3000"],
+    ["--segment-size", "12XB"],
+    ["--retention", "10x"],
+    ["--retention-bytes", "0"],
+    ["--mode", "999"],
+    ["--mode", "0400"],
+    ["--stream-mode-details", "StreamMode=ON_DEMAND"],
+])
+def test_create_stream_bad_options(cli, extra):
+    cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", "s", *extra)
+    assert cli.json("list-streams")["StreamNames"] == []
+
+
+@pytest.mark.parametrize("name", ["bad/name", "spaces here", "x" * 129, "..", ""])
+def test_create_stream_bad_name(cli, name):
+    cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", name)
+    assert cli.json("list-streams")["StreamNames"] == []
+
+
+def test_create_stream_too_many_shards(cli):
+    cli.fails("LimitExceededException", "CreateStream", "create-stream", "--stream-name", "s", "--shard-count", "5000")
+
+
+def test_create_existing_stream(cli, stream):
+    cli.fails("ResourceInUseException", "CreateStream", "create-stream", "--stream-name", stream)
+
+
+def test_delete_missing_stream(cli):
+    cli.fails("ResourceNotFoundException", "DeleteStream", "delete-stream", "--stream-name", "missing")
+    cli.fails("InvalidArgumentException", "DeleteStream", "delete-stream", "--stream-name", "bad/name")
+
+
+# --- describe / list --------------------------------------------------------------------------------------------
+
+def test_describe_stream_errors(cli, stream):
+    result = cli.fails("ResourceNotFoundException", "DescribeStream", "describe-stream", "--stream-name", "missing")
+    assert "Stream missing under account 000000000000 not found." in result.stderr
+    for limit in ("0", "10001"):
+        cli.fails("InvalidArgumentException", "DescribeStream", "describe-stream", "--stream-name", stream,
+                  "--limit", limit)
+    cli.fails("InvalidArgumentException", "DescribeStream", "describe-stream", "--stream-name", stream,
+              "--exclusive-start-shard-id", "shard-one")
+
+
+def test_describe_stream_summary_errors(cli):
+    cli.fails("ResourceNotFoundException", "DescribeStreamSummary", "describe-stream-summary", "--stream-name", "nope")
+    cli.fails("InvalidArgumentException", "DescribeStreamSummary", "describe-stream-summary", "--stream-name", "a b")
+
+
+def test_list_streams_errors(cli):
+    for limit in ("0", "10001"):
+        cli.fails("InvalidArgumentException", "ListStreams", "list-streams", "--limit", limit)
+
+
+def test_list_shards_errors(cli, stream):
+    cli.fails("ResourceNotFoundException", "ListShards", "list-shards", "--stream-name", "missing")
+    for limit in ("0", "10001"):
+        cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--stream-name", stream,
+                  "--max-results", limit)
+    cli.fails("InvalidArgumentException", "ListShards", "list-shards")
+    cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--next-token", "garbage!")
+    token = cli.json("list-shards", "--stream-name", stream, "--max-results", "1")["NextToken"]
+    cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--next-token", token, "--stream-name", stream)
+    cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--stream-name", stream,
+              "--exclusive-start-shard-id", "nope")
+
+
+# --- put-record -------------------------------------------------------------------------------------------------
+
+def put(cli, *args):
+    return ["put-record", "--stream-name", "s", "--partition-key", "k", *args]
+
+
+@pytest.mark.parametrize("args", [
+    ["--data", "x", "--data-base64", "eA=="],
+    [],
+    ["--data-base64", "not base64!"],
+    ["--data-base64", "eA="],
+    ["--data-base64", "eB=="],  # non-zero padding bits
+    ["--data", "x", "--explicit-hash-key", TWO_TO_128],
+    ["--data", "x", "--explicit-hash-key", "-1"],
+    ["--data", "x", "--explicit-hash-key", "12abc"],
+    ["--data", "x", "--explicit-hash-key", " 1"],
+    ["--data", "file:///nonexistent/file"],
+    ["--data", "not base64!", "--cli-binary-format", "base64"],
+])
+def test_put_record_bad_arguments(cli, stream, args):
+    cli.fails("InvalidArgumentException", "PutRecord", *put(cli, *args))
+    assert_nothing_written(cli)
+
+
+def test_put_record_bad_partition_keys(cli, stream):
+    for key in ("", "k" * 257):
+        cli.fails("InvalidArgumentException", "PutRecord", "put-record", "--stream-name", stream,
+                  "--partition-key", key, "--data", "x")
+    assert_nothing_written(cli)
+
+
+def test_put_record_oversized(cli, stream, tmp_path):
+    # A segment must hold the largest record: this stream gets 4 MiB segments rather than the tests' 64 KiB.
+    cli.ok("delete-stream", "--stream-name", "s")
+    cli.ok("create-stream", "--stream-name", "s", "--segment-size", "4MiB")
+    blob = tmp_path / "big.bin"
+    blob.write_bytes(b"x" * (1024 * 1024))  # + a 1-byte key is one byte over the 1 MiB limit
+    cli.fails("InvalidArgumentException", "PutRecord", *put(cli, "--data", f"fileb://{blob}"))
+    encoded = tmp_path / "big.b64"
+    encoded.write_text(b64(b"x" * (1024 * 1024)))
+    cli.fails("InvalidArgumentException", "PutRecord", *put(cli, "--data-base64", f"file://{encoded}"))
+    assert_nothing_written(cli)
+    # Exactly at the limit is fine.
+    blob.write_bytes(b"x" * (1024 * 1024 - 1))
+    cli.json(*put(cli, "--data", f"fileb://{blob}"))
+
+
+def test_put_record_missing_stream(cli):
+    cli.fails("ResourceNotFoundException", "PutRecord", "put-record", "--stream-name", "missing",
+              "--partition-key", "k", "--data", "x")
+    cli.fails("InvalidArgumentException", "PutRecord", "put-record", "--stream-name", "bad/name",
+              "--partition-key", "k", "--data", "x")
+
+
+# --- put-records ------------------------------------------------------------------------------------------------
+
+GOOD = {"Data": b64(b"ok"), "PartitionKey": "k"}
+
+
+# Cases are built lazily and have short ids: pytest exports the test id in PYTEST_CURRENT_TEST, and a
+# megabyte id would overflow the environment of every process the test starts.
+BAD_RECORDS = {
+    "malformed-json": lambda: "[{\"Data\": ",
+    "not-a-list": lambda: json.dumps(GOOD),
+    "empty-list": lambda: "[]",
+    "missing-partition-key": lambda: json.dumps([GOOD, {"Data": b64(b"x")}]),
+    "missing-data": lambda: json.dumps([GOOD, {"PartitionKey": "k"}]),
+    "bad-base64": lambda: json.dumps([GOOD, {"Data": "%%%", "PartitionKey": "k"}]),
+    "hash-key-2^128": lambda: json.dumps([GOOD, {"Data": b64(b"x"), "PartitionKey": "k", "ExplicitHashKey": TWO_TO_128}]),
+    "unknown-field": lambda: json.dumps([GOOD, {"Data": b64(b"x"), "PartitionKey": "k", "Extra": "1"}]),
+    "data-not-a-string": lambda: json.dumps([GOOD, {"Data": 5, "PartitionKey": "k"}]),
+    "empty-partition-key": lambda: json.dumps([GOOD, {"Data": b64(b"x"), "PartitionKey": ""}]),
+    "501-entries": lambda: json.dumps([GOOD] * 501),
+    "oversized-entry": lambda: json.dumps([GOOD, {"Data": b64(b"x" * (1024 * 1024)), "PartitionKey": "k"}]),
+    "missing-file": lambda: "file:///nonexistent/records.json",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RECORDS))
+def test_put_records_bad_input_writes_nothing(cli, stream, case, tmp_path):
+    records = BAD_RECORDS[case]()
+    if len(records) > 100_000:  # too long for one argv string: pass it as a file like users would
+        path = tmp_path / "records.json"
+        path.write_text(records)
+        records = f"file://{path}"
+    cli.fails("InvalidArgumentException", "PutRecords", "put-records", "--stream-name", stream, "--records", records)
+    assert_nothing_written(cli)
+
+
+def test_put_records_missing_stream(cli):
+    cli.fails("ResourceNotFoundException", "PutRecords", "put-records", "--stream-name", "missing",
+              "--records", json.dumps([GOOD]))
+
+
+# --- get-shard-iterator -----------------------------------------------------------------------------------------
+
+def iterator_args(*args, shard=SHARD, kind="TRIM_HORIZON"):
+    return ["get-shard-iterator", "--stream-name", "s", "--shard-id", shard, "--shard-iterator-type", kind, *args]
+
+
+@pytest.mark.parametrize("args", [
+    iterator_args(kind="OLDEST"),
+    iterator_args(kind="trim_horizon"),
+    iterator_args(shard="shard-0"),
+    iterator_args(shard="shardId-abc"),
+    iterator_args(kind="AT_SEQUENCE_NUMBER"),
+    iterator_args("--starting-sequence-number", "abc", kind="AT_SEQUENCE_NUMBER"),
+    iterator_args("--starting-sequence-number", "-5", kind="AFTER_SEQUENCE_NUMBER"),
+    iterator_args("--starting-sequence-number", "999999", kind="AT_SEQUENCE_NUMBER"),
+    iterator_args("--starting-sequence-number", "65", kind="AT_SEQUENCE_NUMBER"),
+    iterator_args("--starting-sequence-number", "64", kind="TRIM_HORIZON"),
+    iterator_args(kind="AT_TIMESTAMP"),
+    iterator_args("--timestamp", "yesterday", kind="AT_TIMESTAMP"),
+    iterator_args("--timestamp", "2026-13-01T00:00:00Z", kind="AT_TIMESTAMP"),
+    iterator_args("--timestamp", "5", kind="LATEST"),
+])
+def test_get_shard_iterator_bad_arguments(cli, stream, args):
+    cli.put(stream, "k", "x", "--explicit-hash-key", "0")  # a record on shard 0, at the first position
+    cli.fails("InvalidArgumentException", "GetShardIterator", *args)
+
+
+def test_get_shard_iterator_missing_things(cli, stream):
+    result = cli.fails("ResourceNotFoundException", "GetShardIterator",
+                       *iterator_args(shard="shardId-000000000009"))
+    assert "shardId-000000000009" in result.stderr
+    cli.fails("ResourceNotFoundException", "GetShardIterator", "get-shard-iterator", "--stream-name", "missing",
+              "--shard-id", SHARD, "--shard-iterator-type", "LATEST")
+
+
+# --- get-records ------------------------------------------------------------------------------------------------
+
+def test_get_records_bad_arguments(cli, stream):
+    iterator = cli.iterator(stream, SHARD, "TRIM_HORIZON")
+    for limit in ("0", "10001", "-3"):
+        result = cli.fails("InvalidArgumentException", "GetRecords", "get-records", "--shard-iterator", iterator,
+                           "--limit", limit)
+        assert "limit" in result.stderr
+    for bad in ("garbage", "!!!!", "", "AAAA" * 20, iterator + "A"):
+        cli.fails("InvalidArgumentException", "GetRecords", "get-records", "--shard-iterator", bad)
+
+
+# --- tail / demo ------------------------------------------------------------------------------------------------
+
+def test_tail_errors(cli, stream):
+    cli.fails("ResourceNotFoundException", "Tail", "tail", "--stream-name", "missing", "--timeout", "0.1")
+    cli.fails("InvalidArgumentException", "Tail", "tail", "--stream-name", stream, "--from", "AT_TIMESTAMP")
+    cli.fails("InvalidArgumentException", "Tail", "tail", "--stream-name", stream, "--max-records", "-1")
+
+
+def test_demo_errors(cli):
+    cli.fails("InvalidArgumentException", "Demo", "demo", "--seconds", "0")
+    cli.fails("InvalidArgumentException", "Demo", "demo", "--rate", "0")
+    cli.fails("InvalidArgumentException", "Demo", "demo", "--stream-name", "bad/name")
+    assert cli.json("list-streams")["StreamNames"] == []

@@ -1,0 +1,59 @@
+"""tail: follows all shards, prints one JSON object per line, stops on --max-records / --timeout."""
+import json
+import subprocess
+import time
+
+from conftest import CLI
+
+
+def start_tail(cli, *args):
+    return subprocess.Popen([CLI, "--root", cli.root, "tail", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=cli.env)
+
+
+def test_tail_from_trim_horizon_with_max_records(cli):
+    cli.create("s", 3)
+    for i in range(6):
+        cli.put("s", f"key-{i}", f"message {i}")
+    result = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--max-records", "6", "--timeout", "10")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(line["Data"] for line in lines) == [f"message {i}" for i in range(6)]
+    for line in lines:
+        assert list(line) == ["ShardId", "SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data"]
+
+
+def test_tail_latest_sees_only_new_records_and_binary_as_base64(cli, tmp_path):
+    cli.create("s", 2)
+    cli.put("s", "k", "old")
+    tail = start_tail(cli, "--stream-name", "s", "--max-records", "2", "--timeout", "20")
+    time.sleep(0.5)  # let it take its LATEST positions
+    cli.put("s", "k", "new")
+    blob = tmp_path / "blob"
+    blob.write_bytes(b"\x00\xff")
+    cli.json("put-record", "--stream-name", "s", "--partition-key", "k", "--data", f"fileb://{blob}")
+    out, err = tail.communicate(timeout=30)
+    assert tail.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0]["Data"] == "new"
+    assert lines[1]["Data"] == "AP8=" and lines[1]["DataEncoding"] == "base64"
+
+
+def test_tail_text_format_and_timeout(cli):
+    cli.create("s")
+    cli.put("s", "user", "hello")
+    started = time.monotonic()
+    result = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--format", "text", "--timeout", "0.5")
+    assert time.monotonic() - started < 5
+    shard, sequence, key, data = result.stdout.rstrip("\n").split("\t")
+    assert (shard, key, data) == ("shardId-000000000000", "user", "hello")
+    assert sequence.isdigit()
+
+
+def test_tail_stops_cleanly_on_sigint(cli):
+    cli.create("s")
+    tail = start_tail(cli, "--stream-name", "s")
+    time.sleep(0.3)
+    tail.send_signal(subprocess.signal.SIGINT)
+    out, err = tail.communicate(timeout=10)
+    assert tail.returncode == 130
+    assert err == "" and out == ""
