@@ -1,0 +1,209 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <ostream>
+#include <set>
+
+#include "placement.hpp"
+
+namespace feed {
+namespace {
+
+struct Spread {
+  double min = 0, median = 0, max = 0;
+};
+
+Spread spread_of(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  const double median = n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return {values.front(), median, values.back()};
+}
+
+constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
+constexpr const char* kQuantileNames[] = {"p50", "p90", "p99", "p99.9", "p99.99"};
+
+// One row of the table: every successful run of one transport at one mode and rate.
+struct Group {
+  std::string transport;
+  Mode mode;
+  double rate;
+  std::vector<const RunResult*> runs;
+  Spread throughput() const {
+    std::vector<double> v;
+    for (auto* r : runs) v.push_back(r->messages_per_second);
+    return spread_of(v);
+  }
+  Spread gigabytes() const {
+    std::vector<double> v;
+    for (auto* r : runs) v.push_back(r->gigabytes_per_second);
+    return spread_of(v);
+  }
+  Spread quantile(double q) const {
+    std::vector<double> v;
+    for (auto* r : runs) v.push_back(static_cast<double>(r->latency.percentile(q)));
+    return spread_of(v);
+  }
+  Spread maximum() const {
+    std::vector<double> v;
+    for (auto* r : runs) v.push_back(static_cast<double>(r->latency.max()));
+    return spread_of(v);
+  }
+  std::string placement() const {
+    std::set<std::string> classes;
+    std::vector<double> trips;
+    for (auto* r : runs) {
+      classes.insert(placement_class(r->placement_before_ns));
+      classes.insert(placement_class(r->placement_after_ns));
+      trips.push_back(r->placement_before_ns);
+      trips.push_back(r->placement_after_ns);
+    }
+    std::string text;
+    for (const auto& c : classes) text += (text.empty() ? "" : "+") + c;
+    const Spread s = spread_of(trips);
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, " %.0f-%.0f ns", s.min, s.max);
+    return text + buffer;
+  }
+};
+
+std::vector<Group> group_runs(const std::vector<RunResult>& results) {
+  std::vector<Group> groups;
+  for (const auto& result : results) {
+    if (!result.error.empty()) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      return g.transport == result.transport && g.mode == result.mode && g.rate == result.rate;
+    });
+    if (it == groups.end()) {
+      groups.push_back({result.transport, result.mode, result.rate, {}});
+      it = groups.end() - 1;
+    }
+    it->runs.push_back(&result);
+  }
+  return groups;
+}
+
+const Group* find_group(const std::vector<Group>& groups, const Group& like, const std::string& transport) {
+  for (const auto& g : groups) {
+    if (g.transport == transport && g.mode == like.mode && g.rate == like.rate) return &g;
+  }
+  return nullptr;
+}
+
+std::string ratio(double a, double b) {
+  if (a <= 0 || b <= 0) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2fx", a / b);
+  return buffer;
+}
+
+std::string json_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void print_run_line(std::ostream& out, const RunResult& r) {
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "# %-10s %-10s rate=%-9.0f run=%d  %.3f Mmsg/s  %.3f GB/s  p50=%lld p99.9=%lld max=%lld ns  "
+                "placement %.0f/%.0f ns (%s)%s%s",
+                mode_name(r.mode), r.transport.c_str(), r.rate, r.run, r.messages_per_second / 1e6,
+                r.gigabytes_per_second, static_cast<long long>(r.latency.percentile(0.5)),
+                static_cast<long long>(r.latency.percentile(0.999)), static_cast<long long>(r.latency.max()),
+                r.placement_before_ns, r.placement_after_ns, placement_class(r.placement_before_ns),
+                r.error.empty() ? "" : "  ERROR: ", r.error.c_str());
+  out << line << std::endl;
+}
+
+void print_table(std::ostream& out, const std::vector<RunResult>& results) {
+  const auto groups = group_runs(results);
+  char line[640];
+  std::set<std::pair<Mode, double>> sections;
+  for (const auto& g : groups) sections.insert({g.mode, g.rate});
+  for (const auto& [mode, rate] : sections) {
+    out << "\n== " << mode_name(mode);
+    if (mode == Mode::kLatency) out << " at " << rate << " msg/s (one-way, ns)";
+    if (mode == Mode::kPingPong) out << " (round trip, ns)";
+    out << "\n";
+    if (mode == Mode::kThroughput) {
+      std::snprintf(line, sizeof line, "%-10s %4s %24s %8s %9s %11s  %s\n", "transport", "runs",
+                    "Mmsg/s min/median/max", "GB/s", "vs spsc", "shmstream/x", "placement");
+    } else {
+      std::snprintf(line, sizeof line, "%-10s %4s %8s %8s %8s %9s %9s %10s %9s %11s  %s\n", "transport", "runs", "p50",
+                    "p90", "p99", "p99.9", "p99.99", "max", "vs spsc", "shmstream/x", "placement");
+    }
+    out << line;
+    for (const auto& g : groups) {
+      if (g.mode != mode || g.rate != rate) continue;
+      const Group* floor = find_group(groups, g, "spsc");
+      const Group* ours = find_group(groups, g, "shmstream");
+      if (mode == Mode::kThroughput) {
+        const Spread t = g.throughput();
+        char spread[64];
+        std::snprintf(spread, sizeof spread, "%.2f/%.2f/%.2f", t.min / 1e6, t.median / 1e6, t.max / 1e6);
+        // Throughput: higher is better, so "vs spsc" is this/floor and "shmstream/x" is ours/this.
+        std::snprintf(line, sizeof line, "%-10s %4zu %24s %8.3f %9s %11s  %s\n", g.transport.c_str(), g.runs.size(),
+                      spread, g.gigabytes().median, floor ? ratio(t.median, floor->throughput().median).c_str() : "-",
+                      ours ? ratio(ours->throughput().median, t.median).c_str() : "-", g.placement().c_str());
+      } else {
+        // Latency: lower is better, so "vs spsc" is this/floor (>1 = slower) and "shmstream/x" is ours/this
+        // (<1 = shmstream faster), both on p50.
+        const double p50 = g.quantile(0.5).median;
+        std::snprintf(line, sizeof line, "%-10s %4zu %8.0f %8.0f %8.0f %9.0f %9.0f %10.0f %9s %11s  %s\n",
+                      g.transport.c_str(), g.runs.size(), p50, g.quantile(0.9).median, g.quantile(0.99).median,
+                      g.quantile(0.999).median, g.quantile(0.9999).median, g.maximum().median,
+                      floor ? ratio(p50, floor->quantile(0.5).median).c_str() : "-",
+                      ours ? ratio(ours->quantile(0.5).median, p50).c_str() : "-", g.placement().c_str());
+      }
+      out << line;
+    }
+  }
+  for (const auto& r : results) {
+    if (!r.error.empty()) out << "FAILED " << mode_name(r.mode) << " " << r.transport << " run " << r.run << ": " << r.error << "\n";
+  }
+}
+
+void write_json(std::ostream& out, const ReportContext& context, const std::vector<RunResult>& results) {
+  out << "{\n  \"command\": \"" << json_escape(context.command_line) << "\",\n";
+  out << "  \"wait\": \"" << context.wait_mode << "\", \"message_sizes\": \"" << context.message_sizes
+      << "\", \"mean_message_bytes\": " << context.mean_message_bytes << ", \"producers\": " << context.producers
+      << ", \"consumers\": " << context.consumers << ",\n  \"runs\": [\n";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const RunResult& r = results[i];
+    out << "    {\"transport\": \"" << r.transport << "\", \"mode\": \"" << mode_name(r.mode) << "\", \"rate\": " << r.rate
+        << ", \"run\": " << r.run << ", \"messages\": " << r.messages << ", \"bytes\": " << r.bytes
+        << ", \"seconds\": " << r.seconds << ", \"messages_per_second\": " << r.messages_per_second
+        << ", \"gigabytes_per_second\": " << r.gigabytes_per_second
+        << ", \"achieved_send_rate\": " << r.achieved_send_rate << ", \"placement_before_ns\": " << r.placement_before_ns
+        << ", \"placement_after_ns\": " << r.placement_after_ns << ", \"placement_class\": \""
+        << placement_class(r.placement_before_ns) << "\", \"latency_ns\": {\"count\": " << r.latency.count()
+        << ", \"min\": " << r.latency.min() << ", \"mean\": " << r.latency.mean();
+    for (size_t q = 0; q < std::size(kQuantiles); ++q) {
+      out << ", \"" << kQuantileNames[q] << "\": " << r.latency.percentile(kQuantiles[q]);
+    }
+    out << ", \"max\": " << r.latency.max() << ", \"cdf\": [";
+    // A compact CDF for the plot: 100 log-spaced quantiles from p0 to p99.999.
+    for (int k = 0; k <= 100 && r.latency.count() > 0; ++k) {
+      const double q = 1.0 - std::pow(10.0, -5.0 * k / 100.0);
+      out << (k ? ", " : "") << "[" << q << ", " << r.latency.percentile(q) << "]";
+    }
+    out << "]}, \"error\": \"" << json_escape(r.error) << "\"}" << (i + 1 < results.size() ? "," : "") << "\n";
+  }
+  out << "  ]\n}\n";
+}
+
+}  // namespace feed
