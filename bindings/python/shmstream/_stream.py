@@ -1,0 +1,215 @@
+"""The Stream handle: control path, puts, iterators, and the analysis exports."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from . import _convert, _describe, _iterators
+from ._errors import InvalidArgumentException
+from ._native_import import native
+
+if TYPE_CHECKING:
+    import numpy
+    import pandas
+
+    from ._shmstream import NativeProducer, NativeStream, Record
+
+Bytes = Union[bytes, bytearray, memoryview, str]
+HashKey = Union[int, str]
+PutEntry = Union[tuple, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class PutResult:
+    shard_id: str
+    sequence_number: int
+
+
+@dataclass(frozen=True)
+class PutFailure:
+    error_code: str  # a Kinesis exception name, e.g. "InvalidArgumentException"
+    error_message: str
+
+
+@dataclass(frozen=True)
+class PutManyResult:
+    failed_record_count: int
+    records: list[Union[PutResult, PutFailure]]  # in request order
+
+
+def _root(root: Optional[str]) -> str:
+    return native.default_root() if root is None else str(root)
+
+
+def _hash_key_text(key: Optional[HashKey]) -> Optional[str]:
+    return None if key is None else str(key)
+
+
+def _entry(record: PutEntry) -> tuple[Bytes, Bytes, Optional[str]]:
+    """(key, data[, explicit_hash_key]) or a dict with Kinesis names (PartitionKey, Data,
+    ExplicitHashKey) or pythonic ones (key / partition_key, data, explicit_hash_key)."""
+    if isinstance(record, Mapping):
+        key = record.get("PartitionKey", record.get("partition_key", record.get("key")))
+        data = record.get("Data", record.get("data"))
+        hash_key = record.get("ExplicitHashKey", record.get("explicit_hash_key"))
+        if key is None or data is None:
+            raise InvalidArgumentException(f"record {record!r} needs a partition key and data")
+        return key, data, _hash_key_text(hash_key)
+    if len(record) == 2:
+        return record[0], record[1], None
+    if len(record) == 3:
+        return record[0], record[1], _hash_key_text(record[2])
+    raise InvalidArgumentException("records are (key, data), (key, data, explicit_hash_key) or dicts")
+
+
+class Producer:
+    """Puts records. Cheap to keep; one per thread is fastest (Stream.put does that for you)."""
+
+    def __init__(self, stream: NativeStream) -> None:
+        self._native: NativeProducer = native.NativeProducer(stream)
+
+    def put(self, key: Bytes, data: Bytes, explicit_hash_key: Optional[HashKey] = None) -> PutResult:
+        shard, sequence = self._native.put(key, data, _hash_key_text(explicit_hash_key))
+        return PutResult(native.shard_id_text(shard), sequence)
+
+    def put_many(self, records: Iterable[PutEntry]) -> PutManyResult:
+        """PutRecords, any number of records: sent in requests of up to 500. Per-record failures are
+        reported, not raised; a request-level error (e.g. a key too long) raises and writes none of that
+        request."""
+        entries = [_entry(record) for record in records]
+        results: list[Union[PutResult, PutFailure]] = []
+        failed = 0
+        for start in range(0, len(entries), native.MAX_PUT_RECORDS_ENTRIES):
+            count, outcomes = self._native.put_records(entries[start:start + native.MAX_PUT_RECORDS_ENTRIES])
+            failed += count
+            for shard, sequence, error_code, message in outcomes:
+                results.append(PutResult(native.shard_id_text(shard), sequence) if error_code is None
+                               else PutFailure(error_code, message))
+        return PutManyResult(failed, results)
+
+    def flush_metrics(self) -> None:
+        self._native.flush_metrics()
+
+
+class Stream:
+    """One stream under a root directory (default $SHMSTREAM_ROOT or /dev/shm/shmstream)."""
+
+    def __init__(self, native_stream: NativeStream, root: str) -> None:
+        self._native = native_stream
+        self._root = root
+        self._producers = threading.local()
+
+    # -- control path -----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, name: str, shard_count: int = 1, segment_size: int = native.DEFAULT_SEGMENT_SIZE,
+               retention: Union[_dt.timedelta, float] = _dt.timedelta(hours=24), retention_bytes: int = 0,
+               mode: int = 0o600, root: Optional[str] = None) -> Stream:
+        """CreateStream. segment_size: power of two in [4 KiB, 1 GiB]; retention: timedelta or seconds;
+        retention_bytes: per-shard cap, 0 for the default; mode: file permission bits."""
+        root = _root(root)
+        return cls(native.NativeStream.create(name, shard_count, segment_size, _convert.duration_ns(retention),
+                                              retention_bytes, mode, root), root)
+
+    @classmethod
+    def open(cls, name: str, root: Optional[str] = None) -> Stream:
+        root = _root(root)
+        return cls(native.NativeStream.open(name, root), root)
+
+    @staticmethod
+    def list(root: Optional[str] = None) -> list[str]:
+        return native.NativeStream.list(_root(root))
+
+    @staticmethod
+    def delete(name: str, root: Optional[str] = None) -> None:
+        native.NativeStream.remove(name, _root(root))
+
+    @property
+    def name(self) -> str:
+        return self._native.name
+
+    @property
+    def root(self) -> str:
+        return self._root
+
+    def describe(self) -> dict[str, Any]:
+        """Like DescribeStream's StreamDescription (plus a few shmstream fields, see docs/PYTHON.md)."""
+        return _describe.stream_description(self._native.describe())
+
+    def shards(self) -> list[dict[str, Any]]:
+        """Raw shard table rows: index, shard_id, parent_index, adjacent_parent_index, state, positions,
+        counters."""
+        return self._native.describe()["shards"]
+
+    def shard_ids(self) -> list[str]:
+        return [s["shard_id"] for s in self.shards()]
+
+    # -- puts -------------------------------------------------------------------------------------
+    def producer(self) -> Producer:
+        return Producer(self._native)
+
+    def _thread_producer(self) -> Producer:
+        producer = getattr(self._producers, "producer", None)
+        if producer is None:
+            producer = self._producers.producer = Producer(self._native)
+        return producer
+
+    def put(self, key: Bytes, data: Bytes, explicit_hash_key: Optional[HashKey] = None) -> PutResult:
+        """PutRecord. key: str (or bytes) of 1..256 bytes; data: bytes-like or str (UTF-8)."""
+        return self._thread_producer().put(key, data, explicit_hash_key)
+
+    def put_many(self, records: Iterable[PutEntry]) -> PutManyResult:
+        """PutRecords for (key, data), (key, data, explicit_hash_key) or dict records."""
+        return self._thread_producer().put_many(records)
+
+    # -- reads ------------------------------------------------------------------------------------
+    def iterator(self, shard: _convert.ShardRef = 0, iterator_type: str = "TRIM_HORIZON",
+                 sequence_number: Optional[_convert.SequenceNumber] = None,
+                 timestamp: Optional[_convert.Timestamp] = None, zero_copy: bool = False,
+                 skip_expired: bool = False) -> _iterators.ShardIterator:
+        """GetShardIterator: shard as ShardId text or index; iterator_type one of TRIM_HORIZON, LATEST,
+        AT_SEQUENCE_NUMBER / AFTER_SEQUENCE_NUMBER (with sequence_number), AT_TIMESTAMP (with timestamp).
+        skip_expired: continue at the trim horizon instead of raising ExpiredIteratorException."""
+        reader = _iterators.native_reader(self._native, shard, iterator_type, sequence_number, timestamp,
+                                          skip_expired)
+        return _iterators.ShardIterator(reader, zero_copy)
+
+    def records(self, iterator_type: str = "TRIM_HORIZON", timestamp: Optional[_convert.Timestamp] = None,
+                zero_copy: bool = False) -> Iterator[Record]:
+        """Every shard up to its current end, parents read to their end before their children."""
+        if iterator_type.upper() not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+            raise InvalidArgumentException("sequence-number iterators are per shard: use iterator()")
+        return _iterators.snapshot_records(self._native, iterator_type.upper(), timestamp, zero_copy)
+
+    def tail(self, timeout: Optional[float] = None, iterator_type: str = "LATEST",
+             timestamp: Optional[_convert.Timestamp] = None, zero_copy: bool = False) -> Iterator[Record]:
+        """Blocking generator over all shards: yields records as they arrive, children after their
+        parents end; returns after `timeout` seconds without a record (None: never)."""
+        if iterator_type.upper() not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+            raise InvalidArgumentException("sequence-number iterators are per shard: use iterator().tail()")
+        return _iterators.tail_records(self._native, timeout, iterator_type, timestamp, zero_copy)
+
+    # -- analysis ---------------------------------------------------------------------------------
+    def to_pandas(self, shard: Optional[_convert.ShardRef] = None,
+                  start_sequence_number: Optional[_convert.SequenceNumber] = None,
+                  end_sequence_number: Optional[_convert.SequenceNumber] = None,
+                  start_time: Optional[_convert.Timestamp] = None, end_time: Optional[_convert.Timestamp] = None,
+                  max_records: Optional[int] = None) -> pandas.DataFrame:
+        from ._analysis import to_pandas
+        return to_pandas(self._native, shard, start_sequence_number, end_sequence_number, start_time, end_time,
+                         max_records)
+
+    def to_numpy(self, dtype: Any, shard: Optional[_convert.ShardRef] = None,
+                 start_sequence_number: Optional[_convert.SequenceNumber] = None,
+                 end_sequence_number: Optional[_convert.SequenceNumber] = None,
+                 start_time: Optional[_convert.Timestamp] = None, end_time: Optional[_convert.Timestamp] = None,
+                 max_records: Optional[int] = None, metadata: bool = False, strict: bool = True) -> numpy.ndarray:
+        from ._analysis import to_numpy
+        return to_numpy(self._native, dtype, shard, start_sequence_number, end_sequence_number, start_time,
+                        end_time, max_records, metadata, strict)
+
+    def __repr__(self) -> str:
+        return f"Stream(name={self.name!r}, root={self._root!r})"
