@@ -1,0 +1,163 @@
+"""PutRecord / PutRecords and shard iterators of every type."""
+
+import datetime
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings, HealthCheck, strategies as st
+
+import shmstream
+
+
+def test_put_returns_shard_and_sequence(make_stream):
+    stream = make_stream(shard_count=4)
+    first = stream.put("alpha", b"1")
+    second = stream.put("alpha", b"2")
+    assert first.shard_id == second.shard_id  # same key, same shard
+    assert second.sequence_number > first.sequence_number
+    records = list(stream.iterator(first.shard_id))
+    assert [(r.partition_key, r.data) for r in records] == [("alpha", b"1"), ("alpha", b"2")]
+    assert [r.sequence_number for r in records] == [first.sequence_number, second.sequence_number]
+
+
+def test_explicit_hash_key_routes(make_stream):
+    stream = make_stream(shard_count=2)
+    assert stream.put("k", b"x", explicit_hash_key=0).shard_id == "shardId-000000000000"
+    assert stream.put("k", b"x", explicit_hash_key=str(2**128 - 1)).shard_id == "shardId-000000000001"
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.put("k", b"x", explicit_hash_key=2**128)
+
+
+def test_put_many_accepts_tuples_and_dicts(make_stream):
+    stream = make_stream(shard_count=2)
+    result = stream.put_many([("a", b"1"), ("b", bytearray(b"2"), 0),
+                              {"PartitionKey": "c", "Data": b"3"}, {"key": "d", "data": "four"}])
+    assert result.failed_record_count == 0 and len(result.records) == 4
+    assert result.records[1].shard_id == "shardId-000000000000"
+    got = {r.partition_key: r.data for r in stream.records()}
+    assert got == {"a": b"1", "b": b"2", "c": b"3", "d": b"four"}
+
+
+def test_put_many_splits_into_requests_of_500(make_stream):
+    stream = make_stream(shard_count=3, segment_size=1 << 20)
+    result = stream.put_many((f"k{i}", i.to_bytes(4, "little")) for i in range(1234))
+    assert result.failed_record_count == 0 and len(result.records) == 1234
+    assert sorted(int.from_bytes(r.data, "little") for r in stream.records()) == list(range(1234))
+
+
+def test_invalid_records_raise(make_stream):
+    stream = make_stream()
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.put("", b"x")
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.put("k" * 257, b"x")
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.put_many([("ok", b"x"), ("", b"y")])
+    assert list(stream.records()) == []  # the bad request wrote nothing
+
+
+def test_every_iterator_type(make_stream):
+    stream = make_stream()
+    results = [stream.put("k", bytes([i])) for i in range(5)]
+    time.sleep(0.002)
+    middle_time = datetime.datetime.now(datetime.timezone.utc)
+    time.sleep(0.002)
+    late = [stream.put("k", bytes([i])) for i in range(5, 8)]
+    seqs = [r.sequence_number for r in results + late]
+
+    def read(**kwargs):
+        return [r.sequence_number for r in stream.iterator(0, **kwargs)]
+
+    assert read(iterator_type="TRIM_HORIZON") == seqs
+    assert read(iterator_type="LATEST") == []
+    assert read(iterator_type="AT_SEQUENCE_NUMBER", sequence_number=seqs[2]) == seqs[2:]
+    assert read(iterator_type="AFTER_SEQUENCE_NUMBER", sequence_number=str(seqs[2])) == seqs[3:]
+    assert read(iterator_type="AT_TIMESTAMP", timestamp=middle_time) == seqs[5:]
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.iterator(0, iterator_type="AT_SEQUENCE_NUMBER", sequence_number=seqs[2] + 1)
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.iterator(0, iterator_type="AT_SEQUENCE_NUMBER")
+    with pytest.raises(shmstream.InvalidArgumentException):
+        stream.iterator(0, iterator_type="SOMEWHERE")
+    with pytest.raises(shmstream.ResourceNotFoundException):
+        stream.iterator("shardId-000000000007")
+
+
+def test_latest_sees_only_later_records(make_stream):
+    stream = make_stream()
+    stream.put("k", b"old")
+    iterator = stream.iterator(0, "LATEST")
+    stream.put("k", b"new")
+    assert [r.data for r in iterator] == [b"new"]
+
+
+def test_get_records_limit_and_seek(make_stream):
+    stream = make_stream()
+    for i in range(10):
+        stream.put("k", bytes([i]))
+    iterator = stream.iterator()
+    batch = iterator.get_records(limit=4)
+    assert [r.data for r in batch.records] == [bytes([i]) for i in range(4)]
+    assert batch.millis_behind_latest >= 0 and not batch.shard_ended
+    rest = iterator.get_records()
+    assert len(rest.records) == 6
+    iterator.seek(batch.next_position)
+    assert iterator.get_records(limit=1).records[0].data == bytes([4])
+
+
+def test_zero_copy_data_is_a_read_only_memoryview(make_stream):
+    stream = make_stream()
+    stream.put("k", b"payload-1")
+    batch = stream.iterator(zero_copy=True).get_records()
+    view = batch.records[0].data
+    assert isinstance(view, memoryview) and view.readonly
+    assert bytes(view) == b"payload-1"
+
+
+def test_records_cross_segments(make_stream):
+    stream = make_stream(segment_size=4096)
+    payloads = [bytes([i % 256]) * 300 for i in range(100)]
+    stream.put_many(("k", p) for p in payloads)
+    assert [r.data for r in stream.records()] == payloads
+
+
+def test_record_fields(make_stream):
+    stream = make_stream()
+    before = time.time_ns()
+    stream.put("clé", "données")
+    record = next(iter(stream.records()))
+    assert record.partition_key == "clé" and record.data == "données".encode()
+    assert record.shard_id == "shardId-000000000000"
+    assert before <= record.arrival_ns <= time.time_ns()
+    assert abs(record.arrival_time.timestamp() - record.arrival_ns / 1e9) < 1e-5
+    assert "clé" in repr(record)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=20).filter(lambda k: len(k.encode()) <= 256),
+                          st.binary(max_size=300)), min_size=1, max_size=30))
+def test_round_trip_any_keys_and_data(make_stream, records):
+    stream = make_stream(shard_count=3)
+    stream.put_many(records)
+    got = sorted((r.partition_key, r.data) for r in stream.records())
+    assert got == sorted(records)
+
+
+def test_one_producer_per_thread(make_stream):
+    stream = make_stream(shard_count=2, segment_size=1 << 20)
+
+    def produce(worker):
+        for i in range(500):
+            stream.put(f"w{worker}", f"{worker}:{i}")
+
+    threads = [threading.Thread(target=produce, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    by_worker = {}
+    for record in stream.records():
+        worker, i = record.data.decode().split(":")
+        by_worker.setdefault(worker, []).append(int(i))
+    assert {w: v for w, v in by_worker.items()} == {str(w): list(range(500)) for w in range(4)}
