@@ -78,6 +78,22 @@ struct StreamInfo {
   std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
 };
 
+enum class ShardFilterType : uint8_t {
+  kAll,             // no filter: every shard that is not expired
+  kAfterShardId,    // AFTER_SHARD_ID: index greater than shard_index
+  kAtTrimHorizon,   // AT_TRIM_HORIZON: shards open at the trim horizon (oldest retained generation)
+  kFromTrimHorizon, // FROM_TRIM_HORIZON: every retained shard
+  kAtLatest,        // AT_LATEST: currently open shards
+  kAtTimestamp,     // AT_TIMESTAMP: shards open at timestamp_ns
+  kFromTimestamp,   // FROM_TIMESTAMP: shards open at timestamp_ns or created after it
+};
+
+struct ShardFilter {
+  ShardFilterType type = ShardFilterType::kAll;
+  uint32_t shard_index = 0;
+  int64_t timestamp_ns = 0;
+};
+
 // $SHMSTREAM_ROOT, or /dev/shm/shmstream.
 std::string default_root();
 // "shardId-" + 12-digit index; and its parser (also accepts a bare index).
@@ -113,6 +129,17 @@ class Stream {
   void set_retention(std::chrono::nanoseconds retention);
   void set_retention_bytes(uint64_t bytes);
   void set_unblock_timeout(std::chrono::nanoseconds timeout);
+
+  // Resharding, as Kinesis (control path, under the stream's flock; producers never block on it).
+  // SplitShard: the children get the next two indexes, [start, new_start - 1] and [new_start, end].
+  void split_shard(uint32_t shard_to_split, HashKey new_starting_hash_key);
+  // MergeShards: two OPEN shards with adjacent ranges; the child's ParentShardId is shard_to_merge.
+  void merge_shards(uint32_t shard_to_merge, uint32_t adjacent_shard_to_merge);
+  // UpdateShardCount with UNIFORM_SCALING: at most double / at least half the open shard count per call;
+  // done as splits and merges, so every new shard has at most two parents.
+  void update_shard_count(uint32_t target_shard_count);
+  // ListShards with a ShardFilter; EXPIRED shards are never listed.
+  std::vector<ShardInfo> list_shards(const ShardFilter& filter = {}) const;
 
   // Indexes of OPEN shards in hash-key order.
   std::vector<uint32_t> open_shards() const;

@@ -112,7 +112,7 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
     actions += unblock_shard(stream, i, watch.shards[i], now_ns, timeout_ns);
     actions += trim_expired_segments(stream, i, now_ns);
     // acquire: the published active segment exists.
-    const uint64_t trimmed = detail::enforce_byte_cap(state, i, entry.active_segment.load(std::memory_order_acquire));
+    const uint64_t trimmed = detail::enforce_byte_cap(state, i, layout::load_active_segment(entry));
     if (trimmed > 0) {
       counters_.segments_trimmed += trimmed;
       log("trimmed " + std::to_string(trimmed) + " segment(s) of " + where(stream, i) + " over the byte cap");
@@ -131,14 +131,19 @@ int Janitor::unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& wat
   // acquire: pairs with the trimmer's release; positions from here on are mappable.
   uint64_t position = std::max(watch.scan_position, entry.trim_horizon.load(std::memory_order_acquire));
   position = detail::normalise_position(state, position);
+  // acquire: a closed shard's end; reservations past it were refused (the producers re-routed).
+  const uint64_t ending = entry.ending_sequence_number.load(std::memory_order_acquire);
+  const uint64_t shard_end = ending == layout::kNoSequence ? UINT64_MAX : ending + 1;
   uint64_t first_unsettled = UINT64_MAX;
   int actions = 0;
   std::shared_ptr<detail::MappedSegment> segment;
   for (uint64_t steps = 0; steps < kMaxFramesPerPass; ++steps) {
     const uint64_t number = state.segment_number(position);
     // acquire: a published active segment exists.
-    const uint64_t active = entry.active_segment.load(std::memory_order_acquire);
+    const uint64_t active = layout::load_active_segment(entry);
+    if (position >= shard_end) break;
     if (number > active) {
+      if (shard_end != UINT64_MAX) break;  // closed: its log never grows again
       // Every frame of the active segment is settled and it is full, but nobody rolled: a producer died
       // between padding the end and publishing the next segment.
       if (detail::roll_segment(state, shard_index, active).is_ok()) {
@@ -174,7 +179,7 @@ int Janitor::unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& wat
     // Not committed. Reserved (below the tail) means some producer owes us this frame.
     // relaxed: the tail only grows; an old value just postpones the decision to the next pass.
     const uint64_t tail = segment->header().tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
-    const uint64_t reserved_end = std::min(tail, segment_size);
+    const uint64_t reserved_end = std::min({tail, segment_size, shard_end - segment->base_position()});
     if (offset >= reserved_end) break;  // idle: nothing reserved here
     first_unsettled = std::min(first_unsettled, position);
     // acquire: if the producer commits now, we see it and leave the frame alone.
@@ -216,7 +221,7 @@ int Janitor::trim_expired_segments(Stream& stream, uint32_t shard_index, int64_t
   const int64_t cutoff = now_ns - state.header().retention_ns.load(std::memory_order_relaxed);
   // acquire: as everywhere, the horizon and active segment bound what exists.
   const uint64_t first = state.segment_number(entry.trim_horizon.load(std::memory_order_acquire));
-  const uint64_t active = entry.active_segment.load(std::memory_order_acquire);
+  const uint64_t active = layout::load_active_segment(entry);
   const std::string directory = state.shard_directory(shard_index);
   const auto identity = state.segment_identity(shard_index);
   uint64_t keep_from = first;
@@ -251,7 +256,7 @@ int Janitor::expire_closed_shard(Stream& stream, uint32_t shard_index, int64_t n
   const int64_t closed_ns = entry.closed_ns.load(std::memory_order_relaxed);
   if (closed_ns == 0 || closed_ns + state.header().retention_ns.load(std::memory_order_relaxed) >= now_ns) return 0;
   // acquire: the last segment that exists.
-  const uint64_t active = entry.active_segment.load(std::memory_order_acquire);
+  const uint64_t active = layout::load_active_segment(entry);
   detail::trim_before_segment(state, shard_index, active);
   uint32_t expected = static_cast<uint32_t>(layout::ShardState::kClosed);
   // release: readers that see EXPIRED also see the trim horizon moved above.

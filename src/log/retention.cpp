@@ -10,7 +10,7 @@ namespace shmstream::detail {
 uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t first_kept) noexcept try {
   layout::ShardEntry& entry = stream.shard(shard_index);
   // acquire: never trim past a segment that is not yet published.
-  const uint64_t active = entry.active_segment.load(std::memory_order_acquire);
+  const uint64_t active = layout::load_active_segment(entry);
   if (first_kept > active) first_kept = active;
   const uint64_t new_horizon = first_kept * stream.segment_size() + layout::kSegmentHeaderSize;
   // acquire: we unlink files below the horizon we read, so we must see the trims that preceded it.

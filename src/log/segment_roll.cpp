@@ -7,7 +7,8 @@ namespace shmstream::detail {
 
 Status roll_segment(StreamState& stream, uint32_t shard_index, uint64_t number) noexcept {
   layout::ShardEntry& entry = stream.shard(shard_index);
-  // acquire: a newer number means its segment exists; nothing to do then.
+  // acquire: a newer number means its segment exists; nothing to do then. The raw word is compared: once a
+  // reshard set its closed bit, it never equals `number` again and no roll can publish a segment past the end.
   if (entry.active_segment.load(std::memory_order_acquire) != number) return Status::ok();
   if (Status status = stream.create_segment(shard_index, number + 1); !status) return status;
   uint64_t expected = number;

@@ -33,7 +33,7 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
   }
   for (;;) {
     // acquire: a published segment number means that segment's file is complete (see roll_segment).
-    const uint64_t number = entry_->active_segment.load(std::memory_order_acquire);
+    const uint64_t number = layout::load_active_segment(*entry_);
     if (!segment_ || segment_->number() != number) {
       if (Status status = stream_->segment(shard_index_, number, segment_); !status) {
         count_failure(status);

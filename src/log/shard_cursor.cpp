@@ -23,7 +23,7 @@ bool ShardCursor::map_current(Status& status) noexcept {
   const uint64_t number = stream_->segment_number(position_);
   if (segment_ && segment_->number() == number) return true;
   // acquire: a published segment number means its file exists.
-  if (entry_->active_segment.load(std::memory_order_acquire) < number) return false;
+  if (layout::load_active_segment(*entry_) < number) return false;
   std::shared_ptr<MappedSegment> next;
   status = stream_->segment(shard_index_, number, next);
   if (!status) {

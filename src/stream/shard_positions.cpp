@@ -1,5 +1,7 @@
 #include "stream/shard_positions.hpp"
 
+#include <algorithm>
+
 #include "log/frame_check.hpp"
 #include "stream/stream_state.hpp"
 
@@ -13,13 +15,16 @@ uint64_t normalise_position(const StreamState& stream, uint64_t position) noexce
 
 Status latest_position(StreamState& stream, uint32_t shard_index, uint64_t& position) noexcept {
   // acquire: the published segment exists and can be mapped.
-  const uint64_t number = stream.shard(shard_index).active_segment.load(std::memory_order_acquire);
+  const uint64_t number = layout::load_active_segment(stream.shard(shard_index));
   std::shared_ptr<MappedSegment> segment;
   if (Status status = stream.segment(shard_index, number, segment); !status) return status;
   // relaxed: any value between reservations is a valid LATEST; frames are validated when read.
   const uint64_t tail = segment->header().tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
   const uint64_t size = stream.segment_size();
   position = tail >= size ? (number + 1) * size + layout::kSegmentHeaderSize : number * size + tail;
+  // acquire: a closed shard ends where the reshard closed it, whatever stale reservations did to the tail.
+  const uint64_t ending = stream.shard(shard_index).ending_sequence_number.load(std::memory_order_acquire);
+  if (ending != layout::kNoSequence) position = std::min(position, ending + 1);
   return Status::ok();
 }
 
@@ -28,7 +33,7 @@ Status position_at_timestamp(StreamState& stream, uint32_t shard_index, int64_t 
   layout::ShardEntry& entry = stream.shard(shard_index);
   // acquire: segments from the horizon's segment up to the active one exist (or are being trimmed).
   const uint64_t first = stream.segment_number(entry.trim_horizon.load(std::memory_order_acquire));
-  const uint64_t active = entry.active_segment.load(std::memory_order_acquire);
+  const uint64_t active = layout::load_active_segment(entry);
   const std::string directory = stream.shard_directory(shard_index);
   // Newest segment that started before the timestamp: the answer is in it or after it.
   uint64_t start = first;

@@ -5,7 +5,7 @@
 //   32 shard index (u32) | 36 state (u32) | 40 parent index | 44 adjacent parent index |
 //   48 starting sequence number | 56 ending sequence number (kNoSequence while open)
 //  line 1 (segment roll, trim, reshard):
-//   64 active segment number | 72 trim horizon (position) | 80 created ns | 88 closed ns |
+//   64 active segment number (bit 63: closed, no roll may publish a next segment) | 72 trim horizon (position) | 80 created ns | 88 closed ns |
 //   96 child index 0 | 100 child index 1 | 104 reserved ..128
 //  line 2 (eventcount for blocking readers):
 //  128 futex word (u32) | 132 waiter count (u32) | ..192 reserved
@@ -61,6 +61,13 @@ struct alignas(64) ShardEntry {
 };
 
 static_assert(sizeof(ShardEntry) == 256);
+
+inline constexpr uint64_t kActiveSegmentClosedBit = uint64_t{1} << 63;
+
+// The active segment's number without the closed bit. acquire: a published number means its file exists.
+inline uint64_t load_active_segment(const ShardEntry& entry) noexcept {
+  return entry.active_segment.load(std::memory_order_acquire) & ~kActiveSegmentClosedBit;
+}
 static_assert(offsetof(ShardEntry, shard_index) == 32);
 static_assert(offsetof(ShardEntry, state) == 36);
 static_assert(offsetof(ShardEntry, parent_index) == 40);
