@@ -59,3 +59,18 @@ def test_put_records_inline_and_from_file(cli, tmp_path):
     from_file = cli.json("put-records", "--stream-name", "batch", "--records", f"file://{path}")
     assert from_file["FailedRecordCount"] == 0 and len(from_file["Records"]) == 3
     assert cli.record_count("batch") == 14
+
+
+def test_put_records_reports_entries_that_failed(cli):
+    # 64 KiB segments: an 80 KB record passes request validation (under 1 MiB) but fits no segment, so that
+    # entry alone fails, and the output shows it in the AWS per-entry error shape.
+    cli.create("partial")
+    entries = [{"Data": b64(b"first"), "PartitionKey": "k"},
+               {"Data": b64(b"x" * 80_000), "PartitionKey": "k"},
+               {"Data": b64(b"third"), "PartitionKey": "k"}]
+    result = cli.json("put-records", "--stream-name", "partial", "--records", json.dumps(entries))
+    assert result["FailedRecordCount"] == 1
+    assert list(result["Records"][1]) == ["ErrorCode", "ErrorMessage"]
+    assert result["Records"][1]["ErrorCode"] == "InvalidArgumentException"
+    assert "ShardId" in result["Records"][0] and "ShardId" in result["Records"][2]
+    assert [unb64(r["Data"]) for r in cli.read_all("partial")] == [b"first", b"third"]
