@@ -1,6 +1,7 @@
 // tail: follow every shard of a stream and print records as they arrive, picking up shards that appear
-// later (resharding). Shards that appear after the start are read from their beginning, so nothing
-// written to a child shard is missed whatever --from says.
+// later (resharding). Shards that appear after the start are read from their beginning, once their parents
+// are read to the end, so nothing written to a child shard is missed whatever --from says and records of
+// one partition key stay in order.
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -88,18 +89,25 @@ class StreamTail {
   bool adopt_new_shards(bool first_scan) {
     const StreamInfo info = stream_->describe();
     if (info.status == "DELETING") return false;
+    if (first_scan) {
+      for (const ShardInfo& shard : info.shards) present_at_start_.insert(shard.index);
+    }
     for (const ShardInfo& shard : info.shards) {
       if (!is_listed_shard(shard) || seen_.count(shard.index) > 0) continue;
+      // Per-key order across a reshard: a child waits until its parents were read to their end.
+      if (still_followed(shard.parent_index) || still_followed(shard.adjacent_parent_index)) continue;
       seen_.insert(shard.index);
       ReaderOptions reader_options;
       // Trimming under a slow terminal is not an error for a human watching: jump ahead.
       reader_options.skip_to_trim_horizon_when_expired = true;
-      const IteratorType start = first_scan ? first_start_ : IteratorType::kTrimHorizon;
+      const IteratorType start = present_at_start_.count(shard.index) > 0 ? first_start_ : IteratorType::kTrimHorizon;
       followers_.emplace(shard.index, Follower{shard.shard_id, ShardReader(stream_, shard.index, IteratorStart{start},
                                                                            reader_options)});
     }
     return true;
   }
+
+  bool still_followed(const std::optional<uint32_t>& index) const { return index && followers_.count(*index) > 0; }
 
   // Reads one batch from every followed shard; returns the number of records printed.
   size_t read_round() {
@@ -131,6 +139,7 @@ class StreamTail {
   const TailOptions& options_;
   std::map<uint32_t, Follower> followers_;
   std::set<uint32_t> seen_;
+  std::set<uint32_t> present_at_start_;  // --from applies to these, even when adopted after their parents
   RecordBatch batch_;
   long long printed_ = 0;
 };
