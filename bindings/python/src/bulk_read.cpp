@@ -109,6 +109,18 @@ py::dict read_columns(const std::shared_ptr<Stream>& stream, const ReadPlan& pla
   {
     py::gil_scoped_release unlocked;
     std::vector<OpenShard> shards = open_shards(stream, plan);
+    // The snapshot's log bytes bound key + data bytes: reserve once instead of re-copying as we grow.
+    uint64_t log_bytes = 0;
+    for (const OpenShard& shard : shards) {
+      const uint64_t from = shard.reader->position();
+      if (shard.snapshot_end > from) log_bytes += shard.snapshot_end - from;
+    }
+    const uint64_t most_records = std::min(plan.max_records, log_bytes / (kFrameHeaderBytes + kFrameAlignment));
+    arena.reserve(log_bytes);
+    shard_column.reserve(most_records);
+    sequence_column.reserve(most_records);
+    arrival_column.reserve(most_records);
+    ends.reserve(2 * most_records);
     for_each_record(shards, plan, [&](uint32_t shard_index, const RecordView& record) {
       shard_column.push_back(shard_index);
       sequence_column.push_back(record.sequence_number);
@@ -123,15 +135,22 @@ py::dict read_columns(const std::shared_ptr<Stream>& stream, const ReadPlan& pla
   const size_t count = sequence_column.size();
   auto start_of = [&](size_t slot) { return slot == 0 ? uint64_t{0} : ends[slot - 1]; };
   std::unordered_map<std::string_view, PyObject*> keys;  // borrowed from the key array being filled
+  std::string_view previous_key;
+  PyObject* previous_text = nullptr;
   py::array key_column = object_array(count, [&](size_t i) -> PyObject* {
     const std::string_view key(arena.data() + start_of(2 * i), ends[2 * i] - start_of(2 * i));
+    if (previous_text != nullptr && key == previous_key) {  // runs of one key are common: skip the hash
+      Py_INCREF(previous_text);
+      return previous_text;
+    }
     auto [found, inserted] = keys.try_emplace(key, nullptr);
+    previous_key = key;
     if (!inserted) {
       Py_INCREF(found->second);
-      return found->second;
+      return previous_text = found->second;
     }
     found->second = PyUnicode_DecodeUTF8(key.data(), static_cast<Py_ssize_t>(key.size()), "surrogateescape");
-    return found->second;
+    return previous_text = found->second;
   });
   py::array data_column = object_array(count, [&](size_t i) -> PyObject* {
     const uint64_t begin = start_of(2 * i + 1);
