@@ -53,6 +53,8 @@ def test_to_pandas_ranges(make_stream):
     assert list(by_time["data"]) == [str(i).encode() for i in range(10, 15)]
     until = stream.to_pandas(end_time=pd.Timestamp(middle))
     assert len(until) == 10
+    iso = pd.Timestamp(middle, tz="UTC").isoformat()
+    assert len(stream.to_pandas(start_time=iso)) == 5 and len(stream.to_pandas(end_time=iso)) == 10
     assert len(stream.to_pandas(max_records=4)) == 4
 
 

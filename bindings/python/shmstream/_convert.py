@@ -8,7 +8,8 @@ from typing import Union
 from ._errors import InvalidArgumentException
 from ._native_import import native
 
-Timestamp = Union[_dt.datetime, int, "object"]  # datetime, int ns since the epoch, numpy/pandas times
+# datetime, ISO 8601 text, int ns since the epoch, numpy.datetime64 / pandas.Timestamp
+Timestamp = Union[_dt.datetime, str, int, "object"]
 SequenceNumber = Union[int, str]
 ShardRef = Union[int, str]
 
@@ -43,6 +44,11 @@ def timestamp_ns(value: Timestamp) -> int:
         raise InvalidArgumentException("a timestamp cannot be a bool")
     if isinstance(value, int):
         return value
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidArgumentException(f"{value!r} is not an ISO 8601 timestamp") from None
     nanoseconds = getattr(value, "value", None)
     if isinstance(nanoseconds, int) and isinstance(value, _dt.datetime):
         return nanoseconds  # pandas.Timestamp: exact ns since the epoch (UTC), aware or naive
@@ -52,7 +58,7 @@ def timestamp_ns(value: Timestamp) -> int:
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
     if type(value).__name__ == "datetime64":  # numpy, without importing numpy
         return int(value.astype("datetime64[ns]").astype("int64"))  # type: ignore[attr-defined]
-    raise InvalidArgumentException(f"{value!r} is not a timestamp (datetime, numpy.datetime64 or int ns)")
+    raise InvalidArgumentException(f"{value!r} is not a timestamp (datetime, ISO text, numpy.datetime64, int ns)")
 
 
 def duration_ns(value: Union[_dt.timedelta, float, int]) -> int:
