@@ -8,8 +8,8 @@ namespace shmstream::cli {
 
 void print_service_error(std::string_view operation, std::string_view exception, std::string_view message) {
   std::cout.flush();  // keep whatever was printed before the error ahead of it on a shared terminal
-  std::cerr << "\nAn error occurred (" << exception << ") when calling the " << operation
-            << " operation: " << message << std::endl;
+  std::cerr << "\nAn error occurred (" << exception << ") when calling the " << operation << " operation: " << message
+            << std::endl;
 }
 
 void throw_invalid_argument(const std::string& message) { throw Error(StatusCode::kInvalidArgument, message); }

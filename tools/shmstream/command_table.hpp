@@ -3,12 +3,11 @@
 // apart in one place.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "shmstream/stream.hpp"
 

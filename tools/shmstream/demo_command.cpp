@@ -65,8 +65,7 @@ class DemoRun {
     if (interrupted()) {
       stop_children();
       delete_stream();
-      std::cout << "demo: interrupted; children stopped, stream " << settings_.stream_name << " deleted"
-                << std::endl;
+      std::cout << "demo: interrupted; children stopped, stream " << settings_.stream_name << " deleted" << std::endl;
       return kExitInterrupted;
     }
     const bool ok = print_summary();
@@ -189,9 +188,10 @@ class DemoRun {
       last_produced = produced;
       for (int i = 0; i < demo::kConsumerCount; ++i) {
         const uint64_t received = counters.consumers[i].received.load(std::memory_order_relaxed);
-        std::snprintf(line, sizeof line, " | consumer %d %12s msgs/s, lag %5lld ms", i + 1,
-                      with_thousands(received - last_received[i]).c_str(),
-                      static_cast<long long>(counters.consumers[i].millis_behind_latest.load(std::memory_order_relaxed)));
+        std::snprintf(
+            line, sizeof line, " | consumer %d %12s msgs/s, lag %5lld ms", i + 1,
+            with_thousands(received - last_received[i]).c_str(),
+            static_cast<long long>(counters.consumers[i].millis_behind_latest.load(std::memory_order_relaxed)));
         std::cout << line;
         last_received[i] = received;
       }
@@ -207,10 +207,11 @@ class DemoRun {
     const bool producer_ok = counters.producer_done.load(std::memory_order_acquire) && put_errors == 0;
     std::cout << "\nSummary\n";
     char line[320];
-    std::snprintf(line, sizeof line, "  producer     %s messages in %.1f s (%s msgs/s), %s put errors: %s\n",
-                  with_thousands(produced).c_str(), seconds,
-                  with_thousands(seconds > 0 ? static_cast<uint64_t>(static_cast<double>(produced) / seconds) : 0).c_str(),
-                  with_thousands(put_errors).c_str(), producer_ok ? "OK" : "FAIL");
+    std::snprintf(
+        line, sizeof line, "  producer     %s messages in %.1f s (%s msgs/s), %s put errors: %s\n",
+        with_thousands(produced).c_str(), seconds,
+        with_thousands(seconds > 0 ? static_cast<uint64_t>(static_cast<double>(produced) / seconds) : 0).c_str(),
+        with_thousands(put_errors).c_str(), producer_ok ? "OK" : "FAIL");
     std::cout << line;
     bool all_ok = producer_ok;
     for (int i = 0; i < demo::kConsumerCount; ++i) {
@@ -224,9 +225,9 @@ class DemoRun {
       std::snprintf(line, sizeof line,
                     "  consumer %d   received %s %s produced: %s; per-record order check (%s out of order, %s "
                     "missing, %s read errors): %s\n",
-                    i + 1, with_thousands(received).c_str(), received == produced ? "==" : "!=",
-                    count_ok ? "OK" : "FAIL", with_thousands(out_of_order).c_str(), with_thousands(gaps).c_str(),
-                    with_thousands(errors).c_str(), order_ok ? "OK" : "FAIL");
+                    i + 1, with_thousands(received).c_str(),
+                    received == produced ? "==" : "!=", count_ok ? "OK" : "FAIL", with_thousands(out_of_order).c_str(),
+                    with_thousands(gaps).c_str(), with_thousands(errors).c_str(), order_ok ? "OK" : "FAIL");
       std::cout << line;
       all_ok = all_ok && count_ok && order_ok;
     }

@@ -21,14 +21,14 @@ constexpr std::array<const char*, 20> kSymbols = {"AAPL", "MSFT", "AMZN", "GOOG"
 
 // An ITCH-like add-quote / trade message. Fixed 48 bytes, host byte order (the demo never leaves the host).
 struct MarketMessage {
-  char type;                  // 'Q' quote, 'T' trade
-  char side;                  // trades: 'B' or 'S'; quotes: ' '
+  char type;  // 'Q' quote, 'T' trade
+  char side;  // trades: 'B' or 'S'; quotes: ' '
   uint16_t symbol_index;
-  uint32_t symbol_sequence;   // 1, 2, 3... per symbol: lets consumers prove nothing was lost or reordered
-  uint64_t feed_sequence;     // across all symbols
+  uint32_t symbol_sequence;  // 1, 2, 3... per symbol: lets consumers prove nothing was lost or reordered
+  uint64_t feed_sequence;    // across all symbols
   int64_t sent_ns;
   char symbol[8];
-  uint32_t price_or_bid;      // 1/10000 dollars
+  uint32_t price_or_bid;  // 1/10000 dollars
   uint32_t size_or_ask;
   uint32_t bid_size;
   uint32_t ask_size;
@@ -43,8 +43,8 @@ uint64_t next_random(uint64_t& state) {
   return state;
 }
 
-MarketMessage make_message(uint64_t feed_sequence, uint32_t symbol_index, uint32_t symbol_sequence,
-                           uint64_t& random, std::array<uint32_t, kSymbols.size()>& mid_prices) {
+MarketMessage make_message(uint64_t feed_sequence, uint32_t symbol_index, uint32_t symbol_sequence, uint64_t& random,
+                           std::array<uint32_t, kSymbols.size()>& mid_prices) {
   MarketMessage message{};
   const uint64_t r = next_random(random);
   uint32_t& mid = mid_prices[symbol_index];
@@ -55,7 +55,8 @@ MarketMessage make_message(uint64_t feed_sequence, uint32_t symbol_index, uint32
   message.symbol_sequence = symbol_sequence;
   message.feed_sequence = feed_sequence;
   message.sent_ns = now_ns();
-  std::memcpy(message.symbol, kSymbols[symbol_index], std::min(sizeof message.symbol, std::strlen(kSymbols[symbol_index])));
+  std::memcpy(message.symbol, kSymbols[symbol_index],
+              std::min(sizeof message.symbol, std::strlen(kSymbols[symbol_index])));
   if (message.type == 'T') {
     message.price_or_bid = mid;
     message.size_or_ask = static_cast<uint32_t>(100 * (1 + (r >> 16) % 10));

@@ -19,7 +19,7 @@ struct alignas(64) ConsumerCounters {
                                           // going backwards
   std::atomic<uint64_t> gaps{0};          // a symbol's counter skipped values: messages lost
   std::atomic<uint64_t> read_errors{0};
-  std::atomic<bool> finished{false};      // read everything the producer reported
+  std::atomic<bool> finished{false};  // read everything the producer reported
 };
 
 // Lives in memory shared by the parent and its children, so only lock-free atomics.

@@ -78,8 +78,8 @@ void add_get_shard_iterator(CLI::App& app, CommandTable& table, const GlobalOpti
       ->required();
   CLI::Option* sequence = sub.add_option("--starting-sequence-number", flags->sequence,
                                          "Sequence number for AT_SEQUENCE_NUMBER / AFTER_SEQUENCE_NUMBER");
-  CLI::Option* timestamp = sub.add_option("--timestamp", flags->timestamp,
-                                          "For AT_TIMESTAMP: epoch seconds (1700000000.5) or ISO 8601");
+  CLI::Option* timestamp =
+      sub.add_option("--timestamp", flags->timestamp, "For AT_TIMESTAMP: epoch seconds (1700000000.5) or ISO 8601");
 
   command.run = [flags, sequence, timestamp, &global] {
     const IteratorStart start =
@@ -107,7 +107,8 @@ Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& childr
     Json parents = Json::array();
     if (child.parent_index) parents.push_back(shard_id_text(*child.parent_index));
     if (child.adjacent_parent_index) parents.push_back(shard_id_text(*child.adjacent_parent_index));
-    json.push_back(Json{{"ShardId", child.shard_id}, {"ParentShards", parents}, {"HashKeyRange", hash_key_range_json(child)}});
+    json.push_back(
+        Json{{"ShardId", child.shard_id}, {"ParentShards", parents}, {"HashKeyRange", hash_key_range_json(child)}});
   }
   return json;
 }

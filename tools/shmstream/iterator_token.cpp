@@ -38,8 +38,7 @@ T read_little_endian(std::string_view bytes, size_t offset) {
 uint64_t checksum(std::string_view bytes) { return XXH3_64bits_withSeed(bytes.data(), bytes.size(), kChecksumSeed); }
 
 [[noreturn]] void invalid_token(std::string_view text) {
-  throw_invalid_argument("Invalid ShardIterator: " + std::string(text.substr(0, 64)) +
-                         (text.size() > 64 ? "..." : ""));
+  throw_invalid_argument("Invalid ShardIterator: " + std::string(text.substr(0, 64)) + (text.size() > 64 ? "..." : ""));
 }
 
 // "Mon Nov 21 10:00:00 UTC 2026", the form of AWS's ExpiredIterator message.
@@ -80,8 +79,7 @@ IteratorToken decode_iterator_token(std::string_view text) {
   if (!decoded || decoded->size() < kFixedBytes + 1 + kChecksumBytes) invalid_token(text);
   const std::string_view bytes = *decoded;
   const size_t name_length = static_cast<uint8_t>(bytes[1]);
-  if (static_cast<uint8_t>(bytes[0]) != kTokenVersion ||
-      bytes.size() != kFixedBytes + name_length + kChecksumBytes) {
+  if (static_cast<uint8_t>(bytes[0]) != kTokenVersion || bytes.size() != kFixedBytes + name_length + kChecksumBytes) {
     invalid_token(text);
   }
   const std::string_view covered = bytes.substr(0, bytes.size() - kChecksumBytes);
@@ -109,11 +107,11 @@ std::chrono::nanoseconds iterator_time_to_live() {
 
 void check_iterator_age(const IteratorToken& token, int64_t now_ns, std::chrono::nanoseconds time_to_live) {
   if (now_ns - token.created_ns <= time_to_live.count()) return;
-  throw Error(StatusCode::kExpiredIterator,
-              "Iterator expired. The iterator was created at time " + java_date_text(token.created_ns) +
-                  " while right now it is " + java_date_text(now_ns) +
-                  " which is further in the future than the tolerated delay of " +
-                  std::to_string(time_to_live.count() / 1'000'000) + " milliseconds.");
+  throw Error(StatusCode::kExpiredIterator, "Iterator expired. The iterator was created at time " +
+                                                java_date_text(token.created_ns) + " while right now it is " +
+                                                java_date_text(now_ns) +
+                                                " which is further in the future than the tolerated delay of " +
+                                                std::to_string(time_to_live.count() / 1'000'000) + " milliseconds.");
 }
 
 StreamUuid parse_stream_uuid(std::string_view text) {

@@ -27,14 +27,16 @@ int run_command(const Command& command) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  CLI::App app{"shmstream: Amazon Kinesis Data Streams for one host, over memory-mapped files.\n"
-               "Commands and JSON output follow `aws kinesis`.",
-               "shmstream"};
+  CLI::App app{
+      "shmstream: Amazon Kinesis Data Streams for one host, over memory-mapped files.\n"
+      "Commands and JSON output follow `aws kinesis`.",
+      "shmstream"};
   app.require_subcommand(1, 1);
   // --root may come before or after the command name.
   app.fallthrough();
   GlobalOptions global;
-  app.add_option("--root", global.root, "Directory holding the streams (default $SHMSTREAM_ROOT, else /dev/shm/shmstream)");
+  app.add_option("--root", global.root,
+                 "Directory holding the streams (default $SHMSTREAM_ROOT, else /dev/shm/shmstream)");
 
   CommandTable table;
   add_stream_commands(app, table, global);

@@ -40,10 +40,12 @@ void add_put_record(CLI::App& app, CommandTable& table, const GlobalOptions& glo
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
   sub.add_option("--partition-key", flags->partition_key, "Partition key, 1..256 bytes")->required();
-  CLI::Option* data = sub.add_option("--data", flags->data, "Record data as raw text (file:// or fileb:// to read a file)");
+  CLI::Option* data =
+      sub.add_option("--data", flags->data, "Record data as raw text (file:// or fileb:// to read a file)");
   CLI::Option* data_base64 =
       sub.add_option("--data-base64", flags->data_base64, "Record data in base64 (file:// to read the text)");
-  sub.add_option("--explicit-hash-key", flags->explicit_hash_key, "Decimal hash key < 2^128 overriding the MD5 routing");
+  sub.add_option("--explicit-hash-key", flags->explicit_hash_key,
+                 "Decimal hash key < 2^128 overriding the MD5 routing");
   sub.add_option("--cli-binary-format", flags->binary_format,
                  "raw-in-base64-out (default: --data is raw) or base64 (--data is base64, AWS CLI v2 default)")
       ->check(CLI::IsMember({"raw-in-base64-out", "base64"}));
@@ -97,7 +99,8 @@ std::vector<DecodedRecord> decode_records_json(const std::string& text) {
   for (size_t i = 0; i < document.size(); ++i) {
     const nlohmann::json& entry = document[i];
     const std::string where = "records." + std::to_string(i + 1);
-    if (!entry.is_object()) throw_invalid_argument("Error parsing parameter '--records': " + where + " is not an object");
+    if (!entry.is_object())
+      throw_invalid_argument("Error parsing parameter '--records': " + where + " is not an object");
     for (const auto& [key, value] : entry.items()) {
       if (key != "Data" && key != "PartitionKey" && key != "ExplicitHashKey") {
         throw_invalid_argument("Parameter validation failed: Unknown parameter in " + where + ": \"" + key +

@@ -197,8 +197,7 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     } else {
       if (stream_name.empty()) throw_invalid_argument("Either NextToken or StreamName should be provided.");
       if (!flags->exclusive_start_shard_id.empty()) {
-        request.exclusive_start_shard =
-            shard_index_from_flag("exclusiveStartShardId", flags->exclusive_start_shard_id);
+        request.exclusive_start_shard = shard_index_from_flag("exclusiveStartShardId", flags->exclusive_start_shard_id);
       }
     }
     // --shard-filter goes here: parse it and append a predicate to request.filters (see shard_listing.hpp).

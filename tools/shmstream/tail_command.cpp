@@ -29,7 +29,7 @@ struct TailOptions {
   std::string stream_name;
   std::string from = "LATEST";
   std::string format = "json";
-  long long max_records = 0;  // 0: no limit
+  long long max_records = 0;   // 0: no limit
   double timeout_seconds = 0;  // 0: until interrupted
 };
 
@@ -37,8 +37,8 @@ std::string format_record(const std::string& shard_id, const RecordView& record,
   const bool printable = is_printable_utf8(record.data);
   const std::string data = printable ? std::string(record.data) : base64_encode(record.data);
   if (!as_json) {
-    return shard_id + "\t" + format_sequence_number(record.sequence_number) + "\t" +
-           std::string(record.partition_key) + "\t" + (printable ? "" : "base64:") + data;
+    return shard_id + "\t" + format_sequence_number(record.sequence_number) + "\t" + std::string(record.partition_key) +
+           "\t" + (printable ? "" : "base64:") + data;
   }
   Json line{{"ShardId", shard_id},
             {"SequenceNumber", format_sequence_number(record.sequence_number)},
@@ -116,7 +116,8 @@ class StreamTail {
     for (auto it = followers_.begin(); it != followers_.end() && !limit_reached();) {
       Follower& follower = it->second;
       uint32_t limit = kBatchLimit;
-      if (options_.max_records > 0) limit = static_cast<uint32_t>(std::min<long long>(limit, options_.max_records - printed_));
+      if (options_.max_records > 0)
+        limit = static_cast<uint32_t>(std::min<long long>(limit, options_.max_records - printed_));
       throw_unless_ok(follower.reader.get_records(batch_, limit));
       for (const RecordView& record : batch_.records) {
         std::cout << format_record(follower.shard_id, record, as_json) << '\n';

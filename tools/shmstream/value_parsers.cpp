@@ -182,8 +182,9 @@ std::string load_parameter_value(std::string_view flag, const std::string& value
     return value;
   }
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw_invalid_argument("Error parsing parameter '" + std::string(flag) + "': Unable to load paramfile " +
-                                    value + ": cannot open " + path);
+  if (!file)
+    throw_invalid_argument("Error parsing parameter '" + std::string(flag) + "': Unable to load paramfile " + value +
+                           ": cannot open " + path);
   std::ostringstream contents;
   contents << file.rdbuf();
   if (file.bad()) throw_invalid_argument("Error parsing parameter '" + std::string(flag) + "': cannot read " + path);
