@@ -3,7 +3,7 @@
 //   feed throughput|latency|pingpong [--transports shmstream,spsc,boost_mq,zmq,unix,pipe] [--seconds S]
 //        [--runs N] [--producers P] [--consumers C] [--rates 100000,1000000] [--burst B] [--size mix|32..256]
 //        [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu 0] [--consumer-cpu 1] [--no-verify]
-//        [--warmup S] [--json out.json]
+//        [--warmup S] [--idle-backoff-ns N] [--json out.json]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -55,7 +55,7 @@ std::vector<int> parse_cpus(const std::string& text) {
             << "usage: feed throughput|latency|pingpong [--transports LIST] [--seconds S] [--runs N]\n"
                "            [--producers P] [--consumers C] [--rates R1,R2] [--burst B] [--size mix|32..256]\n"
                "            [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu LIST] [--consumer-cpu LIST]\n"
-               "            [--no-verify] [--warmup S] [--json FILE]\n";
+               "            [--no-verify] [--warmup S] [--idle-backoff-ns N] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -98,6 +98,7 @@ Options parse(int argc, char** argv) {
     } else if (flag == "--producer-cpu") options.config.producer_cpus = parse_cpus(value());
     else if (flag == "--consumer-cpu") options.config.consumer_cpus = parse_cpus(value());
     else if (flag == "--no-verify") options.config.verify_checksums = false;
+    else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
     else if (flag == "--warmup") options.config.warmup_seconds = std::stod(value());
     else if (flag == "--json") options.json_path = value();
     else usage(("unknown option " + flag).c_str());

@@ -114,6 +114,9 @@ void consumer_body(Transport& transport, const RunConfig& config, SharedRun& run
       slot.last_receive_ns = monotonic_ns();
       continue;
     }
+    // Backing off keeps the consumer from pulling the cache line the producer is about to write (each pull
+    // costs a locked writer a full cross-core round trip); an experiment knob, off by default.
+    if (config.idle_backoff_ns > 0) spin_until(monotonic_ns() + config.idle_backoff_ns);
     // acquire: pairs with the producers' release; their sent_to counts are final.
     if (run.producers_done.load(std::memory_order_acquire) == config.producers) {
       uint64_t expected = 0;
@@ -274,7 +277,14 @@ RunResult run_once(Transport& transport, const MessagePool& pool, const RunConfi
     }
   }
   result.placement_before_ns = cache_line_round_trip_ns(0, std::min(1, online_cpus() - 1));
-  result.error = run_roles(*run, roles, config.seconds, kGraceSeconds);
+  std::vector<double> cpu_seconds;
+  result.error = run_roles(*run, roles, config.seconds, kGraceSeconds, cpu_seconds);
+  // Role order: ping-pong = {ping, echo}; otherwise consumers first, then producers.
+  const size_t consumer_roles = config.mode == Mode::kPingPong ? 1 : static_cast<size_t>(config.consumers);
+  for (size_t i = 0; i < cpu_seconds.size(); ++i) {
+    const bool is_consumer = config.mode == Mode::kPingPong ? i == 1 : i < consumer_roles;
+    (is_consumer ? result.consumer_cpu_seconds : result.producer_cpu_seconds) += cpu_seconds[i];
+  }
   result.placement_after_ns = cache_line_round_trip_ns(0, std::min(1, online_cpus() - 1));
   for (int i = 0; i < kMaxProcesses; ++i) {
     for (const char* text : {run->producers[i].error, run->consumers[i].error}) {

@@ -25,6 +25,7 @@ struct RunConfig {
   std::vector<int> producer_cpus;  // assigned round-robin; empty: not pinned
   std::vector<int> consumer_cpus;
   bool verify_checksums = true;
+  int64_t idle_backoff_ns = 0;  // consumer: pause this long after a poll that found nothing (0: re-poll at once)
   std::string scratch_dir;
 };
 
@@ -40,6 +41,8 @@ struct RunResult {
   double gigabytes_per_second = 0;
   double achieved_send_rate = 0;
   LatencyHistogram latency;  // latency: one-way; ping-pong: round trip
+  double producer_cpu_seconds = 0;  // all producer processes (ping-pong: the pinging side)
+  double consumer_cpu_seconds = 0;  // all consumer processes (ping-pong: the echoing side)
   double placement_before_ns = 0;
   double placement_after_ns = 0;
   std::string error;

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,7 +31,8 @@ void ready_and_wait_for_go(SharedRun& run) noexcept {
   while (run.go.load(std::memory_order_acquire) == 0) __builtin_ia32_pause();
 }
 
-std::string run_roles(SharedRun& run, const std::vector<Role>& roles, double seconds, double grace_seconds) {
+std::string run_roles(SharedRun& run, const std::vector<Role>& roles, double seconds, double grace_seconds,
+                      std::vector<double>& cpu_seconds) {
   std::vector<pid_t> children;
   for (const Role& role : roles) {
     const pid_t pid = ::fork();
@@ -68,17 +70,20 @@ std::string run_roles(SharedRun& run, const std::vector<Role>& roles, double sec
   const int64_t deadline = monotonic_ns() + static_cast<int64_t>(grace_seconds * 1e9);
   for (pid_t pid : children) {
     int status = 0;
+    rusage usage{};
     for (;;) {
-      const pid_t done = ::waitpid(pid, &status, WNOHANG);
+      const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
       if (done == pid) break;
       if (monotonic_ns() > deadline) {
         ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
+        ::wait4(pid, &status, 0, &usage);
         if (problem.empty()) problem = "a process did not finish in time (killed)";
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    cpu_seconds.push_back(static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
     if (problem.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) problem = "a process failed";
   }
   return problem;

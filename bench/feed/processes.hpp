@@ -34,6 +34,8 @@ void ready_and_wait_for_go(SharedRun& run) noexcept;
 // Parent side: forks every role, waits for all to be ready, releases them, lets them run `seconds`, raises
 // stop, then waits for them to exit (killing stragglers after `seconds + grace`). Returns a description of
 // what went wrong, empty on success.
-std::string run_roles(SharedRun& run, const std::vector<Role>& roles, double seconds, double grace_seconds);
+// `cpu_seconds` gets each role's user + system CPU time (from wait4), in role order.
+std::string run_roles(SharedRun& run, const std::vector<Role>& roles, double seconds, double grace_seconds,
+                      std::vector<double>& cpu_seconds);
 
 }  // namespace feed

@@ -53,6 +53,17 @@ struct Group {
     for (auto* r : runs) v.push_back(static_cast<double>(r->latency.max()));
     return spread_of(v);
   }
+  // CPU time per delivered message of the producer and consumer processes: unlike wall-clock throughput it
+  // does not shrink when neighbours steal the vCPUs (spinning sides burn their whole share, so the busier
+  // side's figure is the cost that bounds throughput).
+  Spread cpu_per_message(bool producer) const {
+    std::vector<double> v;
+    for (auto* r : runs) {
+      if (r->messages == 0) continue;
+      v.push_back((producer ? r->producer_cpu_seconds : r->consumer_cpu_seconds) * 1e9 / static_cast<double>(r->messages));
+    }
+    return spread_of(v);
+  }
   std::string placement() const {
     std::set<std::string> classes;
     std::vector<double> trips;
@@ -120,11 +131,12 @@ void print_run_line(std::ostream& out, const RunResult& r) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "# %-10s %-10s rate=%-9.0f run=%d  %.3f Mmsg/s  %.3f GB/s  p50=%lld p99.9=%lld max=%lld ns  "
-                "placement %.0f/%.0f ns (%s)%s%s",
+                "cpu %.0f+%.0f ns/msg  placement %.0f/%.0f ns (%s)%s%s",
                 mode_name(r.mode), r.transport.c_str(), r.rate, r.run, r.messages_per_second / 1e6,
                 r.gigabytes_per_second, static_cast<long long>(r.latency.percentile(0.5)),
                 static_cast<long long>(r.latency.percentile(0.999)), static_cast<long long>(r.latency.max()),
-                r.placement_before_ns, r.placement_after_ns, placement_class(r.placement_before_ns),
+                r.messages ? r.producer_cpu_seconds * 1e9 / static_cast<double>(r.messages) : 0.0,
+                r.messages ? r.consumer_cpu_seconds * 1e9 / static_cast<double>(r.messages) : 0.0, r.placement_before_ns, r.placement_after_ns, placement_class(r.placement_before_ns),
                 r.error.empty() ? "" : "  ERROR: ", r.error.c_str());
   out << line << std::endl;
 }
@@ -140,8 +152,8 @@ void print_table(std::ostream& out, const std::vector<RunResult>& results) {
     if (mode == Mode::kPingPong) out << " (round trip, ns)";
     out << "\n";
     if (mode == Mode::kThroughput) {
-      std::snprintf(line, sizeof line, "%-10s %4s %24s %8s %9s %11s  %s\n", "transport", "runs",
-                    "Mmsg/s min/median/max", "GB/s", "vs spsc", "shmstream/x", "placement");
+      std::snprintf(line, sizeof line, "%-10s %4s %24s %8s %9s %11s %13s  %s\n", "transport", "runs",
+                    "Mmsg/s min/median/max", "GB/s", "vs spsc", "shmstream/x", "cpu ns/msg p+c", "placement");
     } else {
       std::snprintf(line, sizeof line, "%-10s %4s %8s %8s %8s %9s %9s %10s %9s %11s  %s\n", "transport", "runs", "p50",
                     "p90", "p99", "p99.9", "p99.99", "max", "vs spsc", "shmstream/x", "placement");
@@ -156,9 +168,11 @@ void print_table(std::ostream& out, const std::vector<RunResult>& results) {
         char spread[64];
         std::snprintf(spread, sizeof spread, "%.2f/%.2f/%.2f", t.min / 1e6, t.median / 1e6, t.max / 1e6);
         // Throughput: higher is better, so "vs spsc" is this/floor and "shmstream/x" is ours/this.
-        std::snprintf(line, sizeof line, "%-10s %4zu %24s %8.3f %9s %11s  %s\n", g.transport.c_str(), g.runs.size(),
+        char cpu[32];
+        std::snprintf(cpu, sizeof cpu, "%.0f+%.0f", g.cpu_per_message(true).median, g.cpu_per_message(false).median);
+        std::snprintf(line, sizeof line, "%-10s %4zu %24s %8.3f %9s %11s %13s  %s\n", g.transport.c_str(), g.runs.size(),
                       spread, g.gigabytes().median, floor ? ratio(t.median, floor->throughput().median).c_str() : "-",
-                      ours ? ratio(ours->throughput().median, t.median).c_str() : "-", g.placement().c_str());
+                      ours ? ratio(ours->throughput().median, t.median).c_str() : "-", cpu, g.placement().c_str());
       } else {
         // Latency: lower is better, so "vs spsc" is this/floor (>1 = slower) and "shmstream/x" is ours/this
         // (<1 = shmstream faster), both on p50.
@@ -189,7 +203,8 @@ void write_json(std::ostream& out, const ReportContext& context, const std::vect
         << ", \"seconds\": " << r.seconds << ", \"messages_per_second\": " << r.messages_per_second
         << ", \"gigabytes_per_second\": " << r.gigabytes_per_second
         << ", \"achieved_send_rate\": " << r.achieved_send_rate << ", \"placement_before_ns\": " << r.placement_before_ns
-        << ", \"placement_after_ns\": " << r.placement_after_ns << ", \"placement_class\": \""
+        << ", \"placement_after_ns\": " << r.placement_after_ns << ", \"producer_cpu_seconds\": " << r.producer_cpu_seconds
+        << ", \"consumer_cpu_seconds\": " << r.consumer_cpu_seconds << ", \"placement_class\": \""
         << placement_class(r.placement_before_ns) << "\", \"latency_ns\": {\"count\": " << r.latency.count()
         << ", \"min\": " << r.latency.min() << ", \"mean\": " << r.latency.mean();
     for (size_t q = 0; q < std::size(kQuantiles); ++q) {
