@@ -72,7 +72,10 @@ class ShardReader {
   bool has_data() noexcept;
 
   uint64_t position() const noexcept;
-  void seek(uint64_t position) noexcept;  // position from an earlier batch's next_position
+  // Moves to a position from an earlier batch's next_position (or a token holding one). InvalidArgument if
+  // it cannot be a frame boundary of this shard (misaligned, past the end, inside a frame); the cursor
+  // stays where it was then.
+  Status seek(uint64_t position) noexcept;
   uint32_t shard_index() const noexcept;
 
   static constexpr uint32_t kDefaultLimit = 10000;

@@ -132,10 +132,15 @@ uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::sp
     request_status = Status(StatusCode::kInvalidArgument, "results span is shorter than the entries");
   } else {
     uint64_t request_bytes = 0;
+    const uint64_t segment_room = core_->stream()->state().segment_size() - layout::kSegmentHeaderSize;
     for (const auto& entry : entries) {
       // Kinesis validates the whole request first: one bad entry fails it and nothing is written.
       if (Status status = detail::ProducerCore::validate(entry.partition_key, entry.data); !status) {
         request_status = status;
+        break;
+      }
+      if (detail::ShardAppender::footprint(entry.partition_key.size(), entry.data.size()) > segment_room) {
+        request_status = Status(StatusCode::kInvalidArgument, "a record does not fit in one segment of this stream");
         break;
       }
       request_bytes += entry.partition_key.size() + entry.data.size();

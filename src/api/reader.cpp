@@ -101,7 +101,9 @@ class ReaderCore {
 ShardReader::ShardReader(std::shared_ptr<Stream> stream, uint32_t shard_index, const IteratorStart& start,
                          const ReaderOptions& options) {
   detail::StreamState& state = stream->state();
-  if (shard_index >= state.shard_count()) {
+  // acquire: an EXPIRED shard's files are gone; Kinesis no longer knows such a shard.
+  if (shard_index >= state.shard_count() ||
+      state.shard(shard_index).state.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardState::kExpired)) {
     throw Error(StatusCode::kResourceNotFound, "Shard " + shard_id_text(shard_index) + " in stream " + state.name() +
                                                    " under account 000000000000 does not exist");
   }
@@ -159,7 +161,27 @@ Status ShardReader::wait(WaitStrategy strategy, std::chrono::nanoseconds timeout
 }
 
 uint64_t ShardReader::position() const noexcept { return core_->cursor_.position(); }
-void ShardReader::seek(uint64_t position) noexcept { core_->cursor_.seek(position); }
+Status ShardReader::seek(uint64_t position) noexcept {
+  detail::StreamState& state = core_->stream_->state();
+  const uint32_t shard_index = core_->cursor_.shard_index();
+  const uint64_t normalised = detail::normalise_position(state, position);
+  uint64_t latest = 0;
+  if (Status status = detail::latest_position(state, shard_index, latest); !status) return status;
+  if (normalised % layout::kFrameAlignment != 0 || normalised > detail::normalise_position(state, latest)) {
+    return Status(StatusCode::kInvalidArgument, "position is not a frame boundary of this shard");
+  }
+  // acquire: pairs with the trimmer; below the horizon the next read reports ExpiredIterator instead.
+  if (normalised >= state.shard(shard_index).trim_horizon.load(std::memory_order_acquire) && normalised < latest) {
+    std::shared_ptr<detail::MappedSegment> segment;
+    if (Status status = state.segment(shard_index, state.segment_number(normalised), segment); !status) return status;
+    detail::FrameInfo info;
+    if (detail::inspect_frame(*segment, state.segment_offset(normalised), false, info) == detail::FrameKind::kCorrupted) {
+      return Status(StatusCode::kInvalidArgument, "position is not a frame boundary of this shard");
+    }
+  }
+  core_->cursor_.seek(normalised);
+  return Status::ok();
+}
 uint32_t ShardReader::shard_index() const noexcept { return core_->cursor_.shard_index(); }
 
 }  // namespace shmstream

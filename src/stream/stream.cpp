@@ -77,8 +77,11 @@ void ensure_root(const std::string& root) {
   std::filesystem::create_directories(std::filesystem::path(root).parent_path(), error);
   // The root is shared by every user of the host like /tmp: world-writable with the sticky bit, so users
   // can create streams but only delete their own.
-  if (::mkdir(root.c_str(), 01777) != 0 && errno != EEXIST) throw_errno(errno, "cannot create root " + root);
-  if (errno != EEXIST) ::chmod(root.c_str(), 01777);
+  if (::mkdir(root.c_str(), 01777) == 0) {
+    ::chmod(root.c_str(), 01777);  // mkdir applied the umask
+  } else if (errno != EEXIST) {
+    throw_errno(errno, "cannot create root " + root);
+  }
 }
 
 void write_meta_file(const std::string& path, const detail::MetaParameters& parameters) {

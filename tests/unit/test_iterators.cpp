@@ -69,7 +69,9 @@ TEST_F(Iterators, AtAndAfterSequenceNumber) {
     ShardReader after(stream_, 0, {IteratorType::kAfterSequenceNumber, puts[i].sequence_number});
     auto from_after = read_all(after);
     ASSERT_EQ(from_after.size(), 149u - i);
-    if (!from_after.empty()) EXPECT_EQ(from_after.front(), "r" + std::to_string(i + 1));
+    if (!from_after.empty()) {
+      EXPECT_EQ(from_after.front(), "r" + std::to_string(i + 1));
+    }
   }
 }
 
@@ -137,10 +139,16 @@ TEST_F(Iterators, SeekResumesFromNextPosition) {
   RecordBatch batch;
   ASSERT_TRUE(reader.get_records(batch, 4).is_ok());
   ShardReader other(stream_, 0, {IteratorType::kLatest});
-  other.seek(batch.next_position);
+  ASSERT_TRUE(other.seek(batch.next_position).is_ok());
   auto rest = read_all(other);
   ASSERT_EQ(rest.size(), 6u);
   EXPECT_EQ(rest.front(), "r4");
+  // Positions that cannot be frame boundaries are refused and leave the cursor alone.
+  const uint64_t here = other.position();
+  EXPECT_EQ(other.seek(batch.next_position + 8).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.seek(uint64_t{1} << 40).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(other.seek(batch.records[0].sequence_number + 32).code(), StatusCode::kInvalidArgument);  // mid-frame
+  EXPECT_EQ(other.position(), here);
 }
 
 TEST_F(Iterators, EveryWaitStrategyWakesOnAPut) {

@@ -131,7 +131,9 @@ TEST(Reshard, UpdateShardCountEndsEvenlySplitWithAtMostTwoParents) {
     EXPECT_EQ(open_ranges(*stream), expected) << "target " << target;
   }
   for (const auto& shard : stream->describe().shards) {
-    if (shard.parent_index) EXPECT_LT(*shard.parent_index, shard.index);
+    if (shard.parent_index) {
+      EXPECT_LT(*shard.parent_index, shard.index);
+    }
   }
 }
 
