@@ -74,3 +74,11 @@ def test_import_needs_neither_numpy_nor_pandas():
             "import shmstream; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_describe_counts_put_many_records(root):
+    stream = Stream.create("counted", shard_count=2, segment_size=1 << 16, root=root)
+    stream.put_many((f"k{i}", b"12345") for i in range(10))
+    shards = stream.describe()["Shards"]
+    assert sum(s["IncomingRecords"] for s in shards) == 10
+    assert sum(s["IncomingBytes"] for s in shards) == sum(len(f"k{i}") + 5 for i in range(10))

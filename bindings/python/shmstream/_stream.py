@@ -147,6 +147,19 @@ class Stream:
     def shard_ids(self) -> list[str]:
         return [s["shard_id"] for s in self.shards()]
 
+    # -- resharding ---------------------------------------------------------------------------------
+    def split_shard(self, shard: _convert.ShardRef, new_starting_hash_key: HashKey) -> None:
+        """SplitShard: the children get the next two indexes; the parent becomes CLOSED."""
+        self._native.split_shard(_convert.shard_index(shard), str(new_starting_hash_key))
+
+    def merge_shards(self, shard: _convert.ShardRef, adjacent_shard: _convert.ShardRef) -> None:
+        """MergeShards of two OPEN shards with adjacent hash key ranges."""
+        self._native.merge_shards(_convert.shard_index(shard), _convert.shard_index(adjacent_shard))
+
+    def update_shard_count(self, target_shard_count: int) -> None:
+        """UpdateShardCount (UNIFORM_SCALING)."""
+        self._native.update_shard_count(target_shard_count)
+
     # -- puts -------------------------------------------------------------------------------------
     def producer(self) -> Producer:
         return Producer(self._native)

@@ -66,6 +66,9 @@ class ProducerHandle {
       py::gil_scoped_release unlocked;
       std::lock_guard lock(mutex_);
       failed = producer_.put_records(requests, results, request_status);
+      // Python producers live as long as their thread: publish IncomingRecords/Bytes per batch, not
+      // only on a segment roll, so describe() counts what was written.
+      producer_.flush_metrics();
     }
     if (!request_status) throw_status(request_status, "PutRecords");
     py::list out;
