@@ -72,7 +72,9 @@ def test_tail_follows_a_split_while_producing(make_stream):
             break
     producer.join()
     if split_errors:
-        reshard_or_skip(lambda: (_ for _ in ()).throw(split_errors[0]))
+        if "cannot reshard" in str(split_errors[0]):
+            pytest.skip(str(split_errors[0]))
+        raise split_errors[0]
     assert {r.shard_id for r in got} == {"shardId-000000000000", "shardId-000000000001",
                                          "shardId-000000000002"}
     assert sorted(int(r.data) for r in got) == list(range(total))
