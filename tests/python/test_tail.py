@@ -40,18 +40,23 @@ def test_wait_releases_the_gil(make_stream):
     stream = make_stream()
     iterator = stream.iterator(0, "LATEST")
     ticks = []
+    stop = threading.Event()
 
     def count():  # runs Python bytecode only while the waiting thread does not hold the GIL
-        deadline = time.monotonic() + 0.4
-        while time.monotonic() < deadline:
-            ticks.append(1)
+        while not stop.is_set():
+            ticks.append(time.monotonic())
             time.sleep(0.001)
 
     counter = threading.Thread(target=count)
     counter.start()
+    wait_started = time.monotonic()
     assert iterator.wait(timeout=0.5) is False
+    wait_ended = time.monotonic()
+    stop.set()
     counter.join()
-    assert len(ticks) > 50
+    # Had the wait kept the GIL, the counter could not have run inside it at all.
+    during = [t for t in ticks if wait_started + 0.05 < t < wait_ended - 0.05]
+    assert len(during) >= 3
 
 
 def test_single_shard_wait_wakes_on_put(make_stream):
