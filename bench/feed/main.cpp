@@ -3,7 +3,7 @@
 //   feed throughput|latency|pingpong [--transports shmstream,spsc,boost_mq,zmq,unix,pipe] [--seconds S]
 //        [--runs N] [--producers P] [--consumers C] [--rates 100000,1000000] [--burst B] [--size mix|32..256]
 //        [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu 0] [--consumer-cpu 1] [--no-verify]
-//        [--warmup S] [--idle-backoff-ns N] [--json out.json]
+//        [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N] [--json out.json]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -55,7 +55,7 @@ std::vector<int> parse_cpus(const std::string& text) {
             << "usage: feed throughput|latency|pingpong [--transports LIST] [--seconds S] [--runs N]\n"
                "            [--producers P] [--consumers C] [--rates R1,R2] [--burst B] [--size mix|32..256]\n"
                "            [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu LIST] [--consumer-cpu LIST]\n"
-               "            [--no-verify] [--warmup S] [--idle-backoff-ns N] [--json FILE]\n";
+               "            [--no-verify] [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -98,7 +98,11 @@ Options parse(int argc, char** argv) {
     } else if (flag == "--producer-cpu") options.config.producer_cpus = parse_cpus(value());
     else if (flag == "--consumer-cpu") options.config.consumer_cpus = parse_cpus(value());
     else if (flag == "--no-verify") options.config.verify_checksums = false;
-    else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
+    else if (flag == "--stamp") {
+      const std::string stamp = value();
+      if (stamp != "scheduled" && stamp != "send") usage("--stamp is scheduled or send");
+      options.config.stamp_scheduled = stamp == "scheduled";
+    } else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
     else if (flag == "--warmup") options.config.warmup_seconds = std::stod(value());
     else if (flag == "--json") options.json_path = value();
     else usage(("unknown option " + flag).c_str());
@@ -144,6 +148,7 @@ int main(int argc, char** argv) try {
   std::cout << "# " << command_line << "\n# " << online_cpus() << " CPUs, messages " << options.size_text
             << " (mean " << pool.mean_length() << " B), " << options.feed.symbols << " symbols zipf "
             << options.feed.zipf_exponent << ", wait " << (options.config.wait == WaitMode::kSpin ? "spin" : "block")
+            << (options.config.mode == Mode::kLatency ? (options.config.stamp_scheduled ? ", stamps at scheduled send time" : ", stamps at actual send time") : "")
             << ", " << options.config.producers << " producer(s) -> " << options.config.consumers << " consumer(s)"
             << std::endl;
   std::vector<RunResult> results;

@@ -76,10 +76,12 @@ void producer_body(Transport& transport, const MessagePool& pool, const RunConfi
   // relaxed: stop is a plain flag, checked every 64 messages to keep the loop free of shared loads.
   while (run.stop.load(std::memory_order_relaxed) == 0) {
     if (timed) {
-      spin_until(start + static_cast<int64_t>(tick_ns * static_cast<double>(tick++)));
+      const int64_t scheduled = start + static_cast<int64_t>(tick_ns * static_cast<double>(tick++));
+      spin_until(scheduled);
       for (uint32_t b = 0; b < config.burst; ++b) {
         const Message& message = pool[next++];
-        if (!sender->send(message, stamper.stamp(message, monotonic_ns()))) throw std::runtime_error(sender->error);
+        const int64_t stamp = config.stamp_scheduled ? scheduled : monotonic_ns();
+        if (!sender->send(message, stamper.stamp(message, stamp))) throw std::runtime_error(sender->error);
         ++slot.sent_to[consumer_of_symbol[message.symbol]];
       }
       slot.sent += config.burst;

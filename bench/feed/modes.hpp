@@ -20,6 +20,10 @@ struct RunConfig {
   double seconds = 2.0;
   double rate = 0;        // latency mode: messages per second (all producers together)
   uint32_t burst = 1;     // latency mode: messages sent back to back per tick
+  // latency mode: stamp each message with the time it was scheduled to be sent (true) rather than the time
+  // the send began (false). Scheduled stamps charge a producer stall to every message it delays, which is
+  // what a feed handler sees; send stamps hide it (coordinated omission).
+  bool stamp_scheduled = true;
   double warmup_seconds = 0.2;  // latency / ping-pong: samples in this first stretch are dropped
   WaitMode wait = WaitMode::kSpin;
   std::vector<int> producer_cpus;  // assigned round-robin; empty: not pinned
