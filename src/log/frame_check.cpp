@@ -1,5 +1,8 @@
 #include "log/frame_check.hpp"
 
+// Inline XXH3 (same algorithm, same values as libxxhash): the library call goes through a PLT stub and a
+// generic entry; inlined, a 72-byte frame checksum takes ~136 instead of ~160 instructions on each side.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "shmstream/stream.hpp"
