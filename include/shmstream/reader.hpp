@@ -70,6 +70,8 @@ class ShardReader {
   Status wait(WaitStrategy strategy, std::chrono::nanoseconds timeout) noexcept;
   // True when get_records would return something now (a record or the shard's end).
   bool has_data() noexcept;
+  // The same check with seq_cst ordering, for an eventcount re-check after registering as a waiter.
+  bool has_data_for_eventcount() noexcept;
 
   uint64_t position() const noexcept;
   // Moves to a position from an earlier batch's next_position (or a token holding one). InvalidArgument if

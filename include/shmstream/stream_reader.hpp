@@ -31,8 +31,9 @@ class StreamReader {
   // Appends to `out` (cleared first) up to `limit_per_shard` records from every shard that is readable now
   // (its parents are read to their end). Errors of one shard are returned after the others were read.
   Status read(std::vector<StreamRecord>& out, uint32_t limit_per_shard = 1000);
-  // Waits (backoff) until read() would return something, up to `timeout`.
-  Status wait(std::chrono::nanoseconds timeout);
+  // Waits until read() would return something (a record, a shard's end, a new shard), up to `timeout`:
+  // sleeping on the stream's eventcount (kBlock) or polling (the other strategies).
+  Status wait(std::chrono::nanoseconds timeout, WaitStrategy strategy = WaitStrategy::kBlock);
   // Shards read to their end so far (closed shards whose children took over).
   std::vector<uint32_t> finished_shards() const;
 
@@ -44,6 +45,7 @@ class StreamReader {
     bool appeared_after_start = false;  // a child born while we read: read from its first record
   };
   void discover();
+  bool anything_to_read(std::memory_order order);
   bool readable(uint32_t index) const;
   ShardProgress* progress_for(uint32_t index);
 

@@ -120,6 +120,7 @@ Status ShardReader::get_records(RecordBatch& batch, uint32_t limit, uint64_t max
 }
 
 bool ShardReader::has_data() noexcept { return core_->cursor_.has_data(std::memory_order_acquire); }
+bool ShardReader::has_data_for_eventcount() noexcept { return core_->cursor_.has_data(std::memory_order_seq_cst); }
 
 Status ShardReader::wait(WaitStrategy strategy, std::chrono::nanoseconds timeout) noexcept {
   detail::ShardCursor& cursor = core_->cursor_;

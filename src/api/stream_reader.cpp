@@ -8,6 +8,7 @@
 
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
+#include "wait/eventcount.hpp"
 
 namespace shmstream {
 
@@ -81,16 +82,38 @@ Status StreamReader::read(std::vector<StreamRecord>& out, uint32_t limit_per_sha
   return first_error;
 }
 
-Status StreamReader::wait(std::chrono::nanoseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (uint32_t round = 0;; ++round) {
-    if (stream_->state().shard_count() != known_shard_count_) return Status::ok();
-    for (auto& [index, progress] : shards_) {
-      if (!progress.finished && readable(index) && progress_for(index)->reader->has_data()) return Status::ok();
+bool StreamReader::anything_to_read(std::memory_order order) {
+  if (stream_->state().shard_count() != known_shard_count_) return true;
+  for (auto& [index, progress] : shards_) {
+    if (progress.finished || !readable(index)) continue;
+    ShardProgress* shard = progress_for(index);
+    if (order == std::memory_order_seq_cst ? shard->reader->has_data_for_eventcount() : shard->reader->has_data()) {
+      return true;
     }
-    if (std::chrono::steady_clock::now() >= deadline) return Status(StatusCode::kTimeout, "nothing arrived");
-    if (round < 100) {
-      sched_yield();
+  }
+  return false;
+}
+
+Status StreamReader::wait(std::chrono::nanoseconds timeout, WaitStrategy strategy) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  layout::StreamHeader& header = stream_->state().header();
+  for (uint32_t round = 0;; ++round) {
+    if (anything_to_read(std::memory_order_acquire)) return Status::ok();
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return Status(StatusCode::kTimeout, "nothing arrived before the timeout");
+    if (strategy == WaitStrategy::kBlock) {
+      // acquire: read the word before re-checking, so a wake after our check changes it (no lost wake).
+      const uint32_t key = header.futex_word.load(std::memory_order_acquire);
+      // seq_cst: pairs with the producers' seq_cst commit + waiter-count load (eventcount protocol).
+      header.waiter_count.fetch_add(1, std::memory_order_seq_cst);
+      if (!anything_to_read(std::memory_order_seq_cst)) {
+        // Capped so shard-table changes (a reshard wakes only the parents' readers) are noticed promptly.
+        const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
+        detail::futex_wait(header.futex_word, key, std::min<int64_t>(left, 100'000'000));
+      }
+      header.waiter_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only the count matters
+    } else if (strategy == WaitStrategy::kBusySpin || round < 100) {
+      if (strategy != WaitStrategy::kBusySpin) sched_yield();
     } else {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }

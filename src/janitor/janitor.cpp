@@ -200,7 +200,7 @@ int Janitor::unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& wat
     if (unblocked) {
       // relaxed: monitoring counter.
       entry.unblocked_frames.fetch_add(1, std::memory_order_relaxed);
-      StreamState::wake_readers(entry);
+      state.wake_readers(entry);
       ++counters_.frames_unblocked;
       ++actions;
       log("unblocked " + std::string(length < 0 ? "claimed" : "unwritten") + " frame at " +

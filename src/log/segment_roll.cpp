@@ -16,7 +16,7 @@ Status roll_segment(StreamState& stream, uint32_t shard_index, uint64_t number) 
   if (entry.active_segment.compare_exchange_strong(expected, number + 1, std::memory_order_acq_rel,
                                                    std::memory_order_acquire)) {
     enforce_byte_cap(stream, shard_index, number + 1);
-    StreamState::wake_readers(entry);
+    stream.wake_readers(entry);
   }
   return Status::ok();
 }

@@ -104,7 +104,7 @@ Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::st
                                            std::memory_order_seq_cst, std::memory_order_relaxed)) {
     return Status(StatusCode::kAborted, "the janitor unblocked this stalled frame: the record was not written");
   }
-  StreamState::wake_readers(*entry_);
+  stream_->wake_readers(*entry_);
   return Status::ok();
 }
 
@@ -115,7 +115,7 @@ void ShardAppender::write_padding(uint64_t offset) noexcept {
   // failure means the janitor already padded this gap, which is just as good.
   segment_->frame(offset).state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kPad, 0, 0),
                                                         std::memory_order_seq_cst, std::memory_order_relaxed);
-  StreamState::wake_readers(*entry_);
+  stream_->wake_readers(*entry_);
 }
 
 void ShardAppender::count_failure(const Status& status) noexcept {

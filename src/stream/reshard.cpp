@@ -149,7 +149,7 @@ void reshard(StreamState& state, const std::vector<uint32_t>& parents, const std
     // release: readers that see the end see the CLOSED state. Frames below it that are still in flight are
     // waited for by readers (they are not committed yet) and unblocked by the janitor if their producer died.
     entry.ending_sequence_number.store(end - 1, std::memory_order_release);
-    StreamState::wake_readers(entry);
+    state.wake_readers(entry);
   }
 }
 

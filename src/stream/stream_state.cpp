@@ -34,8 +34,9 @@ Status StreamState::create_segment(uint32_t shard_index, uint64_t number) noexce
   return Status(StatusCode::kInternalFailure, "out of memory");
 }
 
-void StreamState::wake_readers(layout::ShardEntry& shard) noexcept {
+void StreamState::wake_readers(layout::ShardEntry& shard) const noexcept {
   notify_waiters(shard.futex_word, shard.waiter_count);
+  notify_waiters(header().futex_word, header().waiter_count);
 }
 
 }  // namespace shmstream::detail

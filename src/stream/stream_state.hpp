@@ -41,8 +41,8 @@ class StreamState {
   Status create_segment(uint32_t shard_index, uint64_t number) noexcept;
   SegmentCache& segment_cache() noexcept { return segments_; }
 
-  // Wakes readers blocked on the shard's eventcount if there are any (one relaxed-cost load otherwise).
-  static void wake_readers(layout::ShardEntry& shard) noexcept;
+  // Wakes readers blocked on the shard's or the stream's eventcount, if there are any (otherwise two loads).
+  void wake_readers(layout::ShardEntry& shard) const noexcept;
 
  private:
   std::string root_;

@@ -147,7 +147,7 @@ TEST(Corruption, MetaFileDamage) {
     FAIL();
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), StatusCode::kIncompatibleLayout);
-    EXPECT_NE(std::string(error.what()).find("version 2.0"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("version 2.1"), std::string::npos) << error.what();
   }
   const uint16_t good_major = 1;
   overwrite(meta, 4, &good_major, sizeof good_major);

@@ -34,7 +34,7 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
-  EXPECT_EQ(layout::stream_magic_word(), 0x000000014d525453ull);
+  EXPECT_EQ(layout::stream_magic_word(), 0x000100014d525453ull);  // 1.1
   EXPECT_EQ(layout::segment_magic_word(), 0x0000000147455353ull);
   EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
   EXPECT_EQ(layout::make_state(-100, layout::FrameType::kData, 0, 5), 0x00050001ffffff9cull);

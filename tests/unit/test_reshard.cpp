@@ -267,3 +267,33 @@ TEST(Reshard, ProducersNeverBlockOrLoseRecordsAcrossRepeatedReshards) {
   std::printf("%d reshards, %llu records, %zu shards ever\n", reshards, static_cast<unsigned long long>(total),
               stream->describe().shards.size());
 }
+
+TEST(StreamReaderWait, BlockingWaitWakesOnAPutToAnyShardAndOnNewShards) {
+  test::TempRoot root;
+  auto stream = make(root, 4);
+  StreamReader reader(stream, IteratorType::kLatest);
+  std::vector<StreamRecord> records;
+  EXPECT_EQ(reader.wait(std::chrono::milliseconds(20)).code(), StatusCode::kTimeout);
+  for (uint32_t shard = 0; shard < 4; ++shard) {
+    const HashKey key = (HashKey{shard} << 126) + 7;
+    std::thread writer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      Producer producer(stream);
+      PutResult result;
+      EXPECT_TRUE(producer.put_record("k", "wake", result, &key).is_ok());
+    });
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(reader.wait(std::chrono::seconds(5)).is_ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    writer.join();
+    ASSERT_TRUE(reader.read(records).is_ok());
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].shard_index, shard);
+  }
+  std::thread resharder([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stream->split_shard(0, 12345);
+  });
+  EXPECT_TRUE(reader.wait(std::chrono::seconds(5)).is_ok());
+  resharder.join();
+}

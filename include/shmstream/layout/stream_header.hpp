@@ -9,7 +9,10 @@
 //   64 unblock timeout ns        72 file mode (u32)         76 stream status (u32)
 //   80 uuid (16 bytes)           96 encryption type (u32)   100 reserved (u32)
 //  104 encryption key id (char[152], NUL-terminated)
-//  256 stream name (char[129], NUL-terminated) .. 385 reserved .. 4096
+//  256 stream name (char[129], NUL-terminated) .. 385 reserved
+//  512 stream eventcount futex word (u32)   516 stream eventcount waiter count (u32)   (own cache line)
+//  576 reserved .. 4096
+// Layout 1.1 added the stream eventcount (readers of 1.0 ignore it; 1.0 producers do not wake it).
 #pragma once
 
 #include <atomic>
@@ -20,7 +23,7 @@ namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
 inline constexpr uint16_t kStreamLayoutMajor = 1;
-inline constexpr uint16_t kStreamLayoutMinor = 0;
+inline constexpr uint16_t kStreamLayoutMinor = 1;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;
@@ -49,7 +52,11 @@ struct StreamHeader {
   uint32_t reserved0;
   char key_id[kMaxKeyIdLength + 1];
   char name[kMaxStreamNameLength + 1];
-  uint8_t reserved1[kStreamHeaderSize - 385];
+  uint8_t reserved1[512 - 385];
+  // Readers waiting on any shard of the stream (StreamReader, tail): producers wake it like a shard's.
+  alignas(64) std::atomic<uint32_t> futex_word;
+  std::atomic<uint32_t> waiter_count;
+  uint8_t reserved2[kStreamHeaderSize - 520];
 };
 
 static_assert(sizeof(StreamHeader) == kStreamHeaderSize);
@@ -67,5 +74,7 @@ static_assert(offsetof(StreamHeader, uuid) == 80);
 static_assert(offsetof(StreamHeader, encryption_type) == 96);
 static_assert(offsetof(StreamHeader, key_id) == 104);
 static_assert(offsetof(StreamHeader, name) == 256);
+static_assert(offsetof(StreamHeader, futex_word) == 512);
+static_assert(offsetof(StreamHeader, waiter_count) == 516);
 
 }  // namespace shmstream::layout
