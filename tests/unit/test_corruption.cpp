@@ -132,14 +132,7 @@ TEST(Corruption, MetaFileDamage) {
   test::TempRoot root;
   Stream::create("c", options(), root.path());
   const std::string meta = root.path() + "/c/stream.meta";
-  const auto code_of_open = [&] {
-    try {
-      Stream::open("c", root.path());
-    } catch (const Error& error) {
-      return error.code();
-    }
-    return StatusCode::kOk;
-  };
+  const auto code_of_open = [&] { return test::code_of([&] { Stream::open("c", root.path()); }); };
   const uint16_t major = 2;
   overwrite(meta, 4, &major, sizeof major);
   try {

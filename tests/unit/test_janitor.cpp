@@ -218,14 +218,7 @@ TEST(Retention, KinesisRetentionPeriodRules) {
   StreamOptions options;
   options.segment_size = 4096;
   auto stream = Stream::create("r", options, root.path());
-  auto code = [](const std::function<void()>& action) {
-    try {
-      action();
-    } catch (const Error& error) {
-      return error.code();
-    }
-    return StatusCode::kOk;
-  };
+  const auto code = test::code_of;
   EXPECT_EQ(code([&] { stream->increase_retention_period(23); }), StatusCode::kInvalidArgument);
   EXPECT_EQ(code([&] { stream->increase_retention_period(8761); }), StatusCode::kInvalidArgument);
   EXPECT_EQ(code([&] { stream->increase_retention_period(48); }), StatusCode::kOk);

@@ -16,17 +16,9 @@
 #include "test_support.hpp"
 
 using namespace shmstream;
+using shmstream::test::code_of;
 
 namespace {
-
-StatusCode code_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.code();
-  }
-  return StatusCode::kOk;
-}
 
 std::shared_ptr<Stream> make(const test::TempRoot& root, uint32_t shards, uint64_t segment = 4096) {
   StreamOptions options;

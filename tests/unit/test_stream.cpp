@@ -10,17 +10,9 @@
 #include "test_support.hpp"
 
 using namespace shmstream;
+using shmstream::test::code_of;
 
 namespace {
-
-StatusCode code_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.code();
-  }
-  return StatusCode::kOk;
-}
 
 StreamOptions small(uint32_t shards = 1) {
   StreamOptions options;

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
+
+#include "shmstream/status.hpp"
 
 namespace shmstream::test {
 
@@ -27,5 +30,15 @@ class TempRoot {
  private:
   std::string path_;
 };
+
+// The code of the shmstream::Error an action throws, kOk if it throws none.
+inline StatusCode code_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.code();
+  }
+  return StatusCode::kOk;
+}
 
 }  // namespace shmstream::test
