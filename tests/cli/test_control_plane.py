@@ -23,7 +23,10 @@ def test_create_prints_nothing_and_describe_shape(cli):
     description = cli.json("describe-stream", "--stream-name", "orders")["StreamDescription"]
     assert list(description) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "Shards",
                                  "HasMoreShards", "RetentionPeriodHours", "StreamCreationTimestamp",
-                                 "EnhancedMonitoring", "EncryptionType"]
+                                 "EnhancedMonitoring", "EncryptionType", "ShmstreamRetention"]
+    # The shmstream extension: what the integer RetentionPeriodHours cannot say.
+    assert description["ShmstreamRetention"] == {"Seconds": 90, "BytesPerShard": 1 << 20, "UnblockTimeoutMillis": 2000,
+                                                 "SegmentSize": 64 << 10}
     assert description["StreamName"] == "orders"
     assert description["StreamARN"].endswith(":stream/orders")
     assert description["StreamStatus"] == "ACTIVE"
@@ -64,7 +67,7 @@ def test_describe_stream_summary_shape(cli):
     summary = cli.json("describe-stream-summary", "--stream-name", "summary")["StreamDescriptionSummary"]
     assert list(summary) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "RetentionPeriodHours",
                              "StreamCreationTimestamp", "EnhancedMonitoring", "EncryptionType", "OpenShardCount",
-                             "ConsumerCount"]
+                             "ConsumerCount", "ShmstreamRetention"]
     assert summary["OpenShardCount"] == 2
     assert summary["ConsumerCount"] == 0
     assert summary["RetentionPeriodHours"] == 24

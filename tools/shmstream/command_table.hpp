@@ -55,5 +55,9 @@ void add_record_commands(CLI::App& app, CommandTable& table, const GlobalOptions
 void add_iterator_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_demo_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_reshard_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_retention_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_janitor_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_stat_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 
 }  // namespace shmstream::cli

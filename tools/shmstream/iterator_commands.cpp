@@ -136,7 +136,7 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     visible_shard(*stream, token.shard_index);
     // The token holds an exact position: start anywhere cheap and seek there.
     ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
-    reader.seek(token.position);
+    throw_unless_ok(reader.seek(token.position));
     RecordBatch batch;
     throw_unless_ok(reader.get_records(batch, static_cast<uint32_t>(flags->limit)));
 

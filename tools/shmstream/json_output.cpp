@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "stream/stream_state.hpp"  // the unblock timeout: not in StreamInfo
+
 namespace shmstream::cli {
 
 namespace {
@@ -59,6 +61,17 @@ Json enhanced_monitoring_json() { return Json::array({Json{{"ShardLevelMetrics",
 int64_t retention_period_hours(int64_t retention_ns) {
   constexpr int64_t kHourNs = int64_t{3600} * 1'000'000'000;
   return std::max<int64_t>(1, (retention_ns + kHourNs - 1) / kHourNs);
+}
+
+Json shmstream_retention_json(const Stream& stream, const StreamInfo& info) {
+  Json seconds = info.retention_ns / 1'000'000'000;
+  if (info.retention_ns % 1'000'000'000 != 0) seconds = static_cast<double>(info.retention_ns) / 1e9;
+  // relaxed: a setting, read once.
+  const int64_t unblock_ns = stream.state().header().unblock_timeout_ns.load(std::memory_order_relaxed);
+  return Json{{"Seconds", seconds},
+              {"BytesPerShard", info.retention_bytes},
+              {"UnblockTimeoutMillis", unblock_ns / 1'000'000},
+              {"SegmentSize", info.segment_size}};
 }
 
 }  // namespace shmstream::cli

@@ -26,5 +26,8 @@ Json stream_mode_details_json();
 Json enhanced_monitoring_json();
 // RetentionPeriodHours is an integer in the API; shorter shmstream retentions round up to 1 hour.
 int64_t retention_period_hours(int64_t retention_ns);
+// shmstream extension of DescribeStream / DescribeStreamSummary, the settings RetentionPeriodHours cannot show:
+// {"Seconds" (exact window; a fraction only when not whole), "BytesPerShard", "UnblockTimeoutMillis", "SegmentSize"}.
+Json shmstream_retention_json(const Stream& stream, const StreamInfo& info);
 
 }  // namespace shmstream::cli

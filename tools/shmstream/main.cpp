@@ -40,9 +40,13 @@ int main(int argc, char** argv) try {
 
   CommandTable table;
   add_stream_commands(app, table, global);
+  add_reshard_commands(app, table, global);
+  add_retention_commands(app, table, global);
   add_record_commands(app, table, global);
   add_iterator_commands(app, table, global);
   add_tail_command(app, table, global);
+  add_stat_command(app, table, global);
+  add_janitor_command(app, table, global);
   add_demo_command(app, table, global);
 
   try {

@@ -18,10 +18,9 @@ using ShardPredicate = std::function<bool(const ShardInfo&)>;
 struct ShardListingRequest {
   std::optional<uint32_t> exclusive_start_shard;  // list shards with a greater index
   uint32_t max_results = 10000;
-  // EXTENSION POINT for ListShards --shard-filter (Type AFTER_SHARD_ID | AT_TRIM_HORIZON | FROM_TRIM_HORIZON |
-  // AT_LATEST | AT_TIMESTAMP | FROM_TIMESTAMP, ShardId, Timestamp): parse the filter in the list-shards
-  // command and push the matching predicate here; paging and output need no change. ShardInfo carries
-  // state, created_ns, closed_ns and trim_horizon, which is what those filter types need.
+  // Selection rules beyond the plain listing. ListShards --shard-filter pushes one here (membership in
+  // Stream::list_shards(filter), the library's implementation of the filter types); paging and output need
+  // no change.
   std::vector<ShardPredicate> filters;
 };
 
@@ -35,11 +34,21 @@ bool is_listed_shard(const ShardInfo& shard);
 
 ShardListing select_shards(const StreamInfo& stream, const ShardListingRequest& request);
 
-// ListShards NextToken: continues a listing of `stream_name` after `last_shard_index`.
-std::string encode_list_shards_token(const std::string& stream_name, uint32_t last_shard_index);
+// ListShards --shard-filter, in the AWS CLI shorthand ("Type=AT_LATEST", "Type=AFTER_SHARD_ID,ShardId=shardId-
+// 000000000003", "Type=AT_TIMESTAMP,Timestamp=2026-11-21T10:00:00Z") or as JSON ('{"Type": "AT_LATEST"}',
+// Timestamp as epoch seconds or ISO 8601). Throws Error(InvalidArgument) on anything else, or when ShardId /
+// Timestamp is missing for the types that need it or given for a type that does not use it.
+ShardFilter parse_shard_filter(const std::string& text);
+// A predicate accepting exactly the shards `stream.list_shards(filter)` lists now.
+ShardPredicate shard_filter_predicate(const Stream& stream, const ShardFilter& filter);
+
+// ListShards NextToken: continues a listing of `stream_name` after `last_shard_index`, with the same filter.
+std::string encode_list_shards_token(const std::string& stream_name, uint32_t last_shard_index,
+                                     const ShardFilter& filter = {});
 struct ListShardsPosition {
   std::string stream_name;
   uint32_t last_shard_index = 0;
+  ShardFilter filter;  // kAll unless the listing had --shard-filter
 };
 // Throws Error(InvalidArgument) on a token this CLI did not produce.
 ListShardsPosition decode_list_shards_token(const std::string& token);

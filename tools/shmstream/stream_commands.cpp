@@ -92,7 +92,8 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
     if (!flags->exclusive_start_shard_id.empty()) {
       request.exclusive_start_shard = shard_index_from_flag("exclusiveStartShardId", flags->exclusive_start_shard_id);
     }
-    const StreamInfo info = Stream::open(flags->stream_name, global.resolved_root())->describe();
+    const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
+    const StreamInfo info = stream->describe();
     const ShardListing listing = select_shards(info, request);
 
     Json description = stream_header_fields(info);
@@ -104,6 +105,7 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
     description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
     description["EnhancedMonitoring"] = enhanced_monitoring_json();
     description["EncryptionType"] = info.encryption_type;
+    description["ShmstreamRetention"] = shmstream_retention_json(*stream, info);
     print_json(Json{{"StreamDescription", description}});
     return kExitSuccess;
   };
@@ -115,7 +117,8 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
   auto stream_name = std::make_shared<std::string>();
   command.subcommand->add_option("--stream-name", *stream_name, "Stream name")->required();
   command.run = [stream_name, &global] {
-    const StreamInfo info = Stream::open(*stream_name, global.resolved_root())->describe();
+    const std::shared_ptr<Stream> stream = Stream::open(*stream_name, global.resolved_root());
+    const StreamInfo info = stream->describe();
     Json summary = stream_header_fields(info);
     summary["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
     summary["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
@@ -123,6 +126,7 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     summary["EncryptionType"] = info.encryption_type;
     summary["OpenShardCount"] = info.open_shard_count;
     summary["ConsumerCount"] = 0;
+    summary["ShmstreamRetention"] = shmstream_retention_json(*stream, info);
     print_json(Json{{"StreamDescriptionSummary", summary}});
     return kExitSuccess;
   };
@@ -175,39 +179,52 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     long long max_results = 10000;
     std::string exclusive_start_shard_id;
     std::string next_token;
+    std::string shard_filter;
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name (or --next-token)");
   sub.add_option("--max-results", flags->max_results, "Maximum number of shards to list (1..10000)");
   sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "List shards after this one");
   sub.add_option("--next-token", flags->next_token, "NextToken of an earlier, truncated list-shards");
+  sub.add_option("--shard-filter", flags->shard_filter,
+                 "Type=AFTER_SHARD_ID,ShardId=ID | Type=AT_TRIM_HORIZON | Type=FROM_TRIM_HORIZON | Type=AT_LATEST | "
+                 "Type=AT_TIMESTAMP,Timestamp=T | Type=FROM_TIMESTAMP,Timestamp=T (or the same as JSON)");
 
   command.run = [flags, &global] {
     check_range("maxResults", flags->max_results, 1, 10000);
     ShardListingRequest request;
     request.max_results = static_cast<uint32_t>(flags->max_results);
     std::string stream_name = flags->stream_name;
+    ShardFilter filter;
     if (!flags->next_token.empty()) {
-      if (!stream_name.empty() || !flags->exclusive_start_shard_id.empty()) {
-        throw_invalid_argument("NextToken and StreamName or ExclusiveStartShardId cannot be provided together.");
+      if (!stream_name.empty() || !flags->exclusive_start_shard_id.empty() || !flags->shard_filter.empty()) {
+        throw_invalid_argument(
+            "NextToken and StreamName, ExclusiveStartShardId or ShardFilter cannot be provided together.");
       }
       const ListShardsPosition position = decode_list_shards_token(flags->next_token);
       stream_name = position.stream_name;
       request.exclusive_start_shard = position.last_shard_index;
+      filter = position.filter;  // the token carries the filter of the first page
     } else {
       if (stream_name.empty()) throw_invalid_argument("Either NextToken or StreamName should be provided.");
       if (!flags->exclusive_start_shard_id.empty()) {
         request.exclusive_start_shard = shard_index_from_flag("exclusiveStartShardId", flags->exclusive_start_shard_id);
       }
+      if (!flags->shard_filter.empty()) {
+        filter = parse_shard_filter(load_parameter_value("--shard-filter", flags->shard_filter));
+      }
     }
-    // --shard-filter goes here: parse it and append a predicate to request.filters (see shard_listing.hpp).
 
-    const StreamInfo info = Stream::open(stream_name, global.resolved_root())->describe();
+    const std::shared_ptr<Stream> stream = Stream::open(stream_name, global.resolved_root());
+    const StreamInfo info = stream->describe();
+    if (filter.type != ShardFilterType::kAll) request.filters.push_back(shard_filter_predicate(*stream, filter));
     const ShardListing listing = select_shards(info, request);
     Json shards = Json::array();
     for (const ShardInfo& shard : listing.shards) shards.push_back(shard_json(shard));
     Json output{{"Shards", shards}};
-    if (listing.has_more) output["NextToken"] = encode_list_shards_token(info.name, listing.shards.back().index);
+    if (listing.has_more) {
+      output["NextToken"] = encode_list_shards_token(info.name, listing.shards.back().index, filter);
+    }
     print_json(output);
     return kExitSuccess;
   };
