@@ -12,7 +12,9 @@ MAX_HASH_KEY = 2**128 - 1
 def test_help_lists_commands(cli):
     result = cli.ok("--help")
     for command in ("create-stream", "delete-stream", "describe-stream", "describe-stream-summary", "list-streams",
-                    "list-shards", "put-record", "put-records", "get-shard-iterator", "get-records", "tail", "demo"):
+                    "list-shards", "put-record", "put-records", "get-shard-iterator", "get-records", "tail", "demo",
+                    "split-shard", "merge-shards", "update-shard-count", "increase-stream-retention-period",
+                    "decrease-stream-retention-period", "update-retention", "janitor", "stat"):
         assert command in result.stdout
 
 

@@ -61,16 +61,20 @@ def test_put_records_inline_and_from_file(cli, tmp_path):
     assert cli.record_count("batch") == 14
 
 
-def test_put_records_reports_entries_that_failed(cli):
-    # 64 KiB segments: an 80 KB record passes request validation (under 1 MiB) but fits no segment, so that
-    # entry alone fails, and the output shows it in the AWS per-entry error shape.
+def test_put_records_rejects_the_whole_request_when_one_record_fits_no_segment(cli):
+    # 64 KiB segments: an 80 KB record is under the 1 MiB API limit but fits no segment. As Kinesis validates
+    # the whole request before writing, PutRecords fails as a whole (not as one failed entry) and writes nothing.
+    # (Per-entry failures, {"ErrorCode", "ErrorMessage"}, only come from faults: a put aborted by the janitor
+    # after its producer stalled, a full filesystem, a read-only segment; no CLI test can cause them honestly.)
     cli.create("partial")
     entries = [{"Data": b64(b"first"), "PartitionKey": "k"},
                {"Data": b64(b"x" * 80_000), "PartitionKey": "k"},
                {"Data": b64(b"third"), "PartitionKey": "k"}]
-    result = cli.json("put-records", "--stream-name", "partial", "--records", json.dumps(entries))
-    assert result["FailedRecordCount"] == 1
-    assert list(result["Records"][1]) == ["ErrorCode", "ErrorMessage"]
-    assert result["Records"][1]["ErrorCode"] == "InvalidArgumentException"
-    assert "ShardId" in result["Records"][0] and "ShardId" in result["Records"][2]
-    assert [unb64(r["Data"]) for r in cli.read_all("partial")] == [b"first", b"third"]
+    result = cli.fails("InvalidArgumentException", "PutRecords", "put-records", "--stream-name", "partial",
+                       "--records", json.dumps(entries))
+    assert "does not fit in one segment" in result.stderr
+    assert cli.read_all("partial") == []
+    # The same record alone through put-record: the same error, and still nothing written.
+    cli.fails("InvalidArgumentException", "PutRecord", "put-record", "--stream-name", "partial", "--partition-key", "k",
+              "--data-base64", b64(b"x" * 80_000))
+    assert cli.read_all("partial") == []
