@@ -5,8 +5,8 @@
 #include <iostream>
 #include <thread>
 
-#include "command_table.hpp"
 #include "cli_errors.hpp"
+#include "command_table.hpp"
 #include "interrupt_flag.hpp"
 #include "json_output.hpp"
 #include "shmstream/janitor.hpp"
@@ -40,8 +40,8 @@ Json counters_json(const JanitorCounters& counters, uint64_t passes) {
 }  // namespace
 
 void add_janitor_command(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
-  Command& command = table.add(app, "janitor", "Janitor",
-                               "Keep every stream under the root healthy: retention, unblocking, cleanup");
+  Command& command =
+      table.add(app, "janitor", "Janitor", "Keep every stream under the root healthy: retention, unblocking, cleanup");
   CLI::App& sub = *command.subcommand;
   struct Flags {
     bool once = false;

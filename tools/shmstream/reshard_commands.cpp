@@ -11,8 +11,7 @@ namespace shmstream::cli {
 namespace {
 
 void add_split_shard(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
-  Command& command = table.add(app, "split-shard", "SplitShard",
-                               "Split an open shard into two children at a hash key");
+  Command& command = table.add(app, "split-shard", "SplitShard", "Split an open shard into two children at a hash key");
   CLI::App& sub = *command.subcommand;
   struct Flags {
     std::string stream_name, shard_to_split, new_starting_hash_key;
@@ -38,7 +37,8 @@ void add_split_shard(CLI::App& app, CommandTable& table, const GlobalOptions& gl
 }
 
 void add_merge_shards(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
-  Command& command = table.add(app, "merge-shards", "MergeShards", "Merge two open shards with adjacent hash key ranges");
+  Command& command =
+      table.add(app, "merge-shards", "MergeShards", "Merge two open shards with adjacent hash key ranges");
   CLI::App& sub = *command.subcommand;
   struct Flags {
     std::string stream_name, shard_to_merge, adjacent_shard_to_merge;

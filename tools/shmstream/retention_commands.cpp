@@ -14,11 +14,10 @@ namespace {
 constexpr auto kMaxRetention = std::chrono::hours(8760);
 
 void add_retention_period_command(CLI::App& app, CommandTable& table, const GlobalOptions& global, bool increase) {
-  Command& command =
-      increase ? table.add(app, "increase-stream-retention-period", "IncreaseStreamRetentionPeriod",
-                           "Lengthen the retention period (whole hours, 24..8760)")
-               : table.add(app, "decrease-stream-retention-period", "DecreaseStreamRetentionPeriod",
-                           "Shorten the retention period (whole hours, 24..8760)");
+  Command& command = increase ? table.add(app, "increase-stream-retention-period", "IncreaseStreamRetentionPeriod",
+                                          "Lengthen the retention period (whole hours, 24..8760)")
+                              : table.add(app, "decrease-stream-retention-period", "DecreaseStreamRetentionPeriod",
+                                          "Shorten the retention period (whole hours, 24..8760)");
   CLI::App& sub = *command.subcommand;
   struct Flags {
     std::string stream_name;
@@ -53,13 +52,14 @@ void add_update_retention(CLI::App& app, CommandTable& table, const GlobalOption
   CLI::Option* retention_bytes = sub.add_option("--retention-bytes", flags->retention_bytes,
                                                 "Per-shard byte cap such as 512MiB, at least two segments; "
                                                 "0 = back to the default cap");
-  CLI::Option* unblock_timeout = sub.add_option(
-      "--unblock-timeout", flags->unblock_timeout,
-      "How long the janitor lets an uncommitted frame block readers before padding it (1ms..1h)");
+  CLI::Option* unblock_timeout =
+      sub.add_option("--unblock-timeout", flags->unblock_timeout,
+                     "How long the janitor lets an uncommitted frame block readers before padding it (1ms..1h)");
 
   command.run = [flags, retention, retention_bytes, unblock_timeout, &global] {
     if (retention->count() == 0 && retention_bytes->count() == 0 && unblock_timeout->count() == 0) {
-      throw_invalid_argument("update-retention needs at least one of --retention, --retention-bytes, --unblock-timeout");
+      throw_invalid_argument(
+          "update-retention needs at least one of --retention, --retention-bytes, --unblock-timeout");
     }
     // Every value is parsed and range-checked before anything changes, so a bad flag leaves all settings as they
     // were (the library checks the same ranges again in each setter).

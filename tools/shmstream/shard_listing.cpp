@@ -21,9 +21,9 @@ struct FilterTypeName {
   ShardFilterType type;
 };
 constexpr FilterTypeName kFilterTypes[] = {
-    {"AFTER_SHARD_ID", ShardFilterType::kAfterShardId}, {"AT_TRIM_HORIZON", ShardFilterType::kAtTrimHorizon},
+    {"AFTER_SHARD_ID", ShardFilterType::kAfterShardId},       {"AT_TRIM_HORIZON", ShardFilterType::kAtTrimHorizon},
     {"FROM_TRIM_HORIZON", ShardFilterType::kFromTrimHorizon}, {"AT_LATEST", ShardFilterType::kAtLatest},
-    {"AT_TIMESTAMP", ShardFilterType::kAtTimestamp}, {"FROM_TIMESTAMP", ShardFilterType::kFromTimestamp},
+    {"AT_TIMESTAMP", ShardFilterType::kAtTimestamp},          {"FROM_TIMESTAMP", ShardFilterType::kFromTimestamp},
 };
 
 [[noreturn]] void bad_filter(const std::string& text, const std::string& why) {

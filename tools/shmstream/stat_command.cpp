@@ -7,8 +7,8 @@
 #include <map>
 #include <thread>
 
-#include "command_table.hpp"
 #include "cli_errors.hpp"
+#include "command_table.hpp"
 #include "interrupt_flag.hpp"
 #include "json_output.hpp"
 #include "shard_listing.hpp"
@@ -37,10 +37,14 @@ struct ShardRow {
 
 const char* state_name(layout::ShardState state) {
   switch (state) {
-    case layout::ShardState::kOpen: return "OPEN";
-    case layout::ShardState::kClosed: return "CLOSED";
-    case layout::ShardState::kExpired: return "EXPIRED";
-    case layout::ShardState::kUnused: break;
+    case layout::ShardState::kOpen:
+      return "OPEN";
+    case layout::ShardState::kClosed:
+      return "CLOSED";
+    case layout::ShardState::kExpired:
+      return "EXPIRED";
+    case layout::ShardState::kUnused:
+      break;
   }
   return "UNUSED";
 }
@@ -96,10 +100,14 @@ ShardRow totals(const std::vector<ShardRow>& rows) {
 }
 
 Json counters_json(const ShardRow& row) {
-  return Json{{"RecordsPerSecond", row.records_per_second}, {"BytesPerSecond", row.bytes_per_second},
-              {"IncomingRecords", row.records},           {"IncomingBytes", row.bytes},
-              {"PutErrors", row.put_errors},              {"AbortedPuts", row.aborted_puts},
-              {"UnblockedFrames", row.unblocked_frames},  {"TrimmedSegments", row.trimmed_segments}};
+  return Json{{"RecordsPerSecond", row.records_per_second},
+              {"BytesPerSecond", row.bytes_per_second},
+              {"IncomingRecords", row.records},
+              {"IncomingBytes", row.bytes},
+              {"PutErrors", row.put_errors},
+              {"AbortedPuts", row.aborted_puts},
+              {"UnblockedFrames", row.unblocked_frames},
+              {"TrimmedSegments", row.trimmed_segments}};
 }
 
 void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds) {
@@ -132,8 +140,7 @@ void print_table(const StreamInfo& info, const std::vector<ShardRow>& rows, doub
     std::printf(row_format, row.shard_id.c_str(), row.state.c_str(), row.records_per_second, row.bytes_per_second,
                 static_cast<ull>(row.records), static_cast<ull>(row.bytes), static_cast<ull>(row.put_errors),
                 static_cast<ull>(row.aborted_puts), static_cast<ull>(row.unblocked_frames),
-                static_cast<ull>(row.trimmed_segments),
-                with_positions ? std::to_string(row.trim_horizon).c_str() : "",
+                static_cast<ull>(row.trimmed_segments), with_positions ? std::to_string(row.trim_horizon).c_str() : "",
                 with_positions ? std::to_string(row.latest_position).c_str() : "");
   };
   for (const ShardRow& row : rows) print_row(row, true);
