@@ -3,7 +3,8 @@
 //   feed throughput|latency|pingpong [--transports shmstream,spsc,boost_mq,zmq,unix,pipe] [--seconds S]
 //        [--runs N] [--producers P] [--consumers C] [--rates 100000,1000000] [--burst B] [--size mix|32..256]
 //        [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu 0] [--consumer-cpu 1] [--no-verify]
-//        [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N] [--json out.json]
+//        [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N]
+//        [--prepare-segments N] [--json out.json]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -55,7 +56,8 @@ std::vector<int> parse_cpus(const std::string& text) {
             << "usage: feed throughput|latency|pingpong [--transports LIST] [--seconds S] [--runs N]\n"
                "            [--producers P] [--consumers C] [--rates R1,R2] [--burst B] [--size mix|32..256]\n"
                "            [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu LIST] [--consumer-cpu LIST]\n"
-               "            [--no-verify] [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N] [--json FILE]\n";
+               "            [--no-verify] [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N]\n"
+               "            [--prepare-segments N] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -102,7 +104,8 @@ Options parse(int argc, char** argv) {
       const std::string stamp = value();
       if (stamp != "scheduled" && stamp != "send") usage("--stamp is scheduled or send");
       options.config.stamp_scheduled = stamp == "scheduled";
-    } else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
+    } else if (flag == "--prepare-segments") options.config.prepared_segments = std::stoi(value());
+    else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
     else if (flag == "--warmup") options.config.warmup_seconds = std::stod(value());
     else if (flag == "--json") options.json_path = value();
     else usage(("unknown option " + flag).c_str());

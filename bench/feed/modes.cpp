@@ -211,6 +211,7 @@ Topology topology_of(const RunConfig& config, const std::string& tag) {
   topology.scratch_dir = config.scratch_dir;
   topology.tag = tag;
   topology.verify_checksums = config.verify_checksums;
+  topology.prepared_segments = config.prepared_segments;
   return topology;
 }
 

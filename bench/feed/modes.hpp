@@ -29,6 +29,7 @@ struct RunConfig {
   std::vector<int> producer_cpus;  // assigned round-robin; empty: not pinned
   std::vector<int> consumer_cpus;
   bool verify_checksums = true;
+  int prepared_segments = 0;  // shmstream: create + map this many segments per shard before the clock starts
   int64_t idle_backoff_ns = 0;  // consumer: pause this long after a poll that found nothing (0: re-poll at once)
   std::string scratch_dir;
 };

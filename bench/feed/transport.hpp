@@ -22,6 +22,7 @@ struct Topology {
   std::string scratch_dir;  // private directory under /dev/shm for this run, removed afterwards
   std::string tag;          // unique per transport instance (ping-pong uses two)
   bool verify_checksums = true;  // shmstream readers
+  int prepared_segments = 0;     // shmstream what-if: segments created and mapped before the run (see docs)
 };
 
 // Handed every received message (one virtual call per message, the same cost for every transport).

@@ -1,19 +1,40 @@
 // shmstream: one stream with one shard per consumer; producers route by partition key (MD5, cached per key),
 // each consumer reads its shard zero-copy.
 #include <filesystem>
+#include <vector>
 
 #include "../transport.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
+#include "stream/stream_state.hpp"
 
 namespace feed {
 namespace {
 
+// What-if for docs/PERFORMANCE.md: maps segments 0..count-1 of a shard into this process's segment cache and
+// keeps them mapped, so the run pays no segment creation, population or unmapping on its hot path: what a
+// background segment preparer (and recycling) would buy.
+std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> map_ahead(shmstream::Stream& stream, uint32_t shard,
+                                                                          int count) {
+  std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> held;
+  for (int n = 0; n < count; ++n) {
+    std::shared_ptr<shmstream::detail::MappedSegment> segment;
+    shmstream::throw_if_error(stream.state().segment(shard, static_cast<uint64_t>(n), segment), "map ahead");
+    held.push_back(std::move(segment));
+  }
+  return held;
+}
+
 class ShmstreamSender final : public Sender {
  public:
-  ShmstreamSender(std::shared_ptr<shmstream::Stream> stream, int consumers)
-      : producer_(std::move(stream)), consumers_(consumers) {}
+  ShmstreamSender(std::shared_ptr<shmstream::Stream> stream, int consumers, int prepared_segments)
+      : producer_(stream), consumers_(consumers) {
+    for (int shard = 0; shard < consumers; ++shard) {
+      auto held = map_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments);
+      held_.insert(held_.end(), held.begin(), held.end());
+    }
+  }
 
   bool send(const Message& message, const uint8_t* bytes) noexcept override {
     shmstream::PutResult result;
@@ -34,12 +55,15 @@ class ShmstreamSender final : public Sender {
  private:
   shmstream::Producer producer_;
   int consumers_;
+  std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> held_;
 };
 
 class ShmstreamReceiver final : public Receiver {
  public:
-  ShmstreamReceiver(std::shared_ptr<shmstream::Stream> stream, int shard, WaitMode wait, bool verify)
-      : reader_(std::move(stream), static_cast<uint32_t>(shard), {shmstream::IteratorType::kTrimHorizon},
+  ShmstreamReceiver(std::shared_ptr<shmstream::Stream> stream, int shard, WaitMode wait, bool verify,
+                    int prepared_segments)
+      : held_(map_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments)),
+        reader_(std::move(stream), static_cast<uint32_t>(shard), {shmstream::IteratorType::kTrimHorizon},
                 shmstream::ReaderOptions{verify, false}),
         wait_(wait) {}
 
@@ -60,6 +84,7 @@ class ShmstreamReceiver final : public Receiver {
 
  private:
   static constexpr uint32_t kBatchLimit = 512;
+  std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> held_;
   shmstream::ShardReader reader_;
   shmstream::RecordBatch batch_;
   WaitMode wait_;
@@ -77,16 +102,22 @@ class ShmstreamTransport final : public Transport {
     options.shard_count = static_cast<uint32_t>(topology.consumers);
     options.segment_size = kSegmentSize;
     options.retention_bytes = kRetentionBytes;
-    (void)shmstream::Stream::create("feed", options, root_);
+    auto stream = shmstream::Stream::create("feed", options, root_);
+    for (uint32_t shard = 0; shard < options.shard_count; ++shard) {
+      for (int n = 1; n < topology.prepared_segments; ++n) {
+        shmstream::throw_if_error(stream->state().create_segment(shard, static_cast<uint64_t>(n)), "prepare segment");
+      }
+    }
   }
 
   std::unique_ptr<Sender> open_sender(int) override {
-    return std::make_unique<ShmstreamSender>(shmstream::Stream::open("feed", root_), topology_.consumers);
+    return std::make_unique<ShmstreamSender>(shmstream::Stream::open("feed", root_), topology_.consumers,
+                                             topology_.prepared_segments);
   }
 
   std::unique_ptr<Receiver> open_receiver(int consumer) override {
     return std::make_unique<ShmstreamReceiver>(shmstream::Stream::open("feed", root_), consumer, topology_.wait,
-                                               topology_.verify_checksums);
+                                               topology_.verify_checksums, topology_.prepared_segments);
   }
 
   void cleanup() noexcept override {
