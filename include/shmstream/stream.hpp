@@ -73,6 +73,7 @@ struct StreamInfo {
   int64_t retention_ns = 0;
   uint64_t retention_bytes = 0;
   uint64_t segment_size = 0;
+  int64_t unblock_timeout_ns = 0;
   uint32_t open_shard_count = 0;
   std::string encryption_type = "NONE";
   std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
@@ -136,8 +137,9 @@ class Stream {
   // MergeShards: two OPEN shards with adjacent ranges; the child's ParentShardId is shard_to_merge.
   void merge_shards(uint32_t shard_to_merge, uint32_t adjacent_shard_to_merge);
   // UpdateShardCount with UNIFORM_SCALING: at most double / at least half the open shard count per call;
-  // done as splits and merges, so every new shard has at most two parents.
-  void update_shard_count(uint32_t target_shard_count);
+  // done as splits and merges, so every new shard has at most two parents. Checked in full before the
+  // first step (limits included), so a refused request changes nothing. Returns the open shard count before.
+  uint32_t update_shard_count(uint32_t target_shard_count);
   // ListShards with a ShardFilter; EXPIRED shards are never listed.
   std::vector<ShardInfo> list_shards(const ShardFilter& filter = {}) const;
 

@@ -4,6 +4,7 @@
 // bit on its active segment's tail; a producer whose reservation returns that bit re-routes to the child.
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "router/hash_ranges.hpp"
 #include "router/shard_map.hpp"
@@ -209,7 +210,7 @@ void Stream::merge_shards(uint32_t shard_to_merge, uint32_t adjacent_shard_to_me
   merge_locked(*state_, shard_to_merge, adjacent_shard_to_merge);
 }
 
-void Stream::update_shard_count(uint32_t target) {
+uint32_t Stream::update_shard_count(uint32_t target) {
   detail::FileLock lock(state_->lock_path(), state_->header().file_mode);
   const uint32_t current = open_shard_count(*state_);
   if (target < 1 || target > kMaxShardsPerStream) {
@@ -225,6 +226,20 @@ void Stream::update_shard_count(uint32_t target) {
                                                   std::to_string(current) + " of stream " + name());
   }
   const auto goal = detail::even_split(target);
+  // The plan, counted before any step: a split per goal boundary that is not a boundary yet (two new
+  // entries each); then, inside every goal range, merges down to one shard (one new entry each).
+  std::set<HashKey> boundaries;
+  for (const OpenRange& open : open_ranges(*state_)) boundaries.insert(open.start);
+  uint64_t splits = 0;
+  for (const auto& range : goal) splits += boundaries.insert(range.start).second ? 1 : 0;
+  const uint64_t peak_open = boundaries.size();
+  const uint64_t merges = boundaries.size() - goal.size();
+  if (state_->shard_count() + 2 * splits + merges > state_->shard_capacity() || peak_open > kMaxShardsPerStream) {
+    throw Error(StatusCode::kLimitExceeded, "UpdateShardCount to " + std::to_string(target) + " needs " +
+                                                std::to_string(2 * splits + merges) + " new shard entries and " +
+                                                std::to_string(peak_open) + " open shards on the way, over the limits of stream " +
+                                                name());
+  }
   // 1. Split wherever a target boundary falls inside an open shard.
   for (const auto& range : goal) {
     if (range.start == 0) continue;
@@ -246,6 +261,7 @@ void Stream::update_shard_count(uint32_t target) {
       merge_locked(*state_, inside[0].index, inside[1].index);
     }
   }
+  return current;
 }
 
 std::vector<ShardInfo> Stream::list_shards(const ShardFilter& filter) const {

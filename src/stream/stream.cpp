@@ -300,6 +300,7 @@ StreamInfo Stream::describe() const {
   info.retention_ns = header.retention_ns.load(std::memory_order_relaxed);
   info.retention_bytes = header.retention_bytes.load(std::memory_order_relaxed);
   info.segment_size = header.segment_size;
+  info.unblock_timeout_ns = header.unblock_timeout_ns.load(std::memory_order_relaxed);
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     info.shards.push_back(describe_shard(i));

@@ -289,3 +289,17 @@ TEST(StreamReaderWait, BlockingWaitWakesOnAPutToAnyShardAndOnNewShards) {
   EXPECT_TRUE(reader.wait(std::chrono::seconds(5)).is_ok());
   resharder.join();
 }
+
+TEST(Reshard, UpdateShardCountRefusesWholePlansOverTheLimitsAndReportsTheOldCount) {
+  test::TempRoot root;
+  auto stream = make(root, 1);
+  EXPECT_EQ(stream->update_shard_count(2), 1u);
+  EXPECT_EQ(stream->update_shard_count(3), 2u);
+  test::TempRoot big_root;
+  auto big = make(big_root, kMaxShardsPerStream);
+  const size_t entries = big->describe().shards.size();
+  // 1024 -> 1023 would need ~2046 open shards between its splits and merges: refused up front.
+  EXPECT_EQ(code_of([&] { big->update_shard_count(kMaxShardsPerStream - 1); }), StatusCode::kLimitExceeded);
+  EXPECT_EQ(big->describe().shards.size(), entries);
+  EXPECT_EQ(big->open_shards().size(), kMaxShardsPerStream);
+}

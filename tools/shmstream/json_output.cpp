@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "stream/stream_state.hpp"  // the unblock timeout: not in StreamInfo
 
 namespace shmstream::cli {
 
@@ -63,14 +62,12 @@ int64_t retention_period_hours(int64_t retention_ns) {
   return std::max<int64_t>(1, (retention_ns + kHourNs - 1) / kHourNs);
 }
 
-Json shmstream_retention_json(const Stream& stream, const StreamInfo& info) {
+Json shmstream_retention_json(const StreamInfo& info) {
   Json seconds = info.retention_ns / 1'000'000'000;
   if (info.retention_ns % 1'000'000'000 != 0) seconds = static_cast<double>(info.retention_ns) / 1e9;
-  // relaxed: a setting, read once.
-  const int64_t unblock_ns = stream.state().header().unblock_timeout_ns.load(std::memory_order_relaxed);
   return Json{{"Seconds", seconds},
               {"BytesPerShard", info.retention_bytes},
-              {"UnblockTimeoutMillis", unblock_ns / 1'000'000},
+              {"UnblockTimeoutMillis", info.unblock_timeout_ns / 1'000'000},
               {"SegmentSize", info.segment_size}};
 }
 

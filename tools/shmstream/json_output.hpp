@@ -28,6 +28,6 @@ Json enhanced_monitoring_json();
 int64_t retention_period_hours(int64_t retention_ns);
 // shmstream extension of DescribeStream / DescribeStreamSummary, the settings RetentionPeriodHours cannot show:
 // {"Seconds" (exact window; a fraction only when not whole), "BytesPerShard", "UnblockTimeoutMillis", "SegmentSize"}.
-Json shmstream_retention_json(const Stream& stream, const StreamInfo& info);
+Json shmstream_retention_json(const StreamInfo& info);
 
 }  // namespace shmstream::cli

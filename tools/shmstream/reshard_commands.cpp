@@ -79,9 +79,8 @@ void add_update_shard_count(CLI::App& app, CommandTable& table, const GlobalOpti
     }
     check_range("targetShardCount", flags->target_shard_count, 1, std::numeric_limits<int32_t>::max());
     const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
-    const uint32_t current = static_cast<uint32_t>(stream->open_shards().size());
     const auto target = static_cast<uint32_t>(flags->target_shard_count);
-    stream->update_shard_count(target);
+    const uint32_t current = stream->update_shard_count(target);
     const StreamInfo info = stream->describe();
     print_json(Json{{"StreamName", info.name},
                     {"CurrentShardCount", current},

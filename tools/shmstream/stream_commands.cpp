@@ -105,7 +105,7 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
     description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
     description["EnhancedMonitoring"] = enhanced_monitoring_json();
     description["EncryptionType"] = info.encryption_type;
-    description["ShmstreamRetention"] = shmstream_retention_json(*stream, info);
+    description["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescription", description}});
     return kExitSuccess;
   };
@@ -126,7 +126,7 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     summary["EncryptionType"] = info.encryption_type;
     summary["OpenShardCount"] = info.open_shard_count;
     summary["ConsumerCount"] = 0;
-    summary["ShmstreamRetention"] = shmstream_retention_json(*stream, info);
+    summary["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescriptionSummary", summary}});
     return kExitSuccess;
   };

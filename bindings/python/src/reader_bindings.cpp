@@ -150,14 +150,8 @@ void register_reader(py::module_& module) {
       .def("seek", [](ReaderHandle& handle, uint64_t position) {
         auto claim = handle.claim();
         ShardReader& reader = handle.reader();
-        // seek() reports a position that is not a frame boundary once the core validates it; until then
-        // it returns nothing. Both compile.
-        if constexpr (std::is_void_v<decltype(reader.seek(position))>) {
-          reader.seek(position);
-        } else {
-          const Status status = reader.seek(position);
-          if (!status) throw_status(status, "seek on " + handle.shard_id());
-        }
+        const Status status = reader.seek(position);
+        if (!status) throw_status(status, "seek on " + handle.shard_id());
       }, py::arg("position"))
       .def_property_readonly("shard_index", [](ReaderHandle& handle) { return handle.reader().shard_index(); })
       .def_property_readonly("shard_id", &ReaderHandle::shard_id);

@@ -85,42 +85,11 @@ std::shared_ptr<Stream> create_stream(const std::string& name, uint32_t shard_co
   return Stream::create(name, options, root);
 }
 
-// Resharding arrives in the core library after these bindings were written: templates let the module
-// build against a core without it (the calls then raise InternalFailure).
-[[noreturn]] void no_resharding() {
-  throw Error(StatusCode::kInternalFailure, "this build of the core library cannot reshard");
-}
-
-template <typename S>
-void split_shard(S& stream, uint32_t shard_index, const std::string& new_starting_hash_key) {
-  if constexpr (requires { stream.split_shard(shard_index, HashKey{}); }) {
-    const std::optional<HashKey> key = parse_hash_key(new_starting_hash_key);
-    if (!key) throw Error(StatusCode::kInvalidArgument, "NewStartingHashKey must be a decimal in [0, 2^128)");
-    py::gil_scoped_release unlocked;
-    stream.split_shard(shard_index, *key);
-  } else {
-    no_resharding();
-  }
-}
-
-template <typename S>
-void merge_shards(S& stream, uint32_t shard_index, uint32_t adjacent_shard_index) {
-  if constexpr (requires { stream.merge_shards(shard_index, adjacent_shard_index); }) {
-    py::gil_scoped_release unlocked;
-    stream.merge_shards(shard_index, adjacent_shard_index);
-  } else {
-    no_resharding();
-  }
-}
-
-template <typename S>
-void update_shard_count(S& stream, uint32_t target_shard_count) {
-  if constexpr (requires { stream.update_shard_count(target_shard_count); }) {
-    py::gil_scoped_release unlocked;
-    stream.update_shard_count(target_shard_count);
-  } else {
-    no_resharding();
-  }
+void split_shard(Stream& stream, uint32_t shard_index, const std::string& new_starting_hash_key) {
+  const std::optional<HashKey> key = parse_hash_key(new_starting_hash_key);
+  if (!key) throw Error(StatusCode::kInvalidArgument, "NewStartingHashKey must be a decimal in [0, 2^128)");
+  py::gil_scoped_release unlocked;
+  stream.split_shard(shard_index, *key);
 }
 
 }  // namespace
@@ -156,9 +125,11 @@ void register_stream(py::module_& module) {
             return shard_to_dict(stream.describe_shard(index));
           }, py::arg("index"))
       .def("open_shards", &Stream::open_shards)
-      .def("split_shard", &split_shard<Stream>, py::arg("shard_index"), py::arg("new_starting_hash_key"))
-      .def("merge_shards", &merge_shards<Stream>, py::arg("shard_index"), py::arg("adjacent_shard_index"))
-      .def("update_shard_count", &update_shard_count<Stream>, py::arg("target_shard_count"));
+      .def("split_shard", &split_shard, py::arg("shard_index"), py::arg("new_starting_hash_key"))
+      .def("merge_shards", &Stream::merge_shards, py::arg("shard_index"), py::arg("adjacent_shard_index"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("update_shard_count", &Stream::update_shard_count, py::arg("target_shard_count"),
+           py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace shmstream::python
