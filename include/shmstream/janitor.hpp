@@ -1,6 +1,7 @@
 // Janitor: the agent that keeps streams healthy (DESIGN.md section 5). Each do_work(now) is one pass over
 // every stream under the root: trim segments past the retention window or byte cap, unblock frames of
 // stalled or killed producers after the unblock timeout, help a roll a dead producer left half done,
+// create each open shard's next segment ahead of its producers,
 // expire closed shards past retention, and remove orphaned files. `now` is passed in so tests can drive it
 // with a fake clock; `shmstream janitor` loops it with the real one.
 #pragma once
@@ -27,6 +28,7 @@ struct JanitorCounters {
   uint64_t segments_trimmed = 0;
   uint64_t frames_unblocked = 0;
   uint64_t rolls_helped = 0;
+  uint64_t segments_prepared = 0;  // next segments created ahead of producers
   uint64_t shards_expired = 0;
   uint64_t orphans_removed = 0;
   uint64_t problems = 0;  // corrupted files, streams that failed to open: logged, skipped
@@ -60,6 +62,7 @@ class Janitor {
   int work_on_stream(StreamWatch& watch, int64_t now_ns);
   int unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& watch, int64_t now_ns, int64_t timeout_ns);
   int trim_expired_segments(Stream& stream, uint32_t shard_index, int64_t now_ns);
+  int prepare_next_segment(Stream& stream, uint32_t shard_index);
   int expire_closed_shard(Stream& stream, uint32_t shard_index, int64_t now_ns);
   int remove_orphans(int64_t now_ns);
   int remove_stale_files(Stream& stream, uint32_t shard_index, int64_t now_ns);

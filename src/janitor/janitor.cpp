@@ -118,6 +118,7 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
       log("trimmed " + std::to_string(trimmed) + " segment(s) of " + where(stream, i) + " over the byte cap");
       ++actions;
     }
+    actions += prepare_next_segment(stream, i);
     actions += expire_closed_shard(stream, i, now_ns);
     actions += remove_stale_files(stream, i, now_ns);
   }
@@ -245,6 +246,24 @@ int Janitor::trim_expired_segments(Stream& stream, uint32_t shard_index, int64_t
   if (removed == 0) return 0;
   counters_.segments_trimmed += removed;
   log("trimmed " + std::to_string(removed) + " expired segment(s) of " + where(stream, shard_index));
+  return 1;
+}
+
+int Janitor::prepare_next_segment(Stream& stream, uint32_t shard_index) {
+  StreamState& state = stream.state();
+  const layout::ShardEntry& entry = state.shard(shard_index);
+  if (!is_shard_state(entry, layout::ShardState::kOpen)) return 0;
+  // Producers create the next segment when the active one is half full; doing it here first keeps the
+  // allocation (posix_fallocate zeroes the whole file) out of their puts.
+  const uint64_t next = layout::load_active_segment(entry) + 1;
+  const std::string path = state.shard_directory(shard_index) + "/" + detail::segment_file_name(next * state.segment_size());
+  if (::access(path.c_str(), F_OK) == 0) return 0;
+  if (Status status = state.create_segment(shard_index, next); !status) {
+    ++counters_.problems;
+    log("cannot prepare the next segment of " + where(stream, shard_index) + ": " + status.detail());
+    return 0;
+  }
+  ++counters_.segments_prepared;
   return 1;
 }
 

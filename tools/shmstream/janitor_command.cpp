@@ -32,6 +32,7 @@ Json counters_json(const JanitorCounters& counters, uint64_t passes) {
               {"SegmentsTrimmed", counters.segments_trimmed},
               {"FramesUnblocked", counters.frames_unblocked},
               {"RollsHelped", counters.rolls_helped},
+              {"SegmentsPrepared", counters.segments_prepared},
               {"ShardsExpired", counters.shards_expired},
               {"OrphansRemoved", counters.orphans_removed},
               {"Problems", counters.problems}};
