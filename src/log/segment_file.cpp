@@ -58,13 +58,22 @@ Status create_segment(const std::string& shard_directory, uint64_t number,
                       const SegmentIdentity& identity) noexcept try {
   const std::string final_path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   if (::access(final_path.c_str(), F_OK) == 0) return Status::ok();
-  const std::string temporary_path = shard_directory + "/.tmp-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(temporary_counter.fetch_add(1, std::memory_order_relaxed));
+  // An unnamed O_TMPFILE needs no clean-up if we die and cannot be removed under us by the janitor; a
+  // named ".tmp-" file is the fallback for filesystems without O_TMPFILE.
   FileDescriptor file;
-  file.fd = ::open(temporary_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, identity.file_mode);
-  if (file.fd < 0) return Status(status_from_errno(errno), "cannot create segment file");
+  std::string temporary_path;
+  file.fd = ::open(shard_directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, identity.file_mode);
+  if (file.fd < 0) {
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+      return Status(status_from_errno(errno), "cannot create segment file");
+    }
+    temporary_path = shard_directory + "/.tmp-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(temporary_counter.fetch_add(1, std::memory_order_relaxed));
+    file.fd = ::open(temporary_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, identity.file_mode);
+    if (file.fd < 0) return Status(status_from_errno(errno), "cannot create segment file");
+  }
   auto fail = [&](int error, const char* detail) {
-    ::unlink(temporary_path.c_str());
+    if (!temporary_path.empty()) ::unlink(temporary_path.c_str());
     return Status(status_from_errno(error), detail);
   };
   if (::fchmod(file.fd, identity.file_mode) != 0) return fail(errno, "cannot set segment file mode");
@@ -76,10 +85,13 @@ Status create_segment(const std::string& shard_directory, uint64_t number,
   if (::pwrite(file.fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
     return fail(errno == 0 ? EIO : errno, "cannot write segment header");
   }
-  if (::link(temporary_path.c_str(), final_path.c_str()) != 0 && errno != EEXIST) {
+  // Publish the complete file under its final name; EEXIST means another process won and we use theirs.
+  const std::string source = temporary_path.empty() ? "/proc/self/fd/" + std::to_string(file.fd) : temporary_path;
+  const int flags = temporary_path.empty() ? AT_SYMLINK_FOLLOW : 0;
+  if (::linkat(AT_FDCWD, source.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0 && errno != EEXIST) {
     return fail(errno, "cannot publish segment file");
   }
-  ::unlink(temporary_path.c_str());
+  if (!temporary_path.empty()) ::unlink(temporary_path.c_str());
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory creating a segment");

@@ -59,8 +59,8 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
         return status;
       }
       if (offset < segment_size / 2 && offset + frame_bytes >= segment_size / 2) {
-        // Once per segment: create the next one ahead of need, so the roll is usually just a CAS.
-        (void)stream_->create_segment(shard_index_, number + 1);
+        // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
+        stream_->prepare_segment(shard_index_, number + 1);
       }
       pending_bytes_ += key.size() + data.size();
       if (++pending_records_ >= kMetricsBatch) flush_metrics();

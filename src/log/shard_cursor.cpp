@@ -36,6 +36,7 @@ bool ShardCursor::map_current(Status& status) noexcept {
   }
   if (segment_) held_.push_back(std::move(segment_));  // the batch's views may point into it
   segment_ = std::move(next);
+  next_prepared_ = false;
   return true;
 }
 
@@ -100,6 +101,11 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       bytes += payload;
     }
     step(info.footprint);
+    if (!next_prepared_ && offset >= stream_->segment_size() / 2) {
+      // Half-way through: have the next segment mapped in the background, so crossing into it is cheap.
+      stream_->prepare_segment(shard_index_, segment_->number() + 1);
+      next_prepared_ = true;
+    }
   }
   batch.next_position = position_;
   if (!batch.records.empty()) {

@@ -43,6 +43,7 @@ class ShardCursor {
   ReaderOptions options_;
   std::shared_ptr<MappedSegment> segment_;
   std::vector<std::shared_ptr<MappedSegment>> held_;  // segments the last batch's views point into
+  bool next_prepared_ = false;                        // asked the preparer for the segment after segment_
 };
 
 }  // namespace shmstream::detail

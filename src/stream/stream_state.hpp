@@ -7,6 +7,7 @@
 
 #include "log/mapped_region.hpp"
 #include "log/segment_cache.hpp"
+#include "log/segment_preparer.hpp"
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/layout/stream_header.hpp"
 
@@ -40,6 +41,8 @@ class StreamState {
   // Creates segment `number` of a shard unless it exists.
   Status create_segment(uint32_t shard_index, uint64_t number) noexcept;
   SegmentCache& segment_cache() noexcept { return segments_; }
+  // Creates and maps segment `number` of a shard in the background (see SegmentPreparer). Never blocks.
+  void prepare_segment(uint32_t shard_index, uint64_t number) noexcept { preparer_.request(shard_index, number); }
 
   // Wakes readers blocked on the shard's or the stream's eventcount, if there are any (otherwise two loads).
   void wake_readers(layout::ShardEntry& shard) const noexcept;
@@ -53,6 +56,7 @@ class StreamState {
   uint32_t segment_shift_;
   uint64_t uuid_low_;
   SegmentCache segments_;
+  SegmentPreparer preparer_{*this};  // last: its thread uses everything above and stops first
 };
 
 }  // namespace shmstream::detail

@@ -37,23 +37,28 @@ int fill_until_full(const std::string& root, uint64_t segment_size, const std::f
   Producer producer(stream);
   const std::string data(1000, 'd');
   uint64_t successes = 0;
-  Status status;
-  for (int i = 0; i < 1'000'000; ++i) {
+  int full_in_a_row = 0;
+  // Until the filesystem refuses three times in a row: space may come back for a moment (a background
+  // segment preparation failing frees its file), which is fine, but a put must never fail otherwise.
+  for (int i = 0; i < 1'000'000 && full_in_a_row < 3; ++i) {
     PutResult result;
-    status = producer.put_record("k", data, result);
-    if (!status) break;
-    ++successes;
+    const Status status = producer.put_record("k", data, result);
+    if (status.is_ok()) {
+      ++successes;
+      full_in_a_row = 0;
+    } else if (status.code() == StatusCode::kStorageFull) {
+      ++full_in_a_row;
+    } else {
+      return 11;
+    }
   }
-  if (status.code() != StatusCode::kStorageFull) return 11;
+  if (full_in_a_row < 3) return 13;
   // Everything that succeeded is readable; the failed put wrote nothing readable.
   ShardReader reader(stream, 0, {IteratorType::kTrimHorizon});
   RecordBatch batch;
   uint64_t read = 0;
   while (reader.get_records(batch).is_ok() && !batch.records.empty()) read += batch.records.size();
   if (read != successes || successes == 0) return 12;
-  // The stream stays usable for readers and reports the same error again, without crashing.
-  PutResult result;
-  if (producer.put_record("k", data, result).code() != StatusCode::kStorageFull) return 13;
   return 0;
 }
 
@@ -77,7 +82,7 @@ TEST(StorageFull, SmallTmpfsGivesStorageFullNotSigbus) {
   }
   const int result = run_in_child([&] { return fill_until_full(mount_point + "/streams", 256 * 1024, [] {}); });
   ::umount2(mount_point.c_str(), MNT_DETACH);
-  EXPECT_EQ(result, 0) << "10 create failed, 11 wrong error, 12 lost records, 13 not repeatable, >100 signal";
+  EXPECT_EQ(result, 0) << "10 create failed, 11 wrong error, 12 lost records, 13 never full, >100 signal";
 }
 
 TEST(StorageFull, FileSizeLimitGivesStorageFullNotSigbus) {
@@ -91,5 +96,5 @@ TEST(StorageFull, FileSizeLimitGivesStorageFullNotSigbus) {
       ::setrlimit(RLIMIT_FSIZE, &limit);
     });
   });
-  EXPECT_EQ(result, 0) << "10 create failed, 11 wrong error, 12 lost records, 13 not repeatable, >100 signal";
+  EXPECT_EQ(result, 0) << "10 create failed, 11 wrong error, 12 lost records, 13 never full, >100 signal";
 }

@@ -86,16 +86,17 @@ TEST_F(JanitorTest, TrimsSegmentsPastRetentionAndReadersSeeExpiry) {
   ASSERT_TRUE(early.get_records(held, 5).is_ok());
   const std::string first_data(held.records[0].data);
   const size_t before = segment_files();
-  ASSERT_GT(before, 5u);
+  ASSERT_GE(before, 5u);
 
-  EXPECT_EQ(janitor_->do_work(now_ns()), 0);  // nothing is old yet
-  EXPECT_EQ(segment_files(), before);
+  janitor_->do_work(now_ns());  // nothing is old yet (it may create the next segment ahead)
+  EXPECT_EQ(janitor_->counters().segments_trimmed, 0u);
+  EXPECT_GE(segment_files(), before);
   EXPECT_GT(janitor_->do_work(now_ns() + 100 * kSecond), 0);
   // Everything below the active segment goes; the active one (and the next, made ahead) stay.
   const uint64_t active = stream_->state().shard(0).active_segment.load();
   EXPECT_EQ(janitor_->counters().segments_trimmed, active);
-  EXPECT_EQ(segment_files(), before - active);
-  EXPECT_LE(segment_files(), 2u);
+  EXPECT_LE(segment_files(), 2u);  // the active one, and perhaps the next (made ahead in the background)
+  EXPECT_TRUE(std::filesystem::exists(root_.path() + "/j/shards/0/" + detail::segment_file_name(active * 4096)));
   EXPECT_FALSE(log_.empty());
   // Views into an unlinked segment stay valid while held.
   EXPECT_EQ(std::string(held.records[0].data), first_data);

@@ -1,0 +1,43 @@
+// Per-process background preparation of segments: creating a segment (posix_fallocate zeroes it) and
+// mapping it (MAP_POPULATE) cost tens of milliseconds for large segments; a producer or reader that is
+// half-way through segment k asks for k+1 here, and a thread creates and maps it into the segment cache, so
+// the roll itself is a CAS and a cache lookup. The request is wait-free and allocation-free: a few atomic
+// slots and a futex wake (one system call per segment); if the slots are full the request is dropped and
+// the roll does the work itself, as it would without a preparer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+namespace shmstream::detail {
+
+class StreamState;
+
+class SegmentPreparer {
+ public:
+  explicit SegmentPreparer(StreamState& stream) noexcept : stream_(stream) {}
+  ~SegmentPreparer();
+  SegmentPreparer(const SegmentPreparer&) = delete;
+  SegmentPreparer& operator=(const SegmentPreparer&) = delete;
+
+  // Asks for segment `number` of the shard to exist and be mapped in this process. Never blocks.
+  void request(uint32_t shard_index, uint64_t number) noexcept;
+
+ private:
+  static constexpr int kSlots = 16;
+  static constexpr uint64_t kShardBits = 12;  // shard indexes are below 4096
+  void run() noexcept;
+  bool start() noexcept;
+
+  StreamState& stream_;
+  std::atomic<uint64_t> slots_[kSlots] = {};  // (number << 12 | shard) + 1; 0 = free
+  std::atomic<uint32_t> wake_word_{0};
+  std::atomic<bool> stopping_{false};
+  std::once_flag started_;
+  bool running_ = false;
+  std::thread thread_;
+};
+
+}  // namespace shmstream::detail
