@@ -45,7 +45,7 @@ class ProducerCore {
     if (shard_index == layout::kNoShard) {
       return Status(StatusCode::kInternalFailure, "no open shard covers the hash key (shard table inconsistent)");
     }
-    if (slot != nullptr) KeyCache::fill(*slot, key, key_hash, hash_key, shard_index, map_.epoch());
+    if (slot != nullptr) cache_.fill(*slot, key, key_hash, hash_key, shard_index, map_.epoch());
     return Status::ok();
   } catch (...) {
     return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "router/hash_ranges.hpp"
+#include "router/key_cache.hpp"
 #include "router/md5_hasher.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
@@ -113,4 +114,30 @@ TEST(HashKeyText, ParsesOnlyDecimalsBelow2To128) {
   EXPECT_EQ(format_hash_key(kMaxHashKey), "340282366920938463463374607431768211455");
   EXPECT_EQ(parse_sequence_number("18446744073709551615"), UINT64_MAX);
   EXPECT_FALSE(parse_sequence_number("18446744073709551616"));
+}
+
+TEST(KeyCache, ServesThousandsOfKeysAndNeverConfusesThem) {
+  detail::KeyCache cache;
+  const auto key_of = [](int i) { return "SYM" + std::to_string(i); };
+  for (int i = 0; i < 2000; ++i) {
+    uint64_t key_hash = 0;
+    bool hit = true;
+    const std::string key = key_of(i);
+    auto& slot = cache.lookup(key, key_hash, hit);
+    EXPECT_FALSE(hit);
+    cache.fill(slot, key, key_hash, HashKey{static_cast<uint64_t>(i)}, static_cast<uint32_t>(i), 1);
+  }
+  int hits = 0;
+  for (int i = 0; i < 2000; ++i) {
+    uint64_t key_hash = 0;
+    bool hit = false;
+    const std::string key = key_of(i);
+    auto& slot = cache.lookup(key, key_hash, hit);
+    if (hit) {
+      ++hits;
+      EXPECT_EQ(slot.shard_index, static_cast<uint32_t>(i));  // a hit is always this key's entry
+    }
+  }
+  EXPECT_GT(hits, 1800);  // two-way sets: few conflict misses at half load
+  EXPECT_FALSE(detail::KeyCache::cacheable(std::string(65, 'k')));
 }
