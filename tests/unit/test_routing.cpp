@@ -119,7 +119,7 @@ TEST(HashKeyText, ParsesOnlyDecimalsBelow2To128) {
 TEST(KeyCache, ServesThousandsOfKeysAndNeverConfusesThem) {
   detail::KeyCache cache;
   const auto key_of = [](int i) { return "SYM" + std::to_string(i); };
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     uint64_t key_hash = 0;
     bool hit = true;
     const std::string key = key_of(i);
@@ -128,7 +128,7 @@ TEST(KeyCache, ServesThousandsOfKeysAndNeverConfusesThem) {
     cache.fill(slot, key, key_hash, HashKey{static_cast<uint64_t>(i)}, static_cast<uint32_t>(i), 1);
   }
   int hits = 0;
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     uint64_t key_hash = 0;
     bool hit = false;
     const std::string key = key_of(i);
@@ -138,6 +138,6 @@ TEST(KeyCache, ServesThousandsOfKeysAndNeverConfusesThem) {
       EXPECT_EQ(slot.shard_index, static_cast<uint32_t>(i));  // a hit is always this key's entry
     }
   }
-  EXPECT_GT(hits, 1800);  // two-way sets: few conflict misses at half load
+  EXPECT_GT(hits, 950);  // two-way sets at a quarter load: a few percent conflict misses
   EXPECT_FALSE(detail::KeyCache::cacheable(std::string(65, 'k')));
 }
