@@ -20,7 +20,10 @@ FrameKind inspect_frame(const MappedSegment& segment, uint64_t offset, bool veri
   // acquire: pairs with the producer's committing CAS; key, data and header fields are visible after it.
   const uint64_t state = frame.state.load(std::memory_order_acquire);
   const int32_t length = layout::state_length(state);
-  if (length <= 0) return FrameKind::kNotCommitted;
+  if (length <= 0) {
+    info.claimed = length < 0;
+    return FrameKind::kNotCommitted;
+  }
   const uint64_t room = segment.size() - offset;
   const uint64_t footprint = layout::align_frame(static_cast<uint64_t>(length));
   if (footprint > room) {

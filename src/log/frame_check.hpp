@@ -17,6 +17,7 @@ struct FrameInfo {
   uint32_t data_length = 0;
   int64_t arrival_ns = 0;
   uint8_t flags = 0;
+  bool claimed = false;      // kNotCommitted: a producer has claimed the frame and is writing it
   const char* problem = "";  // for kCorrupted
 };
 

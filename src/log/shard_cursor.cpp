@@ -6,6 +6,17 @@
 #include "stream/stream_state.hpp"
 
 namespace shmstream::detail {
+namespace {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
 
 ShardCursor::ShardCursor(StreamState& stream, uint32_t shard_index, uint64_t position,
                          const ReaderOptions& options) noexcept
@@ -86,7 +97,13 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     if (!map_current(status)) break;
     const uint64_t offset = stream_->segment_offset(position_);
     FrameInfo info;
-    const FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
+    FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
+    if (kind == FrameKind::kNotCommitted && batch.records.empty() && info.claimed) {
+      // A producer is writing this very frame: its commit is a few dozen nanoseconds away. Re-reading the
+      // line now would pull it from the producer mid-write and stall its commit, so pause, then look once.
+      for (int i = 0; i < kClaimedFramePauses; ++i) cpu_relax();
+      kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
+    }
     if (kind == FrameKind::kNotCommitted) break;
     if (kind == FrameKind::kCorrupted) {
       status = Status(StatusCode::kCorrupted, info.problem);

@@ -33,6 +33,8 @@ class ShardCursor {
   // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`).
   bool map_current(Status& status) noexcept;
   void step(uint64_t footprint) noexcept;
+
+  static constexpr int kClaimedFramePauses = 32;
   bool at_shard_end() const noexcept;
   void fill_children(RecordBatch& batch) const noexcept;
 
