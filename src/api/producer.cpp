@@ -1,7 +1,5 @@
 #include "shmstream/producer.hpp"
 
-#include <sched.h>
-
 #include <vector>
 
 #include "log/shard_appender.hpp"
@@ -64,9 +62,8 @@ class ProducerCore {
         result.shard_index = shard_index;
         return status;
       }
-      // The shard closed under us: the reshard published the new table first, so re-routing finds the child.
-      map_.rebuild(state_);
-      sched_yield();
+      // The shard closed under us. The reshard bumped the table epoch before closing it, so the next
+      // route() rebuilds the map and finds the child.
     }
     return Status(StatusCode::kInternalFailure, "shard kept closing while routing (reshard storm)");
   }
@@ -81,6 +78,62 @@ class ProducerCore {
                                                   "constraint: partition key + data must be at most 1048576 bytes");
     }
     return Status::ok();
+  }
+
+  // PutRecords after validation: entries are grouped by shard (request order kept within a shard) and each
+  // group is appended with one reservation. Entries whose shard closed meanwhile are routed again.
+  void put_grouped(std::span<const PutRecordsEntry> entries, std::span<PutRecordsResultEntry> results) noexcept {
+    for (size_t i = 0; i < entries.size(); ++i) results[i].status = Status(StatusCode::kShardClosed, "not routed yet");
+    for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
+      // Every pending entry is routed under one shard-table epoch, so all records of a key in this request
+      // land in one group: a group that finds its shard closed re-routes together, and per-key order holds.
+      bool pending = false;
+      for (bool one_epoch = false; !one_epoch;) {
+        one_epoch = true;
+        pending = false;
+        uint64_t epoch = 0;
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (results[i].status.code() != StatusCode::kShardClosed) continue;
+          const HashKey* explicit_key = entries[i].explicit_hash_key ? &*entries[i].explicit_hash_key : nullptr;
+          results[i].status = route(entries[i].partition_key, explicit_key, shard_of_[i]);
+          if (!results[i].status) continue;
+          results[i].status = Status(StatusCode::kShardClosed, "routed, not written yet");
+          if (pending && map_.epoch() != epoch) one_epoch = false;  // the table changed mid-way: route again
+          epoch = map_.epoch();
+          pending = true;
+        }
+      }
+      if (!pending) return;
+      for (size_t first = 0; first < entries.size(); ++first) {
+        if (results[first].status.code() != StatusCode::kShardClosed) continue;
+        const uint32_t shard_index = shard_of_[first];
+        group_.clear();
+        group_entries_.clear();
+        for (size_t i = first; i < entries.size(); ++i) {
+          if (results[i].status.code() == StatusCode::kShardClosed && shard_of_[i] == shard_index) {
+            group_.push_back(AppendItem{entries[i].partition_key, entries[i].data, 0, Status::ok()});
+            group_entries_.push_back(static_cast<uint32_t>(i));
+            results[i].status = Status(StatusCode::kInternalFailure, "in a group being written");
+          }
+        }
+        ShardAppender* appender = appender_for(shard_index);
+        if (appender == nullptr) {
+          for (uint32_t i : group_entries_) results[i].status = Status(StatusCode::kInternalFailure, "out of memory");
+          continue;
+        }
+        appender->append_group(group_);
+        for (size_t g = 0; g < group_.size(); ++g) {
+          PutRecordsResultEntry& result = results[group_entries_[g]];
+          result.status = group_[g].status;  // kShardClosed: routed again on the next attempt
+          result.result = PutResult{shard_index, group_[g].sequence_number};
+        }
+      }
+    }
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (results[i].status.code() == StatusCode::kShardClosed) {
+        results[i].status = Status(StatusCode::kInternalFailure, "shard kept closing while routing (reshard storm)");
+      }
+    }
   }
 
   void flush_metrics() noexcept {
@@ -108,6 +161,17 @@ class ProducerCore {
   KeyCache cache_;
   ShardMap map_;
   std::vector<std::unique_ptr<ShardAppender>> appenders_;
+  // PutRecords scratch, sized for the largest request once: no allocation per call.
+  std::vector<uint32_t> shard_of_ = std::vector<uint32_t>(kMaxPutRecordsEntries);
+  std::vector<AppendItem> group_ = reserved<AppendItem>(kMaxPutRecordsEntries);
+  std::vector<uint32_t> group_entries_ = reserved<uint32_t>(kMaxPutRecordsEntries);
+
+  template <typename T>
+  static std::vector<T> reserved(size_t capacity) {
+    std::vector<T> items;
+    items.reserve(capacity);
+    return items;
+  }
 };
 
 }  // namespace detail
@@ -153,13 +217,9 @@ uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::sp
     for (auto& result : results) result.status = request_status;
     return static_cast<uint32_t>(std::min(results.size(), entries.size()));
   }
+  core_->put_grouped(entries, results);
   uint32_t failed = 0;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const auto& entry = entries[i];
-    const HashKey* explicit_key = entry.explicit_hash_key ? &*entry.explicit_hash_key : nullptr;
-    results[i].status = core_->put(entry.partition_key, entry.data, explicit_key, results[i].result);
-    if (!results[i].status) ++failed;
-  }
+  for (size_t i = 0; i < entries.size(); ++i) failed += results[i].status.is_ok() ? 0 : 1;
   return failed;
 }
 

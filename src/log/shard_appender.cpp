@@ -24,13 +24,8 @@ uint64_t ShardAppender::footprint(size_t key_length, size_t data_length) noexcep
   return layout::align_frame(kFrameHeaderSize + key_length + data_length);
 }
 
-Status ShardAppender::append(std::string_view key, std::string_view data, uint8_t flags,
-                             uint64_t& sequence_number) noexcept {
+Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival_ns) noexcept {
   const uint64_t segment_size = stream_->segment_size();
-  const uint64_t frame_bytes = footprint(key.size(), data.size());
-  if (frame_bytes > segment_size - kSegmentHeaderSize) {
-    return Status(StatusCode::kInvalidArgument, "record does not fit in one segment of this stream");
-  }
   for (;;) {
     // acquire: a published segment number means that segment's file is complete (see roll_segment).
     const uint64_t number = layout::load_active_segment(*entry_);
@@ -42,29 +37,21 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
       if (!segment_->writable()) return Status(StatusCode::kAccessDenied, "segment file is read-only for this process");
     }
     layout::SegmentHeader& header = segment_->header();
-    const int64_t arrival_ns = now_ns();
+    arrival_ns = now_ns();
     // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
-    const uint64_t offset = header.tail.fetch_add(frame_bytes, std::memory_order_relaxed);
+    offset = header.tail.fetch_add(bytes, std::memory_order_relaxed);
     if ((offset & layout::kTailClosedBit) != 0) {
       return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
     }
-    if (offset + frame_bytes <= segment_size) {
-      sequence_number = segment_->base_position() + offset;
+    if (offset + bytes <= segment_size) {
       if (offset == kSegmentHeaderSize) {
         header.first_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: a search hint only
       }
-      Status status = write_frame(offset, key, data, flags, arrival_ns, sequence_number);
-      if (!status) {
-        count_failure(status);
-        return status;
-      }
-      if (offset < segment_size / 2 && offset + frame_bytes >= segment_size / 2) {
+      if (offset < segment_size / 2 && offset + bytes >= segment_size / 2) {
         // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
         stream_->prepare_segment(shard_index_, number + 1);
       }
-      pending_bytes_ += key.size() + data.size();
-      if (++pending_records_ >= kMetricsBatch) flush_metrics();
-      return status;
+      return Status::ok();
     }
     if (offset < segment_size) {
       // This reservation crossed the end: pad the rest, seal, and roll for everyone.
@@ -78,6 +65,61 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
       return status;
     }
   }
+}
+
+Status ShardAppender::append(std::string_view key, std::string_view data, uint8_t flags,
+                             uint64_t& sequence_number) noexcept {
+  const uint64_t frame_bytes = footprint(key.size(), data.size());
+  if (frame_bytes > stream_->segment_size() - kSegmentHeaderSize) {
+    return Status(StatusCode::kInvalidArgument, "record does not fit in one segment of this stream");
+  }
+  uint64_t offset = 0;
+  int64_t arrival_ns = 0;
+  if (Status status = reserve(frame_bytes, offset, arrival_ns); !status) return status;
+  sequence_number = segment_->base_position() + offset;
+  Status status = write_frame(offset, key, data, flags, arrival_ns, sequence_number);
+  stream_->wake_readers(*entry_);
+  if (!status) {
+    count_failure(status);
+    return status;
+  }
+  pending_bytes_ += key.size() + data.size();
+  if (++pending_records_ >= kMetricsBatch) flush_metrics();
+  return status;
+}
+
+void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
+  uint64_t total = 0;
+  for (const AppendItem& item : items) total += footprint(item.key.size(), item.data.size());
+  if (items.size() == 1 || total > stream_->segment_size() - kSegmentHeaderSize) {
+    // One by one: a single record, or a group larger than a segment. After a close, the rest re-route.
+    bool closed = false;
+    for (AppendItem& item : items) {
+      item.status = closed ? Status(StatusCode::kShardClosed, "shard was closed by a reshard")
+                           : append(item.key, item.data, 0, item.sequence_number);
+      closed = item.status.code() == StatusCode::kShardClosed;
+    }
+    return;
+  }
+  uint64_t offset = 0;
+  int64_t arrival_ns = 0;
+  if (Status status = reserve(total, offset, arrival_ns); !status) {
+    for (AppendItem& item : items) item.status = status;
+    return;
+  }
+  for (AppendItem& item : items) {
+    item.sequence_number = segment_->base_position() + offset;
+    item.status = write_frame(offset, item.key, item.data, 0, arrival_ns, item.sequence_number);
+    if (item.status) {
+      pending_bytes_ += item.key.size() + item.data.size();
+      ++pending_records_;
+    } else {
+      count_failure(item.status);
+    }
+    offset += footprint(item.key.size(), item.data.size());
+  }
+  stream_->wake_readers(*entry_);  // once for the whole group
+  if (pending_records_ >= kMetricsBatch) flush_metrics();
 }
 
 Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
@@ -104,7 +146,6 @@ Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::st
                                            std::memory_order_seq_cst, std::memory_order_relaxed)) {
     return Status(StatusCode::kAborted, "the janitor unblocked this stalled frame: the record was not written");
   }
-  stream_->wake_readers(*entry_);
   return Status::ok();
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "log/segment_file.hpp"
@@ -13,6 +14,14 @@
 namespace shmstream::detail {
 
 class StreamState;
+
+// One record of a PutRecords group, with what became of it.
+struct AppendItem {
+  std::string_view key;
+  std::string_view data;
+  uint64_t sequence_number = 0;
+  Status status;
+};
 
 class ShardAppender {
  public:
@@ -24,6 +33,10 @@ class ShardAppender {
   // kShardClosed: the shard was closed by a reshard before the bytes were reserved (nothing written).
   // kAborted: the janitor padded this frame because it stalled (nothing readable was written).
   Status append(std::string_view key, std::string_view data, uint8_t flags, uint64_t& sequence_number) noexcept;
+  // Appends a group of records for this shard with ONE reservation (DESIGN.md: PutRecords reserves each
+  // shard's group with one fetch_add) when they fit a segment together, else one by one. Each item gets its
+  // status; kShardClosed items were not written and must be re-routed by the caller.
+  void append_group(std::span<AppendItem> items) noexcept;
   void flush_metrics() noexcept;
 
   // Bytes a record of this size occupies in the log.
@@ -32,6 +45,9 @@ class ShardAppender {
  private:
   static constexpr uint32_t kMetricsBatch = 1024;
 
+  // Reserves `bytes` contiguous bytes in the active segment, padding and rolling past a full one.
+  Status reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival_ns) noexcept;
+  // Claims, fills and commits one frame; the caller wakes readers.
   Status write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
                      int64_t arrival_ns, uint64_t sequence_number) noexcept;
   void write_padding(uint64_t offset) noexcept;

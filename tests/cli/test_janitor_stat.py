@@ -9,8 +9,8 @@ import time
 from conftest import CLI, b64, unb64
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 \S.*$")
-COUNTERS = ["Passes", "SegmentsTrimmed", "FramesUnblocked", "RollsHelped", "ShardsExpired", "OrphansRemoved",
-            "Problems"]
+COUNTERS = ["Passes", "SegmentsTrimmed", "FramesUnblocked", "RollsHelped", "SegmentsPrepared", "ShardsExpired",
+            "OrphansRemoved", "Problems"]
 
 
 def segment_files(root, name="s", shard=0):

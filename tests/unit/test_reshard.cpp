@@ -190,6 +190,24 @@ TEST(Reshard, ProducersNeverBlockOrLoseRecordsAcrossRepeatedReshards) {
       Producer producer(stream);
       std::mt19937_64 random(seed + p);
       std::vector<uint64_t> counters(kKeys, 0);
+      if (p == 0) {
+        // This one writes PutRecords batches: whole groups re-route when a reshard closes their shard.
+        std::vector<std::string> keys(32), datas(32);
+        std::vector<PutRecordsEntry> entries(32);
+        std::vector<PutRecordsResultEntry> results(32);
+        while (!stop.load(std::memory_order_relaxed)) {
+          for (size_t i = 0; i < 32; ++i) {
+            const uint32_t key = static_cast<uint32_t>(random() % kKeys);
+            keys[i] = "p0k" + std::to_string(key);
+            datas[i] = std::to_string(counters[key]++);
+            entries[i] = {keys[i], datas[i], std::nullopt};
+          }
+          Status request;
+          if (producer.put_records(entries, results, request) != 0) failures.fetch_add(1);
+          written[p] += 32;
+        }
+        return;
+      }
       while (!stop.load(std::memory_order_relaxed)) {
         const uint32_t key = static_cast<uint32_t>(random() % kKeys);
         const std::string partition_key = "p" + std::to_string(p) + "k" + std::to_string(key);

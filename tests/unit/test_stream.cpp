@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <map>
 
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
@@ -193,4 +194,59 @@ TEST(Names, ShardIds) {
   EXPECT_FALSE(parse_shard_id("shardId-"));
   EXPECT_FALSE(parse_shard_id("shard-1"));
   EXPECT_FALSE(parse_shard_id("shardId-99999999999999"));
+}
+
+TEST(PutRecords, EachShardGroupIsOneReservationInRequestOrder) {
+  test::TempRoot root;
+  auto stream = Stream::create("groups", small(3), root.path());
+  Producer producer(stream);
+  std::vector<std::string> keys, datas;
+  for (int i = 0; i < 300; ++i) {
+    keys.push_back("k" + std::to_string(i % 17));
+    datas.push_back("payload-" + std::to_string(i));
+  }
+  std::vector<PutRecordsEntry> entries;
+  for (int i = 0; i < 300; ++i) entries.push_back({keys[i], datas[i], std::nullopt});
+  std::vector<PutRecordsResultEntry> results(300);
+  Status request;
+  EXPECT_EQ(producer.put_records(entries, results, request), 0u);
+  // Within a shard, the request's order is the log's order; records of one group sit back to back unless a
+  // segment end split the group (4 KiB segments hold a few dozen of these records).
+  std::map<uint32_t, uint64_t> last;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(results[i].status.is_ok());
+    uint64_t& previous = last[results[i].result.shard_index];
+    EXPECT_GT(results[i].result.sequence_number, previous);
+    previous = results[i].result.sequence_number;
+  }
+  for (uint32_t shard = 0; shard < 3; ++shard) {
+    ShardReader reader(stream, shard, {IteratorType::kTrimHorizon});
+    RecordBatch batch;
+    std::vector<std::string> seen;
+    while (reader.get_records(batch).is_ok() && !batch.records.empty()) {
+      for (const auto& record : batch.records) seen.emplace_back(record.data);
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < 300; ++i) {
+      if (results[i].result.shard_index == shard) expected.push_back(datas[i]);
+    }
+    EXPECT_EQ(seen, expected);
+  }
+}
+
+TEST(PutRecords, GroupsReRouteWhenTheirShardIsSplitUnderThem) {
+  test::TempRoot root;
+  auto stream = Stream::create("regroup", small(1), root.path());
+  Producer producer(stream);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back("key" + std::to_string(i));
+  std::vector<PutRecordsEntry> entries;
+  for (const auto& key : keys) entries.push_back({key, "v", std::nullopt});
+  std::vector<PutRecordsResultEntry> results(100);
+  Status request;
+  EXPECT_EQ(producer.put_records(entries, results, request), 0u);  // warms the producer's map on shard 0
+  stream->split_shard(0, HashKey{1} << 127);
+  EXPECT_EQ(producer.put_records(entries, results, request), 0u);
+  for (const auto& result : results) EXPECT_GE(result.result.shard_index, 1u);  // the children
+  EXPECT_EQ(records_in(stream), 200u);
 }
