@@ -1,0 +1,38 @@
+#!/bin/sh
+# Session 7: before (bfd87e9) / after (8329ffa) the section-9 fixes, interleaved in one session.
+# usage: run_session.sh <out dir>   (worktrees /tmp/wt-before and /tmp/wt-after, each built in build/)
+set -u
+out=${1:-.}
+B=/tmp/wt-before/build/bench
+A=/tmp/wt-after/build/bench
+ts() { date +%H:%M:%S; }
+run() {  # run <label> <feed dir> <args...>
+  label=$1; dir=$2; shift 2
+  echo "### $(ts) $label: feed $*" | tee -a "$out/session.log"
+  "$dir/feed" "$@" >> "$out/$label.txt" 2>&1
+  echo "### $(ts) done $label (rc=$?) load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/session.log"
+}
+vmstat 1 5 > "$out/vmstat-before.txt"
+for r in 1 2 3 4 5; do
+  if [ $((r % 2)) -eq 1 ]; then order="before after"; else order="after before"; fi
+  for which in $order; do
+    if [ "$which" = before ]; then d=$B; else d=$A; fi
+    run "$which-throughput64" "$d" throughput --size 64 --seconds 2 --runs 1 --transports shmstream,spsc --json "$out/$which-throughput64-r$r.json"
+    run "$which-latency" "$d" latency --rates 100000,1000000 --seconds 2 --runs 1 --transports shmstream,spsc --json "$out/$which-latency-r$r.json"
+    run "$which-pingpong" "$d" pingpong --seconds 1 --runs 1 --transports shmstream,spsc --json "$out/$which-pingpong-r$r.json"
+  done
+  if [ $r -eq 3 ]; then
+    run peers-throughput64 "$A" throughput --size 64 --seconds 2 --runs 1 --transports zmq,unix --json "$out/peers-throughput64.json"
+  fi
+done
+vmstat 1 5 > "$out/vmstat-middle.txt"
+for r in 1 2; do
+  for which in before after; do
+    if [ "$which" = before ]; then d=$B; else d=$A; fi
+    echo "### $(ts) $which micro r$r" | tee -a "$out/session.log"
+    "$d/micro" --benchmark_filter='^(producer_route/1000|append/64/real_time/threads:1|read/1/1000)$' \
+      --benchmark_min_time=0.5 --benchmark_repetitions=3 --benchmark_report_aggregates_only=false \
+      --benchmark_out="$out/$which-micro-r$r.json" --benchmark_out_format=json >> "$out/$which-micro.txt" 2>&1
+  done
+done
+vmstat 1 5 > "$out/vmstat-after.txt"
