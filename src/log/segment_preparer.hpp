@@ -22,17 +22,22 @@ class SegmentPreparer {
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
 
-  // Asks for segment `number` of the shard to exist and be mapped in this process. Never blocks.
-  void request(uint32_t shard_index, uint64_t number) noexcept;
+  // Producers create the next segment; readers only map it (creating is the writers' job, and two
+  // processes racing to allocate the same 64 MiB waste the loser's work).
+  enum class Work : uint8_t { kCreateAndMap = 0, kMapOnly = 1 };
+
+  // Asks for segment `number` of the shard to be mapped in this process (created first if asked). Never blocks.
+  void request(uint32_t shard_index, uint64_t number, Work work) noexcept;
 
  private:
   static constexpr int kSlots = 16;
   static constexpr uint64_t kShardBits = 12;  // shard indexes are below 4096
+  static constexpr uint64_t kWorkBit = uint64_t{1} << kShardBits;
   void run() noexcept;
   bool start() noexcept;
 
   StreamState& stream_;
-  std::atomic<uint64_t> slots_[kSlots] = {};  // (number << 12 | shard) + 1; 0 = free
+  std::atomic<uint64_t> slots_[kSlots] = {};  // (number << 13 | work << 12 | shard) + 1; 0 = free
   std::atomic<uint32_t> wake_word_{0};
   std::atomic<bool> stopping_{false};
   std::once_flag started_;

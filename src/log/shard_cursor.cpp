@@ -98,10 +98,10 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     const uint64_t offset = stream_->segment_offset(position_);
     FrameInfo info;
     FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
-    if (kind == FrameKind::kNotCommitted && batch.records.empty() && info.claimed) {
-      // A producer is writing this very frame: its commit is a few dozen nanoseconds away. Re-reading the
-      // line now would pull it from the producer mid-write and stall its commit, so pause, then look once.
-      for (int i = 0; i < kClaimedFramePauses; ++i) cpu_relax();
+    if (kind == FrameKind::kNotCommitted && batch.records.empty() && info.claimed && options_.claimed_frame_pauses > 0) {
+      // A producer is writing this very frame. Re-reading the line now would pull it from the producer
+      // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
+      for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
       kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
     }
     if (kind == FrameKind::kNotCommitted) break;
@@ -120,7 +120,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     step(info.footprint);
     if (!next_prepared_ && offset >= stream_->segment_size() / 2) {
       // Half-way through: have the next segment mapped in the background, so crossing into it is cheap.
-      stream_->prepare_segment(shard_index_, segment_->number() + 1);
+      stream_->prepare_segment(shard_index_, segment_->number() + 1, SegmentPreparer::Work::kMapOnly);
       next_prepared_ = true;
     }
   }

@@ -34,7 +34,6 @@ class ShardCursor {
   bool map_current(Status& status) noexcept;
   void step(uint64_t footprint) noexcept;
 
-  static constexpr int kClaimedFramePauses = 32;
   bool at_shard_end() const noexcept;
   void fill_children(RecordBatch& batch) const noexcept;
 

@@ -42,7 +42,10 @@ class StreamState {
   Status create_segment(uint32_t shard_index, uint64_t number) noexcept;
   SegmentCache& segment_cache() noexcept { return segments_; }
   // Creates and maps segment `number` of a shard in the background (see SegmentPreparer). Never blocks.
-  void prepare_segment(uint32_t shard_index, uint64_t number) noexcept { preparer_.request(shard_index, number); }
+  void prepare_segment(uint32_t shard_index, uint64_t number,
+                       SegmentPreparer::Work work = SegmentPreparer::Work::kCreateAndMap) noexcept {
+    preparer_.request(shard_index, number, work);
+  }
 
   // Wakes readers blocked on the shard's or the stream's eventcount, if there are any (otherwise two loads).
   void wake_readers(layout::ShardEntry& shard) const noexcept;
