@@ -256,7 +256,6 @@ TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
   Janitor janitor(janitor_options);
   int64_t virtual_now = now_ns();
   std::mt19937_64 random(5);
-  uint64_t unblocked_before = 0;
   for (int cycle = 0; cycle < 2000 && janitor.counters().frames_unblocked < 5; ++cycle) {
     std::this_thread::sleep_for(std::chrono::microseconds(100 + random() % 500));
     if (::kill(child, SIGSTOP) != 0) break;  // finished already
@@ -269,7 +268,6 @@ TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
     janitor.do_work(virtual_now);
     virtual_now += kUnblockTimeoutNs + 1;
     ::kill(child, SIGCONT);
-    unblocked_before = janitor.counters().frames_unblocked;
   }
   ::kill(child, SIGCONT);
   int status = 0;
@@ -288,7 +286,7 @@ TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
   // that the stopped producer had reserved (its record then went to the next segment).
   EXPECT_LE(aborts, janitor.counters().frames_unblocked);
   std::printf("unblocked %llu frames, producer saw %llu aborts, %llu successes\n",
-              static_cast<unsigned long long>(unblocked_before), static_cast<unsigned long long>(aborts),
+              static_cast<unsigned long long>(janitor.counters().frames_unblocked), static_cast<unsigned long long>(aborts),
               static_cast<unsigned long long>(successes));
   ::munmap(log, sizeof(SharedLog));
 }
