@@ -35,4 +35,15 @@ Status MappedRegion::map(int fd, size_t size, bool writable, bool populate, Mapp
   return Status::ok();
 }
 
+void MappedRegion::populate(bool writable, Pacing pacing) const noexcept {
+#ifndef MADV_POPULATE_READ
+  constexpr int MADV_POPULATE_READ = 22;  // uapi values; glibc headers before 2.35 lack them
+  constexpr int MADV_POPULATE_WRITE = 23;
+#endif
+  const int advice = writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+  (void)in_steps(size_, pacing, [&](uint64_t offset, uint64_t length) {
+    return ::madvise(base_ + offset, length, advice) == 0 ? 0 : errno;
+  });
+}
+
 }  // namespace shmstream::detail

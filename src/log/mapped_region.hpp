@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "log/pacing.hpp"
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {
@@ -25,6 +26,9 @@ class MappedRegion {
 
   // Maps `size` bytes of an open descriptor shared; `populate` pre-faults the page tables.
   static Status map(int fd, size_t size, bool writable, bool populate, MappedRegion& out) noexcept;
+  // Pre-faults the page tables of an unpopulated mapping step by step (MADV_POPULATE_*, Linux 5.14+).
+  // Best effort: on an older kernel the pages fault in on first touch instead.
+  void populate(bool writable, Pacing pacing) const noexcept;
 
  private:
   uint8_t* base_ = nullptr;

@@ -3,7 +3,7 @@
 namespace shmstream::detail {
 
 Status SegmentCache::get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                         std::shared_ptr<MappedSegment>& out) noexcept try {
+                         std::shared_ptr<MappedSegment>& out, Pacing pacing) noexcept try {
   const auto key = std::make_pair(identity.shard_index, number);
   {
     std::lock_guard lock(mutex_);
@@ -14,7 +14,7 @@ Status SegmentCache::get(const std::string& shard_directory, uint64_t number, co
   }
   // Map outside the lock: MAP_POPULATE of a large segment takes milliseconds.
   std::shared_ptr<MappedSegment> segment;
-  if (Status status = open_segment(shard_directory, number, identity, segment); !status) return status;
+  if (Status status = open_segment(shard_directory, number, identity, segment, pacing); !status) return status;
   std::lock_guard lock(mutex_);
   auto [slot, inserted] = segments_.emplace(key, segment);
   out = slot->second;  // a racing thread may have mapped it first: everyone shares one mapping
@@ -25,6 +25,11 @@ Status SegmentCache::get(const std::string& shard_directory, uint64_t number, co
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory in the segment cache");
+}
+
+bool SegmentCache::contains(uint32_t shard_index, uint64_t number) noexcept {
+  std::lock_guard lock(mutex_);
+  return segments_.count({shard_index, number}) != 0;
 }
 
 void SegmentCache::forget_shard(uint32_t shard_index) noexcept {

@@ -17,7 +17,9 @@ namespace shmstream::detail {
 class SegmentCache {
  public:
   Status get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-             std::shared_ptr<MappedSegment>& out) noexcept;
+             std::shared_ptr<MappedSegment>& out, Pacing pacing = Pacing::kAtOnce) noexcept;
+  // Whether segment `number` of the shard is mapped here (tests and diagnostics).
+  bool contains(uint32_t shard_index, uint64_t number) noexcept;
   // Drops the cache's own references to the shard's segments (holders keep theirs).
   void forget_shard(uint32_t shard_index) noexcept;
 

@@ -54,8 +54,8 @@ bool parse_segment_file_name(const std::string& name, uint64_t& base_position) n
   return true;
 }
 
-Status create_segment(const std::string& shard_directory, uint64_t number,
-                      const SegmentIdentity& identity) noexcept try {
+Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+                      Pacing pacing) noexcept try {
   const std::string final_path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   if (::access(final_path.c_str(), F_OK) == 0) return Status::ok();
   // An unnamed O_TMPFILE needs no clean-up if we die and cannot be removed under us by the janitor; a
@@ -77,7 +77,10 @@ Status create_segment(const std::string& shard_directory, uint64_t number,
     return Status(status_from_errno(error), detail);
   };
   if (::fchmod(file.fd, identity.file_mode) != 0) return fail(errno, "cannot set segment file mode");
-  if (const int error = ::posix_fallocate(file.fd, 0, static_cast<off_t>(identity.segment_size)); error != 0) {
+  const int error = in_steps(identity.segment_size, pacing, [&](uint64_t offset, uint64_t length) {
+    return ::posix_fallocate(file.fd, static_cast<off_t>(offset), static_cast<off_t>(length));
+  });
+  if (error != 0) {
     return fail(error, "no space for a new segment (posix_fallocate failed)");
   }
   layout::SegmentHeader header;
@@ -98,7 +101,7 @@ Status create_segment(const std::string& shard_directory, uint64_t number,
 }
 
 Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                    std::shared_ptr<MappedSegment>& out) noexcept try {
+                    std::shared_ptr<MappedSegment>& out, Pacing pacing) noexcept try {
   const std::string path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   FileDescriptor file;
   bool writable = true;
@@ -114,9 +117,11 @@ Status open_segment(const std::string& shard_directory, uint64_t number, const S
     return Status(StatusCode::kCorrupted, "segment file has the wrong size (truncated?)");
   }
   MappedRegion region;
-  if (Status status = MappedRegion::map(file.fd, identity.segment_size, writable, true, region); !status) {
+  const bool populate_now = pacing == Pacing::kAtOnce;
+  if (Status status = MappedRegion::map(file.fd, identity.segment_size, writable, populate_now, region); !status) {
     return status;
   }
+  if (!populate_now) region.populate(writable, pacing);
   auto segment = std::make_shared<MappedSegment>(std::move(region), number, writable);
   if (Status status = validate_segment_header(segment->header(), number, identity); !status) return status;
   out = std::move(segment);

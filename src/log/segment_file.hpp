@@ -52,12 +52,13 @@ bool parse_segment_file_name(const std::string& name, uint64_t& base_position) n
 // Creates segment `number` of the shard unless it exists: a temporary file is allocated in full
 // (posix_fallocate: ENOSPC now, never SIGBUS later), gets its header, then is link()ed under its final name,
 // so nobody ever maps a half-made segment. kStorageFull when the filesystem is full.
-Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity) noexcept;
+Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+                      Pacing pacing = Pacing::kAtOnce) noexcept;
 
 // Maps an existing segment read-write (read-only if the file mode allows only that) and validates it.
 // kResourceNotFound if the file is gone (trimmed), kCorrupted for a wrong size or header.
 Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                    std::shared_ptr<MappedSegment>& out) noexcept;
+                    std::shared_ptr<MappedSegment>& out, Pacing pacing = Pacing::kAtOnce) noexcept;
 
 // Checks a header against what the segment must be; works on any 64 bytes (fuzzed).
 Status validate_segment_header(const layout::SegmentHeader& header, uint64_t number,

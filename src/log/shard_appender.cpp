@@ -47,7 +47,8 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
       if (offset == kSegmentHeaderSize) {
         header.first_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: a search hint only
       }
-      if (offset < segment_size / 2 && offset + bytes >= segment_size / 2) {
+      const uint64_t ask_at = SegmentPreparer::request_offset(segment_size);
+      if (offset < ask_at && offset + bytes >= ask_at) {
         // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
         stream_->prepare_segment(shard_index_, number + 1);
       }

@@ -118,8 +118,8 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       bytes += payload;
     }
     step(info.footprint);
-    if (!next_prepared_ && offset >= stream_->segment_size() / 2) {
-      // Half-way through: have the next segment mapped in the background, so crossing into it is cheap.
+    if (!next_prepared_ && offset >= SegmentPreparer::request_offset(stream_->segment_size())) {
+      // Have the next segment mapped in the background, so crossing into it is cheap.
       stream_->prepare_segment(shard_index_, segment_->number() + 1, SegmentPreparer::Work::kMapOnly);
       next_prepared_ = true;
     }

@@ -22,14 +22,15 @@ SegmentIdentity StreamState::segment_identity(uint32_t shard_index) const noexce
   return SegmentIdentity{segment_size_, shard_index, uuid_low_, header().file_mode};
 }
 
-Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept try {
-  return segments_.get(shard_directory(shard_index), number, segment_identity(shard_index), out);
+Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
+                            Pacing pacing) noexcept try {
+  return segments_.get(shard_directory(shard_index), number, segment_identity(shard_index), out, pacing);
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }
 
-Status StreamState::create_segment(uint32_t shard_index, uint64_t number) noexcept try {
-  return detail::create_segment(shard_directory(shard_index), number, segment_identity(shard_index));
+Status StreamState::create_segment(uint32_t shard_index, uint64_t number, Pacing pacing) noexcept try {
+  return detail::create_segment(shard_directory(shard_index), number, segment_identity(shard_index), pacing);
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }

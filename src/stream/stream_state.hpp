@@ -37,9 +37,10 @@ class StreamState {
   SegmentIdentity segment_identity(uint32_t shard_index) const noexcept;
 
   // Segment `number` of a shard from the per-process cache (maps it on first use).
-  Status segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept;
+  Status segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
+                 Pacing pacing = Pacing::kAtOnce) noexcept;
   // Creates segment `number` of a shard unless it exists.
-  Status create_segment(uint32_t shard_index, uint64_t number) noexcept;
+  Status create_segment(uint32_t shard_index, uint64_t number, Pacing pacing = Pacing::kAtOnce) noexcept;
   SegmentCache& segment_cache() noexcept { return segments_; }
   // Creates and maps segment `number` of a shard in the background (see SegmentPreparer). Never blocks.
   void prepare_segment(uint32_t shard_index, uint64_t number,

@@ -1,0 +1,80 @@
+// Segment files made and mapped in paced steps (the background preparer's way) are the same as those made
+// at once, and the preparer maps a segment a reader asked for even when it is created after the request.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "log/segment_file.hpp"
+#include "shmstream/stream.hpp"
+#include "stream/stream_state.hpp"
+#include "test_support.hpp"
+
+using namespace shmstream;
+using detail::Pacing;
+
+namespace {
+
+TEST(Segments, PacedCreateAndMapGiveTheSameSegmentAsAtOnce) {
+  test::TempRoot root;
+  detail::SegmentIdentity identity;
+  identity.segment_size = 16 * detail::kPacedStepBytes + 4096;  // many steps and a short last one
+  identity.shard_index = 3;
+  identity.stream_uuid_low = 0x1234;
+  for (const Pacing pacing : {Pacing::kAtOnce, Pacing::kPaced}) {
+    const uint64_t number = pacing == Pacing::kAtOnce ? 1 : 2;
+    ASSERT_TRUE(detail::create_segment(root.path(), number, identity, pacing).is_ok());
+    std::shared_ptr<detail::MappedSegment> segment;
+    ASSERT_TRUE(detail::open_segment(root.path(), number, identity, segment, pacing).is_ok());
+    EXPECT_EQ(segment->size(), identity.segment_size);
+    EXPECT_EQ(segment->base_position(), number * identity.segment_size);
+    EXPECT_TRUE(segment->writable());
+    // Every byte past the header reads zero (no frame), including the last, short step.
+    uint64_t nonzero = 0;
+    for (uint64_t offset = layout::kSegmentHeaderSize; offset < identity.segment_size; offset += 512) {
+      nonzero += *segment->bytes(offset) != 0;
+    }
+    nonzero += *segment->bytes(identity.segment_size - 1) != 0;
+    EXPECT_EQ(nonzero, 0u);
+    *segment->bytes(identity.segment_size - 1) = 7;  // writable to the very end: no SIGBUS
+  }
+}
+
+TEST(Segments, PreparerMapsASegmentCreatedAfterAReaderAskedForIt) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 64 * 1024;
+  auto stream = Stream::create("s", options, root.path());
+  detail::StreamState& state = stream->state();
+  ASSERT_FALSE(state.segment_cache().contains(0, 1));
+  // A reader asks before the writer's side has created segment 1 ...
+  state.prepare_segment(0, 1, detail::SegmentPreparer::Work::kMapOnly);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(state.segment_cache().contains(0, 1));
+  // ... and the segment appears later: the parked request maps it without being asked again.
+  ASSERT_TRUE(state.create_segment(0, 1).is_ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!state.segment_cache().contains(0, 1) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(state.segment_cache().contains(0, 1));
+}
+
+TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 64 * 1024;
+  auto stream = Stream::create("s", options, root.path());
+  detail::StreamState& state = stream->state();
+  state.prepare_segment(0, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!state.segment_cache().contains(0, 1) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(state.segment_cache().contains(0, 1));
+  detail::SegmentIdentity identity = state.segment_identity(0);
+  layout::SegmentHeader header;
+  EXPECT_TRUE(detail::read_segment_header(state.shard_directory(0), 1, identity, header).is_ok());
+}
+
+}  // namespace
