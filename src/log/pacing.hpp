@@ -1,7 +1,7 @@
 // How segment preparation uses the CPU. Allocating and pre-faulting a 64 MiB segment is ~50 ms of kernel
 // work. A producer or reader that needs the segment now does it in one go (kAtOnce). The background
 // preparer does it in small steps with a short sleep between them (kPaced): on a machine whose CPUs are all
-// taken by spinning producers and consumers, it then displaces one of them for ~0.1 ms at a time instead of
+// taken by spinning producers and consumers, it then displaces one of them for ~20 µs at a time instead of
 // a scheduler slice of several ms, and the work still finishes within ~150 ms, well before the roll.
 #pragma once
 
@@ -13,8 +13,8 @@ namespace shmstream::detail {
 
 enum class Pacing : uint8_t { kAtOnce, kPaced };
 
-inline constexpr uint64_t kPacedStepBytes = uint64_t{256} << 10;
-inline constexpr long kPacedPauseNs = 100'000;
+inline constexpr uint64_t kPacedStepBytes = uint64_t{64} << 10;
+inline constexpr long kPacedPauseNs = 50'000;
 
 inline void pause_between_steps() noexcept {
   const timespec pause{0, kPacedPauseNs};
