@@ -65,7 +65,8 @@ bool SegmentPreparer::prepare(uint64_t request) noexcept {
   const Status status = stream_.segment(shard_index, number, mapped, Pacing::kPaced);  // into the process's cache
   // A reader in the segment its producer is writing asks before that producer's preparer has
   // created the next one: not there yet, ask again shortly (else the reader would map it at the roll).
-  return status.is_ok() || status.code() != StatusCode::kResourceNotFound || active >= number;
+  // A create request that failed (a full filesystem) is not retried here: the roll reports the error.
+  return !map_only || status.is_ok() || status.code() != StatusCode::kResourceNotFound || active >= number;
 }
 
 void SegmentPreparer::run() noexcept {
@@ -85,21 +86,22 @@ void SegmentPreparer::run() noexcept {
   std::array<Parked, kSlots> parked{};  // map-only requests for segments not created yet
   while (!stopping_.load(std::memory_order_acquire)) {  // acquire: pairs with the destructor's release
     const uint32_t key = wake_word_.load(std::memory_order_acquire);  // acquire: requests posted before it
-    bool worked = false;
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      const uint64_t request = slots_[i].exchange(0, std::memory_order_acquire);  // acquire: the request's value
-      if (request == 0) continue;
-      worked = true;
-      if (!prepare(request) && parked[i].request == 0) {
-        parked[i] = Parked{request, std::chrono::steady_clock::now() + kParkedFor};
-      }
-    }
     bool waiting = false;
     for (Parked& entry : parked) {
       if (entry.request == 0) continue;
       if (prepare(entry.request) || std::chrono::steady_clock::now() > entry.give_up) {
         entry.request = 0;
       } else {
+        waiting = true;
+      }
+    }
+    bool worked = false;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const uint64_t request = slots_[i].exchange(0, std::memory_order_acquire);  // acquire: the request's value
+      if (request == 0) continue;
+      worked = true;
+      if (!prepare(request) && parked[i].request == 0) {  // a second one waiting there: left to the roll
+        parked[i] = Parked{request, std::chrono::steady_clock::now() + kParkedFor};
         waiting = true;
       }
     }
