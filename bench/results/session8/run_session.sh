@@ -1,8 +1,8 @@
 #!/bin/sh
 # Session 8: before (e955e86) / after (ac0a756, paced segment preparation; code identical to 52aa868), interleaved in one session.
 # usage: run_session.sh <out dir>   (worktrees /tmp/wt-before and /tmp/wt-after, each built in build/ with
-# tables: cd bench/results/session8 && python3 ../session7-before-after/aggregate.py > aggregate.txt (reads before-/after-*.json here)
 #   PATH=/usr/bin:$PATH meson setup build --buildtype=release -Dpython=false -Dtools=false -Dtests=false)
+# tables: cd bench/results/session8 && python3 ../session7-before-after/aggregate.py > aggregate.txt (reads before-/after-*.json here)
 set -u
 out=${1:-.}
 B=/tmp/wt-before/build/bench
