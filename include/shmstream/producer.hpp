@@ -2,6 +2,11 @@
 // owns a key->shard cache and per-shard segment pointers); any number of Producers, in any number of
 // processes, may write the same stream at once. put_record / put_records are noexcept, lock-free and make no
 // system call except when a segment fills up (roll) or the shard table changed (reshard).
+//
+// An exclusive Producer (ProducerOptions::exclusive, like Aeron's exclusive publication) is the only writer
+// of its stream: it claims and commits each frame with plain stores instead of two locked CASes. Opening
+// one while another producer lives, or any producer while it lives, throws ResourceInUseException. The
+// price: the janitor cannot unblock a frame of a live exclusive producer that stalls (only of a dead one).
 #pragma once
 
 #include <cstdint>
@@ -37,9 +42,15 @@ struct PutRecordsResultEntry {
   PutResult result;
 };
 
+struct ProducerOptions {
+  bool exclusive = false;  // the only writer of the stream (see above); the default is a shared producer
+};
+
 class Producer {
  public:
-  explicit Producer(std::shared_ptr<Stream> stream);
+  // Throws ResourceInUseException if an exclusive producer writes the stream (or, for an exclusive one,
+  // if any other producer does).
+  explicit Producer(std::shared_ptr<Stream> stream, ProducerOptions options = {});
   ~Producer();
   Producer(Producer&&) noexcept;
   Producer& operator=(Producer&&) noexcept;

@@ -2,20 +2,32 @@
 
 #include <vector>
 
+#include "log/frame_unblock.hpp"
 #include "log/shard_appender.hpp"
 #include "router/key_cache.hpp"
 #include "router/md5_hasher.hpp"
 #include "router/shard_map.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
+#include "stream/writer_lock.hpp"
+#include "wait/eventcount.hpp"
 
 namespace shmstream {
 namespace detail {
 
 class ProducerCore {
  public:
-  explicit ProducerCore(std::shared_ptr<Stream> stream)
-      : stream_(std::move(stream)), state_(stream_->state()), appenders_(state_.shard_capacity()) {
+  ProducerCore(std::shared_ptr<Stream> stream, ProducerOptions options)
+      : stream_(std::move(stream)),
+        state_(stream_->state()),
+        writer_lock_(WriterLock::acquire(state_.directory(),
+                                         options.exclusive ? WriterLock::Mode::kExclusive : WriterLock::Mode::kShared,
+                                         state_.header().file_mode)),
+        commit_(!options.exclusive            ? FrameCommit::kShared
+                : register_for_waiter_barriers() ? FrameCommit::kExclusive
+                                                 : FrameCommit::kExclusiveSeqCst),
+        appenders_(state_.shard_capacity()) {
+    if (options.exclusive) settle_abandoned_frames_of_stream();
     map_.rebuild(state_);
   }
 
@@ -147,9 +159,35 @@ class ProducerCore {
  private:
   static constexpr uint32_t kMaxRouteAttempts = 64;
 
+  // Frames that producers which died before us left unfinished would block readers for good: the janitor
+  // does not unblock frames while we live. Every other writer is dead (we hold the writers lock
+  // exclusively), so they are padded now, without a timeout. Looked for in each shard's active segment and
+  // the one before, where a recent death leaves them; older ones the janitor has settled while no exclusive
+  // producer ran (docs/OPERATIONS.md).
+  void settle_abandoned_frames_of_stream() {
+    for (uint32_t shard_index = 0; shard_index < state_.shard_count(); ++shard_index) {
+      layout::ShardEntry& entry = state_.shard(shard_index);
+      const uint64_t active = layout::load_active_segment(entry);
+      // acquire: segments below the horizon may be unlinked.
+      const uint64_t first = state_.segment_number(entry.trim_horizon.load(std::memory_order_acquire));
+      uint64_t settled = 0;
+      for (uint64_t number = active > first ? active - 1 : active; number <= active; ++number) {
+        std::shared_ptr<MappedSegment> segment;
+        if (!state_.segment(shard_index, number, segment)) continue;  // trimmed, or the shard expired
+        // relaxed: every writer is dead, the tail no longer moves.
+        const uint64_t tail = segment->header().tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
+        settled += settle_abandoned_frames(*segment, layout::kSegmentHeaderSize, std::min(tail, segment->size()));
+      }
+      if (settled != 0) {
+        entry.unblocked_frames.fetch_add(settled, std::memory_order_relaxed);  // relaxed: monitoring counter
+        state_.wake_readers(entry);
+      }
+    }
+  }
+
   ShardAppender* appender_for(uint32_t shard_index) noexcept try {
     auto& appender = appenders_[shard_index];
-    if (!appender) appender = std::make_unique<ShardAppender>(state_, shard_index);  // first put to this shard
+    if (!appender) appender = std::make_unique<ShardAppender>(state_, shard_index, commit_);  // first put here
     return appender.get();
   } catch (...) {
     return nullptr;
@@ -157,6 +195,8 @@ class ProducerCore {
 
   std::shared_ptr<Stream> stream_;
   StreamState& state_;
+  WriterLock writer_lock_;  // held for the producer's lifetime
+  FrameCommit commit_;
   Md5Hasher md5_;
   KeyCache cache_;
   ShardMap map_;
@@ -176,7 +216,8 @@ class ProducerCore {
 
 }  // namespace detail
 
-Producer::Producer(std::shared_ptr<Stream> stream) : core_(std::make_unique<detail::ProducerCore>(std::move(stream))) {}
+Producer::Producer(std::shared_ptr<Stream> stream, ProducerOptions options)
+    : core_(std::make_unique<detail::ProducerCore>(std::move(stream), options)) {}
 Producer::~Producer() = default;
 Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&&) noexcept = default;

@@ -150,6 +150,7 @@ Status ShardReader::wait(WaitStrategy strategy, std::chrono::nanoseconds timeout
         const uint32_t key = entry.futex_word.load(std::memory_order_acquire);
         // seq_cst: pairs with the producer's seq_cst commit + waiter-count load (eventcount protocol).
         entry.waiter_count.fetch_add(1, std::memory_order_seq_cst);
+        detail::barrier_against_plain_publishers();  // an exclusive producer's release commit (eventcount.hpp)
         if (!cursor.has_data(std::memory_order_seq_cst)) {
           detail::futex_wait(entry.futex_word, key, std::min<int64_t>(deadline - now, 100'000'000));
         }

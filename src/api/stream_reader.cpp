@@ -106,6 +106,7 @@ Status StreamReader::wait(std::chrono::nanoseconds timeout, WaitStrategy strateg
       const uint32_t key = header.futex_word.load(std::memory_order_acquire);
       // seq_cst: pairs with the producers' seq_cst commit + waiter-count load (eventcount protocol).
       header.waiter_count.fetch_add(1, std::memory_order_seq_cst);
+      detail::barrier_against_plain_publishers();  // an exclusive producer's release commit (eventcount.hpp)
       if (!anything_to_read(std::memory_order_seq_cst)) {
         // Capped so shard-table changes (a reshard wakes only the parents' readers) are noticed promptly.
         const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();

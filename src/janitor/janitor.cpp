@@ -15,6 +15,7 @@
 #include "shmstream/stream.hpp"
 #include "stream/shard_positions.hpp"
 #include "stream/stream_state.hpp"
+#include "stream/writer_lock.hpp"
 
 namespace shmstream {
 namespace {
@@ -104,12 +105,16 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
   const int64_t timeout_ns = options_.unblock_timeout_override_ns > 0
                                  ? options_.unblock_timeout_override_ns
                                  : state.header().unblock_timeout_ns.load(std::memory_order_relaxed);
+  // A live exclusive producer claims and commits with plain stores: padding its frames could race them, so
+  // frames are unblocked only while no exclusive producer lives; holding the lock keeps one from starting.
+  detail::WriterLock no_exclusive_producer;
+  const bool may_unblock = detail::WriterLock::try_shared(state.directory(), no_exclusive_producer);
   int actions = 0;
   const uint32_t count = state.shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     layout::ShardEntry& entry = state.shard(i);
     if (is_shard_state(entry, layout::ShardState::kExpired)) continue;
-    actions += unblock_shard(stream, i, watch.shards[i], now_ns, timeout_ns);
+    if (may_unblock) actions += unblock_shard(stream, i, watch.shards[i], now_ns, timeout_ns);
     actions += trim_expired_segments(stream, i, now_ns);
     // acquire: the published active segment exists.
     const uint64_t trimmed = detail::enforce_byte_cap(state, i, layout::load_active_segment(entry));

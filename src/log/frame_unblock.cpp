@@ -1,5 +1,7 @@
 #include "log/frame_unblock.hpp"
 
+#include "log/frame_check.hpp"
+
 namespace shmstream::detail {
 
 using layout::FrameType;
@@ -29,6 +31,26 @@ uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64
     ++padded;
   }
   return padded;
+}
+
+uint64_t settle_abandoned_frames(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept {
+  uint64_t settled = 0;
+  while (offset < limit) {
+    FrameInfo info;
+    const FrameKind kind = inspect_frame(segment, offset, false, info);
+    if (kind == FrameKind::kData || kind == FrameKind::kPad) {
+      offset += info.footprint;
+      continue;
+    }
+    if (kind == FrameKind::kCorrupted) break;  // the janitor reports it
+    // acquire: as in the janitor; nobody else writes here, but a CAS needs the exact value.
+    const uint64_t state = segment.frame(offset).state.load(std::memory_order_acquire);
+    const bool padded =
+        layout::state_length(state) < 0 ? pad_claimed_frame(segment, offset, state) : pad_unwritten_gap(segment, offset, limit) > 0;
+    if (!padded) break;
+    ++settled;  // and look at the same offset again: padding now
+  }
+  return settled;
 }
 
 }  // namespace shmstream::detail

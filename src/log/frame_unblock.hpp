@@ -17,4 +17,9 @@ bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t o
 // claims a later slot first keeps its frame, and one whose slot we padded fails its claim. Returns slots.
 uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept;
 
+// Pads every unfinished frame in [offset, limit) at once, without a timeout: only for a caller that knows
+// every producer that reserved them is dead (an exclusive producer that has just taken the writers lock).
+// Stops at a corrupted frame. Returns the frames padded.
+uint64_t settle_abandoned_frames(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept;
+
 }  // namespace shmstream::detail

@@ -1,5 +1,6 @@
 #include "log/shard_appender.hpp"
 
+#include <atomic>
 #include <cstring>
 
 #include "log/frame_check.hpp"
@@ -13,8 +14,8 @@ using layout::FrameType;
 using layout::kFrameHeaderSize;
 using layout::kSegmentHeaderSize;
 
-ShardAppender::ShardAppender(StreamState& stream, uint32_t shard_index) noexcept
-    : stream_(&stream), entry_(&stream.shard(shard_index)), shard_index_(shard_index) {}
+ShardAppender::ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit) noexcept
+    : stream_(&stream), entry_(&stream.shard(shard_index)), shard_index_(shard_index), commit_(commit) {}
 
 ShardAppender::~ShardAppender() {
   if (stream_ != nullptr) flush_metrics();
@@ -130,8 +131,15 @@ Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::st
   const auto key_length = static_cast<uint16_t>(key.size());
   uint64_t expected = 0;
   const uint64_t claimed = layout::make_state(-length, FrameType::kData, flags, key_length);
-  // relaxed: the claim only excludes the janitor (which pads frames that stay 0); it publishes nothing.
-  if (!frame.state.compare_exchange_strong(expected, claimed, std::memory_order_relaxed, std::memory_order_relaxed)) {
+  if (commit_ != FrameCommit::kShared) {
+    // relaxed: no janitor touches this stream's frames while we live; the claim only tells one that comes
+    // after our death how long the frame is. The signal fence keeps the compiler from sinking the claim
+    // below the payload stores, so a death mid-write never leaves payload bytes behind a zero state word.
+    frame.state.store(claimed, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else if (!frame.state.compare_exchange_strong(expected, claimed, std::memory_order_relaxed,
+                                                  std::memory_order_relaxed)) {
+    // relaxed: the claim only excludes the janitor (which pads frames that stay 0); it publishes nothing.
     return Status(StatusCode::kAborted, "the janitor unblocked this stalled frame: the record was not written");
   }
   frame.sequence_number = sequence_number;
@@ -141,6 +149,16 @@ Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::st
   std::memcpy(payload + key.size(), data.data(), data.size());
   const uint64_t committed = layout::make_state(length, FrameType::kData, flags, key_length);
   frame.checksum = frame_checksum(committed, sequence_number, arrival_ns, payload, key.size() + data.size());
+  if (commit_ == FrameCommit::kExclusive) {
+    // release: publishes the frame to readers. No locked instruction: the store-load ordering against the
+    // eventcount's waiter count comes from the waiters' membarrier (wait/eventcount.hpp).
+    frame.state.store(committed, std::memory_order_release);
+    return Status::ok();
+  }
+  if (commit_ == FrameCommit::kExclusiveSeqCst) {
+    frame.state.store(committed, std::memory_order_seq_cst);  // seq_cst: release + the store-load ordering
+    return Status::ok();
+  }
   expected = claimed;
   // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
   if (!frame.state.compare_exchange_strong(expected, committed,

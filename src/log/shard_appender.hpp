@@ -1,5 +1,7 @@
 // Appends frames to one shard's log: one relaxed fetch_add reserves the bytes, a CAS claims the frame
-// against the janitor, a seq_cst CAS commits it (DESIGN.md section 4). Owned by one Producer (one thread).
+// against the janitor, a seq_cst CAS commits it (DESIGN.md section 4). An exclusive producer (the only
+// writer of its stream, see stream/writer_lock.hpp) claims and commits with plain stores instead.
+// Owned by one Producer (one thread).
 #pragma once
 
 #include <cstdint>
@@ -23,9 +25,16 @@ struct AppendItem {
   Status status;
 };
 
+// How frames are claimed and committed.
+enum class FrameCommit : uint8_t {
+  kShared,           // CAS claim against the janitor, seq_cst CAS commit
+  kExclusive,        // relaxed store claim, release store commit (waiters supply the barrier: eventcount.hpp)
+  kExclusiveSeqCst,  // the same with a seq_cst commit, where the kernel lacks that barrier
+};
+
 class ShardAppender {
  public:
-  ShardAppender(StreamState& stream, uint32_t shard_index) noexcept;
+  ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit) noexcept;
   ~ShardAppender();
   ShardAppender(const ShardAppender&) = delete;
   ShardAppender& operator=(const ShardAppender&) = delete;
@@ -56,6 +65,7 @@ class ShardAppender {
   StreamState* stream_;
   layout::ShardEntry* entry_;
   uint32_t shard_index_;
+  FrameCommit commit_;
   std::shared_ptr<MappedSegment> segment_;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
