@@ -58,9 +58,12 @@ uint64_t record_hash(std::string_view key, std::string_view data) {
   return XXH3_64bits_withSeed(data.data(), data.size(), XXH3_64bits(key.data(), key.size()));
 }
 
-[[noreturn]] void producer_main(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records) {
+[[noreturn]] void producer_main(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records,
+                                bool exclusive) {
   auto stream = Stream::open("faults", root);
-  Producer producer(stream);
+  ProducerOptions options;
+  options.exclusive = exclusive;
+  Producer producer(stream, options);
   std::mt19937_64 random(seed);
   for (uint64_t i = 0; i < records; ++i) {
     const std::string key = "k" + std::to_string(random() % 64);
@@ -168,7 +171,10 @@ std::shared_ptr<Stream> make_stream(const std::string& root) {
 
 }  // namespace
 
-TEST(Faults, ProducersKilledAtRandomLoseNothingThatSucceeded) {
+// `concurrent` producers write at once; one at a time is SIGKILLed and replaced, `kills` times. Exclusive
+// producers run one at a time: each replacement must get the stream (the dead one's lock is gone) and
+// settle the frame its predecessor left unfinished.
+void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
   const uint64_t seed = env_or("SHMSTREAM_FAULT_SEED", 7);
   SCOPED_TRACE("seed " + std::to_string(seed));
   test::TempRoot root;
@@ -190,14 +196,13 @@ TEST(Faults, ProducersKilledAtRandomLoseNothingThatSucceeded) {
   Follower follower(stream);
   std::vector<pid_t> live;
   int kills = 0;
-  const int kKills = 25;
   auto spawn = [&] {
     const uint64_t child_seed = random();
     const pid_t pid = ::fork();
-    if (pid == 0) producer_main(root.path(), log, child_seed, 40000);
+    if (pid == 0) producer_main(root.path(), log, child_seed, 40000, exclusive);
     live.push_back(pid);
   };
-  for (int i = 0; i < 3; ++i) spawn();
+  for (int i = 0; i < concurrent; ++i) spawn();
   while (kills < kKills) {
     const auto wait_until = std::chrono::steady_clock::now() + std::chrono::microseconds(500 + random() % 20000);
     while (std::chrono::steady_clock::now() < wait_until) follower.sweep();
@@ -244,12 +249,16 @@ TEST(Faults, ProducersKilledAtRandomLoseNothingThatSucceeded) {
   ::munmap(log, sizeof(SharedLog));
 }
 
+TEST(Faults, ProducersKilledAtRandomLoseNothingThatSucceeded) { kill_producers_at_random(false, 3, 25); }
+
+TEST(Faults, ExclusiveProducersKilledAtRandomLoseNothingThatSucceeded) { kill_producers_at_random(true, 1, 12); }
+
 TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
   test::TempRoot root;
   auto stream = make_stream(root.path());
   SharedLog* log = make_shared_log();
   const pid_t child = ::fork();
-  if (child == 0) producer_main(root.path(), log, 99, 300000);
+  if (child == 0) producer_main(root.path(), log, 99, 300000, false);
 
   JanitorOptions janitor_options;
   janitor_options.root = root.path();
