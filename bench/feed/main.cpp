@@ -1,6 +1,6 @@
 // feed: the multi-process market-data harness. See docs/PERFORMANCE.md for how the numbers were taken.
 //
-//   feed throughput|latency|pingpong [--transports shmstream,spsc,boost_mq,zmq,unix,pipe] [--seconds S]
+//   feed throughput|latency|pingpong [--transports shmstream,shmstream-x,spsc,boost_mq,zmq,unix,pipe] [--seconds S]
 //        [--runs N] [--producers P] [--consumers C] [--rates 100000,1000000] [--burst B] [--size mix|32..256]
 //        [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu 0] [--consumer-cpu 1] [--no-verify]
 //        [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N]

@@ -66,7 +66,7 @@ class Transport {
 
 // Names: shmstream, spsc, boost_mq, zmq, unix, pipe.
 std::unique_ptr<Transport> make_transport(std::string_view name);
-std::unique_ptr<Transport> make_shmstream_transport();
+std::unique_ptr<Transport> make_shmstream_transport(bool exclusive);
 std::unique_ptr<Transport> make_spsc_transport();
 std::unique_ptr<Transport> make_boost_mq_transport();
 std::unique_ptr<Transport> make_zmq_transport();

@@ -1,5 +1,6 @@
 // shmstream: one stream with one shard per consumer; producers route by partition key (MD5, cached per key),
-// each consumer reads its shard zero-copy.
+// each consumer reads its shard zero-copy. "shmstream-x": the same with an exclusive producer (plain-store
+// claim and commit; one producer only).
 #include <filesystem>
 #include <vector>
 
@@ -28,8 +29,8 @@ std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> map_ahead(shmstre
 
 class ShmstreamSender final : public Sender {
  public:
-  ShmstreamSender(std::shared_ptr<shmstream::Stream> stream, int consumers, int prepared_segments)
-      : producer_(stream), consumers_(consumers) {
+  ShmstreamSender(std::shared_ptr<shmstream::Stream> stream, int consumers, int prepared_segments, bool exclusive)
+      : producer_(stream, shmstream::ProducerOptions{exclusive}), consumers_(consumers) {
     for (int shard = 0; shard < consumers; ++shard) {
       auto held = map_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments);
       held_.insert(held_.end(), held.begin(), held.end());
@@ -92,7 +93,8 @@ class ShmstreamReceiver final : public Receiver {
 
 class ShmstreamTransport final : public Transport {
  public:
-  std::string name() const override { return "shmstream"; }
+  explicit ShmstreamTransport(bool exclusive) : exclusive_(exclusive) {}
+  std::string name() const override { return exclusive_ ? "shmstream-x" : "shmstream"; }
 
   void prepare(const Topology& topology) override {
     topology_ = topology;
@@ -112,7 +114,7 @@ class ShmstreamTransport final : public Transport {
 
   std::unique_ptr<Sender> open_sender(int) override {
     return std::make_unique<ShmstreamSender>(shmstream::Stream::open("feed", root_), topology_.consumers,
-                                             topology_.prepared_segments);
+                                             topology_.prepared_segments, exclusive_);
   }
 
   std::unique_ptr<Receiver> open_receiver(int consumer) override {
@@ -131,12 +133,15 @@ class ShmstreamTransport final : public Transport {
   static constexpr uint64_t kRetentionBytes = uint64_t{2} << 30;
 
  private:
+  bool exclusive_;
   Topology topology_;
   std::string root_;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> make_shmstream_transport() { return std::make_unique<ShmstreamTransport>(); }
+std::unique_ptr<Transport> make_shmstream_transport(bool exclusive) {
+  return std::make_unique<ShmstreamTransport>(exclusive);
+}
 
 }  // namespace feed
