@@ -1,4 +1,4 @@
-// The shard log: append (1 and 2 producer threads into one shard), zero-copy reads, and the cost of rolling
+// The shard log: append (1 and 2 producer threads into one shard; an exclusive producer), zero-copy reads, and the cost of rolling
 // segments when they are small.
 #include <benchmark/benchmark.h>
 
@@ -33,10 +33,10 @@ class SharedStream {
   std::shared_ptr<shmstream::Stream> stream_;
 };
 
-void append_loop(benchmark::State& state, uint64_t segment_size, uint64_t cap, size_t bytes) {
+void append_loop(benchmark::State& state, uint64_t segment_size, uint64_t cap, size_t bytes, bool exclusive = false) {
   static SharedStream shared;
   {
-    shmstream::Producer producer(shared.join(segment_size, cap));
+    shmstream::Producer producer(shared.join(segment_size, cap), shmstream::ProducerOptions{exclusive});
     const std::string data = micro::payload(bytes);
     shmstream::PutResult result;
     for (auto _ : state) {
@@ -50,6 +50,12 @@ void append_loop(benchmark::State& state, uint64_t segment_size, uint64_t cap, s
 
 void append(benchmark::State& state) { append_loop(state, kSegment, kCap, static_cast<size_t>(state.range(0))); }
 BENCHMARK(append)->Arg(32)->Arg(64)->Arg(256)->Threads(1)->Threads(2)->UseRealTime();
+
+// The same with an exclusive producer (plain-store claim and commit; one thread only).
+void append_exclusive(benchmark::State& state) {
+  append_loop(state, kSegment, kCap, static_cast<size_t>(state.range(0)), true);
+}
+BENCHMARK(append_exclusive)->Arg(64)->Threads(1)->UseRealTime();
 
 // Small segments: the roll (pad, seal, create + map the next file, CAS the active segment) is amortised over
 // fewer records. range(0) = segment size.
