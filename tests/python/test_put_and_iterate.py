@@ -161,3 +161,16 @@ def test_one_producer_per_thread(make_stream):
         worker, i = record.data.decode().split(":")
         by_worker.setdefault(worker, []).append(int(i))
     assert {w: v for w, v in by_worker.items()} == {str(w): list(range(500)) for w in range(4)}
+
+
+def test_exclusive_producer_is_the_only_writer(make_stream):
+    stream = make_stream(shard_count=2)
+    exclusive = stream.producer(exclusive=True)
+    put = exclusive.put("k", b"solo")
+    with pytest.raises(shmstream.ResourceInUseException, match="exclusive producer"):
+        stream.producer()
+    assert [r.data for r in stream.iterator(put.shard_id)] == [b"solo"]
+    del exclusive  # released with the native producer
+    assert stream.put("k", b"shared").shard_id == put.shard_id
+    with pytest.raises(shmstream.ResourceInUseException, match="another producer"):
+        stream.producer(exclusive=True)

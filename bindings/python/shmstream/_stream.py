@@ -67,10 +67,13 @@ def _entry(record: PutEntry) -> tuple[Bytes, Bytes, Optional[str]]:
 
 
 class Producer:
-    """Puts records. Cheap to keep; one per thread is fastest (Stream.put does that for you)."""
+    """Puts records. Cheap to keep; one per thread is fastest (Stream.put does that for you).
 
-    def __init__(self, stream: NativeStream) -> None:
-        self._native: NativeProducer = native.NativeProducer(stream)
+    exclusive=True: the only writer of the stream (no locked instructions per record); opening it while any
+    other producer lives, or any producer while it lives, raises ResourceInUseException."""
+
+    def __init__(self, stream: NativeStream, exclusive: bool = False) -> None:
+        self._native: NativeProducer = native.NativeProducer(stream, exclusive)
 
     def put(self, key: Bytes, data: Bytes, explicit_hash_key: Optional[HashKey] = None) -> PutResult:
         shard, sequence = self._native.put(key, data, _hash_key_text(explicit_hash_key))
@@ -161,8 +164,9 @@ class Stream:
         self._native.update_shard_count(target_shard_count)
 
     # -- puts -------------------------------------------------------------------------------------
-    def producer(self) -> Producer:
-        return Producer(self._native)
+    def producer(self, exclusive: bool = False) -> Producer:
+        """A producer of your own (see Producer); stream.put* keeps one per thread for you."""
+        return Producer(self._native, exclusive)
 
     def _thread_producer(self) -> Producer:
         producer = getattr(self._producers, "producer", None)

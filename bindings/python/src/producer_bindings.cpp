@@ -28,7 +28,8 @@ std::optional<HashKey> hash_key_argument(const py::handle& text) {
 
 class ProducerHandle {
  public:
-  explicit ProducerHandle(std::shared_ptr<Stream> stream) : producer_(std::move(stream)) {}
+  ProducerHandle(std::shared_ptr<Stream> stream, bool exclusive)
+      : producer_(std::move(stream), ProducerOptions{exclusive}) {}
 
   // Single puts keep the GIL: the append costs less than releasing and re-taking it.
   py::tuple put(const py::handle& key, const py::handle& data, const py::handle& explicit_hash_key) {
@@ -107,7 +108,7 @@ class ProducerHandle {
 
 void register_producer(py::module_& module) {
   py::class_<ProducerHandle>(module, "NativeProducer")
-      .def(py::init<std::shared_ptr<Stream>>(), py::arg("stream"))
+      .def(py::init<std::shared_ptr<Stream>, bool>(), py::arg("stream"), py::arg("exclusive") = false)
       .def("put", &ProducerHandle::put, py::arg("key"), py::arg("data"), py::arg("explicit_hash_key") = py::none())
       .def("put_records", &ProducerHandle::put_records, py::arg("entries"))
       .def("route", &ProducerHandle::route, py::arg("key"), py::arg("explicit_hash_key") = py::none())
