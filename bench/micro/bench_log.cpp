@@ -1,5 +1,5 @@
-// The shard log: append (1 and 2 producer threads into one shard; an exclusive producer), zero-copy reads, and the cost of rolling
-// segments when they are small.
+// The shard log: append (1 and 2 producer threads into one shard; an exclusive producer), zero-copy reads,
+// and the cost of rolling segments when they are small.
 #include <benchmark/benchmark.h>
 
 #include <mutex>

@@ -45,8 +45,8 @@ uint64_t settle_abandoned_frames(const MappedSegment& segment, uint64_t offset, 
     if (kind == FrameKind::kCorrupted) break;  // the janitor reports it
     // acquire: as in the janitor; nobody else writes here, but a CAS needs the exact value.
     const uint64_t state = segment.frame(offset).state.load(std::memory_order_acquire);
-    const bool padded =
-        layout::state_length(state) < 0 ? pad_claimed_frame(segment, offset, state) : pad_unwritten_gap(segment, offset, limit) > 0;
+    const bool padded = layout::state_length(state) < 0 ? pad_claimed_frame(segment, offset, state)
+                                                        : pad_unwritten_gap(segment, offset, limit) > 0;
     if (!padded) break;
     ++settled;  // and look at the same offset again: padding now
   }

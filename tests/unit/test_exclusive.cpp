@@ -55,7 +55,8 @@ void reserve_and_die(Stream& stream, uint64_t bytes, bool claim) {
   ASSERT_TRUE(state.segment(0, layout::load_active_segment(state.shard(0)), segment).is_ok());
   const uint64_t offset = segment->header().tail.fetch_add(bytes);
   if (claim) {
-    segment->frame(offset).state.store(layout::make_state(-static_cast<int32_t>(bytes), layout::FrameType::kData, 0, 1));
+    const auto length = -static_cast<int32_t>(bytes);
+    segment->frame(offset).state.store(layout::make_state(length, layout::FrameType::kData, 0, 1));
   }
 }
 
