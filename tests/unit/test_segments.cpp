@@ -15,6 +15,15 @@ using detail::Pacing;
 
 namespace {
 
+// The preparer works in the background: give it up to 2 s to have segment `number` in the cache.
+bool mapped_within_2s(detail::StreamState& state, uint32_t shard_index, uint64_t number) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!state.segment_cache().contains(shard_index, number) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return state.segment_cache().contains(shard_index, number);
+}
+
 TEST(Segments, PacedCreateAndMapGiveTheSameSegmentAsAtOnce) {
   test::TempRoot root;
   detail::SegmentIdentity identity;
@@ -53,11 +62,7 @@ TEST(Segments, PreparerMapsASegmentCreatedAfterAReaderAskedForIt) {
   EXPECT_FALSE(state.segment_cache().contains(0, 1));
   // ... and the segment appears later: the parked request maps it without being asked again.
   ASSERT_TRUE(state.create_segment(0, 1).is_ok());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!state.segment_cache().contains(0, 1) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_TRUE(state.segment_cache().contains(0, 1));
+  EXPECT_TRUE(mapped_within_2s(state, 0, 1));
 }
 
 TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
@@ -67,11 +72,7 @@ TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
   auto stream = Stream::create("s", options, root.path());
   detail::StreamState& state = stream->state();
   state.prepare_segment(0, 1);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!state.segment_cache().contains(0, 1) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_TRUE(state.segment_cache().contains(0, 1));
+  EXPECT_TRUE(mapped_within_2s(state, 0, 1));
   detail::SegmentIdentity identity = state.segment_identity(0);
   layout::SegmentHeader header;
   EXPECT_TRUE(detail::read_segment_header(state.shard_directory(0), 1, identity, header).is_ok());
