@@ -4,7 +4,7 @@
 //        [--runs N] [--producers P] [--consumers C] [--rates 100000,1000000] [--burst B] [--size mix|32..256]
 //        [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu 0] [--consumer-cpu 1] [--no-verify]
 //        [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N]
-//        [--prepare-segments N] [--json out.json]
+//        [--prepare-segments N] [--scratch /dev/shm] [--json out.json]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -34,6 +34,7 @@ struct Options {
   int runs = 3;
   std::string json_path;
   std::string size_text = "mix";
+  std::string scratch_parent = "/dev/shm";  // --scratch: e.g. a tmpfs mounted with huge=always
 };
 
 std::vector<std::string> split(const std::string& text) {
@@ -57,7 +58,7 @@ std::vector<int> parse_cpus(const std::string& text) {
                "            [--producers P] [--consumers C] [--rates R1,R2] [--burst B] [--size mix|32..256]\n"
                "            [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu LIST] [--consumer-cpu LIST]\n"
                "            [--no-verify] [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N]\n"
-               "            [--prepare-segments N] [--json FILE]\n";
+               "            [--prepare-segments N] [--scratch DIR] [--json FILE]\n";
   std::exit(2);
 }
 
@@ -108,6 +109,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
     else if (flag == "--warmup") options.config.warmup_seconds = std::stod(value());
     else if (flag == "--json") options.json_path = value();
+    else if (flag == "--scratch") options.scratch_parent = value();
     else usage(("unknown option " + flag).c_str());
   }
   if (options.config.producers < 1 || options.config.producers > kMaxProcesses || options.config.consumers < 1 ||
@@ -125,11 +127,11 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-// A private directory under /dev/shm for this invocation, removed on the way out.
+// A private directory under /dev/shm (or --scratch) for this invocation, removed on the way out.
 struct ScratchDirectory {
-  ScratchDirectory() {
-    std::string pattern = "/dev/shm/shmstream-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp under /dev/shm failed");
+  explicit ScratchDirectory(const std::string& parent) {
+    std::string pattern = parent + "/shmstream-bench-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp under " + parent + " failed");
     path = pattern;
   }
   ~ScratchDirectory() {
@@ -143,7 +145,7 @@ struct ScratchDirectory {
 
 int main(int argc, char** argv) try {
   Options options = parse(argc, argv);
-  ScratchDirectory scratch;
+  ScratchDirectory scratch(options.scratch_parent);
   options.config.scratch_dir = scratch.path;
   const MessagePool pool(options.feed);
   std::string command_line;
