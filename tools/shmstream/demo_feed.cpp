@@ -72,7 +72,8 @@ MarketMessage make_message(uint64_t feed_sequence, uint32_t symbol_index, uint32
 }  // namespace
 
 int run_producer(const FeedSettings& settings, SharedCounters& counters) {
-  Producer producer(Stream::open(settings.stream_name, settings.root));
+  // The feed handler is the stream's only writer, as in a real market-data feed: an exclusive producer.
+  Producer producer(Stream::open(settings.stream_name, settings.root), ProducerOptions{.exclusive = true});
   std::array<uint32_t, kSymbols.size()> symbol_sequences{};
   std::array<uint32_t, kSymbols.size()> mid_prices;
   mid_prices.fill(1'500'000);
