@@ -36,6 +36,47 @@ std::vector<std::pair<HashKey, HashKey>> open_ranges(const Stream& stream) {
   return ranges;
 }
 
+// Splits or merges a random open shard every 3 ms, `steps` times, keeping 2..6 open shards. Returns reshards.
+int reshard_randomly(Stream& stream, std::mt19937_64& random, int steps) {
+  int reshards = 0;
+  for (int step = 0; step < steps; ++step) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    const auto open = stream.list_shards({ShardFilterType::kAtLatest});
+    if (open.size() < 6 && (open.size() < 2 || random() % 2 == 0)) {
+      const auto& victim = open[random() % open.size()];
+      if (victim.ending_hash_key - victim.starting_hash_key < 2) continue;
+      stream.split_shard(victim.index, victim.starting_hash_key + (victim.ending_hash_key - victim.starting_hash_key) / 2);
+    } else {
+      std::vector<ShardInfo> sorted = open;
+      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.starting_hash_key < b.starting_hash_key; });
+      const size_t i = random() % (sorted.size() - 1);
+      stream.merge_shards(sorted[i].index, sorted[i + 1].index);
+    }
+    ++reshards;
+  }
+  return reshards;
+}
+
+// Reads the whole stream in lineage order; each key's data must be its put counter 0, 1, 2, ... Returns
+// the records read.
+uint64_t read_checking_per_key_order(const std::shared_ptr<Stream>& stream) {
+  StreamReader reader(stream);
+  std::map<std::string, uint64_t> next;  // per key: the counter we expect next
+  uint64_t total = 0;
+  std::vector<StreamRecord> records;
+  for (int idle = 0; idle < 3;) {
+    EXPECT_TRUE(reader.read(records).is_ok());
+    idle = records.empty() ? idle + 1 : 0;
+    for (const auto& item : records) {
+      auto& expected = next[std::string(item.record.partition_key)];
+      EXPECT_EQ(std::to_string(expected), item.record.data) << "key " << item.record.partition_key << " out of order";
+      ++expected;
+      ++total;
+    }
+  }
+  return total;
+}
+
 }  // namespace
 
 TEST(Reshard, SplitGivesAwsLineage) {
@@ -223,40 +264,12 @@ TEST(Reshard, ProducersNeverBlockOrLoseRecordsAcrossRepeatedReshards) {
     });
   }
   std::mt19937_64 random(seed);
-  int reshards = 0;
-  for (int step = 0; step < 40; ++step) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-    const auto open = stream->list_shards({ShardFilterType::kAtLatest});
-    if (open.size() < 6 && (open.size() < 2 || random() % 2 == 0)) {
-      const auto& victim = open[random() % open.size()];
-      if (victim.ending_hash_key - victim.starting_hash_key < 2) continue;
-      stream->split_shard(victim.index, victim.starting_hash_key + (victim.ending_hash_key - victim.starting_hash_key) / 2);
-    } else {
-      std::vector<ShardInfo> sorted = open;
-      std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.starting_hash_key < b.starting_hash_key; });
-      const size_t i = random() % (sorted.size() - 1);
-      stream->merge_shards(sorted[i].index, sorted[i + 1].index);
-    }
-    ++reshards;
-  }
+  const int reshards = reshard_randomly(*stream, random, 40);
   stop = true;
   for (auto& thread : producers) thread.join();
   EXPECT_EQ(failures.load(), 0u);
 
-  StreamReader reader(stream);
-  std::map<std::string, uint64_t> next;  // per key: the counter we expect next
-  uint64_t total = 0;
-  std::vector<StreamRecord> records;
-  for (int idle = 0; idle < 3;) {
-    ASSERT_TRUE(reader.read(records).is_ok());
-    idle = records.empty() ? idle + 1 : 0;
-    for (const auto& item : records) {
-      auto& expected = next[std::string(item.record.partition_key)];
-      ASSERT_EQ(std::to_string(expected), item.record.data) << "key " << item.record.partition_key << " out of order";
-      ++expected;
-      ++total;
-    }
-  }
+  const uint64_t total = read_checking_per_key_order(stream);
   uint64_t put_total = 0;
   for (uint64_t count : written) put_total += count;
   EXPECT_EQ(total, put_total);
@@ -320,4 +333,47 @@ TEST(Reshard, UpdateShardCountRefusesWholePlansOverTheLimitsAndReportsTheOldCoun
   EXPECT_EQ(code_of([&] { big->update_shard_count(kMaxShardsPerStream - 1); }), StatusCode::kLimitExceeded);
   EXPECT_EQ(big->describe().shards.size(), entries);
   EXPECT_EQ(big->open_shards().size(), kMaxShardsPerStream);
+}
+
+TEST(Reshard, AnExclusiveProducerReroutesAcrossRepeatedReshards) {
+  test::TempRoot root;
+  auto stream = make(root, 2, 16384);
+  std::atomic<bool> stop{false};
+  uint64_t written = 0, failures = 0;
+  std::thread writer([&] {
+    ProducerOptions options;
+    options.exclusive = true;
+    Producer producer(stream, options);
+    std::mt19937_64 random(7);
+    std::vector<uint64_t> counters(64, 0);
+    std::vector<std::string> keys(16), datas(16);
+    std::vector<PutRecordsEntry> entries(16);
+    std::vector<PutRecordsResultEntry> results(16);
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (size_t i = 0; i < entries.size(); ++i) {  // a PutRecords batch ...
+        const uint64_t key = random() % counters.size();
+        keys[i] = "k" + std::to_string(key);
+        datas[i] = std::to_string(counters[key]++);
+        entries[i] = {keys[i], datas[i], std::nullopt};
+      }
+      Status request;
+      failures += producer.put_records(entries, results, request);
+      written += entries.size();
+      const uint64_t key = random() % counters.size();  // ... and a single put
+      PutResult result;
+      if (producer.put_record("k" + std::to_string(key), std::to_string(counters[key]), result).is_ok()) {
+        ++counters[key];
+        ++written;
+      } else {
+        ++failures;
+      }
+    }
+  });
+  std::mt19937_64 random(11);
+  const int reshards = reshard_randomly(*stream, random, 40);
+  stop = true;
+  writer.join();
+  EXPECT_EQ(failures, 0u);
+  EXPECT_GE(reshards, 30);
+  EXPECT_EQ(read_checking_per_key_order(stream), written);
 }
