@@ -15,6 +15,12 @@ using detail::Pacing;
 
 namespace {
 
+std::shared_ptr<Stream> small_stream(const test::TempRoot& root) {
+  StreamOptions options;
+  options.segment_size = 64 * 1024;
+  return Stream::create("s", options, root.path());
+}
+
 // The preparer works in the background: give it up to 2 s to have segment `number` in the cache.
 bool mapped_within_2s(detail::StreamState& state, uint32_t shard_index, uint64_t number) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -51,9 +57,7 @@ TEST(Segments, PacedCreateAndMapGiveTheSameSegmentAsAtOnce) {
 
 TEST(Segments, PreparerMapsASegmentCreatedAfterAReaderAskedForIt) {
   test::TempRoot root;
-  StreamOptions options;
-  options.segment_size = 64 * 1024;
-  auto stream = Stream::create("s", options, root.path());
+  auto stream = small_stream(root);
   detail::StreamState& state = stream->state();
   ASSERT_FALSE(state.segment_cache().contains(0, 1));
   // A reader asks before the writer's side has created segment 1 ...
@@ -67,9 +71,7 @@ TEST(Segments, PreparerMapsASegmentCreatedAfterAReaderAskedForIt) {
 
 TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
   test::TempRoot root;
-  StreamOptions options;
-  options.segment_size = 64 * 1024;
-  auto stream = Stream::create("s", options, root.path());
+  auto stream = small_stream(root);
   detail::StreamState& state = stream->state();
   state.prepare_segment(0, 1);
   EXPECT_TRUE(mapped_within_2s(state, 0, 1));
