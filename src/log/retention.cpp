@@ -1,7 +1,5 @@
 #include "log/retention.hpp"
 
-#include <unistd.h>
-
 #include "log/segment_file.hpp"
 #include "stream/stream_state.hpp"
 
@@ -26,8 +24,8 @@ uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t
   const std::string directory = stream.shard_directory(shard_index);
   uint64_t removed = 0;
   for (uint64_t number = stream.segment_number(horizon); number < first_kept; ++number) {
-    const std::string path = directory + "/" + segment_file_name(number * stream.segment_size());
-    if (::unlink(path.c_str()) == 0) ++removed;
+    // The newest one is kept as the shard's spare: the next segment reuses its pages (segment_file.hpp).
+    if (retire_segment(directory, number * stream.segment_size(), number + 1 == first_kept)) ++removed;
   }
   // relaxed: monitoring counter.
   entry.trimmed_segments.fetch_add(removed, std::memory_order_relaxed);

@@ -1,13 +1,16 @@
 #include "log/segment_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "common/system_error.hpp"
 
@@ -33,7 +36,106 @@ void initialise_header(layout::SegmentHeader& header, uint64_t number, const Seg
   header.magic_word.store(layout::segment_magic_word(), std::memory_order_relaxed);
 }
 
+std::string temporary_name(const std::string& shard_directory) {
+  return shard_directory + "/.tmp-" + std::to_string(::getpid()) + "-" +
+         std::to_string(temporary_counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+Status write_header(int fd, uint64_t number, const SegmentIdentity& identity) {
+  layout::SegmentHeader header;
+  initialise_header(header, number, identity);
+  if (::pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
+    return Status(status_from_errno(errno == 0 ? EIO : errno), "cannot write segment header");
+  }
+  return Status::ok();
+}
+
+// Bytes of a retired segment that may be non-zero: up to its tail, or all of it if the header is unreadable.
+uint64_t written_extent(int fd, uint64_t segment_size) {
+  layout::SegmentHeader header;
+  if (::pread(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+      (header.magic_word.load(std::memory_order_relaxed) & 0xffffffffu) != layout::kSegmentMagic) {
+    return segment_size;
+  }
+  // relaxed: the file is ours alone now (exclusive lock, no mapper).
+  const uint64_t tail = header.tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
+  return std::clamp<uint64_t>(tail, layout::kSegmentHeaderSize, segment_size);
+}
+
+int write_zeros(int fd, uint64_t length, Pacing pacing) {
+  static const uint8_t zeros[kPacedStepBytes] = {};
+  return in_steps(length, pacing, [&](uint64_t offset, uint64_t step) {
+    for (uint64_t done = 0; done < step;) {
+      const ssize_t written = ::pwrite(fd, zeros, std::min<uint64_t>(step - done, sizeof zeros),
+                                       static_cast<off_t>(offset + done));
+      if (written <= 0) return written == 0 ? EIO : errno;
+      done += static_cast<uint64_t>(written);
+    }
+    return 0;
+  });
+}
+
+// Makes the shard's spare file segment `number`. false: no spare, or a process still maps it (its shared
+// lock blocks ours), or something failed; the caller then allocates a new file. Renaming the spare to a
+// private name first means two creators never reuse the same file.
+bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+                         Pacing pacing, const std::string& final_path) {
+  const std::string temporary_path = temporary_name(shard_directory);
+  if (::rename((shard_directory + "/" + kSpareSegmentName).c_str(), temporary_path.c_str()) != 0) return false;
+  FileDescriptor file;
+  file.fd = ::open(temporary_path.c_str(), O_RDWR | O_CLOEXEC);
+  auto give_up = [&] {
+    ::unlink(temporary_path.c_str());
+    return false;
+  };
+  if (file.fd < 0) return give_up();
+  (void)::futimens(file.fd, nullptr);  // a fresh ".tmp-" file: the janitor removes only old ones
+  struct stat info {};
+  if (::flock(file.fd, LOCK_EX | LOCK_NB) != 0 || ::fstat(file.fd, &info) != 0 ||
+      static_cast<uint64_t>(info.st_size) != identity.segment_size || ::fchmod(file.fd, identity.file_mode) != 0) {
+    return give_up();
+  }
+  if (write_zeros(file.fd, written_extent(file.fd, identity.segment_size), pacing) != 0 ||
+      !write_header(file.fd, number, identity)) {
+    return give_up();
+  }
+  // Unlocked before it gets its name: a mapper that finds the exclusive lock takes the file for a retired one.
+  (void)::flock(file.fd, LOCK_UN);
+  if (::link(temporary_path.c_str(), final_path.c_str()) != 0 && errno != EEXIST) return give_up();
+  ::unlink(temporary_path.c_str());
+  return true;
+}
+
+// Opens a segment file by name with the shared lock every mapper holds. A file that a recycler has locked,
+// or that no longer carries this name, was retired after the name was looked up: kResourceNotFound, as for
+// an unlinked one.
+Status open_locked(const std::string& path, FileDescriptor& file, bool& writable) {
+  writable = true;
+  file.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (file.fd < 0 && (errno == EACCES || errno == EROFS)) {
+    writable = false;
+    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (file.fd < 0) return Status(status_from_errno(errno), "cannot open segment file");
+  if (::flock(file.fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Status(StatusCode::kResourceNotFound, "segment file is being recycled");
+    return Status(status_from_errno(errno), "cannot lock segment file");
+  }
+  struct stat opened {};
+  struct stat named {};
+  if (::fstat(file.fd, &opened) != 0) return Status(status_from_errno(errno), "cannot stat segment file");
+  if (::stat(path.c_str(), &named) != 0 || named.st_ino != opened.st_ino || named.st_dev != opened.st_dev) {
+    return Status(StatusCode::kResourceNotFound, "segment file was retired while being opened");
+  }
+  return Status::ok();
+}
+
 }  // namespace
+
+MappedSegment::~MappedSegment() {
+  region_ = MappedRegion();  // unmapped before the lock goes: a recycler may zero the file right after
+  if (locked_fd_ >= 0) ::close(locked_fd_);
+}
 
 std::string segment_file_name(uint64_t base_position) {
   char name[32];
@@ -58,6 +160,7 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
                       Pacing pacing) noexcept try {
   const std::string final_path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   if (::access(final_path.c_str(), F_OK) == 0) return Status::ok();
+  if (reuse_spare_segment(shard_directory, number, identity, pacing, final_path)) return Status::ok();
   // An unnamed O_TMPFILE needs no clean-up if we die and cannot be removed under us by the janitor; a
   // named ".tmp-" file is the fallback for filesystems without O_TMPFILE.
   FileDescriptor file;
@@ -67,8 +170,7 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
       return Status(status_from_errno(errno), "cannot create segment file");
     }
-    temporary_path = shard_directory + "/.tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(temporary_counter.fetch_add(1, std::memory_order_relaxed));
+    temporary_path = temporary_name(shard_directory);
     file.fd = ::open(temporary_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, identity.file_mode);
     if (file.fd < 0) return Status(status_from_errno(errno), "cannot create segment file");
   }
@@ -83,10 +185,9 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
   if (error != 0) {
     return fail(error, "no space for a new segment (posix_fallocate failed)");
   }
-  layout::SegmentHeader header;
-  initialise_header(header, number, identity);
-  if (::pwrite(file.fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
-    return fail(errno == 0 ? EIO : errno, "cannot write segment header");
+  if (Status status = write_header(file.fd, number, identity); !status) {
+    if (!temporary_path.empty()) ::unlink(temporary_path.c_str());
+    return status;
   }
   // Publish the complete file under its final name; EEXIST means another process won and we use theirs.
   const std::string source = temporary_path.empty() ? "/proc/self/fd/" + std::to_string(file.fd) : temporary_path;
@@ -105,12 +206,7 @@ Status open_segment(const std::string& shard_directory, uint64_t number, const S
   const std::string path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   FileDescriptor file;
   bool writable = true;
-  file.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (file.fd < 0 && (errno == EACCES || errno == EROFS)) {
-    writable = false;
-    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  }
-  if (file.fd < 0) return Status(status_from_errno(errno), "cannot open segment file");
+  if (Status status = open_locked(path, file, writable); !status) return status;
   struct stat info {};
   if (::fstat(file.fd, &info) != 0) return Status(status_from_errno(errno), "cannot stat segment file");
   if (static_cast<uint64_t>(info.st_size) != identity.segment_size) {
@@ -122,12 +218,20 @@ Status open_segment(const std::string& shard_directory, uint64_t number, const S
     return status;
   }
   if (!populate_now) region.populate(writable, pacing);
-  auto segment = std::make_shared<MappedSegment>(std::move(region), number, writable);
+  auto segment = std::make_shared<MappedSegment>(std::move(region), std::exchange(file.fd, -1), number, writable);
   if (Status status = validate_segment_header(segment->header(), number, identity); !status) return status;
   out = std::move(segment);
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory mapping a segment");
+}
+
+bool retire_segment(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept try {
+  const std::string path = shard_directory + "/" + segment_file_name(base_position);
+  if (keep_as_spare) return ::rename(path.c_str(), (shard_directory + "/" + kSpareSegmentName).c_str()) == 0;
+  return ::unlink(path.c_str()) == 0;
+} catch (...) {
+  return false;
 }
 
 Status validate_segment_header(const layout::SegmentHeader& header, uint64_t number,
@@ -163,8 +267,8 @@ Status read_segment_header(const std::string& shard_directory, uint64_t number, 
                            layout::SegmentHeader& header) noexcept try {
   const std::string path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   FileDescriptor file;
-  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (file.fd < 0) return Status(status_from_errno(errno), "cannot open segment file");
+  bool writable = true;
+  if (Status status = open_locked(path, file, writable); !status) return status;
   if (::pread(file.fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) {
     return Status(StatusCode::kCorrupted, "segment file is shorter than its header");
   }

@@ -21,10 +21,15 @@ struct SegmentIdentity {
   uint32_t file_mode = 0600;
 };
 
+// A mapped segment holds its file open with a shared flock for as long as the mapping lives: a recycler
+// (create_segment) reuses a retired file only when it can lock it exclusively, i.e. when no process maps it.
 class MappedSegment {
  public:
-  MappedSegment(MappedRegion region, uint64_t number, bool writable) noexcept
-      : region_(std::move(region)), number_(number), writable_(writable) {}
+  MappedSegment(MappedRegion region, int locked_fd, uint64_t number, bool writable) noexcept
+      : region_(std::move(region)), locked_fd_(locked_fd), number_(number), writable_(writable) {}
+  ~MappedSegment();
+  MappedSegment(const MappedSegment&) = delete;
+  MappedSegment& operator=(const MappedSegment&) = delete;
 
   layout::SegmentHeader& header() const noexcept {
     return *reinterpret_cast<layout::SegmentHeader*>(region_.data());
@@ -40,6 +45,7 @@ class MappedSegment {
 
  private:
   MappedRegion region_;
+  int locked_fd_;
   uint64_t number_;
   bool writable_;
 };
@@ -49,11 +55,20 @@ std::string segment_file_name(uint64_t base_position);
 // Parses a segment file name back to its base position; false for anything else.
 bool parse_segment_file_name(const std::string& name, uint64_t& base_position) noexcept;
 
-// Creates segment `number` of the shard unless it exists: a temporary file is allocated in full
-// (posix_fallocate: ENOSPC now, never SIGBUS later), gets its header, then is link()ed under its final name,
-// so nobody ever maps a half-made segment. kStorageFull when the filesystem is full.
+// The one retired segment file a shard keeps for reuse (docs/FORMAT.md, "Segment recycling").
+inline constexpr const char* kSpareSegmentName = ".spare";
+
+// Creates segment `number` of the shard unless it exists. The shard's spare file is reused when no process
+// maps it any more (its pages are already allocated: zeroing them is ~4x cheaper than new tmpfs pages);
+// otherwise a temporary file is allocated in full (posix_fallocate: ENOSPC now, never SIGBUS later). Either
+// way it gets its header and is then link()ed under its final name, so nobody ever maps a half-made
+// segment. kStorageFull when the filesystem is full.
 Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                       Pacing pacing = Pacing::kAtOnce) noexcept;
+
+// Takes a segment file out of the log: the newest trimmed segment becomes the shard's spare (replacing the
+// previous one), older ones are unlinked. false if the file was already gone.
+bool retire_segment(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept;
 
 // Maps an existing segment read-write (read-only if the file mode allows only that) and validates it.
 // kResourceNotFound if the file is gone (trimmed), kCorrupted for a wrong size or header.

@@ -130,7 +130,7 @@ class ShmstreamTransport final : public Transport {
   // 64 MiB is the library default; the byte cap bounds /dev/shm use of a long throughput run (producers trim
   // on roll) while leaving a lagging consumer seconds of slack.
   static constexpr uint64_t kSegmentSize = uint64_t{64} << 20;
-  static constexpr uint64_t kRetentionBytes = uint64_t{2} << 30;
+  static constexpr uint64_t kRetentionBytes = uint64_t{512} << 20;
 
  private:
   bool exclusive_;
