@@ -19,7 +19,7 @@ void walk_segment(const uint8_t* data, size_t size) {
   if (memory == MAP_FAILED) return;
   std::memcpy(memory, data, size < kSegmentSize ? size : kSegmentSize);
   shmstream::detail::MappedSegment segment(
-      shmstream::detail::MappedRegion(static_cast<uint8_t*>(memory), kSegmentSize), 0, false);
+      shmstream::detail::MappedRegion(static_cast<uint8_t*>(memory), kSegmentSize), -1, 0, false);
   const shmstream::detail::SegmentIdentity identity{kSegmentSize, 0, 0, 0600};
   (void)shmstream::detail::validate_segment_header(segment.header(), 0, identity);
   uint64_t offset = shmstream::layout::kSegmentHeaderSize;
