@@ -1,5 +1,6 @@
 #include "log/shard_appender.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -39,10 +40,16 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
     }
     layout::SegmentHeader& header = segment_->header();
     arrival_ns = now_ns();
-    // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
-    offset = header.tail.fetch_add(bytes, std::memory_order_relaxed);
-    if ((offset & layout::kTailClosedBit) != 0) {
-      return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
+    if (commit_ == FrameCommit::kExclusive) {
+      if (!reserve_exclusively(header, bytes, offset)) {
+        return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
+      }
+    } else {
+      // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
+      offset = header.tail.fetch_add(bytes, std::memory_order_relaxed);
+      if ((offset & layout::kTailClosedBit) != 0) {
+        return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
+      }
     }
     if (offset + bytes <= segment_size) {
       if (offset == kSegmentHeaderSize) {
@@ -67,6 +74,30 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
       return status;
     }
   }
+}
+
+bool ShardAppender::reserve_exclusively(layout::SegmentHeader& header, uint64_t bytes, uint64_t& offset) noexcept {
+  // relaxed load + store instead of a locked fetch_add: we are the tail's only writer. A locked instruction
+  // would also wait for our previous frame's lines, which a polling consumer keeps taking back (~100 ns).
+  offset = header.tail.load(std::memory_order_relaxed);
+  if ((offset & layout::kTailClosedBit) != 0) return false;
+  header.tail.store(offset + bytes, std::memory_order_relaxed);
+  // The one other writer is a reshard closing the shard: it sets the closed bit in the active-segment word,
+  // runs membarrier(GLOBAL_EXPEDITED), then reads the tail as the shard's end (stream/reshard.cpp). The fence
+  // keeps the compiler from hoisting this load above our store; membarrier orders them on the CPU. So
+  // either we see the bit, or the reshard sees our store and the frame lies below the end.
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  // relaxed: ordered by the fence and the reshard's membarrier as above.
+  if ((entry_->active_segment.load(std::memory_order_relaxed) & layout::kActiveSegmentClosedBit) == 0) return true;
+  // Closed: our bytes may lie below the end the reshard computed. Readers must get past them: pad them.
+  if (offset < stream_->segment_size()) {
+    const uint64_t length = std::min(bytes, stream_->segment_size() - offset);
+    // release: publishes the padding; nobody else writes this frame (exclusive producer, no janitor).
+    segment_->frame(offset).state.store(layout::make_state(static_cast<int32_t>(length), FrameType::kPad, 0, 0),
+                                        std::memory_order_release);
+    stream_->wake_readers(*entry_);
+  }
+  return false;
 }
 
 Status ShardAppender::append(std::string_view key, std::string_view data, uint8_t flags,

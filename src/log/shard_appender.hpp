@@ -1,6 +1,6 @@
 // Appends frames to one shard's log: one relaxed fetch_add reserves the bytes, a CAS claims the frame
 // against the janitor, a seq_cst CAS commits it (DESIGN.md section 4). An exclusive producer (the only
-// writer of its stream, see stream/writer_lock.hpp) claims and commits with plain stores instead.
+// writer of its stream, see stream/writer_lock.hpp) reserves, claims and commits with plain stores instead.
 // Owned by one Producer (one thread).
 #pragma once
 
@@ -28,8 +28,9 @@ struct AppendItem {
 // How frames are claimed and committed.
 enum class FrameCommit : uint8_t {
   kShared,           // CAS claim against the janitor, seq_cst CAS commit
-  kExclusive,        // relaxed store claim, release store commit (waiters supply the barrier: eventcount.hpp)
-  kExclusiveSeqCst,  // the same with a seq_cst commit, where the kernel lacks that barrier
+  kExclusive,        // plain-store reservation, relaxed store claim, release store commit (waiters and
+                     // reshards supply the barrier with membarrier: eventcount.hpp, stream/reshard.cpp)
+  kExclusiveSeqCst,  // fetch_add reservation and a seq_cst commit, where the kernel lacks that barrier
 };
 
 class ShardAppender {
@@ -59,6 +60,8 @@ class ShardAppender {
   // Claims, fills and commits one frame; the caller wakes readers.
   Status write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
                      int64_t arrival_ns, uint64_t sequence_number) noexcept;
+  // The exclusive producer's reservation: plain load + store of the tail. false: the shard was closed.
+  bool reserve_exclusively(layout::SegmentHeader& header, uint64_t bytes, uint64_t& offset) noexcept;
   void write_padding(uint64_t offset) noexcept;
   void count_failure(const Status& status) noexcept;
 

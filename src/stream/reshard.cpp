@@ -12,6 +12,7 @@
 #include "stream/file_lock.hpp"
 #include "stream/shard_positions.hpp"
 #include "stream/stream_state.hpp"
+#include "wait/eventcount.hpp"
 
 namespace shmstream {
 namespace {
@@ -62,10 +63,13 @@ uint64_t close_log(StreamState& state, uint32_t index) {
   // stays the last one; acquire, because its file must be mappable.
   const uint64_t number =
       entry.active_segment.fetch_or(layout::kActiveSegmentClosedBit, std::memory_order_acq_rel) & ~layout::kActiveSegmentClosedBit;
+  // An exclusive producer reserves with a plain store and then checks the bit just set: this barrier makes
+  // it either see the bit or have its tail store seen below (detail::ShardAppender::reserve_exclusively).
+  detail::barrier_against_plain_publishers();
   std::shared_ptr<detail::MappedSegment> segment;
   throw_if_error(state.segment(index, number, segment), "cannot map the active segment of " + shard_id_text(index));
-  // acq_rel: totally ordered with every producer's reservation: each one either got in before the bit (and
-  // lies below the end computed here) or sees the bit and re-routes.
+  // acq_rel: totally ordered with every shared producer's reservation: each one either got in before the
+  // bit (and lies below the end computed here) or sees the bit and re-routes.
   const uint64_t tail =
       segment->header().tail.fetch_or(layout::kTailClosedBit, std::memory_order_acq_rel) & ~layout::kTailClosedBit;
   // A full segment ends the shard at its end: reservations past it were overshoots that never write here.

@@ -16,6 +16,7 @@
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
 #include "test_support.hpp"
+#include "wait/eventcount.hpp"
 
 using namespace shmstream;
 
@@ -176,6 +177,30 @@ TEST(Exclusive, BlockingReadersAreWokenForEveryRecord) {
   reader_thread.join();
   EXPECT_EQ(received.load(), kRecords);
   EXPECT_EQ(slow_wakes, 0);
+}
+
+}  // namespace
+
+namespace {
+
+// A reshard closing the shard between the exclusive producer's plain load and store of the tail loses the
+// tail's closed bit to that store. The state it leaves: the active-segment word closed, the tail open. The
+// producer must then notice the close through the active-segment word, pad what it reserved, and fail the
+// put for re-routing; a put that reported success here would be a record beyond the shard's end.
+TEST(Exclusive, APutRacingAReshardCloseFailsAndPadsInsteadOfLandingPastTheEnd) {
+  if (!detail::register_for_waiter_barriers()) GTEST_SKIP() << "no membarrier: the reservation stays a fetch_add";
+  test::TempRoot root;
+  auto stream = make_stream(root, 1);
+  Producer producer = exclusive_producer(stream);
+  PutResult result;
+  ASSERT_TRUE(producer.put_record("k", "before", result).is_ok());
+  layout::ShardEntry& entry = stream->state().shard(0);
+  entry.active_segment.fetch_or(layout::kActiveSegmentClosedBit, std::memory_order_acq_rel);
+  EXPECT_FALSE(producer.put_record("k", "after", result).is_ok());
+  entry.active_segment.fetch_and(~layout::kActiveSegmentClosedBit, std::memory_order_acq_rel);
+  ASSERT_TRUE(producer.put_record("k", "reopened", result).is_ok());
+  // The failed attempts left padding, never a frame a reader waits on or a record nobody was told about.
+  EXPECT_EQ(read_shard(stream, 0), (std::vector<std::string>{"before", "reopened"}));
 }
 
 }  // namespace
