@@ -127,8 +127,9 @@ class ShmstreamTransport final : public Transport {
     std::filesystem::remove_all(root_, ignored);
   }
 
-  // 64 MiB is the library default; the byte cap bounds /dev/shm use of a long throughput run (producers trim
-  // on roll) while leaving a lagging consumer seconds of slack.
+  // 64 MiB is the library default. The byte cap of 8 segments bounds /dev/shm use of a long throughput run
+  // (producers trim on roll), lets files be reused from the 9th segment on (segment recycling: a short
+  // IPC retention), and leaves a lagging consumer ~1 s of slack at full rate.
   static constexpr uint64_t kSegmentSize = uint64_t{64} << 20;
   static constexpr uint64_t kRetentionBytes = uint64_t{512} << 20;
 
