@@ -187,7 +187,7 @@ class ProducerCore {
 
   ShardAppender* appender_for(uint32_t shard_index) noexcept try {
     auto& appender = appenders_[shard_index];
-    if (!appender) appender = std::make_unique<ShardAppender>(state_, shard_index, commit_);  // first put here
+    if (!appender) appender = std::make_unique<ShardAppender>(state_, shard_index, commit_, clock_);  // first put here
     return appender.get();
   } catch (...) {
     return nullptr;
@@ -197,6 +197,7 @@ class ProducerCore {
   StreamState& state_;
   WriterLock writer_lock_;  // held for the producer's lifetime
   FrameCommit commit_;
+  RealtimeClock clock_;  // arrival times of every shard's frames
   Md5Hasher md5_;
   KeyCache cache_;
   ShardMap map_;

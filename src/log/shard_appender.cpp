@@ -15,8 +15,10 @@ using layout::FrameType;
 using layout::kFrameHeaderSize;
 using layout::kSegmentHeaderSize;
 
-ShardAppender::ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit) noexcept
-    : stream_(&stream), entry_(&stream.shard(shard_index)), shard_index_(shard_index), commit_(commit) {}
+ShardAppender::ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit,
+                             RealtimeClock& clock) noexcept
+    : stream_(&stream), entry_(&stream.shard(shard_index)), shard_index_(shard_index), commit_(commit),
+      clock_(&clock) {}
 
 ShardAppender::~ShardAppender() {
   if (stream_ != nullptr) flush_metrics();
@@ -39,7 +41,7 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
       if (!segment_->writable()) return Status(StatusCode::kAccessDenied, "segment file is read-only for this process");
     }
     layout::SegmentHeader& header = segment_->header();
-    arrival_ns = now_ns();
+    arrival_ns = clock_->now_ns();
     if (commit_ == FrameCommit::kExclusive) {
       if (!reserve_exclusively(header, bytes, offset)) {
         return Status(StatusCode::kShardClosed, "shard was closed by a reshard");

@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "common/realtime_clock.hpp"
 #include "log/segment_file.hpp"
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/status.hpp"
@@ -35,7 +36,8 @@ enum class FrameCommit : uint8_t {
 
 class ShardAppender {
  public:
-  ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit) noexcept;
+  // `clock` (arrival times) is the owning producer's, shared by its appenders.
+  ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit, RealtimeClock& clock) noexcept;
   ~ShardAppender();
   ShardAppender(const ShardAppender&) = delete;
   ShardAppender& operator=(const ShardAppender&) = delete;
@@ -69,6 +71,7 @@ class ShardAppender {
   layout::ShardEntry* entry_;
   uint32_t shard_index_;
   FrameCommit commit_;
+  RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;

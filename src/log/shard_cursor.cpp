@@ -128,7 +128,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   if (!batch.records.empty()) {
     // Records were read: report them now; an error at the position after them shows on the next call.
     if (has_data(std::memory_order_acquire)) {
-      batch.millis_behind_latest = std::max<int64_t>(0, (now_ns() - batch.records.back().arrival_ns) / 1'000'000);
+      batch.millis_behind_latest = std::max<int64_t>(0, (clock_.now_ns() - batch.records.back().arrival_ns) / 1'000'000);
     }
     return Status::ok();
   }

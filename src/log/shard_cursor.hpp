@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/realtime_clock.hpp"
 #include "log/segment_file.hpp"
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/reader.hpp"
@@ -42,6 +43,7 @@ class ShardCursor {
   uint32_t shard_index_;
   uint64_t position_;
   ReaderOptions options_;
+  RealtimeClock clock_;  // MillisBehindLatest
   std::shared_ptr<MappedSegment> segment_;
   std::vector<std::shared_ptr<MappedSegment>> held_;  // segments the last batch's views point into
   bool next_prepared_ = false;                        // asked the preparer for the segment after segment_

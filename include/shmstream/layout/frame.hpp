@@ -27,7 +27,7 @@ inline constexpr uint8_t kFlagEncrypted = 0x01;
 struct FrameHeader {
   std::atomic<uint64_t> state;  // see state word above
   uint64_t sequence_number;     // == position of this frame; lets readers validate
-  int64_t arrival_ns;           // CLOCK_REALTIME at reservation
+  int64_t arrival_ns;           // CLOCK_REALTIME at reservation (ns since the Unix epoch)
   uint64_t checksum;            // DATA frames only
 };
 

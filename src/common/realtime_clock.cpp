@@ -1,0 +1,90 @@
+#include "common/realtime_clock.hpp"
+
+#include <time.h>
+
+#include <fstream>
+#include <string>
+
+namespace shmstream::detail {
+namespace {
+
+__extension__ typedef unsigned __int128 Wide;  // 64 x 32-bit shifts of ns and ticks
+
+constexpr int64_t kAnchorNs = 1'000'000;            // re-anchor on clock_gettime every millisecond
+constexpr int64_t kFirstRateWindowNs = 1'000'000;   // first rate after 1 ms (error ~3e-5: < 30 ns per anchor)
+constexpr int64_t kRateWindowNs = 1'000'000'000;    // then over 1-2 s windows
+constexpr uint64_t kMaxPairTicks = 2000;            // a clock_gettime bracketed by more was interrupted
+
+int64_t system_realtime_ns() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+bool kernel_clocksource_is_tsc() noexcept try {
+  std::ifstream file("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  std::string name;
+  return static_cast<bool>(file >> name) && name == "tsc";
+} catch (...) {
+  return false;
+}
+
+}  // namespace
+
+bool RealtimeClock::tsc_usable() noexcept {
+#if defined(__x86_64__)
+  static const bool usable = kernel_clocksource_is_tsc();  // read once per process
+  return usable;
+#else
+  return false;
+#endif
+}
+
+int64_t RealtimeClock::reanchor() noexcept {
+  if (!tsc_usable()) return system_realtime_ns();
+#if defined(__x86_64__)
+  // Pair a clock_gettime with the TSC read halfway through it.
+  const uint64_t before = __rdtsc();
+  const int64_t ns = system_realtime_ns();
+  const uint64_t bracket = __rdtsc() - before;
+  // An interrupted pair (a preempted or stalled vCPU) says little about when `ns` was read: keep the old
+  // anchor, so the next call tries again.
+  if (bracket > kMaxPairTicks) return ns;
+  const uint64_t tsc = before + bracket / 2;
+  if (window_start_ns_ == 0 || ns < window_start_ns_ || tsc <= window_start_tsc_) {
+    window_start_tsc_ = tsc;  // first call, or the clock stepped back: measure the rate afresh
+    window_start_ns_ = ns;
+    window_middle_ns_ = 0;
+  } else if (const int64_t window_ns = ns - window_start_ns_; window_ns >= kFirstRateWindowNs) {
+    const auto rate = static_cast<uint64_t>((static_cast<Wide>(window_ns) << 32) /
+                                            (tsc - window_start_tsc_));
+    const uint64_t change = rate > ns_per_tick_q32_ ? rate - ns_per_tick_q32_ : ns_per_tick_q32_ - rate;
+    if (ns_per_tick_q32_ != 0 && change > ns_per_tick_q32_ / 1024) {
+      // A change of over 0.1 % (NTP slews at most 0.05 %): the wall clock was stepped. Fall back to
+      // clock_gettime until the rate is measured again.
+      anchor_valid_ticks_ = 0;
+      ns_per_tick_q32_ = 0;
+      window_start_tsc_ = tsc;
+      window_start_ns_ = ns;
+      window_middle_ns_ = 0;
+      return ns;
+    }
+    ns_per_tick_q32_ = rate;
+    anchor_valid_ticks_ = static_cast<uint64_t>((static_cast<Wide>(kAnchorNs) << 32) / rate);
+    if (window_ns >= kRateWindowNs && window_middle_ns_ == 0) {
+      window_middle_tsc_ = tsc;
+      window_middle_ns_ = ns;
+    }
+    if (window_ns >= 2 * kRateWindowNs) {
+      window_start_tsc_ = window_middle_ns_ != 0 ? window_middle_tsc_ : tsc;
+      window_start_ns_ = window_middle_ns_ != 0 ? window_middle_ns_ : ns;
+      window_middle_ns_ = 0;
+    }
+  }
+  anchor_tsc_ = tsc;
+  anchor_ns_ = ns;
+  return ns;
+#endif
+}
+
+}  // namespace shmstream::detail
