@@ -41,7 +41,7 @@ void MappedRegion::populate(bool writable, Pacing pacing) const noexcept {
   constexpr int MADV_POPULATE_WRITE = 23;
 #endif
   const int advice = writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-  (void)in_steps(size_, pacing, [&](uint64_t offset, uint64_t length) {
+  (void)in_steps(size_, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t length) {
     return ::madvise(base_ + offset, length, advice) == 0 ? 0 : errno;
   });
 }

@@ -14,6 +14,8 @@ namespace shmstream::detail {
 enum class Pacing : uint8_t { kAtOnce, kPaced };
 
 inline constexpr uint64_t kPacedStepBytes = uint64_t{64} << 10;
+// Zeroing through a mapping runs at ~20 GB/s: larger steps keep its pauses (and wake-ups) few.
+inline constexpr uint64_t kPacedZeroStepBytes = uint64_t{256} << 10;
 inline constexpr long kPacedPauseNs = 50'000;
 
 inline void pause_between_steps() noexcept {
@@ -21,11 +23,11 @@ inline void pause_between_steps() noexcept {
   (void)::nanosleep(&pause, nullptr);  // EINTR: just a shorter pause
 }
 
-// Calls step(offset, length) over [0, size), in one call or in kPacedStepBytes pieces with a pause between
+// Calls step(offset, length) over [0, size), in one call or in `step_bytes` pieces with a pause between
 // them. Stops at the first step that returns non-zero and returns that value.
 template <class Step>
-int in_steps(uint64_t size, Pacing pacing, Step&& step) {
-  const uint64_t piece = pacing == Pacing::kAtOnce ? size : kPacedStepBytes;
+int in_steps(uint64_t size, Pacing pacing, uint64_t step_bytes, Step&& step) {
+  const uint64_t piece = pacing == Pacing::kAtOnce ? size : step_bytes;
   for (uint64_t offset = 0; offset < size; offset += piece) {
     if (offset != 0) pause_between_steps();
     const uint64_t length = size - offset < piece ? size - offset : piece;

@@ -27,6 +27,7 @@ uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t
     // The newest one is kept as the shard's spare: the next segment reuses its pages (segment_file.hpp).
     if (retire_segment(directory, number * stream.segment_size(), number + 1 == first_kept)) ++removed;
   }
+  stream.kept_mappings().drop_unlinked();  // frees the memory of the files just unlinked, if we kept them
   // relaxed: monitoring counter.
   entry.trimmed_segments.fetch_add(removed, std::memory_order_relaxed);
   return removed;

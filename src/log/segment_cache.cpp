@@ -3,7 +3,8 @@
 namespace shmstream::detail {
 
 Status SegmentCache::get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                         std::shared_ptr<MappedSegment>& out, Pacing pacing) noexcept try {
+                         std::shared_ptr<MappedSegment>& out, Pacing pacing,
+                         const std::shared_ptr<KeptMappings>& kept) noexcept try {
   const auto key = std::make_pair(identity.shard_index, number);
   {
     std::lock_guard lock(mutex_);
@@ -14,7 +15,7 @@ Status SegmentCache::get(const std::string& shard_directory, uint64_t number, co
   }
   // Map outside the lock: MAP_POPULATE of a large segment takes milliseconds.
   std::shared_ptr<MappedSegment> segment;
-  if (Status status = open_segment(shard_directory, number, identity, segment, pacing); !status) return status;
+  if (Status status = open_segment(shard_directory, number, identity, segment, pacing, kept); !status) return status;
   std::lock_guard lock(mutex_);
   auto [slot, inserted] = segments_.emplace(key, segment);
   out = slot->second;  // a racing thread may have mapped it first: everyone shares one mapping

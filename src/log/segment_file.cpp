@@ -64,7 +64,7 @@ uint64_t written_extent(int fd, uint64_t segment_size) {
 
 int write_zeros(int fd, uint64_t length, Pacing pacing) {
   static const uint8_t zeros[kPacedStepBytes] = {};
-  return in_steps(length, pacing, [&](uint64_t offset, uint64_t step) {
+  return in_steps(length, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t step) {
     for (uint64_t done = 0; done < step;) {
       const ssize_t written = ::pwrite(fd, zeros, std::min<uint64_t>(step - done, sizeof zeros),
                                        static_cast<off_t>(offset + done));
@@ -75,11 +75,19 @@ int write_zeros(int fd, uint64_t length, Pacing pacing) {
   });
 }
 
+// memset through a mapping: ~3 ms per 64 MiB against ~13 ms for pwrite of zeros.
+void zero_mapping(const MappedRegion& mapping, uint64_t length, Pacing pacing) {
+  (void)in_steps(length, pacing, kPacedZeroStepBytes, [&](uint64_t offset, uint64_t step) {
+    std::memset(mapping.data() + offset, 0, step);
+    return 0;
+  });
+}
+
 // Makes the shard's spare file segment `number`. false: no spare, or a process still maps it (its shared
 // lock blocks ours), or something failed; the caller then allocates a new file. Renaming the spare to a
 // private name first means two creators never reuse the same file.
 bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                         Pacing pacing, const std::string& final_path) {
+                         Pacing pacing, KeptMappings* kept, const std::string& final_path) {
   const std::string temporary_path = temporary_name(shard_directory);
   if (::rename((shard_directory + "/" + kSpareSegmentName).c_str(), temporary_path.c_str()) != 0) return false;
   FileDescriptor file;
@@ -95,14 +103,20 @@ bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, co
       static_cast<uint64_t>(info.st_size) != identity.segment_size || ::fchmod(file.fd, identity.file_mode) != 0) {
     return give_up();
   }
-  if (write_zeros(file.fd, written_extent(file.fd, identity.segment_size), pacing) != 0 ||
-      !write_header(file.fd, number, identity)) {
+  const uint64_t extent = written_extent(file.fd, identity.segment_size);
+  MappedRegion mapping = kept != nullptr ? kept->take(file.fd, true, identity.segment_size) : MappedRegion();
+  if (mapping) {
+    zero_mapping(mapping, extent, pacing);
+  } else if (write_zeros(file.fd, extent, pacing) != 0) {
     return give_up();
   }
+  if (!write_header(file.fd, number, identity)) return give_up();
   // Unlocked before it gets its name: a mapper that finds the exclusive lock takes the file for a retired one.
   (void)::flock(file.fd, LOCK_UN);
   if (::link(temporary_path.c_str(), final_path.c_str()) != 0 && errno != EEXIST) return give_up();
   ::unlink(temporary_path.c_str());
+  // This process is about to map the segment (the preparer asked for it): it gets this mapping back.
+  if (mapping) kept->keep(std::move(mapping), std::exchange(file.fd, -1), true);
   return true;
 }
 
@@ -133,6 +147,10 @@ Status open_locked(const std::string& path, FileDescriptor& file, bool& writable
 }  // namespace
 
 MappedSegment::~MappedSegment() {
+  if (kept_ && locked_fd_ >= 0) {
+    kept_->keep(std::move(region_), locked_fd_, writable_);
+    return;
+  }
   region_ = MappedRegion();  // unmapped before the lock goes: a recycler may zero the file right after
   if (locked_fd_ >= 0) ::close(locked_fd_);
 }
@@ -157,10 +175,10 @@ bool parse_segment_file_name(const std::string& name, uint64_t& base_position) n
 }
 
 Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                      Pacing pacing) noexcept try {
+                      Pacing pacing, KeptMappings* kept) noexcept try {
   const std::string final_path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   if (::access(final_path.c_str(), F_OK) == 0) return Status::ok();
-  if (reuse_spare_segment(shard_directory, number, identity, pacing, final_path)) return Status::ok();
+  if (reuse_spare_segment(shard_directory, number, identity, pacing, kept, final_path)) return Status::ok();
   // An unnamed O_TMPFILE needs no clean-up if we die and cannot be removed under us by the janitor; a
   // named ".tmp-" file is the fallback for filesystems without O_TMPFILE.
   FileDescriptor file;
@@ -179,7 +197,7 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
     return Status(status_from_errno(error), detail);
   };
   if (::fchmod(file.fd, identity.file_mode) != 0) return fail(errno, "cannot set segment file mode");
-  const int error = in_steps(identity.segment_size, pacing, [&](uint64_t offset, uint64_t length) {
+  const int error = in_steps(identity.segment_size, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t length) {
     return ::posix_fallocate(file.fd, static_cast<off_t>(offset), static_cast<off_t>(length));
   });
   if (error != 0) {
@@ -202,7 +220,8 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
 }
 
 Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                    std::shared_ptr<MappedSegment>& out, Pacing pacing) noexcept try {
+                    std::shared_ptr<MappedSegment>& out, Pacing pacing,
+                    const std::shared_ptr<KeptMappings>& kept) noexcept try {
   const std::string path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   FileDescriptor file;
   bool writable = true;
@@ -212,13 +231,16 @@ Status open_segment(const std::string& shard_directory, uint64_t number, const S
   if (static_cast<uint64_t>(info.st_size) != identity.segment_size) {
     return Status(StatusCode::kCorrupted, "segment file has the wrong size (truncated?)");
   }
-  MappedRegion region;
-  const bool populate_now = pacing == Pacing::kAtOnce;
-  if (Status status = MappedRegion::map(file.fd, identity.segment_size, writable, populate_now, region); !status) {
-    return status;
+  MappedRegion region = kept ? kept->take(file.fd, writable, identity.segment_size) : MappedRegion();
+  if (!region) {
+    const bool populate_now = pacing == Pacing::kAtOnce;
+    if (Status status = MappedRegion::map(file.fd, identity.segment_size, writable, populate_now, region); !status) {
+      return status;
+    }
+    if (!populate_now) region.populate(writable, pacing);
   }
-  if (!populate_now) region.populate(writable, pacing);
-  auto segment = std::make_shared<MappedSegment>(std::move(region), std::exchange(file.fd, -1), number, writable);
+  auto segment =
+      std::make_shared<MappedSegment>(std::move(region), std::exchange(file.fd, -1), number, writable, kept);
   if (Status status = validate_segment_header(segment->header(), number, identity); !status) return status;
   out = std::move(segment);
   return Status::ok();

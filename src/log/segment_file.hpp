@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "log/kept_mappings.hpp"
 #include "log/mapped_region.hpp"
 #include "shmstream/layout/frame.hpp"
 #include "shmstream/layout/segment_header.hpp"
@@ -21,12 +22,16 @@ struct SegmentIdentity {
   uint32_t file_mode = 0600;
 };
 
-// A mapped segment holds its file open with a shared flock for as long as the mapping lives: a recycler
-// (create_segment) reuses a retired file only when it can lock it exclusively, i.e. when no process maps it.
+// A mapped segment holds its file open with a shared flock for as long as it is in use: a recycler
+// (create_segment) reuses a retired file only when it can lock it exclusively, i.e. when no process uses a
+// mapping of it. When the last user drops it, the mapping goes to `kept` (unlocked) if there is one, else
+// it is unmapped.
 class MappedSegment {
  public:
-  MappedSegment(MappedRegion region, int locked_fd, uint64_t number, bool writable) noexcept
-      : region_(std::move(region)), locked_fd_(locked_fd), number_(number), writable_(writable) {}
+  MappedSegment(MappedRegion region, int locked_fd, uint64_t number, bool writable,
+                std::shared_ptr<KeptMappings> kept = nullptr) noexcept
+      : region_(std::move(region)), locked_fd_(locked_fd), number_(number), writable_(writable),
+        kept_(std::move(kept)) {}
   ~MappedSegment();
   MappedSegment(const MappedSegment&) = delete;
   MappedSegment& operator=(const MappedSegment&) = delete;
@@ -48,6 +53,7 @@ class MappedSegment {
   int locked_fd_;
   uint64_t number_;
   bool writable_;
+  std::shared_ptr<KeptMappings> kept_;
 };
 
 // "<base position, 20 digits>.seg"
@@ -59,21 +65,24 @@ bool parse_segment_file_name(const std::string& name, uint64_t& base_position) n
 inline constexpr const char* kSpareSegmentName = ".spare";
 
 // Creates segment `number` of the shard unless it exists. The shard's spare file is reused when no process
-// maps it any more (its pages are already allocated: zeroing them is ~4x cheaper than new tmpfs pages);
-// otherwise a temporary file is allocated in full (posix_fallocate: ENOSPC now, never SIGBUS later). Either
-// way it gets its header and is then link()ed under its final name, so nobody ever maps a half-made
-// segment. kStorageFull when the filesystem is full.
+// uses a mapping of it any more (its pages are already allocated: zeroing them is ~4x cheaper than new
+// tmpfs pages, and ~4x cheaper again with memset through a mapping this process kept in `kept`); otherwise
+// a temporary file is allocated in full (posix_fallocate: ENOSPC now, never SIGBUS later). Either way it
+// gets its header and is then link()ed under its final name, so nobody ever maps a half-made segment.
+// kStorageFull when the filesystem is full.
 Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                      Pacing pacing = Pacing::kAtOnce) noexcept;
+                      Pacing pacing = Pacing::kAtOnce, KeptMappings* kept = nullptr) noexcept;
 
 // Takes a segment file out of the log: the newest trimmed segment becomes the shard's spare (replacing the
 // previous one), older ones are unlinked. false if the file was already gone.
 bool retire_segment(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept;
 
-// Maps an existing segment read-write (read-only if the file mode allows only that) and validates it.
+// Maps an existing segment read-write (read-only if the file mode allows only that) and validates it; takes
+// a mapping of the same file back from `kept` instead of mapping it anew, and hands it back there when done.
 // kResourceNotFound if the file is gone (trimmed), kCorrupted for a wrong size or header.
 Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
-                    std::shared_ptr<MappedSegment>& out, Pacing pacing = Pacing::kAtOnce) noexcept;
+                    std::shared_ptr<MappedSegment>& out, Pacing pacing = Pacing::kAtOnce,
+                    const std::shared_ptr<KeptMappings>& kept = nullptr) noexcept;
 
 // Checks a header against what the segment must be; works on any 64 bytes (fuzzed).
 Status validate_segment_header(const layout::SegmentHeader& header, uint64_t number,

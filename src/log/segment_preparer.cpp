@@ -105,6 +105,7 @@ void SegmentPreparer::run() noexcept {
         waiting = true;
       }
     }
+    stream_.kept_mappings().drop_unlinked();  // trimmed files must not stay alive through our mappings
     if (!worked) futex_wait(wake_word_, key, waiting ? kParkedRetryNs : kIdleWaitNs);
   }
 }

@@ -24,13 +24,14 @@ SegmentIdentity StreamState::segment_identity(uint32_t shard_index) const noexce
 
 Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
                             Pacing pacing) noexcept try {
-  return segments_.get(shard_directory(shard_index), number, segment_identity(shard_index), out, pacing);
+  return segments_.get(shard_directory(shard_index), number, segment_identity(shard_index), out, pacing, kept_);
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }
 
 Status StreamState::create_segment(uint32_t shard_index, uint64_t number, Pacing pacing) noexcept try {
-  return detail::create_segment(shard_directory(shard_index), number, segment_identity(shard_index), pacing);
+  return detail::create_segment(shard_directory(shard_index), number, segment_identity(shard_index), pacing,
+                                kept_.get());
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }

@@ -42,6 +42,8 @@ class StreamState {
   // Creates segment `number` of a shard unless it exists.
   Status create_segment(uint32_t shard_index, uint64_t number, Pacing pacing = Pacing::kAtOnce) noexcept;
   SegmentCache& segment_cache() noexcept { return segments_; }
+  // Mappings of segments no longer in use here, kept for when their files are recycled (kept_mappings.hpp).
+  KeptMappings& kept_mappings() noexcept { return *kept_; }
   // Creates and maps segment `number` of a shard in the background (see SegmentPreparer). Never blocks.
   void prepare_segment(uint32_t shard_index, uint64_t number,
                        SegmentPreparer::Work work = SegmentPreparer::Work::kCreateAndMap) noexcept {
@@ -59,6 +61,9 @@ class StreamState {
   uint64_t segment_size_;
   uint32_t segment_shift_;
   uint64_t uuid_low_;
+  // Before the cache: segments dropped while the cache is destroyed hand their mappings to it. Shared with
+  // every MappedSegment, which may outlive this state (a batch's views).
+  std::shared_ptr<KeptMappings> kept_ = std::make_shared<KeptMappings>();
   SegmentCache segments_;
   SegmentPreparer preparer_{*this};  // last: its thread uses everything above and stops first
 };

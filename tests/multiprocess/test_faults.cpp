@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <set>
@@ -58,8 +59,7 @@ uint64_t record_hash(std::string_view key, std::string_view data) {
   return XXH3_64bits_withSeed(data.data(), data.size(), XXH3_64bits(key.data(), key.size()));
 }
 
-[[noreturn]] void producer_main(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records,
-                                bool exclusive) {
+void produce(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records, bool exclusive) {
   auto stream = Stream::open("faults", root);
   ProducerOptions options;
   options.exclusive = exclusive;
@@ -80,6 +80,17 @@ uint64_t record_hash(std::string_view key, std::string_view data) {
     } else {
       ::_exit(10 + static_cast<int>(status.code()));
     }
+  }
+}
+
+// A forked child must never unwind into the parent's frames (their destructors would run twice).
+[[noreturn]] void producer_main(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records,
+                                bool exclusive) {
+  try {
+    produce(root, log, seed, records, exclusive);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "producer %d: %s\n", static_cast<int>(::getpid()), error.what());
+    ::_exit(3);
   }
   ::_exit(0);
 }
@@ -182,16 +193,20 @@ void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
   SharedLog* log = make_shared_log();
   std::mt19937_64 random(seed);
 
-  std::atomic<bool> stop{false};
-  JanitorOptions janitor_options;
-  janitor_options.root = root.path();
-  std::thread janitor_thread([&] {
-    Janitor janitor(janitor_options);
-    while (!stop.load()) {
-      janitor.do_work(now_ns());
+  // The janitor is a process of its own, as `shmstream janitor` is. Not a thread of this process: a
+  // producer forked while it held the stream's writers lock (shared) would inherit that lock, and an
+  // exclusive producer could then never take it (flock belongs to the open file, docs/OPERATIONS.md).
+  const pid_t janitor = ::fork();
+  ASSERT_GE(janitor, 0);
+  if (janitor == 0) {
+    JanitorOptions janitor_options;
+    janitor_options.root = root.path();
+    Janitor running(janitor_options);
+    for (;;) {
+      running.do_work(now_ns());
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-  });
+  }
 
   Follower follower(stream);
   std::vector<pid_t> live;
@@ -225,8 +240,8 @@ void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
     idle_sweeps = follower.sweep() == 0 ? idle_sweeps + 1 : 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  stop = true;
-  janitor_thread.join();
+  ::kill(janitor, SIGKILL);
+  ::waitpid(janitor, nullptr, 0);
 
   EXPECT_TRUE(follower.errors_.empty()) << follower.errors_.front();
   uint64_t successes = 0, aborts = 0;

@@ -161,6 +161,89 @@ TEST(Recycling, AMapperKilledWithSigkillNoLongerBlocksReuse) {
   ::close(ready[1]);
 }
 
+// Kept mappings (log/kept_mappings.hpp): a process that dropped a segment keeps its mapping, unlocked, and
+// maps the file again for free when it comes back as a recycled segment.
+TEST(KeptMappings, ARecycledFileIsZeroedThroughTheKeptMappingAndTakenBack) {
+  test::TempRoot root;
+  auto kept = std::make_shared<detail::KeptMappings>();
+  create_dirty_segment(root.path(), 0);
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  const uint8_t* address = segment->bytes(0);
+  segment.reset();
+  EXPECT_EQ(kept->size(), 1u);
+  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
+  const ino_t spare = inode_of(spare_path(root.path()));
+
+  ASSERT_TRUE(detail::create_segment(root.path(), 7, small_identity(), detail::Pacing::kAtOnce, kept.get()).is_ok());
+  EXPECT_EQ(inode_of(segment_path(root.path(), 7)), spare);  // recycled although we had it mapped
+  EXPECT_EQ(kept->size(), 1u);
+  ASSERT_TRUE(detail::open_segment(root.path(), 7, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  EXPECT_EQ(segment->bytes(0), address) << "mapped anew instead of taken back";
+  EXPECT_EQ(kept->size(), 0u);
+  EXPECT_EQ(segment->base_position(), 7 * kSegmentSize);
+  EXPECT_EQ(segment->header().tail.load(std::memory_order_relaxed), layout::kSegmentHeaderSize);
+  EXPECT_EQ(nonzero_bytes_past_header(*segment), 0u);
+}
+
+TEST(KeptMappings, AnotherProcessesRecyclingShowsThroughAKeptMapping) {
+  test::TempRoot root;
+  auto reader_side = std::make_shared<detail::KeptMappings>();
+  detail::KeptMappings recycler_side;  // maps nothing: zeroes with pwrite
+  create_dirty_segment(root.path(), 0);
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, reader_side).is_ok());
+  const uint8_t* address = segment->bytes(0);
+  segment.reset();
+  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
+  ASSERT_TRUE(detail::create_segment(root.path(), 3, small_identity(), detail::Pacing::kAtOnce, &recycler_side).is_ok());
+  ASSERT_TRUE(detail::open_segment(root.path(), 3, small_identity(), segment, detail::Pacing::kAtOnce, reader_side).is_ok());
+  EXPECT_EQ(segment->bytes(0), address);
+  EXPECT_EQ(segment->header().base_position, 3 * kSegmentSize);
+  EXPECT_EQ(nonzero_bytes_past_header(*segment), 0u);
+}
+
+TEST(KeptMappings, MappingsOfUnlinkedFilesAreDroppedSoTheirMemoryIsFreed) {
+  test::TempRoot root;
+  auto kept = std::make_shared<detail::KeptMappings>();
+  for (uint64_t number = 0; number < 3; ++number) {
+    create_dirty_segment(root.path(), number);
+    std::shared_ptr<detail::MappedSegment> segment;
+    ASSERT_TRUE(detail::open_segment(root.path(), number, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  }
+  EXPECT_EQ(kept->size(), 3u);
+  ASSERT_TRUE(detail::retire_segment(root.path(), 0, false));            // trimmed: unlinked
+  ASSERT_TRUE(detail::retire_segment(root.path(), kSegmentSize, true));  // the spare: still a file
+  kept->drop_unlinked();
+  EXPECT_EQ(kept->size(), 2u);
+
+  // A file unlinked while in use is not kept at all.
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(detail::open_segment(root.path(), 2, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  EXPECT_EQ(kept->size(), 1u);  // taken back
+  ASSERT_TRUE(detail::retire_segment(root.path(), 2 * kSegmentSize, false));
+  segment.reset();
+  EXPECT_EQ(kept->size(), 1u);
+}
+
+TEST(KeptMappings, AtMostKMaxKeptAreKeptOldestFirstOut) {
+  test::TempRoot root;
+  auto kept = std::make_shared<detail::KeptMappings>();
+  const uint64_t files = detail::KeptMappings::kMaxKept + 3;
+  for (uint64_t number = 0; number < files; ++number) {
+    ASSERT_TRUE(detail::create_segment(root.path(), number, small_identity()).is_ok());
+    std::shared_ptr<detail::MappedSegment> segment;
+    ASSERT_TRUE(detail::open_segment(root.path(), number, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  }
+  EXPECT_EQ(kept->size(), detail::KeptMappings::kMaxKept);
+  // The newest is still there to take back; the oldest was unmapped.
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(detail::open_segment(root.path(), files - 1, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  EXPECT_EQ(kept->size(), detail::KeptMappings::kMaxKept - 1);
+  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  EXPECT_EQ(kept->size(), detail::KeptMappings::kMaxKept);  // 0 was mapped anew; files - 1 is kept again
+}
+
 // End to end: a byte-capped shard trims at every roll, so its files go round; a reader that keeps up sees
 // every record once, in order, with valid checksums, and never a stale frame from a file's previous life.
 TEST(Recycling, AByteCappedShardGoesRoundItsFilesAndReadsBackExactly) {
