@@ -7,6 +7,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace shmstream::detail {
@@ -18,7 +19,13 @@ inline constexpr uint64_t kPacedStepBytes = uint64_t{64} << 10;
 inline constexpr uint64_t kPacedZeroStepBytes = uint64_t{256} << 10;
 inline constexpr long kPacedPauseNs = 50'000;
 
+// Non-zero while some thread of this process waits for paced work to finish (a roll that reached the
+// segment being prepared): the work then goes on at full speed.
+inline std::atomic<int> paced_work_awaited{0};
+
 inline void pause_between_steps() noexcept {
+  // relaxed: a hint; one step more or less at the slow pace changes nothing.
+  if (paced_work_awaited.load(std::memory_order_relaxed) > 0) return;
   const timespec pause{0, kPacedPauseNs};
   (void)::nanosleep(&pause, nullptr);  // EINTR: just a shorter pause
 }

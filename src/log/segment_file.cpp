@@ -113,8 +113,14 @@ bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, co
   if (!write_header(file.fd, number, identity)) return give_up();
   // Unlocked before it gets its name: a mapper that finds the exclusive lock takes the file for a retired one.
   (void)::flock(file.fd, LOCK_UN);
-  if (::link(temporary_path.c_str(), final_path.c_str()) != 0 && errno != EEXIST) return give_up();
-  ::unlink(temporary_path.c_str());
+  if (::link(temporary_path.c_str(), final_path.c_str()) == 0) {
+    ::unlink(temporary_path.c_str());
+  } else if (errno != EEXIST) {
+    return give_up();
+  } else if (const std::string spare = shard_directory + "/" + kSpareSegmentName;
+             ::renameat2(AT_FDCWD, temporary_path.c_str(), AT_FDCWD, spare.c_str(), RENAME_NOREPLACE) != 0) {
+    ::unlink(temporary_path.c_str());  // another creator made the segment, and there is a new spare already
+  }  // else: another creator made the segment meanwhile; this file, zeroed, is the spare again
   // This process is about to map the segment (the preparer asked for it): it gets this mapping back.
   if (mapping) kept->keep(std::move(mapping), std::exchange(file.fd, -1), true);
   return true;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <ctime>
 
 #include "stream/stream_state.hpp"
 #include "wait/eventcount.hpp"
@@ -49,10 +50,29 @@ void SegmentPreparer::request(uint32_t shard_index, uint64_t number, Work work) 
   }
 }
 
+void SegmentPreparer::await_if_preparing(uint32_t shard_index, uint64_t number) noexcept {
+  const uint64_t key = segment_key(shard_index, number);
+  // acquire: once it reads otherwise, the preparer's work on the segment (file, cache entry) is visible.
+  if (preparing_.load(std::memory_order_acquire) != key) return;
+  paced_work_awaited.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (pacing.hpp)
+  const auto give_up = std::chrono::steady_clock::now() + kLongestAwait;
+  while (preparing_.load(std::memory_order_acquire) == key && std::chrono::steady_clock::now() < give_up) {
+    const timespec pause{0, 20'000};  // lets the preparer have this CPU if it shares it
+    (void)::nanosleep(&pause, nullptr);
+  }
+  paced_work_awaited.fetch_sub(1, std::memory_order_relaxed);
+}
+
 bool SegmentPreparer::prepare(uint64_t request) noexcept {
   const auto shard_index = static_cast<uint32_t>((request - 1) & (kWorkBit - 1));
   const uint64_t number = (request - 1) >> (kShardBits + 1);
   const bool map_only = ((request - 1) & kWorkBit) != 0;
+  // relaxed: only tells a roll to wait; `done` clears it with release when the work is visible.
+  preparing_.store(segment_key(shard_index, number), std::memory_order_relaxed);
+  struct Done {
+    std::atomic<uint64_t>& preparing;
+    ~Done() { preparing.store(0, std::memory_order_release); }
+  } done{preparing_};
   // acquire: a published active segment exists.
   const uint64_t active = layout::load_active_segment(stream_.shard(shard_index));
   if (!map_only) {

@@ -34,6 +34,10 @@ class SegmentPreparer {
 
   // Asks for segment `number` of the shard to be mapped in this process (created first if asked). Never blocks.
   void request(uint32_t shard_index, uint64_t number, Work work) noexcept;
+  // If the thread is preparing segment `number` of the shard right now, has it finish at full speed and
+  // waits for that (a few ms at most) so that the caller finds the work done instead of doing it a second
+  // time (a second 64 MiB file, or a second mapping, thrown away after). Called at a roll.
+  void await_if_preparing(uint32_t shard_index, uint64_t number) noexcept;
 
  private:
   static constexpr int kSlots = 16;
@@ -42,6 +46,10 @@ class SegmentPreparer {
   static constexpr int64_t kIdleWaitNs = 100'000'000;
   static constexpr int64_t kParkedRetryNs = 1'000'000;
   static constexpr std::chrono::seconds kParkedFor{2};  // a producer that died before creating it
+  static constexpr std::chrono::seconds kLongestAwait{2};
+  static uint64_t segment_key(uint32_t shard_index, uint64_t number) noexcept {
+    return ((number << kShardBits) | shard_index) + 1;
+  }
   void run() noexcept;
   // Does one request; false: a map-only request for a segment that does not exist yet (retry later).
   bool prepare(uint64_t request) noexcept;
@@ -50,6 +58,7 @@ class SegmentPreparer {
   StreamState& stream_;
   std::array<std::atomic<uint64_t>, kSlots> slots_{};  // (number << 13 | work << 12 | shard) + 1; 0 = free
   std::atomic<uint32_t> wake_word_{0};
+  std::atomic<uint64_t> preparing_{0};  // segment_key() of the segment being prepared, 0 = none
   std::atomic<bool> stopping_{false};
   std::once_flag started_;
   bool running_ = false;

@@ -24,12 +24,15 @@ SegmentIdentity StreamState::segment_identity(uint32_t shard_index) const noexce
 
 Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
                             Pacing pacing) noexcept try {
+  // At once = not the preparer itself: if it is mapping this segment, take its mapping when it is done.
+  if (pacing == Pacing::kAtOnce) preparer_.await_if_preparing(shard_index, number);
   return segments_.get(shard_directory(shard_index), number, segment_identity(shard_index), out, pacing, kept_);
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }
 
 Status StreamState::create_segment(uint32_t shard_index, uint64_t number, Pacing pacing) noexcept try {
+  if (pacing == Pacing::kAtOnce) preparer_.await_if_preparing(shard_index, number);  // then it exists
   return detail::create_segment(shard_directory(shard_index), number, segment_identity(shard_index), pacing,
                                 kept_.get());
 } catch (...) {

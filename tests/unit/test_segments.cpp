@@ -1,8 +1,10 @@
 // Segment files made and mapped in paced steps (the background preparer's way) are the same as those made
 // at once, and the preparer maps a segment a reader asked for even when it is created after the request.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "log/segment_file.hpp"
@@ -81,3 +83,45 @@ TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
 }
 
 }  // namespace
+
+namespace {
+
+ino_t inode_of(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+}  // namespace
+
+// A roll that reaches the segment the preparer is still making waits for it (the preparer then finishes at
+// full speed) instead of making a second file and throwing one of the two away.
+TEST(Segments, ARollWaitsForThePreparerInsteadOfMakingTheSegmentTwice) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = uint64_t{64} << 20;  // paced zeroing takes tens of ms: time to catch it at work
+  auto stream = Stream::create("s", options, root.path());
+  detail::StreamState& state = stream->state();
+  const std::string directory = state.shard_directory(0);
+  {  // a written-out segment 5, retired as the shard's spare
+    ASSERT_TRUE(state.create_segment(0, 5).is_ok());
+    std::shared_ptr<detail::MappedSegment> segment;
+    ASSERT_TRUE(detail::open_segment(directory, 5, state.segment_identity(0), segment).is_ok());
+    std::memset(segment->bytes(layout::kSegmentHeaderSize), 0xab, options.segment_size - layout::kSegmentHeaderSize);
+    segment->header().tail.store(options.segment_size, std::memory_order_relaxed);
+  }
+  ASSERT_TRUE(detail::retire_segment(directory, 5 * options.segment_size, true));
+  const std::string spare = directory + "/" + detail::kSpareSegmentName;
+  const ino_t spare_inode = inode_of(spare);
+  ASSERT_NE(spare_inode, 0u);
+
+  state.prepare_segment(0, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (inode_of(spare) != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(inode_of(spare), 0u) << "the preparer never took the spare";
+  ASSERT_TRUE(state.create_segment(0, 1).is_ok());  // the roll, while the preparer zeroes the spare
+  EXPECT_EQ(inode_of(directory + "/" + detail::segment_file_name(options.segment_size)), spare_inode)
+      << "the roll made its own file";
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(state.segment(0, 1, segment).is_ok());
+  EXPECT_EQ(*segment->bytes(options.segment_size - 1), 0);
+}
