@@ -39,8 +39,7 @@ class KeyCache {
     Slot* ways = &slots_[set * kWays];
     for (uint8_t way = 0; way < kWays; ++way) {
       Slot& slot = ways[way];
-      if (slot.key_length == key.size() && slot.key_hash == key_hash &&
-          std::memcmp(slot.key, key.data(), key.size()) == 0) {
+      if (slot.key_length == key.size() && slot.key_hash == key_hash && same_bytes(slot.key, key)) {
         newest_way_[set] = way;
         hit = true;
         return slot;
@@ -64,7 +63,36 @@ class KeyCache {
     newest_way_[index / kWays] = static_cast<uint8_t>(index % kWays);
   }
 
+  // memcmp of a short key without a library call: word loads, the last one overlapping the one before
+  // rather than reading past the key.
+  static bool same_bytes(const char* cached, std::string_view key) noexcept {
+    const char* data = key.data();
+    const size_t length = key.size();
+    if (length >= 8) {
+      for (size_t offset = 0; offset + 8 < length; offset += 8) {
+        if (!same_word<uint64_t>(cached + offset, data + offset)) return false;
+      }
+      return same_word<uint64_t>(cached + length - 8, data + length - 8);
+    }
+    if (length >= 4) {
+      return same_word<uint32_t>(cached, data) && same_word<uint32_t>(cached + length - 4, data + length - 4);
+    }
+    for (size_t i = 0; i < length; ++i) {
+      if (cached[i] != data[i]) return false;
+    }
+    return true;
+  }
+
  private:
+  template <typename Word>
+  static bool same_word(const char* a, const char* b) noexcept {
+    Word x;
+    Word y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    return x == y;
+  }
+
   std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<uint8_t[]> newest_way_;  // per set: the way used last
 };

@@ -141,3 +141,19 @@ TEST(KeyCache, ServesThousandsOfKeysAndNeverConfusesThem) {
   EXPECT_GT(hits, 950);  // two-way sets at a quarter load: a few percent conflict misses
   EXPECT_FALSE(detail::KeyCache::cacheable(std::string(65, 'k')));
 }
+
+// A hit compares the key bytes (hash collisions are too rare to reach this through lookups): every
+// length a slot holds, a difference at every position.
+TEST(KeyCache, KeyComparisonSeesEveryByte) {
+  for (size_t length = 1; length <= detail::KeyCache::kMaxCachedKeyBytes; ++length) {
+    std::string cached(detail::KeyCache::kMaxCachedKeyBytes, 'x');  // a slot: bytes past the key differ
+    const std::string key(length, 'k');
+    cached.replace(0, length, key);
+    ASSERT_TRUE(detail::KeyCache::same_bytes(cached.data(), key)) << length;
+    for (size_t at = 0; at < length; ++at) {
+      std::string other = key;
+      other[at] = 'K';
+      EXPECT_FALSE(detail::KeyCache::same_bytes(cached.data(), other)) << length << " " << at;
+    }
+  }
+}
