@@ -1,9 +1,9 @@
 #include "common/realtime_clock.hpp"
 
-#include <time.h>
-
 #include <fstream>
 #include <string>
+
+#include "shmstream/stream.hpp"
 
 namespace shmstream::detail {
 namespace {
@@ -14,12 +14,6 @@ constexpr int64_t kAnchorNs = 1'000'000;            // re-anchor on clock_gettim
 constexpr int64_t kFirstRateWindowNs = 1'000'000;   // first rate after 1 ms (error ~3e-5: < 30 ns per anchor)
 constexpr int64_t kRateWindowNs = 1'000'000'000;    // then over 1-2 s windows
 constexpr uint64_t kMaxPairTicks = 2000;            // a clock_gettime bracketed by more was interrupted
-
-int64_t system_realtime_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
 
 bool kernel_clocksource_is_tsc() noexcept try {
   std::ifstream file("/sys/devices/system/clocksource/clocksource0/current_clocksource");
@@ -40,21 +34,25 @@ bool RealtimeClock::tsc_usable() noexcept {
 #endif
 }
 
+void RealtimeClock::restart_rate_window(uint64_t tsc, int64_t ns) noexcept {
+  window_start_tsc_ = tsc;
+  window_start_ns_ = ns;
+  window_middle_ns_ = 0;
+}
+
 int64_t RealtimeClock::reanchor() noexcept {
-  if (!tsc_usable()) return system_realtime_ns();
+  if (!tsc_usable()) return shmstream::now_ns();
 #if defined(__x86_64__)
   // Pair a clock_gettime with the TSC read halfway through it.
   const uint64_t before = __rdtsc();
-  const int64_t ns = system_realtime_ns();
+  const int64_t ns = shmstream::now_ns();
   const uint64_t bracket = __rdtsc() - before;
   // An interrupted pair (a preempted or stalled vCPU) says little about when `ns` was read: keep the old
   // anchor, so the next call tries again.
   if (bracket > kMaxPairTicks) return ns;
   const uint64_t tsc = before + bracket / 2;
   if (window_start_ns_ == 0 || ns < window_start_ns_ || tsc <= window_start_tsc_) {
-    window_start_tsc_ = tsc;  // first call, or the clock stepped back: measure the rate afresh
-    window_start_ns_ = ns;
-    window_middle_ns_ = 0;
+    restart_rate_window(tsc, ns);  // first call, or the clock stepped back: measure the rate afresh
   } else if (const int64_t window_ns = ns - window_start_ns_; window_ns >= kFirstRateWindowNs) {
     const auto rate = static_cast<uint64_t>((static_cast<Wide>(window_ns) << 32) /
                                             (tsc - window_start_tsc_));
@@ -64,9 +62,7 @@ int64_t RealtimeClock::reanchor() noexcept {
       // clock_gettime until the rate is measured again.
       anchor_valid_ticks_ = 0;
       ns_per_tick_q32_ = 0;
-      window_start_tsc_ = tsc;
-      window_start_ns_ = ns;
-      window_middle_ns_ = 0;
+      restart_rate_window(tsc, ns);
       return ns;
     }
     ns_per_tick_q32_ = rate;
@@ -76,9 +72,11 @@ int64_t RealtimeClock::reanchor() noexcept {
       window_middle_ns_ = ns;
     }
     if (window_ns >= 2 * kRateWindowNs) {
-      window_start_tsc_ = window_middle_ns_ != 0 ? window_middle_tsc_ : tsc;
-      window_start_ns_ = window_middle_ns_ != 0 ? window_middle_ns_ : ns;
-      window_middle_ns_ = 0;
+      if (window_middle_ns_ != 0) {
+        restart_rate_window(window_middle_tsc_, window_middle_ns_);
+      } else {
+        restart_rate_window(tsc, ns);
+      }
     }
   }
   anchor_tsc_ = tsc;

@@ -35,6 +35,7 @@ class RealtimeClock {
 
  private:
   int64_t reanchor() noexcept;
+  void restart_rate_window(uint64_t tsc, int64_t ns) noexcept;
 
   uint64_t anchor_tsc_ = 0;
   int64_t anchor_ns_ = 0;

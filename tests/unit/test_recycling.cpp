@@ -35,10 +35,7 @@ detail::SegmentIdentity small_identity() {
   return identity;
 }
 
-ino_t inode_of(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
-}
+using test::inode_of;
 
 std::string segment_path(const std::string& directory, uint64_t number) {
   return directory + "/" + detail::segment_file_name(number * kSegmentSize);

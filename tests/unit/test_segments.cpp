@@ -1,7 +1,6 @@
 // Segment files made and mapped in paced steps (the background preparer's way) are the same as those made
 // at once, and the preparer maps a segment a reader asked for even when it is created after the request.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <cstring>
@@ -84,14 +83,7 @@ TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
 
 }  // namespace
 
-namespace {
-
-ino_t inode_of(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
-}
-
-}  // namespace
+using test::inode_of;
 
 // A roll that reaches the segment the preparer is still making waits for it (the preparer then finishes at
 // full speed) instead of making a second file and throwing one of the two away.

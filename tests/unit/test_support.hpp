@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -30,6 +31,12 @@ class TempRoot {
  private:
   std::string path_;
 };
+
+// The inode a path names now, 0 if none (which file a segment name stands for).
+inline ino_t inode_of(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
 
 // The code of the shmstream::Error an action throws, kOk if it throws none.
 inline StatusCode code_of(const std::function<void()>& action) {
