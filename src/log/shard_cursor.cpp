@@ -93,8 +93,12 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   }
   uint64_t bytes = 0;
   Status status;
+  bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at the limit
   while (batch.records.size() < limit) {
-    if (!map_current(status)) break;
+    if (!map_current(status)) {
+      caught_up = status.is_ok();  // the next segment is not active yet: nothing was written past this one
+      break;
+    }
     const uint64_t offset = stream_->segment_offset(position_);
     FrameInfo info;
     FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
@@ -104,7 +108,10 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
       kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
     }
-    if (kind == FrameKind::kNotCommitted) break;
+    if (kind == FrameKind::kNotCommitted) {
+      caught_up = true;
+      break;
+    }
     if (kind == FrameKind::kCorrupted) {
       status = Status(StatusCode::kCorrupted, info.problem);
       break;
@@ -127,7 +134,8 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   batch.next_position = position_;
   if (!batch.records.empty()) {
     // Records were read: report them now; an error at the position after them shows on the next call.
-    if (has_data(std::memory_order_acquire)) {
+    // A caught-up cursor does not look at the next frame again: a producer is likely writing that very line.
+    if (!caught_up && has_data(std::memory_order_acquire)) {
       batch.millis_behind_latest = std::max<int64_t>(0, (clock_.now_ns() - batch.records.back().arrival_ns) / 1'000'000);
     }
     return Status::ok();
