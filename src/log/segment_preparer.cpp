@@ -79,10 +79,10 @@ bool SegmentPreparer::prepare(uint64_t request) noexcept {
     // Once the shard has rolled past `number` (a fast producer, tiny segments), creating it would only
     // recreate a segment that may be trimmed by now, and this process's producer no longer needs it.
     if (active > number) return true;
-    if (active < number) (void)stream_.create_segment(shard_index, number, Pacing::kPaced);  // ENOSPC: at the roll
+    if (active < number) (void)stream_.create_segment_paced(shard_index, number);  // ENOSPC: at the roll
   }
   std::shared_ptr<MappedSegment> mapped;
-  const Status status = stream_.segment(shard_index, number, mapped, Pacing::kPaced);  // into the process's cache
+  const Status status = stream_.segment_paced(shard_index, number, mapped);  // into the process's cache
   // A reader in the segment its producer is writing asks before that producer's preparer has
   // created the next one: not there yet, ask again shortly (else the reader would map it at the roll).
   // A create request that failed (a full filesystem) is not retried here: the roll reports the error.

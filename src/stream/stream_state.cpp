@@ -22,17 +22,33 @@ SegmentIdentity StreamState::segment_identity(uint32_t shard_index) const noexce
   return SegmentIdentity{segment_size_, shard_index, uuid_low_, header().file_mode};
 }
 
-Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
-                            Pacing pacing) noexcept try {
-  // At once = not the preparer itself: if it is mapping this segment, take its mapping when it is done.
-  if (pacing == Pacing::kAtOnce) preparer_.await_if_preparing(shard_index, number);
+Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept {
+  preparer_.await_if_preparing(shard_index, number);
+  return map_segment(shard_index, number, out, Pacing::kAtOnce);
+}
+
+Status StreamState::segment_paced(uint32_t shard_index, uint64_t number,
+                                  std::shared_ptr<MappedSegment>& out) noexcept {
+  return map_segment(shard_index, number, out, Pacing::kPaced);
+}
+
+Status StreamState::map_segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
+                                Pacing pacing) noexcept try {
   return segments_.get(shard_directory(shard_index), number, segment_identity(shard_index), out, pacing, kept_);
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }
 
-Status StreamState::create_segment(uint32_t shard_index, uint64_t number, Pacing pacing) noexcept try {
-  if (pacing == Pacing::kAtOnce) preparer_.await_if_preparing(shard_index, number);  // then it exists
+Status StreamState::create_segment(uint32_t shard_index, uint64_t number) noexcept {
+  preparer_.await_if_preparing(shard_index, number);  // then it exists
+  return make_segment(shard_index, number, Pacing::kAtOnce);
+}
+
+Status StreamState::create_segment_paced(uint32_t shard_index, uint64_t number) noexcept {
+  return make_segment(shard_index, number, Pacing::kPaced);
+}
+
+Status StreamState::make_segment(uint32_t shard_index, uint64_t number, Pacing pacing) noexcept try {
   return detail::create_segment(shard_directory(shard_index), number, segment_identity(shard_index), pacing,
                                 kept_.get());
 } catch (...) {

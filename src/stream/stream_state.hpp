@@ -36,11 +36,14 @@ class StreamState {
   uint64_t uuid_low() const noexcept { return uuid_low_; }
   SegmentIdentity segment_identity(uint32_t shard_index) const noexcept;
 
-  // Segment `number` of a shard from the per-process cache (maps it on first use).
-  Status segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
-                 Pacing pacing = Pacing::kAtOnce) noexcept;
-  // Creates segment `number` of a shard unless it exists.
-  Status create_segment(uint32_t shard_index, uint64_t number, Pacing pacing = Pacing::kAtOnce) noexcept;
+  // Segment `number` of a shard from the per-process cache (maps it on first use, at once). If the preparer
+  // is making that segment, waits for it and takes its mapping rather than making a second one.
+  Status segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept;
+  // Creates segment `number` of a shard unless it exists (at once, after the preparer as above).
+  Status create_segment(uint32_t shard_index, uint64_t number) noexcept;
+  // The same two for the preparer itself: paced, and never waiting for the preparer.
+  Status segment_paced(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept;
+  Status create_segment_paced(uint32_t shard_index, uint64_t number) noexcept;
   SegmentCache& segment_cache() noexcept { return segments_; }
   // Mappings of segments no longer in use here, kept for when their files are recycled (kept_mappings.hpp).
   KeptMappings& kept_mappings() noexcept { return *kept_; }
@@ -54,6 +57,10 @@ class StreamState {
   void wake_readers(layout::ShardEntry& shard) const noexcept;
 
  private:
+  Status map_segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
+                     Pacing pacing) noexcept;
+  Status make_segment(uint32_t shard_index, uint64_t number, Pacing pacing) noexcept;
+
   std::string root_;
   std::string name_;
   std::string directory_;
