@@ -35,13 +35,15 @@ Status MappedRegion::map(int fd, size_t size, bool writable, bool populate, Mapp
   return Status::ok();
 }
 
-void MappedRegion::populate(bool writable, Pacing pacing) const noexcept {
+void MappedRegion::advise_huge_pages() const noexcept { (void)::madvise(base_, size_, MADV_HUGEPAGE); }
+
+int MappedRegion::populate(bool writable, Pacing pacing, uint64_t step_bytes) const noexcept {
 #ifndef MADV_POPULATE_READ
   constexpr int MADV_POPULATE_READ = 22;  // uapi values; glibc headers before 2.35 lack them
   constexpr int MADV_POPULATE_WRITE = 23;
 #endif
   const int advice = writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-  (void)in_steps(size_, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t length) {
+  return in_steps(size_, pacing, step_bytes, [&](uint64_t offset, uint64_t length) {
     return ::madvise(base_ + offset, length, advice) == 0 ? 0 : errno;
   });
 }

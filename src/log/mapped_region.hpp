@@ -26,9 +26,12 @@ class MappedRegion {
 
   // Maps `size` bytes of an open descriptor shared; `populate` pre-faults the page tables.
   static Status map(int fd, size_t size, bool writable, bool populate, MappedRegion& out) noexcept;
-  // Pre-faults the page tables of an unpopulated mapping step by step (MADV_POPULATE_*, Linux 5.14+).
-  // Best effort: on an older kernel the pages fault in on first touch instead.
-  void populate(bool writable, Pacing pacing) const noexcept;
+  // Asks for transparent huge pages (MADV_HUGEPAGE); they come where the filesystem allows them.
+  void advise_huge_pages() const noexcept;
+  // Pre-faults the pages of an unpopulated mapping, `step_bytes` at a time when paced (MADV_POPULATE_*,
+  // Linux 5.14+). Writing allocates the file's missing pages. Returns 0 or the errno of the failed step:
+  // EFAULT when a page could not be allocated (full tmpfs), EINVAL on a kernel without MADV_POPULATE_*.
+  int populate(bool writable, Pacing pacing, uint64_t step_bytes = kPacedStepBytes) const noexcept;
 
  private:
   uint8_t* base_ = nullptr;

@@ -83,6 +83,25 @@ void zero_mapping(const MappedRegion& mapping, uint64_t length, Pacing pacing) {
   });
 }
 
+// Allocates every page of a new, empty segment file. Writing through a mapping (MADV_POPULATE_WRITE) does
+// in one pass what posix_fallocate + populating a mapping did in two, and lets the pages be huge ones.
+// Returns 0 or an errno; the mapping is left in `mapping` for the caller to keep.
+int allocate_pages(int fd, const SegmentIdentity& identity, Pacing pacing, MappedRegion& mapping) {
+  if (::ftruncate(fd, static_cast<off_t>(identity.segment_size)) != 0) return errno;  // EFBIG: RLIMIT_FSIZE
+  if (!MappedRegion::map(fd, identity.segment_size, true, false, mapping)) return ENOMEM;
+  if (identity.huge_page_bytes != 0) mapping.advise_huge_pages();
+  const int error = mapping.populate(true, pacing, identity.populate_step_bytes());
+  if (error == 0) return 0;
+  mapping = MappedRegion();
+  // EFAULT: a page could not be allocated; the file is ours alone, so the filesystem is full.
+  if (error == EFAULT) return ENOSPC;
+  if (error != EINVAL) return error;
+  // A kernel before 5.14: reserve the pages with posix_fallocate; they are mapped on first use.
+  return in_steps(identity.segment_size, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t length) {
+    return ::posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(length));
+  });
+}
+
 // Makes the shard's spare file segment `number`. false: no spare, or a process still maps it (its shared
 // lock blocks ours), or something failed; the caller then allocates a new file. Renaming the spare to a
 // private name first means two creators never reuse the same file.
@@ -203,11 +222,9 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
     return Status(status_from_errno(error), detail);
   };
   if (::fchmod(file.fd, identity.file_mode) != 0) return fail(errno, "cannot set segment file mode");
-  const int error = in_steps(identity.segment_size, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t length) {
-    return ::posix_fallocate(file.fd, static_cast<off_t>(offset), static_cast<off_t>(length));
-  });
-  if (error != 0) {
-    return fail(error, "no space for a new segment (posix_fallocate failed)");
+  MappedRegion mapping;
+  if (const int error = allocate_pages(file.fd, identity, pacing, mapping); error != 0) {
+    return fail(error, "no space for a new segment (allocating its pages failed)");
   }
   if (Status status = write_header(file.fd, number, identity); !status) {
     if (!temporary_path.empty()) ::unlink(temporary_path.c_str());
@@ -216,10 +233,13 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
   // Publish the complete file under its final name; EEXIST means another process won and we use theirs.
   const std::string source = temporary_path.empty() ? "/proc/self/fd/" + std::to_string(file.fd) : temporary_path;
   const int flags = temporary_path.empty() ? AT_SYMLINK_FOLLOW : 0;
-  if (::linkat(AT_FDCWD, source.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0 && errno != EEXIST) {
-    return fail(errno, "cannot publish segment file");
+  if (::linkat(AT_FDCWD, source.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0) {
+    if (errno != EEXIST) return fail(errno, "cannot publish segment file");
+    mapping = MappedRegion();  // another process won: its file is the segment, ours goes away
   }
   if (!temporary_path.empty()) ::unlink(temporary_path.c_str());
+  // This process is about to map the segment (it asked for it): it gets this mapping back.
+  if (mapping && kept != nullptr) kept->keep(std::move(mapping), std::exchange(file.fd, -1), true);
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory creating a segment");
@@ -239,11 +259,13 @@ Status open_segment(const std::string& shard_directory, uint64_t number, const S
   }
   MappedRegion region = kept ? kept->take(file.fd, writable, identity.segment_size) : MappedRegion();
   if (!region) {
-    const bool populate_now = pacing == Pacing::kAtOnce;
+    // MAP_POPULATE would fault the pages in before MADV_HUGEPAGE could ask for huge ones.
+    const bool populate_now = pacing == Pacing::kAtOnce && identity.huge_page_bytes == 0;
     if (Status status = MappedRegion::map(file.fd, identity.segment_size, writable, populate_now, region); !status) {
       return status;
     }
-    if (!populate_now) region.populate(writable, pacing);
+    if (identity.huge_page_bytes != 0) region.advise_huge_pages();
+    if (!populate_now) (void)region.populate(writable, pacing, identity.populate_step_bytes());  // best effort
   }
   auto segment =
       std::make_shared<MappedSegment>(std::move(region), std::exchange(file.fd, -1), number, writable, kept);

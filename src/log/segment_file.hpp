@@ -20,6 +20,14 @@ struct SegmentIdentity {
   uint32_t shard_index = 0;
   uint64_t stream_uuid_low = 0;
   uint32_t file_mode = 0600;
+  // Bytes of a transparent huge page if the shard's files may get them (log/huge_pages.hpp), else 0.
+  uint64_t huge_page_bytes = 0;
+
+  // Paced population goes a huge page at a time where there are huge pages: a smaller step would only
+  // wake the preparer again for a page that is already there.
+  uint64_t populate_step_bytes() const noexcept {
+    return huge_page_bytes > kPacedStepBytes ? huge_page_bytes : kPacedStepBytes;
+  }
 };
 
 // A mapped segment holds its file open with a shared flock for as long as it is in use: a recycler
@@ -67,8 +75,11 @@ inline constexpr const char* kSpareSegmentName = ".spare";
 // Creates segment `number` of the shard unless it exists. The shard's spare file is reused when no process
 // uses a mapping of it any more (its pages are already allocated: zeroing them is ~4x cheaper than new
 // tmpfs pages, and ~4x cheaper again with memset through a mapping this process kept in `kept`); otherwise
-// a temporary file is allocated in full (posix_fallocate: ENOSPC now, never SIGBUS later). Either way it
-// gets its header and is then link()ed under its final name, so nobody ever maps a half-made segment.
+// a temporary file is mapped and every page of it allocated by writing (MADV_POPULATE_WRITE, with
+// MADV_HUGEPAGE first: one pass that also fills the page tables, and huge pages where the mount allows
+// them; a full filesystem fails now, never with a SIGBUS later; posix_fallocate on kernels before 5.14).
+// Either way it gets its header and is then link()ed under its final name, so nobody ever maps a half-made
+// segment; the creator's mapping goes to `kept`, so this process maps the new segment for free.
 // kStorageFull when the filesystem is full.
 Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                       Pacing pacing = Pacing::kAtOnce, KeptMappings* kept = nullptr) noexcept;

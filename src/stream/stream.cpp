@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "common/system_error.hpp"
+#include "log/huge_pages.hpp"
 #include "log/segment_file.hpp"
 #include "router/shard_map.hpp"
 #include "stream/file_lock.hpp"
@@ -150,10 +151,11 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
     { detail::FileLock lock_file_created(building + "/stream.lock", options.file_mode); }
     uint64_t uuid_low = 0;
     std::memcpy(&uuid_low, parameters.uuid, sizeof uuid_low);
+    const uint64_t huge_page_bytes = detail::huge_page_bytes_for(building, options.segment_size);
     for (uint32_t i = 0; i < options.shard_count; ++i) {
       const std::string shard_directory = building + "/shards/" + std::to_string(i);
       make_directory(shard_directory, dir_mode);
-      const detail::SegmentIdentity identity{options.segment_size, i, uuid_low, options.file_mode};
+      const detail::SegmentIdentity identity{options.segment_size, i, uuid_low, options.file_mode, huge_page_bytes};
       throw_if_error(detail::create_segment(shard_directory, 0, identity), "cannot create the first segment of shard " + std::to_string(i));
     }
     write_meta_file(building + "/stream.meta", parameters);

@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 
+#include "log/huge_pages.hpp"
 #include "wait/eventcount.hpp"
 
 namespace shmstream::detail {
@@ -12,6 +13,7 @@ StreamState::StreamState(std::string root, std::string name, MappedRegion meta)
   segment_size_ = header().segment_size;
   segment_shift_ = static_cast<uint32_t>(std::countr_zero(segment_size_));
   std::memcpy(&uuid_low_, header().uuid, sizeof uuid_low_);
+  huge_page_bytes_ = huge_page_bytes_for(directory_, segment_size_);
 }
 
 std::string StreamState::shard_directory(uint32_t shard_index) const {
@@ -19,7 +21,7 @@ std::string StreamState::shard_directory(uint32_t shard_index) const {
 }
 
 SegmentIdentity StreamState::segment_identity(uint32_t shard_index) const noexcept {
-  return SegmentIdentity{segment_size_, shard_index, uuid_low_, header().file_mode};
+  return SegmentIdentity{segment_size_, shard_index, uuid_low_, header().file_mode, huge_page_bytes_};
 }
 
 Status StreamState::segment(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out) noexcept {

@@ -68,6 +68,7 @@ class StreamState {
   uint64_t segment_size_;
   uint32_t segment_shift_;
   uint64_t uuid_low_;
+  uint64_t huge_page_bytes_ = 0;  // log/huge_pages.hpp: 0 unless segments here get them and are made of them
   // Before the cache: segments dropped while the cache is destroyed hand their mappings to it. Shared with
   // every MappedSegment, which may outlive this state (a batch's views).
   std::shared_ptr<KeptMappings> kept_ = std::make_shared<KeptMappings>();

@@ -1,12 +1,13 @@
 // libFuzzer target over every parser of on-memory data: the stream.meta validator and the segment reader
 // (header validation, then a walk over the frames exactly as a reader does it, checksums on). The input is
-// both a meta image and a 16 KiB segment image.
+// both a meta image and a 16 KiB segment image, and (as text) a mountinfo for the huge-page check.
 #include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "log/frame_check.hpp"
+#include "log/huge_pages.hpp"
 #include "log/segment_file.hpp"
 #include "stream/meta_file.hpp"
 
@@ -42,5 +43,7 @@ void walk_segment(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)shmstream::detail::validate_stream_meta(data, size);
   walk_segment(data, size);
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  (void)shmstream::detail::huge_pages_allowed(text, text, "/dev/shm/streams");
   return 0;
 }

@@ -10,6 +10,7 @@ clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -I"$source_root/include" -I"$src" \
   "$source_root/tests/fuzz/fuzz_parsers.cpp" \
   "$src/log/frame_check.cpp" "$src/log/segment_file.cpp" "$src/log/mapped_region.cpp" "$src/log/kept_mappings.cpp" \
+  "$src/log/huge_pages.cpp" \
   "$src/stream/meta_file.cpp" "$src/stream/names.cpp" "$src/router/hash_ranges.cpp" \
   "$src/common/hash_key.cpp" "$src/common/status.cpp" \
   -lxxhash -o "$work/fuzz_parsers"
