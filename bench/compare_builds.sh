@@ -6,7 +6,9 @@
 # usage: bench/compare_builds.sh BASE_REV NEW_REV OUT_DIR [ROUNDS]     (~2.5 minutes per round)
 #   BASE_REV/NEW_REV: anything git rev-parse takes; worktrees go to /tmp/shmstream-{base,new}
 #   tables: python3 bench/aggregate_runs.py OUT_DIR (also written to OUT_DIR/aggregate.txt)
+#   FEED_ARGS (environment): added to every feed command, e.g. FEED_ARGS="--scratch /mnt/huge"
 set -eu
+feed_args=${FEED_ARGS:-}
 base_rev=$1
 new_rev=$2
 out=$3
@@ -29,9 +31,10 @@ run() {  # run <label> <feed> <args...>
   label=$1
   feed=$2
   shift 2
-  echo "### $(date +%H:%M:%S) $label: feed $*" | tee -a "$out/session.log"
+  echo "### $(date +%H:%M:%S) $label: feed $* $feed_args" | tee -a "$out/session.log"
   status=0
-  "$feed" "$@" >>"$out/$label.txt" 2>&1 || status=$?
+  # shellcheck disable=SC2086 # FEED_ARGS is a list of words
+  "$feed" "$@" $feed_args >>"$out/$label.txt" 2>&1 || status=$?
   echo "### $(date +%H:%M:%S) done $label (rc=$status) load: $(cut -d' ' -f1-3 /proc/loadavg)" |
     tee -a "$out/session.log"
 }
