@@ -16,12 +16,15 @@ rounds=${4:-5}
 repo=$(git rev-parse --show-toplevel)
 mkdir -p "$out"
 
-build() {  # build <label> <rev>
+build() {  # build <label> <rev>; a worktree already built at that revision is reused
   tree=/tmp/shmstream-$1
-  git -C "$repo" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
-  git -C "$repo" worktree add --detach "$tree" "$2" >/dev/null
-  (cd "$tree" && PATH=/usr/bin:$PATH meson setup build-rel --buildtype=release -Dpython=false -Dtests=false \
-    >/dev/null && ninja -C build-rel >/dev/null)
+  if [ "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" != "$(git -C "$repo" rev-parse "$2")" ] ||
+    [ ! -x "$tree/build-rel/bench/feed" ]; then
+    git -C "$repo" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+    git -C "$repo" worktree add --detach "$tree" "$2" >/dev/null
+    (cd "$tree" && PATH=/usr/bin:$PATH meson setup build-rel --buildtype=release -Dpython=false -Dtests=false \
+      >/dev/null && ninja -C build-rel >/dev/null)
+  fi
   echo "$1 = $(git -C "$repo" rev-parse --short "$2")" | tee -a "$out/session.log"
 }
 build base "$base_rev"

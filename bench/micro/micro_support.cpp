@@ -12,8 +12,10 @@ namespace {
 
 struct ScratchRoot {
   ScratchRoot() {
-    std::string pattern = "/dev/shm/shmstream-micro-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp under /dev/shm failed");
+    // SHMSTREAM_MICRO_DIR: another tmpfs, e.g. one mounted with huge=advise (docs/OPERATIONS.md).
+    const char* parent = ::getenv("SHMSTREAM_MICRO_DIR");
+    std::string pattern = std::string(parent != nullptr ? parent : "/dev/shm") + "/shmstream-micro-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp of " + pattern + " failed");
     path = pattern;
   }
   ~ScratchRoot() {
