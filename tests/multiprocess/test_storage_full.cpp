@@ -2,13 +2,10 @@
 // the process may mount, otherwise RLIMIT_FSIZE (posix_fallocate then fails with EFBIG).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <functional>
 
 #include "../unit/test_support.hpp"
@@ -75,13 +72,9 @@ int run_in_child(const std::function<int()>& body) {
 
 TEST(StorageFull, SmallTmpfsGivesStorageFullNotSigbus) {
   test::TempRoot root;
-  const std::string mount_point = root.path() + "/mnt";
-  ASSERT_EQ(::mkdir(mount_point.c_str(), 0700), 0);
-  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << "); RLIMIT_FSIZE test covers it";
-  }
-  const int result = run_in_child([&] { return fill_until_full(mount_point + "/streams", 256 * 1024, [] {}); });
-  ::umount2(mount_point.c_str(), MNT_DETACH);
+  test::TmpfsMount tmpfs(root.path() + "/mnt", "size=4m");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << tmpfs.error() << "); RLIMIT_FSIZE test covers it";
+  const int result = run_in_child([&] { return fill_until_full(tmpfs.path() + "/streams", 256 * 1024, [] {}); });
   EXPECT_EQ(result, 0) << "10 create failed, 11 wrong error, 12 lost records, 13 never full, >100 signal";
 }
 

@@ -1,10 +1,8 @@
 // Transparent huge pages for segments: which mounts allow them (parsed from mountinfo), and, on a tmpfs
-// mounted with huge=advise for the test (huge pages only where asked for), that a segment really is mapped with them and works.
+// mounted with huge=advise for the test (huge pages only where asked for), that segments really are mapped
+// with them and work.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -99,15 +97,9 @@ TEST(HugePages, SegmentsOnAHugeTmpfsAreMappedWithHugePages) {
     GTEST_SKIP() << "no transparent huge pages in this kernel";
   }
   test::TempRoot root;
-  const std::string mount_point = root.path() + "/mnt";
-  ASSERT_EQ(::mkdir(mount_point.c_str(), 0700), 0);
-  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64m,huge=advise") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << ")";
-  }
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{mount_point};
+  test::TmpfsMount tmpfs(root.path() + "/mnt", "size=64m,huge=advise");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << tmpfs.error() << ")";
+  const std::string& mount_point = tmpfs.path();
   if (detail::huge_page_bytes_for(mount_point) == 0) GTEST_SKIP() << "shmem_enabled denies huge pages";
 
   StreamOptions options;
@@ -139,15 +131,10 @@ TEST(HugePages, SegmentsOnAHugeTmpfsAreMappedWithHugePages) {
 
 TEST(HugePages, APlainTmpfsGetsNone) {
   test::TempRoot root;
-  const std::string mount_point = root.path() + "/mnt";
-  ASSERT_EQ(::mkdir(mount_point.c_str(), 0700), 0);
-  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=4m,huge=never") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << ")";
+  test::TmpfsMount tmpfs(root.path() + "/mnt", "size=4m,huge=never");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << tmpfs.error() << ")";
+  if (read_text("/sys/kernel/mm/transparent_hugepage/shmem_enabled").find("[force]") != std::string::npos) {
+    GTEST_SKIP() << "shmem_enabled=force gives every tmpfs huge pages";
   }
-  const bool forced = read_text("/sys/kernel/mm/transparent_hugepage/shmem_enabled").find("[force]") !=
-                      std::string::npos;
-  if (!forced) {
-    EXPECT_EQ(detail::huge_page_bytes_for(mount_point), 0u);
-  }
-  ::umount2(mount_point.c_str(), MNT_DETACH);
+  EXPECT_EQ(detail::huge_page_bytes_for(tmpfs.path()), 0u);
 }

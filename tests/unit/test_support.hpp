@@ -2,9 +2,12 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -30,6 +33,28 @@ class TempRoot {
 
  private:
   std::string path_;
+};
+
+// A tmpfs mounted at a new directory `path` for one test (needs CAP_SYS_ADMIN); unmounted at the end.
+class TmpfsMount {
+ public:
+  TmpfsMount(std::string path, const std::string& options) : path_(std::move(path)) {
+    if (::mkdir(path_.c_str(), 0700) != 0 || ::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~TmpfsMount() {
+    if (error_.empty()) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool mounted() const { return error_.empty(); }
+  const std::string& error() const { return error_; }  // why it is not mounted
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string error_;
 };
 
 // The inode a path names now, 0 if none (which file a segment name stands for).
