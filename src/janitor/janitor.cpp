@@ -259,7 +259,7 @@ int Janitor::prepare_next_segment(Stream& stream, uint32_t shard_index) {
   const layout::ShardEntry& entry = state.shard(shard_index);
   if (!is_shard_state(entry, layout::ShardState::kOpen)) return 0;
   // Producers create the next segment when the active one is half full; doing it here first keeps the
-  // allocation (posix_fallocate zeroes the whole file) out of their puts.
+  // allocation (the kernel zeroes every page of the file) out of their puts.
   const uint64_t next = layout::load_active_segment(entry) + 1;
   const std::string path = state.shard_directory(shard_index) + "/" + detail::segment_file_name(next * state.segment_size());
   if (::access(path.c_str(), F_OK) == 0) return 0;

@@ -1,5 +1,6 @@
-// Per-process background preparation of segments: creating a segment (posix_fallocate zeroes it) and
-// mapping it (MAP_POPULATE) cost tens of milliseconds for large segments; a producer or reader that is
+// Per-process background preparation of segments: creating a segment (the kernel allocates and zeroes
+// every page) and mapping it (populating the page tables) cost tens of milliseconds for large segments
+// with 4 KiB pages; a producer or reader that is
 // an eighth into segment k asks for k+1 here, and a thread creates and maps it into the segment cache, so
 // the roll itself is a CAS and a cache lookup. The request is wait-free and allocation-free: a few atomic
 // slots and a futex wake (one system call per segment); if the slots are full the request is dropped and

@@ -1,5 +1,5 @@
 // A full filesystem is an error at segment creation, never a SIGBUS: a small tmpfs mounted for the test when
-// the process may mount, otherwise RLIMIT_FSIZE (posix_fallocate then fails with EFBIG).
+// the process may mount, otherwise RLIMIT_FSIZE (sizing the new segment file then fails with EFBIG).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
