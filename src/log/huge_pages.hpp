@@ -1,7 +1,7 @@
 // Transparent huge pages for segment files. On a tmpfs that allows them (mount option huge=within_size,
 // always or advise, or the system-wide shmem_enabled=force), a 64 MiB segment is 32 page faults of 2 MiB
-// instead of 16384 of 4 KiB: making one costs ~5-15 ms of kernel time instead of ~60 ms, and mapping it in
-// another process ~0.1 ms instead of ~6 ms. Whether a segment gets them is the administrator's choice of
+// instead of 16384 of 4 KiB: its whole life (create, map, unmap, unlink) costs ~6 ms of kernel time instead
+// of ~80 ms, and mapping it in another process ~0.1 ms instead of ~6 ms (docs/PERFORMANCE.md). Whether a segment gets them is the administrator's choice of
 // mount; the library asks for them (MADV_HUGEPAGE) and sizes its paced work to them. Cold path only.
 #pragma once
 

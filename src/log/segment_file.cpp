@@ -88,7 +88,7 @@ void zero_mapping(const MappedRegion& mapping, uint64_t length, Pacing pacing) {
 // Returns 0 or an errno; the mapping is left in `mapping` for the caller to keep.
 int allocate_pages(int fd, const SegmentIdentity& identity, Pacing pacing, MappedRegion& mapping) {
   if (::ftruncate(fd, static_cast<off_t>(identity.segment_size)) != 0) return errno;  // EFBIG: RLIMIT_FSIZE
-  if (!MappedRegion::map(fd, identity.segment_size, true, false, mapping)) return ENOMEM;
+  if (!MappedRegion::map(fd, identity.segment_size, true, false, mapping)) return errno != 0 ? errno : ENOMEM;
   if (identity.huge_page_bytes != 0) mapping.advise_huge_pages();
   const int error = mapping.populate(true, pacing, identity.populate_step_bytes());
   if (error == 0) return 0;

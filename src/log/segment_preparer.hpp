@@ -1,8 +1,7 @@
 // Per-process background preparation of segments: creating a segment (the kernel allocates and zeroes
-// every page) and mapping it (populating the page tables) cost tens of milliseconds for large segments
-// with 4 KiB pages; a producer or reader that is
-// an eighth into segment k asks for k+1 here, and a thread creates and maps it into the segment cache, so
-// the roll itself is a CAS and a cache lookup. The request is wait-free and allocation-free: a few atomic
+// every page) and mapping it (populating the page tables) cost tens of milliseconds for large segments of
+// 4 KiB pages; a producer or reader that is an eighth into segment k asks for k+1 here, and a thread
+// creates and maps it into the segment cache, so the roll itself is a CAS and a cache lookup. The request is wait-free and allocation-free: a few atomic
 // slots and a futex wake (one system call per segment); if the slots are full the request is dropped and
 // the roll does the work itself, as it would without a preparer.
 #pragma once
