@@ -127,6 +127,9 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
     actions += expire_closed_shard(stream, i, now_ns);
     actions += remove_stale_files(stream, i, now_ns);
   }
+  // Segments this process mapped (created ahead, scanned) and kept for reuse may since have been trimmed
+  // by producers: unmap those, or their memory would stay allocated for as long as the janitor runs.
+  state.kept_mappings().drop_unlinked();
   return actions;
 }
 
