@@ -63,8 +63,7 @@ std::string_view selected(std::string_view shmem_enabled) {
 bool huge_pages_allowed(std::string_view mountinfo, std::string_view shmem_enabled, std::string_view path) noexcept try {
   const std::string_view system_wide = selected(shmem_enabled);
   if (system_wide == "deny") return false;
-  size_t best_length = 0;
-  bool found = false;
+  size_t best_length = 0;  // of the mount point chosen so far; every mount point is at least "/"
   bool allowed = false;
   for (std::string_view line : split(mountinfo, '\n')) {
     const std::vector<std::string_view> fields = split(line, ' ');
@@ -73,8 +72,7 @@ bool huge_pages_allowed(std::string_view mountinfo, std::string_view shmem_enabl
     if (fields.size() < 5 || dash < 5 || dash + 3 >= fields.size()) continue;  // malformed: not ours to judge
     const std::string mount_point = unescape(fields[4]);
     // Longest mount point that holds the path; of two equal ones the later (stacked on top) wins.
-    if (!under(path, mount_point) || (found && mount_point.size() < best_length)) continue;
-    found = true;
+    if (!under(path, mount_point) || mount_point.size() < best_length) continue;
     best_length = mount_point.size();
     allowed = false;
     if (fields[dash + 1] != "tmpfs") continue;
