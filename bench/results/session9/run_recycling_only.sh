@@ -1,7 +1,0 @@
-#!/bin/bash
-for r in 1 2 3; do
-  for b in base new; do
-    if [ $b = base ]; then F=/tmp/base/build-rel/bench/feed; else F=/work/main/build-prof/bench/feed; fi
-    $F throughput --size 64 --seconds 5 --runs 2 --transports shmstream,spsc --json /tmp/cmp1/$b-$r.json 2>&1 | grep -E "^(shmstream|spsc) " | sed "s/^/$b $r /"
-  done
-done
