@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "log/huge_pages.hpp"
-#include "log/kept_mappings.hpp"
-#include "log/segment_file.hpp"
+#include "segment/huge_pages.hpp"
+#include "segment/kept_mappings.hpp"
+#include "segment/segment_file.hpp"
 #include "micro_support.hpp"
 
 namespace {
@@ -25,11 +25,11 @@ void segment_lifecycle(benchmark::State& state) {
   const auto at_once = shmstream::detail::Pacing::kAtOnce;
   uint64_t number = 0;
   for (auto _ : state) {
-    if (!shmstream::detail::create_segment(directory, number, identity, at_once, kept.get())) {
+    if (!shmstream::detail::create_segment_file(directory, number, identity, at_once, kept.get())) {
       state.SkipWithError("create failed");
     }
     std::shared_ptr<shmstream::detail::MappedSegment> segment;
-    if (!shmstream::detail::open_segment(directory, number, identity, segment, at_once, kept)) {
+    if (!shmstream::detail::map_segment_file(directory, number, identity, segment, at_once, kept)) {
       state.SkipWithError("open failed");
     }
     if (state.range(1) != 0) {

@@ -2,13 +2,13 @@
 // valid until the next get_records on the same reader. noexcept and lock-free in steady state.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <string_view>
-#include <vector>
 
+#include "shmstream/record.hpp"
 #include "shmstream/status.hpp"
 
 namespace shmstream {
@@ -30,33 +30,6 @@ struct IteratorStart {
   int64_t timestamp_ns = 0;      // AT_TIMESTAMP: first record with arrival >= timestamp
 };
 
-struct RecordView {
-  uint64_t sequence_number;
-  int64_t arrival_ns;
-  std::string_view partition_key;
-  std::string_view data;
-};
-
-struct RecordBatch {
-  std::vector<RecordView> records;     // capacity kept between calls: no allocation in steady state
-  uint64_t next_position = 0;          // where the next call continues
-  int64_t millis_behind_latest = 0;
-  bool shard_ended = false;            // closed shard read to its end: no next iterator
-  std::vector<uint32_t> child_shards;  // set with shard_ended
-};
-
-enum class WaitStrategy : uint8_t { kBusySpin, kYield, kBackoff, kBlock };
-
-struct ReaderOptions {
-  bool verify_checksums = true;
-  // Below the trim horizon: false -> ExpiredIterator status; true -> continue at the trim horizon.
-  bool skip_to_trim_horizon_when_expired = false;
-  // When the frame at the cursor is being written, pause this many CPU `pause`s before looking again instead
-  // of re-reading its cache line at once (which stalls the producer's commit). 0 (default) favours latency;
-  // ~32 buys ~10 % throughput for a spinning consumer at ~+350 ns p50 (docs/PERFORMANCE.md).
-  uint32_t claimed_frame_pauses = 0;
-};
-
 class ShardReader {
  public:
   // Throws Error: ResourceNotFound (no such shard), InvalidArgument (sequence number not in the shard).
@@ -74,8 +47,6 @@ class ShardReader {
   Status wait(WaitStrategy strategy, std::chrono::nanoseconds timeout) noexcept;
   // True when get_records would return something now (a record or the shard's end).
   bool has_data() noexcept;
-  // The same check with seq_cst ordering, for an eventcount re-check after registering as a waiter.
-  bool has_data_for_eventcount() noexcept;
 
   uint64_t position() const noexcept;
   // Moves to a position from an earlier batch's next_position (or a token holding one). InvalidArgument if
@@ -88,6 +59,10 @@ class ShardReader {
   static constexpr uint64_t kDefaultMaxBytes = uint64_t{10} << 20;
 
  private:
+  friend class StreamReader;  // waits on many shards at once with the same check
+  // has_data() with the given order: seq_cst for an eventcount's re-check after registering as a waiter.
+  bool ready(std::memory_order order) noexcept;
+
   std::unique_ptr<detail::ReaderCore> core_;
 };
 

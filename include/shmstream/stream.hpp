@@ -10,29 +10,19 @@
 #include <string_view>
 #include <vector>
 
+#include "shmstream/clock.hpp"
 #include "shmstream/hash_key.hpp"
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/layout/stream_header.hpp"
+#include "shmstream/limits.hpp"
 #include "shmstream/status.hpp"
 
 namespace shmstream {
 
 namespace detail {
 class StreamState;
+struct StreamAccess;
 }
-
-inline constexpr uint64_t kDefaultSegmentSize = uint64_t{64} << 20;
-inline constexpr uint64_t kMinSegmentSize = 4096;
-inline constexpr uint64_t kMaxSegmentSize = uint64_t{1} << 30;
-inline constexpr uint32_t kMaxShardsPerStream = 1024;      // at creation and open at any time
-inline constexpr uint32_t kShardTableCapacity = 4096;      // entries ever (children get new indexes)
-inline constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 20;  // partition key + data, as Kinesis
-inline constexpr uint32_t kMaxPartitionKeyBytes = 256;
-inline constexpr uint32_t kMaxPutRecordsEntries = 500;
-inline constexpr uint64_t kMaxPutRecordsRequestBytes = uint64_t{5} << 20;
-inline constexpr uint32_t kMaxGetRecordsLimit = 10000;
-inline constexpr uint64_t kMaxGetRecordsBytes = uint64_t{10} << 20;
-inline constexpr std::chrono::hours kDefaultRetention{24};
 
 struct StreamOptions {
   uint32_t shard_count = 1;
@@ -51,7 +41,7 @@ struct ShardInfo {
   std::optional<uint32_t> adjacent_parent_index;
   uint64_t starting_sequence_number = 0;
   std::optional<uint64_t> ending_sequence_number;
-  layout::ShardState state = layout::ShardState::kUnused;
+  layout::ShardStatus status = layout::ShardStatus::kUnused;
   int64_t created_ns = 0;
   int64_t closed_ns = 0;
   uint64_t trim_horizon = 0;     // oldest readable position
@@ -102,8 +92,6 @@ std::string shard_id_text(uint32_t index);
 std::optional<uint32_t> parse_shard_id(std::string_view text) noexcept;
 // Stream names: [a-zA-Z0-9_.-]{1,128}, not "." or "..".
 bool is_valid_stream_name(std::string_view name) noexcept;
-// Current CLOCK_REALTIME in ns since the Unix epoch.
-int64_t now_ns() noexcept;
 
 class Stream {
  public:
@@ -146,10 +134,8 @@ class Stream {
   // Indexes of OPEN shards in hash-key order.
   std::vector<uint32_t> open_shards() const;
 
-  detail::StreamState& state() noexcept { return *state_; }
-  const detail::StreamState& state() const noexcept { return *state_; }
-
  private:
+  friend struct detail::StreamAccess;  // the library's own layers reach the stream's state through it
   explicit Stream(std::unique_ptr<detail::StreamState> state);
   std::unique_ptr<detail::StreamState> state_;
 };

@@ -1,9 +1,21 @@
 #include "common/realtime_clock.hpp"
 
+#include <time.h>
+
 #include <fstream>
 #include <string>
 
-#include "shmstream/stream.hpp"
+#include "shmstream/clock.hpp"
+
+namespace shmstream {
+
+int64_t now_ns() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace shmstream
 
 namespace shmstream::detail {
 namespace {

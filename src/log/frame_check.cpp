@@ -5,7 +5,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "shmstream/stream.hpp"
+#include "shmstream/limits.hpp"
 
 namespace shmstream::detail {
 

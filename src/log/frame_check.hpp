@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 
 namespace shmstream::detail {
 

@@ -1,6 +1,6 @@
 #include "log/frame_unblock.hpp"
 
-#include "log/frame_check.hpp"
+#include "log/frame_walk.hpp"
 
 namespace shmstream::detail {
 
@@ -33,23 +33,18 @@ uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64
   return padded;
 }
 
-uint64_t settle_abandoned_frames(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept {
+bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept {
+  return layout::state_length(frame.state) < 0 ? pad_claimed_frame(frame.segment, frame.offset, frame.state)
+                                               : pad_unwritten_gap(frame.segment, frame.offset, frame.reserved_end) > 0;
+}
+
+uint64_t settle_abandoned_frames(const ShardLog& log, uint64_t from) noexcept {
   uint64_t settled = 0;
-  while (offset < limit) {
-    FrameInfo info;
-    const FrameKind kind = inspect_frame(segment, offset, false, info);
-    if (kind == FrameKind::kData || kind == FrameKind::kPad) {
-      offset += info.footprint;
-      continue;
-    }
-    if (kind == FrameKind::kCorrupted) break;  // the janitor reports it
-    // acquire: as in the janitor; nobody else writes here, but a CAS needs the exact value.
-    const uint64_t state = segment.frame(offset).state.load(std::memory_order_acquire);
-    const bool padded = layout::state_length(state) < 0 ? pad_claimed_frame(segment, offset, state)
-                                                        : pad_unwritten_gap(segment, offset, limit) > 0;
-    if (!padded) break;
-    ++settled;  // and look at the same offset again: padding now
-  }
+  (void)walk_unsettled_frames(log, from, UINT64_MAX, [&](const UnsettledFrame& frame) {
+    if (!pad_unsettled_frame(frame)) return UnsettledAction::kStop;
+    ++settled;
+    return UnsettledAction::kLookAgain;  // padding now
+  });
   return settled;
 }
 

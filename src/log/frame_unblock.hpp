@@ -1,12 +1,15 @@
-// Turning frames of stalled or dead producers into padding, so readers move on (DESIGN.md section 5,
-// Unblock). The producer's own CASes fail afterwards and it reports kAborted: never a silent loss.
+// Turning frames of stalled or dead producers into padding, so readers move on (docs/DESIGN.md, "Unblock
+// and settle"). The producer's own CASes fail afterwards and it reports kAborted: never a silent loss.
 #pragma once
 
 #include <cstdint>
 
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 
 namespace shmstream::detail {
+
+class ShardLog;
+struct UnsettledFrame;
 
 // A claimed frame (negative length) observed with `observed_state` becomes a PAD of its footprint.
 // false if the frame changed meanwhile (the producer committed after all).
@@ -17,9 +20,12 @@ bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t o
 // claims a later slot first keeps its frame, and one whose slot we padded fails its claim. Returns slots.
 uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept;
 
-// Pads every unfinished frame in [offset, limit) at once, without a timeout: only for a caller that knows
+// Pads an unsettled frame as it stands (claimed: its length; unclaimed: the gap up to the next frame).
+bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept;
+
+// Pads every unfinished frame of the shard from `from` on, without a timeout: only for a caller that knows
 // every producer that reserved them is dead (an exclusive producer that has just taken the writers lock).
-// Stops at a corrupted frame. Returns the frames padded.
-uint64_t settle_abandoned_frames(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept;
+// Stops at a corrupted frame (the janitor reports it). Returns the frames padded.
+uint64_t settle_abandoned_frames(const ShardLog& log, uint64_t from) noexcept;
 
 }  // namespace shmstream::detail

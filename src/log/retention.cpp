@@ -1,16 +1,15 @@
 #include "log/retention.hpp"
 
-#include "log/segment_file.hpp"
-#include "stream/stream_state.hpp"
+#include "log/shard_log.hpp"
 
 namespace shmstream::detail {
 
-uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t first_kept) noexcept try {
-  layout::ShardEntry& entry = stream.shard(shard_index);
+uint64_t trim_before_segment(const ShardLog& log, uint64_t first_kept) noexcept try {
+  layout::ShardEntry& entry = log.entry();
   // acquire: never trim past a segment that is not yet published.
-  const uint64_t active = layout::load_active_segment(entry);
+  const uint64_t active = log.active_segment();
   if (first_kept > active) first_kept = active;
-  const uint64_t new_horizon = first_kept * stream.segment_size() + layout::kSegmentHeaderSize;
+  const uint64_t new_horizon = first_kept * log.segment_size() + layout::kSegmentHeaderSize;
   // acquire: we unlink files below the horizon we read, so we must see the trims that preceded it.
   uint64_t horizon = entry.trim_horizon.load(std::memory_order_acquire);
   while (horizon < new_horizon) {
@@ -21,13 +20,13 @@ uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t
     }
   }
   if (horizon >= new_horizon) return 0;  // someone else trimmed at least as far
-  const std::string directory = stream.shard_directory(shard_index);
+  const std::string directory = log.directory();
   uint64_t removed = 0;
-  for (uint64_t number = stream.segment_number(horizon); number < first_kept; ++number) {
+  for (uint64_t number = log.segment_number(horizon); number < first_kept; ++number) {
     // The newest one is kept as the shard's spare: the next segment reuses its pages (segment_file.hpp).
-    if (retire_segment(directory, number * stream.segment_size(), number + 1 == first_kept)) ++removed;
+    if (retire_segment_file(directory, number * log.segment_size(), number + 1 == first_kept)) ++removed;
   }
-  stream.kept_mappings().drop_unlinked();  // frees the memory of the files just unlinked, if we kept them
+  log.kept_mappings().drop_unlinked();  // frees the memory of the files just unlinked, if we kept them
   // relaxed: monitoring counter.
   entry.trimmed_segments.fetch_add(removed, std::memory_order_relaxed);
   return removed;
@@ -35,17 +34,12 @@ uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t
   return 0;  // out of memory building a path: the janitor retries later
 }
 
-uint64_t enforce_byte_cap(StreamState& stream, uint32_t shard_index, uint64_t active_segment) noexcept {
-  // relaxed: a setting; a slightly stale value only trims one roll later.
-  const uint64_t cap = stream.header().retention_bytes.load(std::memory_order_relaxed);
-  const uint64_t segments_allowed = cap / stream.segment_size();
+uint64_t enforce_byte_cap(const ShardLog& log, uint64_t active_segment) noexcept {
+  const uint64_t segments_allowed = log.retention_bytes() / log.segment_size();
   if (segments_allowed == 0 || active_segment + 1 <= segments_allowed) return 0;
   const uint64_t first_kept = active_segment + 1 - segments_allowed;
-  // acquire: see trim_before_segment.
-  if (stream.segment_number(stream.shard(shard_index).trim_horizon.load(std::memory_order_acquire)) >= first_kept) {
-    return 0;
-  }
-  return trim_before_segment(stream, shard_index, first_kept);
+  if (log.segment_number(log.trim_horizon()) >= first_kept) return 0;
+  return trim_before_segment(log, first_kept);
 }
 
 }  // namespace shmstream::detail

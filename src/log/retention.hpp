@@ -6,13 +6,13 @@
 
 namespace shmstream::detail {
 
-class StreamState;
+class ShardLog;
 
 // Moves the shard's trim horizon to the start of segment `first_kept` (never past the active segment) and
 // unlinks the segments before it. Concurrent trimmers agree through a CAS; returns segments removed here.
-uint64_t trim_before_segment(StreamState& stream, uint32_t shard_index, uint64_t first_kept) noexcept;
+uint64_t trim_before_segment(const ShardLog& log, uint64_t first_kept) noexcept;
 
 // Trims the oldest segments while the shard holds more than the stream's byte cap.
-uint64_t enforce_byte_cap(StreamState& stream, uint32_t shard_index, uint64_t active_segment) noexcept;
+uint64_t enforce_byte_cap(const ShardLog& log, uint64_t active_segment) noexcept;
 
 }  // namespace shmstream::detail

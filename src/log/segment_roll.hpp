@@ -9,8 +9,8 @@
 
 namespace shmstream::detail {
 
-class StreamState;
+class ShardLog;
 
-Status roll_segment(StreamState& stream, uint32_t shard_index, uint64_t number) noexcept;
+Status roll_segment(const ShardLog& log, uint64_t number) noexcept;
 
 }  // namespace shmstream::detail

@@ -6,8 +6,7 @@
 
 #include "log/frame_check.hpp"
 #include "log/segment_roll.hpp"
-#include "shmstream/stream.hpp"
-#include "stream/stream_state.hpp"
+#include "log/shard_log.hpp"
 
 namespace shmstream::detail {
 
@@ -15,13 +14,11 @@ using layout::FrameType;
 using layout::kFrameHeaderSize;
 using layout::kSegmentHeaderSize;
 
-ShardAppender::ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit,
-                             RealtimeClock& clock) noexcept
-    : stream_(&stream), entry_(&stream.shard(shard_index)), shard_index_(shard_index), commit_(commit),
-      clock_(&clock) {}
+ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept
+    : log_(&log), commit_(commit), clock_(&clock) {}
 
 ShardAppender::~ShardAppender() {
-  if (stream_ != nullptr) flush_metrics();
+  flush_metrics();
 }
 
 uint64_t ShardAppender::footprint(size_t key_length, size_t data_length) noexcept {
@@ -29,12 +26,12 @@ uint64_t ShardAppender::footprint(size_t key_length, size_t data_length) noexcep
 }
 
 Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival_ns) noexcept {
-  const uint64_t segment_size = stream_->segment_size();
+  const uint64_t segment_size = log_->segment_size();
   for (;;) {
     // acquire: a published segment number means that segment's file is complete (see roll_segment).
-    const uint64_t number = layout::load_active_segment(*entry_);
+    const uint64_t number = log_->active_segment();
     if (!segment_ || segment_->number() != number) {
-      if (Status status = stream_->segment(shard_index_, number, segment_); !status) {
+      if (Status status = log_->map_segment(number, segment_); !status) {
         count_failure(status);
         return status;
       }
@@ -60,7 +57,7 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
       const uint64_t ask_at = SegmentPreparer::request_offset(segment_size);
       if (offset < ask_at && offset + bytes >= ask_at) {
         // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
-        stream_->prepare_segment(shard_index_, number + 1);
+        log_->prepare_segment(number + 1);
       }
       return Status::ok();
     }
@@ -71,7 +68,7 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
       header.flags.fetch_or(layout::kSegmentFlagSealed, std::memory_order_release);
       flush_metrics();
     }
-    if (Status status = roll_segment(*stream_, shard_index_, number); !status) {
+    if (Status status = roll_segment(*log_, number); !status) {
       count_failure(status);
       return status;
     }
@@ -90,14 +87,14 @@ bool ShardAppender::reserve_exclusively(layout::SegmentHeader& header, uint64_t 
   // either we see the bit, or the reshard sees our store and the frame lies below the end.
   std::atomic_signal_fence(std::memory_order_seq_cst);
   // relaxed: ordered by the fence and the reshard's membarrier as above.
-  if ((entry_->active_segment.load(std::memory_order_relaxed) & layout::kActiveSegmentClosedBit) == 0) return true;
+  if ((log_->entry().active_segment.load(std::memory_order_relaxed) & layout::kActiveSegmentClosedBit) == 0) return true;
   // Closed: our bytes may lie below the end the reshard computed. Readers must get past them: pad them.
-  if (offset < stream_->segment_size()) {
-    const uint64_t length = std::min(bytes, stream_->segment_size() - offset);
+  if (offset < log_->segment_size()) {
+    const uint64_t length = std::min(bytes, log_->segment_size() - offset);
     // release: publishes the padding; nobody else writes this frame (exclusive producer, no janitor).
     segment_->frame(offset).state.store(layout::make_state(static_cast<int32_t>(length), FrameType::kPad, 0, 0),
                                         std::memory_order_release);
-    stream_->wake_readers(*entry_);
+    log_->wake_readers();
   }
   return false;
 }
@@ -105,7 +102,7 @@ bool ShardAppender::reserve_exclusively(layout::SegmentHeader& header, uint64_t 
 Status ShardAppender::append(std::string_view key, std::string_view data, uint8_t flags,
                              uint64_t& sequence_number) noexcept {
   const uint64_t frame_bytes = footprint(key.size(), data.size());
-  if (frame_bytes > stream_->segment_size() - kSegmentHeaderSize) {
+  if (frame_bytes > log_->segment_size() - kSegmentHeaderSize) {
     return Status(StatusCode::kInvalidArgument, "record does not fit in one segment of this stream");
   }
   uint64_t offset = 0;
@@ -113,7 +110,7 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
   if (Status status = reserve(frame_bytes, offset, arrival_ns); !status) return status;
   sequence_number = segment_->base_position() + offset;
   Status status = write_frame(offset, key, data, flags, arrival_ns, sequence_number);
-  stream_->wake_readers(*entry_);
+  log_->wake_readers();
   if (!status) {
     count_failure(status);
     return status;
@@ -126,7 +123,7 @@ Status ShardAppender::append(std::string_view key, std::string_view data, uint8_
 void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
   uint64_t total = 0;
   for (const AppendItem& item : items) total += footprint(item.key.size(), item.data.size());
-  if (items.size() == 1 || total > stream_->segment_size() - kSegmentHeaderSize) {
+  if (items.size() == 1 || total > log_->segment_size() - kSegmentHeaderSize) {
     // One by one: a single record, or a group larger than a segment. After a close, the rest re-route.
     bool closed = false;
     for (AppendItem& item : items) {
@@ -153,7 +150,7 @@ void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
     }
     offset += footprint(item.key.size(), item.data.size());
   }
-  stream_->wake_readers(*entry_);  // once for the whole group
+  log_->wake_readers();  // once for the whole group
   if (pending_records_ >= kMetricsBatch) flush_metrics();
 }
 
@@ -202,26 +199,26 @@ Status ShardAppender::write_frame(uint64_t offset, std::string_view key, std::st
 }
 
 void ShardAppender::write_padding(uint64_t offset) noexcept {
-  const auto length = static_cast<int32_t>(stream_->segment_size() - offset);
+  const auto length = static_cast<int32_t>(log_->segment_size() - offset);
   uint64_t expected = 0;
   // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load. A
   // failure means the janitor already padded this gap, which is just as good.
   segment_->frame(offset).state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kPad, 0, 0),
                                                         std::memory_order_seq_cst, std::memory_order_relaxed);
-  stream_->wake_readers(*entry_);
+  log_->wake_readers();
 }
 
 void ShardAppender::count_failure(const Status& status) noexcept {
   // relaxed: monitoring counters, no ordering with anything.
-  entry_->put_errors.fetch_add(1, std::memory_order_relaxed);
-  if (status.code() == StatusCode::kAborted) entry_->aborted_puts.fetch_add(1, std::memory_order_relaxed);
+  log_->entry().put_errors.fetch_add(1, std::memory_order_relaxed);
+  if (status.code() == StatusCode::kAborted) log_->entry().aborted_puts.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ShardAppender::flush_metrics() noexcept {
   if (pending_records_ == 0) return;
   // relaxed: monitoring counters, no ordering with anything.
-  entry_->incoming_records.fetch_add(pending_records_, std::memory_order_relaxed);
-  entry_->incoming_bytes.fetch_add(pending_bytes_, std::memory_order_relaxed);
+  log_->entry().incoming_records.fetch_add(pending_records_, std::memory_order_relaxed);
+  log_->entry().incoming_bytes.fetch_add(pending_bytes_, std::memory_order_relaxed);
   pending_records_ = 0;
   pending_bytes_ = 0;
 }

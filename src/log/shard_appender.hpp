@@ -10,13 +10,12 @@
 #include <string_view>
 
 #include "common/realtime_clock.hpp"
-#include "log/segment_file.hpp"
-#include "shmstream/layout/shard_entry.hpp"
+#include "segment/segment_file.hpp"
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {
 
-class StreamState;
+class ShardLog;
 
 // One record of a PutRecords group, with what became of it.
 struct AppendItem {
@@ -37,7 +36,7 @@ enum class FrameCommit : uint8_t {
 class ShardAppender {
  public:
   // `clock` (arrival times) is the owning producer's, shared by its appenders.
-  ShardAppender(StreamState& stream, uint32_t shard_index, FrameCommit commit, RealtimeClock& clock) noexcept;
+  ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept;
   ~ShardAppender();
   ShardAppender(const ShardAppender&) = delete;
   ShardAppender& operator=(const ShardAppender&) = delete;
@@ -67,9 +66,7 @@ class ShardAppender {
   void write_padding(uint64_t offset) noexcept;
   void count_failure(const Status& status) noexcept;
 
-  StreamState* stream_;
-  layout::ShardEntry* entry_;
-  uint32_t shard_index_;
+  const ShardLog* log_;
   FrameCommit commit_;
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;

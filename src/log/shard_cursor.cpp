@@ -1,9 +1,8 @@
 #include "log/shard_cursor.hpp"
 
 #include "log/frame_check.hpp"
-#include "shmstream/stream.hpp"
-#include "stream/shard_positions.hpp"
-#include "stream/stream_state.hpp"
+#include "log/shard_log.hpp"
+#include "shmstream/limits.hpp"
 
 namespace shmstream::detail {
 namespace {
@@ -18,25 +17,19 @@ inline void cpu_relax() noexcept {
 
 }  // namespace
 
-ShardCursor::ShardCursor(StreamState& stream, uint32_t shard_index, uint64_t position,
-                         const ReaderOptions& options) noexcept
-    : stream_(&stream),
-      entry_(&stream.shard(shard_index)),
-      shard_index_(shard_index),
-      position_(normalise_position(stream, position)),
-      options_(options) {
+ShardCursor::ShardCursor(const ShardLog& log, uint64_t position, const ReaderOptions& options) noexcept
+    : log_(&log), entry_(&log.entry()), position_(log.normalise(position)), options_(options) {
   held_.reserve(4);
 }
 
-void ShardCursor::seek(uint64_t position) noexcept { position_ = normalise_position(*stream_, position); }
+void ShardCursor::seek(uint64_t position) noexcept { position_ = log_->normalise(position); }
 
 bool ShardCursor::map_current(Status& status) noexcept {
-  const uint64_t number = stream_->segment_number(position_);
+  const uint64_t number = log_->segment_number(position_);
   if (segment_ && segment_->number() == number) return true;
-  // acquire: a published segment number means its file exists.
-  if (layout::load_active_segment(*entry_) < number) return false;
+  if (log_->active_segment() < number) return false;
   std::shared_ptr<MappedSegment> next;
-  status = stream_->segment(shard_index_, number, next);
+  status = log_->map_segment(number, next);
   if (!status) {
     // acquire: pairs with the trimmer's release store of the horizon, made before it unlinked the file.
     if (status.code() == StatusCode::kResourceNotFound &&
@@ -52,24 +45,13 @@ bool ShardCursor::map_current(Status& status) noexcept {
 }
 
 void ShardCursor::step(uint64_t footprint) noexcept {
-  position_ = normalise_position(*stream_, position_ + footprint);
+  position_ = log_->normalise(position_ + footprint);
 }
 
 bool ShardCursor::at_shard_end() const noexcept {
   // acquire: the ending sequence number is stored (release) after every frame below it settled.
   const uint64_t ending = entry_->ending_sequence_number.load(std::memory_order_acquire);
   return ending != layout::kNoSequence && position_ > ending;
-}
-
-void ShardCursor::fill_children(RecordBatch& batch) const noexcept try {
-  const uint32_t count = stream_->shard_count();
-  for (uint32_t i = shard_index_ + 1; i < count; ++i) {
-    const layout::ShardEntry& other = stream_->shard(i);
-    if (other.parent_index == shard_index_ || other.adjacent_parent_index == shard_index_) {
-      batch.child_shards.push_back(i);
-    }
-  }
-} catch (...) {
 }
 
 Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept try {
@@ -99,7 +81,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       caught_up = status.is_ok();  // the next segment is not active yet: nothing was written past this one
       break;
     }
-    const uint64_t offset = stream_->segment_offset(position_);
+    const uint64_t offset = log_->segment_offset(position_);
     FrameInfo info;
     FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
     if (kind == FrameKind::kNotCommitted && batch.records.empty() && info.claimed && options_.claimed_frame_pauses > 0) {
@@ -125,9 +107,9 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       bytes += payload;
     }
     step(info.footprint);
-    if (!next_prepared_ && offset >= SegmentPreparer::request_offset(stream_->segment_size())) {
+    if (!next_prepared_ && offset >= SegmentPreparer::request_offset(log_->segment_size())) {
       // Have the next segment mapped in the background, so crossing into it is cheap.
-      stream_->prepare_segment(shard_index_, segment_->number() + 1, SegmentPreparer::Work::kMapOnly);
+      log_->prepare_segment(segment_->number() + 1, SegmentPreparer::Work::kMapOnly);
       next_prepared_ = true;
     }
   }
@@ -141,10 +123,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     return Status::ok();
   }
   if (!status) return status;
-  if (at_shard_end()) {
-    batch.shard_ended = true;
-    fill_children(batch);
-  }
+  batch.shard_ended = at_shard_end();
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory reading records");
@@ -153,7 +132,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
 bool ShardCursor::has_data(std::memory_order order) noexcept {
   Status status;
   if (!map_current(status)) return !status.is_ok() || at_shard_end();
-  const uint64_t state = segment_->frame(stream_->segment_offset(position_)).state.load(order);
+  const uint64_t state = segment_->frame(log_->segment_offset(position_)).state.load(order);
   return layout::state_length(state) > 0 || at_shard_end();
 }
 

@@ -8,18 +8,20 @@
 #include <vector>
 
 #include "common/realtime_clock.hpp"
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 #include "shmstream/layout/shard_entry.hpp"
-#include "shmstream/reader.hpp"
+#include "shmstream/record.hpp"
+#include "shmstream/status.hpp"
 
 namespace shmstream::detail {
 
-class StreamState;
+class ShardLog;
 
 class ShardCursor {
  public:
-  ShardCursor(StreamState& stream, uint32_t shard_index, uint64_t position, const ReaderOptions& options) noexcept;
+  ShardCursor(const ShardLog& log, uint64_t position, const ReaderOptions& options) noexcept;
 
+  // Sets batch.shard_ended at a closed shard's end; which shards are its children is the caller's to say.
   Status read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept;
   // True when read() would return a record, an error or the shard's end. `order` is seq_cst for the
   // eventcount's re-check, acquire otherwise.
@@ -27,8 +29,7 @@ class ShardCursor {
 
   uint64_t position() const noexcept { return position_; }
   void seek(uint64_t position) noexcept;
-  uint32_t shard_index() const noexcept { return shard_index_; }
-  layout::ShardEntry& entry() const noexcept { return *entry_; }
+  const ShardLog& log() const noexcept { return *log_; }
 
  private:
   // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`).
@@ -36,11 +37,9 @@ class ShardCursor {
   void step(uint64_t footprint) noexcept;
 
   bool at_shard_end() const noexcept;
-  void fill_children(RecordBatch& batch) const noexcept;
 
-  StreamState* stream_;
+  const ShardLog* log_;
   layout::ShardEntry* entry_;
-  uint32_t shard_index_;
   uint64_t position_;
   ReaderOptions options_;
   RealtimeClock clock_;  // MillisBehindLatest

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "stream/stream_state.hpp"
 
 namespace shmstream::detail {
 
@@ -14,15 +13,16 @@ HashKey shard_end(const layout::ShardEntry& entry) noexcept {
   return (HashKey{entry.hash_end_hi} << 64) | entry.hash_end_lo;
 }
 
-uint64_t ShardMap::rebuild(const StreamState& stream) {
+uint64_t ShardMap::rebuild(const layout::StreamHeader& header, const layout::ShardEntry* shard_table) {
   // acquire: pairs with the reshard's release increment; the table we read below is at least that new.
-  epoch_ = stream.header().shard_table_epoch.load(std::memory_order_acquire);
+  epoch_ = header.shard_table_epoch.load(std::memory_order_acquire);
   ranges_.clear();
-  const uint32_t count = stream.shard_count();
+  // acquire: entries below the count were fully written before it grew.
+  const uint32_t count = header.shard_count.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < count; ++i) {
-    const layout::ShardEntry& entry = stream.shard(i);
+    const layout::ShardEntry& entry = shard_table[i];
     // acquire: an OPEN state is stored after the entry's ranges are written.
-    if (entry.state.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardState::kOpen)) {
+    if (entry.status.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardStatus::kOpen)) {
       ranges_.push_back({shard_start(entry), shard_end(entry), i});
     }
   }

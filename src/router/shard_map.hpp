@@ -7,15 +7,15 @@
 
 #include "shmstream/hash_key.hpp"
 #include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/layout/stream_header.hpp"
 
 namespace shmstream::detail {
 
-class StreamState;
-
 class ShardMap {
  public:
-  // Reads the shard table; returns the epoch the snapshot belongs to.
-  uint64_t rebuild(const StreamState& stream);
+  // Reads the shard table (the stream header's shard count entries from `shard_table`); returns the
+  // epoch the snapshot belongs to.
+  uint64_t rebuild(const layout::StreamHeader& header, const layout::ShardEntry* shard_table);
   // Index of the open shard whose range holds `key`, or layout::kNoShard if none does (never in a
   // consistent table: open ranges always cover [0, 2^128)).
   uint32_t find(HashKey key) const noexcept;

@@ -43,7 +43,7 @@ void write_initial_meta(uint8_t* image, const MetaParameters& p) {
     entry.hash_end_lo = static_cast<uint64_t>(ranges[i].end);
     entry.hash_end_hi = static_cast<uint64_t>(ranges[i].end >> 64);
     entry.shard_index = i;
-    entry.state.store(static_cast<uint32_t>(layout::ShardState::kOpen), std::memory_order_relaxed);
+    entry.status.store(static_cast<uint32_t>(layout::ShardStatus::kOpen), std::memory_order_relaxed);
     entry.parent_index = layout::kNoShard;
     entry.adjacent_parent_index = layout::kNoShard;
     entry.starting_sequence_number = layout::kSegmentHeaderSize;
@@ -92,12 +92,12 @@ Status validate_stream_meta(const uint8_t* image, size_t size) noexcept {
   const auto* shards = reinterpret_cast<const ShardEntry*>(image + layout::kStreamHeaderSize);
   for (uint32_t i = 0; i < shard_count; ++i) {
     const ShardEntry& entry = shards[i];
-    const uint32_t state = entry.state.load(std::memory_order_relaxed);
+    const uint32_t state = entry.status.load(std::memory_order_relaxed);
     const HashKey start = (HashKey{entry.hash_start_hi} << 64) | entry.hash_start_lo;
     const HashKey end = (HashKey{entry.hash_end_hi} << 64) | entry.hash_end_lo;
     const bool parents_ok = (entry.parent_index == layout::kNoShard || entry.parent_index < i) &&
                             (entry.adjacent_parent_index == layout::kNoShard || entry.adjacent_parent_index < i);
-    if (entry.shard_index != i || state == 0 || state > static_cast<uint32_t>(layout::ShardState::kExpired) ||
+    if (entry.shard_index != i || state == 0 || state > static_cast<uint32_t>(layout::ShardStatus::kExpired) ||
         start > end || !parents_ok) {
       return Status(StatusCode::kCorrupted, "stream.meta shard table entry is inconsistent");
     }

@@ -1,5 +1,3 @@
-#include <time.h>
-
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -35,12 +33,6 @@ bool is_valid_stream_name(std::string_view name) noexcept {
     if (!ok) return false;
   }
   return true;
-}
-
-int64_t now_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
 }  // namespace shmstream

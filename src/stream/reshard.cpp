@@ -6,11 +6,12 @@
 #include <filesystem>
 #include <set>
 
+#include "common/aws_names.hpp"
 #include "router/hash_ranges.hpp"
 #include "router/shard_map.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/file_lock.hpp"
-#include "stream/shard_positions.hpp"
+#include "log/shard_positions.hpp"
 #include "stream/stream_state.hpp"
 #include "wait/eventcount.hpp"
 
@@ -18,8 +19,6 @@ namespace shmstream {
 namespace {
 
 using detail::StreamState;
-
-constexpr const char* kAccount = "000000000000";
 
 struct NewShard {
   HashKey start;
@@ -30,12 +29,10 @@ struct NewShard {
 
 bool is_open(const layout::ShardEntry& entry) {
   // acquire: an OPEN state seen means the entry's ranges are complete.
-  return entry.state.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardState::kOpen);
+  return entry.status.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardStatus::kOpen);
 }
 
-std::string in_stream(const StreamState& state) {
-  return " in stream " + state.name() + " under account " + kAccount;
-}
+std::string in_stream(const StreamState& state) { return detail::aws::in_stream(state.name()); }
 
 const layout::ShardEntry& existing_open_shard(const StreamState& state, uint32_t index) {
   if (index >= state.shard_count()) {
@@ -67,7 +64,7 @@ uint64_t close_log(StreamState& state, uint32_t index) {
   // it either see the bit or have its tail store seen below (detail::ShardAppender::reserve_exclusively).
   detail::barrier_against_plain_publishers();
   std::shared_ptr<detail::MappedSegment> segment;
-  throw_if_error(state.segment(index, number, segment), "cannot map the active segment of " + shard_id_text(index));
+  throw_if_error(state.log(index).map_segment(number, segment), "cannot map the active segment of " + shard_id_text(index));
   // acq_rel: totally ordered with every shared producer's reservation: each one either got in before the
   // bit (and lies below the end computed here) or sees the bit and re-routes.
   const uint64_t tail =
@@ -77,13 +74,13 @@ uint64_t close_log(StreamState& state, uint32_t index) {
 }
 
 void create_child_files(StreamState& state, uint32_t index) {
-  const std::string directory = state.shard_directory(index);
+  const std::string directory = state.log(index).directory();
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) throw Error(StatusCode::kInternalFailure, "cannot create " + directory + ": " + error.message());
   const auto mode = static_cast<std::filesystem::perms>(state.header().file_mode | ((state.header().file_mode & 0444u) >> 2));
   std::filesystem::permissions(directory, mode, error);
-  throw_if_error(state.create_segment(index, 0), "cannot create the first segment of " + shard_id_text(index));
+  throw_if_error(state.log(index).create_segment(0), "cannot create the first segment of " + shard_id_text(index));
 }
 
 void write_child_entry(layout::ShardEntry& entry, uint32_t index, const NewShard& child, int64_t now) {
@@ -106,7 +103,7 @@ void write_child_entry(layout::ShardEntry& entry, uint32_t index, const NewShard
                         &entry.trimmed_segments, &entry.aborted_puts}) {
     counter->store(0, std::memory_order_relaxed);
   }
-  entry.state.store(static_cast<uint32_t>(layout::ShardState::kOpen), std::memory_order_relaxed);
+  entry.status.store(static_cast<uint32_t>(layout::ShardStatus::kOpen), std::memory_order_relaxed);
 }
 
 // Publishes `children` and closes `parents`. Caller holds the stream lock and has validated the request.
@@ -127,7 +124,7 @@ void reshard(StreamState& state, const std::vector<uint32_t>& parents, const std
   } catch (...) {
     for (uint32_t i = 0; i < children.size(); ++i) {
       std::error_code ignored;
-      std::filesystem::remove_all(state.shard_directory(first_child + i), ignored);
+      std::filesystem::remove_all(state.log(first_child + i).directory(), ignored);
     }
     throw;
   }
@@ -144,7 +141,7 @@ void reshard(StreamState& state, const std::vector<uint32_t>& parents, const std
     }
     entry.closed_ns.store(now, std::memory_order_relaxed);  // relaxed: published by the state store below
     // release: the closed time and child indexes are visible with CLOSED.
-    entry.state.store(static_cast<uint32_t>(layout::ShardState::kClosed), std::memory_order_release);
+    entry.status.store(static_cast<uint32_t>(layout::ShardStatus::kClosed), std::memory_order_release);
   }
   // release: producers that see the new epoch rebuild their maps from the table as written above.
   header.shard_table_epoch.fetch_add(1, std::memory_order_release);
@@ -154,7 +151,7 @@ void reshard(StreamState& state, const std::vector<uint32_t>& parents, const std
     // release: readers that see the end see the CLOSED state. Frames below it that are still in flight are
     // waited for by readers (they are not committed yet) and unblocked by the janitor if their producer died.
     entry.ending_sequence_number.store(end - 1, std::memory_order_release);
-    state.wake_readers(entry);
+    state.log(parent).wake_readers();
   }
 }
 
@@ -272,13 +269,13 @@ std::vector<ShardInfo> Stream::list_shards(const ShardFilter& filter) const {
   std::vector<ShardInfo> retained;
   for (uint32_t i = 0; i < state_->shard_count(); ++i) {
     ShardInfo info = describe_shard(i);
-    if (info.state != layout::ShardState::kExpired) retained.push_back(std::move(info));
+    if (info.status != layout::ShardStatus::kExpired) retained.push_back(std::move(info));
   }
   auto is_retained = [&](std::optional<uint32_t> index) {
     return index && std::any_of(retained.begin(), retained.end(), [&](const ShardInfo& s) { return s.index == *index; });
   };
   auto open_at = [](const ShardInfo& s, int64_t t) {
-    return s.created_ns <= t && (s.state == layout::ShardState::kOpen || s.closed_ns > t);
+    return s.created_ns <= t && (s.status == layout::ShardStatus::kOpen || s.closed_ns > t);
   };
   std::vector<ShardInfo> listed;
   for (ShardInfo& info : retained) {
@@ -290,10 +287,10 @@ std::vector<ShardInfo> Stream::list_shards(const ShardFilter& filter) const {
       case ShardFilterType::kAtTrimHorizon:
         keep = !is_retained(info.parent_index) && !is_retained(info.adjacent_parent_index);
         break;
-      case ShardFilterType::kAtLatest: keep = info.state == layout::ShardState::kOpen; break;
+      case ShardFilterType::kAtLatest: keep = info.status == layout::ShardStatus::kOpen; break;
       case ShardFilterType::kAtTimestamp: keep = open_at(info, filter.timestamp_ns); break;
       case ShardFilterType::kFromTimestamp:
-        keep = info.state == layout::ShardState::kOpen || info.closed_ns > filter.timestamp_ns;
+        keep = info.status == layout::ShardStatus::kOpen || info.closed_ns > filter.timestamp_ns;
         break;
     }
     if (keep) listed.push_back(std::move(info));

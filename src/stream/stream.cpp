@@ -11,14 +11,16 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/aws_names.hpp"
+#include "common/file_names.hpp"
 #include "common/system_error.hpp"
-#include "log/huge_pages.hpp"
-#include "log/segment_file.hpp"
+#include "segment/huge_pages.hpp"
+#include "segment/segment_file.hpp"
 #include "router/shard_map.hpp"
 #include "stream/file_lock.hpp"
 #include "stream/meta_file.hpp"
 #include "stream/retention_defaults.hpp"
-#include "stream/shard_positions.hpp"
+#include "log/shard_positions.hpp"
 #include "stream/stream_state.hpp"
 
 namespace shmstream {
@@ -26,7 +28,7 @@ namespace {
 
 using detail::throw_errno;
 
-constexpr const char* kAccount = "000000000000";
+namespace files = detail::file_names;
 
 void check_name(std::string_view name) {
   if (!is_valid_stream_name(name)) {
@@ -141,28 +143,28 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
   const std::string final_directory = root + "/" + parameters.name;
   if (::access(final_directory.c_str(), F_OK) == 0) {
     throw Error(StatusCode::kResourceInUse,
-                "Stream " + parameters.name + " under account " + kAccount + " already exists.");
+                "Stream " + parameters.name + " under account " + detail::aws::kAccountId + " already exists.");
   }
-  const std::string building = root + "/.creating-" + parameters.name + "-" + unique_suffix();
+  const std::string building = root + "/" + std::string(files::kCreatingPrefix) + parameters.name + "-" + unique_suffix();
   const mode_t dir_mode = directory_mode(options.file_mode);
   try {
     make_directory(building, dir_mode);
-    make_directory(building + "/shards", dir_mode);
-    { detail::FileLock lock_file_created(building + "/stream.lock", options.file_mode); }
+    make_directory(files::in(building, files::kShardsDirectory), dir_mode);
+    { detail::FileLock lock_file_created(files::in(building, files::kStreamLock), options.file_mode); }
     uint64_t uuid_low = 0;
     std::memcpy(&uuid_low, parameters.uuid, sizeof uuid_low);
     const uint64_t huge_page_bytes = detail::huge_page_bytes_for(building, options.segment_size);
     for (uint32_t i = 0; i < options.shard_count; ++i) {
-      const std::string shard_directory = building + "/shards/" + std::to_string(i);
+      const std::string shard_directory = files::shard_directory(building, i);
       make_directory(shard_directory, dir_mode);
       const detail::SegmentIdentity identity{options.segment_size, i, uuid_low, options.file_mode, huge_page_bytes};
-      throw_if_error(detail::create_segment(shard_directory, 0, identity), "cannot create the first segment of shard " + std::to_string(i));
+      throw_if_error(detail::create_segment_file(shard_directory, 0, identity), "cannot create the first segment of shard " + std::to_string(i));
     }
-    write_meta_file(building + "/stream.meta", parameters);
+    write_meta_file(files::in(building, files::kStreamMeta), parameters);
     if (::renameat2(AT_FDCWD, building.c_str(), AT_FDCWD, final_directory.c_str(), RENAME_NOREPLACE) != 0) {
       if (errno == EEXIST || errno == ENOTEMPTY) {
         throw Error(StatusCode::kResourceInUse,
-                    "Stream " + parameters.name + " under account " + kAccount + " already exists.");
+                    "Stream " + parameters.name + " under account " + detail::aws::kAccountId + " already exists.");
       }
       throw_errno(errno, "cannot publish stream directory " + final_directory);
     }
@@ -177,12 +179,12 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
 std::shared_ptr<Stream> Stream::open(std::string_view name, const std::string& root) {
   check_name(name);
   const std::string directory = root + "/" + std::string(name);
-  const std::string meta_path = directory + "/stream.meta";
+  const std::string meta_path = files::in(directory, files::kStreamMeta);
   const int fd = ::open(meta_path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
       throw Error(StatusCode::kResourceNotFound,
-                  "Stream " + std::string(name) + " under account " + kAccount + " not found.");
+                  "Stream " + std::string(name) + " under account " + detail::aws::kAccountId + " not found.");
     }
     throw_errno(errno, "cannot open " + meta_path);
   }
@@ -215,36 +217,36 @@ std::shared_ptr<Stream> Stream::open(std::string_view name, const std::string& r
   // acquire: a deleter's status store happens before it renames the directory away.
   if (header.status.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::StreamStatus::kDeleting)) {
     throw Error(StatusCode::kResourceNotFound,
-                "Stream " + std::string(name) + " under account " + kAccount + " not found.");
+                "Stream " + std::string(name) + " under account " + detail::aws::kAccountId + " not found.");
   }
   return std::shared_ptr<Stream>(
       new Stream(std::make_unique<detail::StreamState>(root, std::string(name), std::move(region))));
 }
 
 std::vector<std::string> Stream::list(const std::string& root) {
-  std::vector<std::string> names;
+  std::vector<std::string> streams;
   DIR* directory = ::opendir(root.c_str());
   if (directory == nullptr) {
-    if (errno == ENOENT) return names;
+    if (errno == ENOENT) return streams;
     throw_errno(errno, "cannot list " + root);
   }
   while (const dirent* entry = ::readdir(directory)) {
     const std::string name = entry->d_name;
     if (name.empty() || name[0] == '.' || !is_valid_stream_name(name)) continue;
-    if (::access((root + "/" + name + "/stream.meta").c_str(), F_OK) == 0) names.push_back(name);
+    if (::access(files::in(root + "/" + name, files::kStreamMeta).c_str(), F_OK) == 0) streams.push_back(name);
   }
   ::closedir(directory);
-  std::sort(names.begin(), names.end());
-  return names;
+  std::sort(streams.begin(), streams.end());
+  return streams;
 }
 
 void Stream::remove(std::string_view name, const std::string& root) {
   auto stream = open(name, root);
-  detail::StreamState& state = stream->state();
+  detail::StreamState& state = *stream->state_;
   detail::FileLock lock(state.lock_path(), state.header().file_mode);
   // release: anyone who reads DELETING also sees the stream as going away (see open()).
   state.header().status.store(static_cast<uint32_t>(layout::StreamStatus::kDeleting), std::memory_order_release);
-  const std::string graveyard = root + "/.deleted-" + std::string(name) + "-" + unique_suffix();
+  const std::string graveyard = root + "/" + std::string(files::kDeletedPrefix) + std::string(name) + "-" + unique_suffix();
   if (::rename(state.directory().c_str(), graveyard.c_str()) != 0) {
     throw_errno(errno, "cannot remove " + state.directory());
   }
@@ -255,8 +257,8 @@ void Stream::remove(std::string_view name, const std::string& root) {
 
 ShardInfo Stream::describe_shard(uint32_t index) const {
   if (index >= state_->shard_count()) {
-    throw Error(StatusCode::kResourceNotFound, "Shard " + shard_id_text(index) + " in stream " + name() +
-                                                   " under account " + kAccount + " does not exist");
+    throw Error(StatusCode::kResourceNotFound,
+                "Shard " + shard_id_text(index) + detail::aws::in_stream(name()) + " does not exist");
   }
   const layout::ShardEntry& entry = state_->shard(index);
   ShardInfo info;
@@ -271,12 +273,12 @@ ShardInfo Stream::describe_shard(uint32_t index) const {
   const uint64_t ending = entry.ending_sequence_number.load(std::memory_order_acquire);
   if (ending != layout::kNoSequence) info.ending_sequence_number = ending;
   // relaxed loads below: a monitoring snapshot, each value consistent on its own.
-  info.state = static_cast<layout::ShardState>(entry.state.load(std::memory_order_acquire));
+  info.status = static_cast<layout::ShardStatus>(entry.status.load(std::memory_order_acquire));
   info.created_ns = entry.created_ns;
   info.closed_ns = entry.closed_ns.load(std::memory_order_relaxed);
   info.trim_horizon = entry.trim_horizon.load(std::memory_order_relaxed);
   uint64_t latest = info.trim_horizon;
-  if (detail::latest_position(*state_, index, latest).is_ok()) info.latest_position = latest;
+  if (detail::latest_position(state_->log(index), latest).is_ok()) info.latest_position = latest;
   info.incoming_records = entry.incoming_records.load(std::memory_order_relaxed);
   info.incoming_bytes = entry.incoming_bytes.load(std::memory_order_relaxed);
   info.put_errors = entry.put_errors.load(std::memory_order_relaxed);
@@ -290,7 +292,7 @@ StreamInfo Stream::describe() const {
   const layout::StreamHeader& header = state_->header();
   StreamInfo info;
   info.name = name();
-  info.arn = std::string("arn:aws:kinesis:local:") + kAccount + ":stream/" + name();
+  info.arn = detail::aws::stream_arn(name());
   static constexpr const char* kStatusNames[] = {"CREATING", "ACTIVE", "UPDATING", "DELETING"};
   info.status = kStatusNames[std::min<uint32_t>(header.status.load(std::memory_order_acquire), 3)];
   char uuid[40];
@@ -306,7 +308,7 @@ StreamInfo Stream::describe() const {
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     info.shards.push_back(describe_shard(i));
-    if (info.shards.back().state == layout::ShardState::kOpen) ++info.open_shard_count;
+    if (info.shards.back().status == layout::ShardStatus::kOpen) ++info.open_shard_count;
   }
   return info;
 }
@@ -317,7 +319,7 @@ std::vector<uint32_t> Stream::open_shards() const {
   for (uint32_t i = 0; i < count; ++i) {
     const auto& entry = state_->shard(i);
     // acquire: a shard seen OPEN has its hash range written.
-    if (entry.state.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardState::kOpen)) {
+    if (entry.status.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::ShardStatus::kOpen)) {
       open.emplace_back(detail::shard_start(entry), i);
     }
   }

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <string>
 
+#include "common/file_names.hpp"
+
 namespace shmstream::detail {
 
 class WriterLock {
@@ -21,7 +23,9 @@ class WriterLock {
   WriterLock(const WriterLock&) = delete;
   WriterLock& operator=(const WriterLock&) = delete;
 
-  static std::string path_in(const std::string& stream_directory) { return stream_directory + "/writers.lock"; }
+  static std::string path_in(const std::string& stream_directory) {
+    return file_names::in(stream_directory, file_names::kWritersLock);
+  }
 
   // Throws ResourceInUseException while a writer of the other kind lives (kExclusive: any other writer;
   // it waits up to `patience` for a janitor's brief shared hold). A process that cannot open the file at all

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "log/frame_check.hpp"
-#include "log/huge_pages.hpp"
-#include "log/segment_file.hpp"
+#include "segment/huge_pages.hpp"
+#include "segment/segment_file.hpp"
 #include "stream/meta_file.hpp"
 
 namespace {

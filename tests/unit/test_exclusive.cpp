@@ -51,9 +51,9 @@ std::vector<std::string> read_shard(const std::shared_ptr<Stream>& stream, uint3
 
 // What a producer killed after its reservation (and optionally its claim) leaves behind in shard 0.
 void reserve_and_die(Stream& stream, uint64_t bytes, bool claim) {
-  auto& state = stream.state();
+  auto& state = shmstream::detail::StreamAccess::state(stream);
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(state.segment(0, layout::load_active_segment(state.shard(0)), segment).is_ok());
+  ASSERT_TRUE(state.log(0).map_segment(layout::load_active_segment(state.shard(0)), segment).is_ok());
   const uint64_t offset = segment->header().tail.fetch_add(bytes);
   if (claim) {
     const auto length = -static_cast<int32_t>(bytes);
@@ -84,7 +84,7 @@ TEST(Exclusive, EveryRecordIsReadOnceInOrderAcrossRollsAndPutRecords) {
   ASSERT_EQ(producer.put_records(entries, results, request), 0u);
   for (int i = 0; i < 100; ++i) expected[results[i].result.shard_index].push_back(datas[i]);
   for (uint32_t shard = 0; shard < 3; ++shard) EXPECT_EQ(read_shard(stream, shard), expected[shard]);
-  EXPECT_GT(layout::load_active_segment(stream->state().shard(0)), 2u);  // it did roll
+  EXPECT_GT(layout::load_active_segment(shmstream::detail::StreamAccess::state(*stream).shard(0)), 2u);  // it did roll
 }
 
 TEST(Exclusive, OneKindOfWriterAtATime) {
@@ -194,7 +194,7 @@ TEST(Exclusive, APutRacingAReshardCloseFailsAndPadsInsteadOfLandingPastTheEnd) {
   Producer producer = exclusive_producer(stream);
   PutResult result;
   ASSERT_TRUE(producer.put_record("k", "before", result).is_ok());
-  layout::ShardEntry& entry = stream->state().shard(0);
+  layout::ShardEntry& entry = shmstream::detail::StreamAccess::state(*stream).shard(0);
   entry.active_segment.fetch_or(layout::kActiveSegmentClosedBit, std::memory_order_acq_rel);
   EXPECT_FALSE(producer.put_record("k", "after", result).is_ok());
   entry.active_segment.fetch_and(~layout::kActiveSegmentClosedBit, std::memory_order_acq_rel);

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "log/huge_pages.hpp"
+#include "segment/huge_pages.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
@@ -105,7 +105,7 @@ TEST(HugePages, SegmentsOnAHugeTmpfsAreMappedWithHugePages) {
   StreamOptions options;
   options.segment_size = uint64_t{8} << 20;
   auto stream = Stream::create("huge", options, mount_point);
-  EXPECT_EQ(stream->state().segment_identity(0).huge_page_bytes, detail::huge_page_bytes_for(mount_point));
+  EXPECT_EQ(shmstream::detail::StreamAccess::state(*stream).log(0).identity().huge_page_bytes, detail::huge_page_bytes_for(mount_point));
   const long fallbacks_before = vmstat("thp_file_fallback");
   Producer producer(stream);
   PutResult result;
@@ -114,7 +114,7 @@ TEST(HugePages, SegmentsOnAHugeTmpfsAreMappedWithHugePages) {
 
   for (uint64_t number : {0, 1}) {
     std::shared_ptr<detail::MappedSegment> segment;
-    ASSERT_TRUE(stream->state().segment(0, number, segment).is_ok());
+    ASSERT_TRUE(shmstream::detail::StreamAccess::state(*stream).log(0).map_segment(number, segment).is_ok());
     const long pmd_kb = pmd_mapped_kb(segment->bytes(0));
     if (pmd_kb == 0 && vmstat("thp_file_fallback") > fallbacks_before) {
       GTEST_SKIP() << "the kernel had no free huge page (memory fragmented)";

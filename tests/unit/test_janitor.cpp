@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 #include "shmstream/janitor.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
@@ -61,10 +61,10 @@ class JanitorTest : public ::testing::Test {
   }
   // What a producer killed after its reservation (and optionally its claim) leaves behind.
   uint64_t reserve_and_die(uint64_t bytes, bool claim) {
-    auto& state = stream_->state();
+    auto& state = shmstream::detail::StreamAccess::state(*stream_);
     auto& entry = state.shard(0);
     std::shared_ptr<detail::MappedSegment> segment;
-    EXPECT_TRUE(state.segment(0, entry.active_segment.load(), segment).is_ok());
+    EXPECT_TRUE(state.log(0).map_segment(entry.active_segment.load(), segment).is_ok());
     const uint64_t offset = segment->header().tail.fetch_add(bytes);
     if (claim) {
       segment->frame(offset).state.store(
@@ -95,7 +95,7 @@ TEST_F(JanitorTest, TrimsSegmentsPastRetentionAndReadersSeeExpiry) {
   EXPECT_GE(segment_files(), before);
   EXPECT_GT(janitor_->do_work(now_ns() + 100 * kSecond), 0);
   // Everything below the active segment goes; the active one (and the next, made ahead) stay.
-  const uint64_t active = stream_->state().shard(0).active_segment.load();
+  const uint64_t active = shmstream::detail::StreamAccess::state(*stream_).shard(0).active_segment.load();
   EXPECT_EQ(janitor_->counters().segments_trimmed, active);
   EXPECT_LE(segment_files(), 2u);  // the active one, and perhaps the next (made ahead in the background)
   EXPECT_TRUE(std::filesystem::exists(root_.path() + "/j/shards/0/" + detail::segment_file_name(active * 4096)));
@@ -163,9 +163,9 @@ TEST_F(JanitorTest, AStalledFrameThatCommitsIsLeftAlone) {
   const int64_t start = now_ns();
   janitor_->do_work(start);
   // The "stalled" producer commits after all, before the timeout.
-  auto& state = stream_->state();
+  auto& state = shmstream::detail::StreamAccess::state(*stream_);
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(state.segment(0, 0, segment).is_ok());
+  ASSERT_TRUE(state.log(0).map_segment(0, segment).is_ok());
   segment->frame(position).state.store(layout::make_state(32, layout::FrameType::kPad, 0, 0));
   janitor_->do_work(start + 10 * kSecond);
   EXPECT_EQ(janitor_->counters().frames_unblocked, 0u);
@@ -181,7 +181,7 @@ TEST_F(JanitorTest, HelpsARollADeadProducerLeftHalfDone) {
   janitor_->do_work(start);
   EXPECT_GT(janitor_->do_work(start + 3 * kSecond), 0);
   EXPECT_EQ(janitor_->counters().rolls_helped, 1u);
-  EXPECT_EQ(stream_->state().shard(0).active_segment.load(), 1u);
+  EXPECT_EQ(shmstream::detail::StreamAccess::state(*stream_).shard(0).active_segment.load(), 1u);
   put("second");
   EXPECT_EQ(read_all(reader), std::vector<std::string>{"second"});
 }
@@ -218,7 +218,7 @@ TEST_F(JanitorTest, KeepsNoMappingOfASegmentUnlinkedElsewhere) {
   ASSERT_EQ(janitor_->do_work(now_ns()), 1);  // creates segment 1 ahead, and keeps the mapping it made it with
   // Another process unlinks that file (as a producer's byte cap or a retention change trims segments; no
   // producer of this process touches it, so any mapping of it left here is the janitor's).
-  ASSERT_TRUE(detail::retire_segment(root_.path() + "/j/shards/0", 4096, false));
+  ASSERT_TRUE(detail::retire_segment_file(root_.path() + "/j/shards/0", 4096, false));
   janitor_->do_work(now_ns());  // makes segment 1 again: a new file
   EXPECT_EQ(unlinked_files_still_mapped(root_.path()), 0u) << "an unlinked segment's memory stays pinned";
 }
@@ -242,15 +242,15 @@ TEST_F(JanitorTest, RemovesOrphansOfCrashedCreatesAndDeletes) {
 
 TEST_F(JanitorTest, ExpiresClosedShardsPastRetention) {
   put("x");
-  auto& entry = stream_->state().shard(0);
+  auto& entry = shmstream::detail::StreamAccess::state(*stream_).shard(0);
   // What a reshard leaves: the parent closed, its end settled (children are tested with resharding).
   entry.closed_ns.store(now_ns());
-  entry.state.store(static_cast<uint32_t>(layout::ShardState::kClosed));
+  entry.status.store(static_cast<uint32_t>(layout::ShardStatus::kClosed));
   janitor_->do_work(now_ns() + 10 * kSecond);
   EXPECT_EQ(janitor_->counters().shards_expired, 0u);
   janitor_->do_work(now_ns() + 100 * kSecond);
   EXPECT_EQ(janitor_->counters().shards_expired, 1u);
-  EXPECT_EQ(stream_->describe_shard(0).state, layout::ShardState::kExpired);
+  EXPECT_EQ(stream_->describe_shard(0).status, layout::ShardStatus::kExpired);
   EXPECT_FALSE(std::filesystem::exists(root_.path() + "/j/shards/0"));
 }
 

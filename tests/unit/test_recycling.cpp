@@ -14,7 +14,7 @@
 #include <map>
 #include <set>
 
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
@@ -41,13 +41,13 @@ std::string segment_path(const std::string& directory, uint64_t number) {
   return directory + "/" + detail::segment_file_name(number * kSegmentSize);
 }
 
-std::string spare_path(const std::string& directory) { return directory + "/" + detail::kSpareSegmentName; }
+std::string spare_path(const std::string& directory) { return directory + "/" + detail::file_names::kSpareSegment; }
 
 // Segment `number`, created and filled with 0xab past its header, as a written-out segment would be.
 void create_dirty_segment(const std::string& directory, uint64_t number) {
-  ASSERT_TRUE(detail::create_segment(directory, number, small_identity()).is_ok());
+  ASSERT_TRUE(detail::create_segment_file(directory, number, small_identity()).is_ok());
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(detail::open_segment(directory, number, small_identity(), segment).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(directory, number, small_identity(), segment).is_ok());
   std::memset(segment->bytes(layout::kSegmentHeaderSize), 0xab, kSegmentSize - layout::kSegmentHeaderSize);
   segment->header().tail.store(kSegmentSize + 4096, std::memory_order_relaxed);  // overshot, as at a roll
 }
@@ -70,17 +70,17 @@ bool has_temporary_files(const std::string& directory) {
 TEST(Recycling, TheSpareBecomesTheNextSegmentZeroedWhenNobodyMapsIt) {
   test::TempRoot root;
   create_dirty_segment(root.path(), 0);
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, true));
   const ino_t spare = inode_of(spare_path(root.path()));
   ASSERT_NE(spare, 0u);
   ASSERT_EQ(inode_of(segment_path(root.path(), 0)), 0u);
 
-  ASSERT_TRUE(detail::create_segment(root.path(), 7, small_identity()).is_ok());
+  ASSERT_TRUE(detail::create_segment_file(root.path(), 7, small_identity()).is_ok());
   EXPECT_EQ(inode_of(segment_path(root.path(), 7)), spare);  // the same file, under its new name
   EXPECT_EQ(inode_of(spare_path(root.path())), 0u);
   EXPECT_FALSE(has_temporary_files(root.path()));
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(detail::open_segment(root.path(), 7, small_identity(), segment).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 7, small_identity(), segment).is_ok());
   EXPECT_EQ(segment->base_position(), 7 * kSegmentSize);
   EXPECT_EQ(segment->header().tail.load(std::memory_order_relaxed), layout::kSegmentHeaderSize);
   EXPECT_EQ(nonzero_bytes_past_header(*segment), 0u);  // no stale frame can show through
@@ -91,10 +91,10 @@ TEST(Recycling, OnlyTheNewestRetiredSegmentIsKept) {
   create_dirty_segment(root.path(), 0);
   create_dirty_segment(root.path(), 1);
   const ino_t newest = inode_of(segment_path(root.path(), 1));
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, false));
-  ASSERT_TRUE(detail::retire_segment(root.path(), kSegmentSize, true));
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, false));
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), kSegmentSize, true));
   EXPECT_EQ(inode_of(spare_path(root.path())), newest);
-  EXPECT_FALSE(detail::retire_segment(root.path(), 0, true));  // already gone: nothing to retire
+  EXPECT_FALSE(detail::retire_segment_file(root.path(), 0, true));  // already gone: nothing to retire
   EXPECT_EQ(inode_of(spare_path(root.path())), newest);
 }
 
@@ -102,11 +102,11 @@ TEST(Recycling, ASpareStillMappedIsNotReusedAndItsReaderKeepsItsBytes) {
   test::TempRoot root;
   create_dirty_segment(root.path(), 0);
   std::shared_ptr<detail::MappedSegment> still_mapped;
-  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), still_mapped).is_ok());
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 0, small_identity(), still_mapped).is_ok());
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, true));
   const ino_t spare = inode_of(spare_path(root.path()));
 
-  ASSERT_TRUE(detail::create_segment(root.path(), 7, small_identity()).is_ok());
+  ASSERT_TRUE(detail::create_segment_file(root.path(), 7, small_identity()).is_ok());
   EXPECT_NE(inode_of(segment_path(root.path(), 7)), spare);  // a new file instead
   EXPECT_FALSE(has_temporary_files(root.path()));
   EXPECT_EQ(*still_mapped->bytes(layout::kSegmentHeaderSize), 0xab);
@@ -121,12 +121,12 @@ TEST(Recycling, AFileARecyclerHoldsOpensAsNotFound) {
   ASSERT_GE(recycler, 0);
   ASSERT_EQ(::flock(recycler, LOCK_EX | LOCK_NB), 0);
   std::shared_ptr<detail::MappedSegment> segment;
-  EXPECT_EQ(detail::open_segment(root.path(), 0, small_identity(), segment).code(), StatusCode::kResourceNotFound);
+  EXPECT_EQ(detail::map_segment_file(root.path(), 0, small_identity(), segment).code(), StatusCode::kResourceNotFound);
   layout::SegmentHeader header;
-  EXPECT_EQ(detail::read_segment_header(root.path(), 0, small_identity(), header).code(),
+  EXPECT_EQ(detail::read_segment_file_header(root.path(), 0, small_identity(), header).code(),
             StatusCode::kResourceNotFound);
   ::close(recycler);
-  EXPECT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment).is_ok());
+  EXPECT_TRUE(detail::map_segment_file(root.path(), 0, small_identity(), segment).is_ok());
 }
 
 TEST(Recycling, AMapperKilledWithSigkillNoLongerBlocksReuse) {
@@ -138,7 +138,7 @@ TEST(Recycling, AMapperKilledWithSigkillNoLongerBlocksReuse) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     std::shared_ptr<detail::MappedSegment> segment;
-    const bool mapped = detail::open_segment(root.path(), 0, small_identity(), segment).is_ok();
+    const bool mapped = detail::map_segment_file(root.path(), 0, small_identity(), segment).is_ok();
     const char byte = mapped ? 1 : 0;
     (void)::write(ready[1], &byte, 1);
     ::pause();
@@ -147,12 +147,12 @@ TEST(Recycling, AMapperKilledWithSigkillNoLongerBlocksReuse) {
   char byte = 0;
   ASSERT_EQ(::read(ready[0], &byte, 1), 1);
   ASSERT_EQ(byte, 1);
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, true));
   const ino_t spare = inode_of(spare_path(root.path()));
   ::kill(child, SIGKILL);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(detail::create_segment(root.path(), 7, small_identity()).is_ok());
+  ASSERT_TRUE(detail::create_segment_file(root.path(), 7, small_identity()).is_ok());
   EXPECT_EQ(inode_of(segment_path(root.path(), 7)), spare);  // the kernel dropped the dead mapper's lock
   ::close(ready[0]);
   ::close(ready[1]);
@@ -165,17 +165,17 @@ TEST(KeptMappings, ARecycledFileIsZeroedThroughTheKeptMappingAndTakenBack) {
   auto kept = std::make_shared<detail::KeptMappings>();
   create_dirty_segment(root.path(), 0);
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   const uint8_t* address = segment->bytes(0);
   segment.reset();
   EXPECT_EQ(kept->size(), 1u);
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, true));
   const ino_t spare = inode_of(spare_path(root.path()));
 
-  ASSERT_TRUE(detail::create_segment(root.path(), 7, small_identity(), detail::Pacing::kAtOnce, kept.get()).is_ok());
+  ASSERT_TRUE(detail::create_segment_file(root.path(), 7, small_identity(), detail::Pacing::kAtOnce, kept.get()).is_ok());
   EXPECT_EQ(inode_of(segment_path(root.path(), 7)), spare);  // recycled although we had it mapped
   EXPECT_EQ(kept->size(), 1u);
-  ASSERT_TRUE(detail::open_segment(root.path(), 7, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 7, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   EXPECT_EQ(segment->bytes(0), address) << "mapped anew instead of taken back";
   EXPECT_EQ(kept->size(), 0u);
   EXPECT_EQ(segment->base_position(), 7 * kSegmentSize);
@@ -189,12 +189,12 @@ TEST(KeptMappings, AnotherProcessesRecyclingShowsThroughAKeptMapping) {
   detail::KeptMappings recycler_side;  // maps nothing: zeroes with pwrite
   create_dirty_segment(root.path(), 0);
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, reader_side).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, reader_side).is_ok());
   const uint8_t* address = segment->bytes(0);
   segment.reset();
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, true));
-  ASSERT_TRUE(detail::create_segment(root.path(), 3, small_identity(), detail::Pacing::kAtOnce, &recycler_side).is_ok());
-  ASSERT_TRUE(detail::open_segment(root.path(), 3, small_identity(), segment, detail::Pacing::kAtOnce, reader_side).is_ok());
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, true));
+  ASSERT_TRUE(detail::create_segment_file(root.path(), 3, small_identity(), detail::Pacing::kAtOnce, &recycler_side).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 3, small_identity(), segment, detail::Pacing::kAtOnce, reader_side).is_ok());
   EXPECT_EQ(segment->bytes(0), address);
   EXPECT_EQ(segment->header().base_position, 3 * kSegmentSize);
   EXPECT_EQ(nonzero_bytes_past_header(*segment), 0u);
@@ -206,19 +206,19 @@ TEST(KeptMappings, MappingsOfUnlinkedFilesAreDroppedSoTheirMemoryIsFreed) {
   for (uint64_t number = 0; number < 3; ++number) {
     create_dirty_segment(root.path(), number);
     std::shared_ptr<detail::MappedSegment> segment;
-    ASSERT_TRUE(detail::open_segment(root.path(), number, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+    ASSERT_TRUE(detail::map_segment_file(root.path(), number, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   }
   EXPECT_EQ(kept->size(), 3u);
-  ASSERT_TRUE(detail::retire_segment(root.path(), 0, false));            // trimmed: unlinked
-  ASSERT_TRUE(detail::retire_segment(root.path(), kSegmentSize, true));  // the spare: still a file
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 0, false));            // trimmed: unlinked
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), kSegmentSize, true));  // the spare: still a file
   kept->drop_unlinked();
   EXPECT_EQ(kept->size(), 2u);
 
   // A file unlinked while in use is not kept at all.
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(detail::open_segment(root.path(), 2, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 2, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   EXPECT_EQ(kept->size(), 1u);  // taken back
-  ASSERT_TRUE(detail::retire_segment(root.path(), 2 * kSegmentSize, false));
+  ASSERT_TRUE(detail::retire_segment_file(root.path(), 2 * kSegmentSize, false));
   segment.reset();
   EXPECT_EQ(kept->size(), 1u);
 }
@@ -228,16 +228,16 @@ TEST(KeptMappings, AtMostKMaxKeptAreKeptOldestFirstOut) {
   auto kept = std::make_shared<detail::KeptMappings>();
   const uint64_t files = detail::KeptMappings::kMaxKept + 3;
   for (uint64_t number = 0; number < files; ++number) {
-    ASSERT_TRUE(detail::create_segment(root.path(), number, small_identity()).is_ok());
+    ASSERT_TRUE(detail::create_segment_file(root.path(), number, small_identity()).is_ok());
     std::shared_ptr<detail::MappedSegment> segment;
-    ASSERT_TRUE(detail::open_segment(root.path(), number, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+    ASSERT_TRUE(detail::map_segment_file(root.path(), number, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   }
   EXPECT_EQ(kept->size(), detail::KeptMappings::kMaxKept);
   // The newest is still there to take back; the oldest was unmapped.
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(detail::open_segment(root.path(), files - 1, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), files - 1, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   EXPECT_EQ(kept->size(), detail::KeptMappings::kMaxKept - 1);
-  ASSERT_TRUE(detail::open_segment(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
+  ASSERT_TRUE(detail::map_segment_file(root.path(), 0, small_identity(), segment, detail::Pacing::kAtOnce, kept).is_ok());
   EXPECT_EQ(kept->size(), detail::KeptMappings::kMaxKept);  // 0 was mapped anew; files - 1 is kept again
 }
 
@@ -249,7 +249,7 @@ TEST(Recycling, AByteCappedShardGoesRoundItsFilesAndReadsBackExactly) {
   options.segment_size = kSegmentSize;
   options.retention_bytes = 4 * kSegmentSize;
   auto stream = Stream::create("r", options, root.path());
-  const std::string directory = stream->state().shard_directory(0);
+  const std::string directory = shmstream::detail::StreamAccess::state(*stream).log(0).directory();
   Producer producer(stream);
   ShardReader reader(stream, 0, {IteratorType::kTrimHorizon});
   RecordBatch batch;

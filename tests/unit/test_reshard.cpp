@@ -93,7 +93,7 @@ TEST(Reshard, SplitGivesAwsLineage) {
   const auto info = stream->describe();
   ASSERT_EQ(info.shards.size(), 4u);
   EXPECT_EQ(info.open_shard_count, 3u);
-  EXPECT_EQ(info.shards[0].state, layout::ShardState::kClosed);
+  EXPECT_EQ(info.shards[0].state, layout::ShardStatus::kClosed);
   ASSERT_TRUE(info.shards[0].ending_sequence_number);
   EXPECT_EQ(info.shards[2].parent_index, 0u);
   EXPECT_FALSE(info.shards[2].adjacent_parent_index);
@@ -280,7 +280,7 @@ TEST(Reshard, ProducersNeverBlockOrLoseRecordsAcrossRepeatedReshards) {
       size_t n = 0;
       do { (void)r.get_records(b); n += b.records.size(); } while (!b.records.empty());
       std::printf("shard %u state %u parents %d/%d records %zu ended %d pos %llu ending %lld latest %llu\n", shard.index,
-                  (unsigned)shard.state, shard.parent_index ? (int)*shard.parent_index : -1,
+                  (unsigned)shard.status, shard.parent_index ? (int)*shard.parent_index : -1,
                   shard.adjacent_parent_index ? (int)*shard.adjacent_parent_index : -1, n, b.shard_ended,
                   (unsigned long long)r.position(), shard.ending_sequence_number ? (long long)*shard.ending_sequence_number : -1LL,
                   (unsigned long long)shard.latest_position);

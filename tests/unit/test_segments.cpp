@@ -6,7 +6,7 @@
 #include <cstring>
 #include <thread>
 
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
 #include "test_support.hpp"
@@ -25,10 +25,10 @@ std::shared_ptr<Stream> small_stream(const test::TempRoot& root) {
 // The preparer works in the background: give it up to 2 s to have segment `number` in the cache.
 bool mapped_within_2s(detail::StreamState& state, uint32_t shard_index, uint64_t number) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!state.segment_cache().contains(shard_index, number) && std::chrono::steady_clock::now() < deadline) {
+  while (!state.segments().cache().contains(shard_index, number) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return state.segment_cache().contains(shard_index, number);
+  return state.segments().cache().contains(shard_index, number);
 }
 
 TEST(Segments, PacedCreateAndMapGiveTheSameSegmentAsAtOnce) {
@@ -39,9 +39,9 @@ TEST(Segments, PacedCreateAndMapGiveTheSameSegmentAsAtOnce) {
   identity.stream_uuid_low = 0x1234;
   for (const Pacing pacing : {Pacing::kAtOnce, Pacing::kPaced}) {
     const uint64_t number = pacing == Pacing::kAtOnce ? 1 : 2;
-    ASSERT_TRUE(detail::create_segment(root.path(), number, identity, pacing).is_ok());
+    ASSERT_TRUE(detail::create_segment_file(root.path(), number, identity, pacing).is_ok());
     std::shared_ptr<detail::MappedSegment> segment;
-    ASSERT_TRUE(detail::open_segment(root.path(), number, identity, segment, pacing).is_ok());
+    ASSERT_TRUE(detail::map_segment_file(root.path(), number, identity, segment, pacing).is_ok());
     EXPECT_EQ(segment->size(), identity.segment_size);
     EXPECT_EQ(segment->base_position(), number * identity.segment_size);
     EXPECT_TRUE(segment->writable());
@@ -59,26 +59,26 @@ TEST(Segments, PacedCreateAndMapGiveTheSameSegmentAsAtOnce) {
 TEST(Segments, PreparerMapsASegmentCreatedAfterAReaderAskedForIt) {
   test::TempRoot root;
   auto stream = small_stream(root);
-  detail::StreamState& state = stream->state();
-  ASSERT_FALSE(state.segment_cache().contains(0, 1));
+  detail::StreamState& state = shmstream::detail::StreamAccess::state(*stream);
+  ASSERT_FALSE(state.segments().cache().contains(0, 1));
   // A reader asks before the writer's side has created segment 1 ...
-  state.prepare_segment(0, 1, detail::SegmentPreparer::Work::kMapOnly);
+  state.segments().prepare(0, 1, detail::SegmentPreparer::Work::kMapOnly);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_FALSE(state.segment_cache().contains(0, 1));
+  EXPECT_FALSE(state.segments().cache().contains(0, 1));
   // ... and the segment appears later: the parked request maps it without being asked again.
-  ASSERT_TRUE(state.create_segment(0, 1).is_ok());
+  ASSERT_TRUE(state.log(0).create_segment(1).is_ok());
   EXPECT_TRUE(mapped_within_2s(state, 0, 1));
 }
 
 TEST(Segments, PreparerCreatesAndMapsTheNextSegmentForAProducer) {
   test::TempRoot root;
   auto stream = small_stream(root);
-  detail::StreamState& state = stream->state();
-  state.prepare_segment(0, 1);
+  detail::StreamState& state = shmstream::detail::StreamAccess::state(*stream);
+  state.log(0).prepare_segment(1);
   EXPECT_TRUE(mapped_within_2s(state, 0, 1));
-  detail::SegmentIdentity identity = state.segment_identity(0);
+  detail::SegmentIdentity identity = state.log(0).identity();
   layout::SegmentHeader header;
-  EXPECT_TRUE(detail::read_segment_header(state.shard_directory(0), 1, identity, header).is_ok());
+  EXPECT_TRUE(detail::read_segment_file_header(state.log(0).directory(), 1, identity, header).is_ok());
 }
 
 }  // namespace
@@ -92,28 +92,28 @@ TEST(Segments, ARollWaitsForThePreparerInsteadOfMakingTheSegmentTwice) {
   StreamOptions options;
   options.segment_size = uint64_t{64} << 20;  // paced zeroing takes tens of ms: time to catch it at work
   auto stream = Stream::create("s", options, root.path());
-  detail::StreamState& state = stream->state();
-  const std::string directory = state.shard_directory(0);
+  detail::StreamState& state = shmstream::detail::StreamAccess::state(*stream);
+  const std::string directory = state.log(0).directory();
   {  // a written-out segment 5, retired as the shard's spare
-    ASSERT_TRUE(state.create_segment(0, 5).is_ok());
+    ASSERT_TRUE(state.log(0).create_segment(5).is_ok());
     std::shared_ptr<detail::MappedSegment> segment;
-    ASSERT_TRUE(detail::open_segment(directory, 5, state.segment_identity(0), segment).is_ok());
+    ASSERT_TRUE(detail::map_segment_file(directory, 5, state.log(0).identity(), segment).is_ok());
     std::memset(segment->bytes(layout::kSegmentHeaderSize), 0xab, options.segment_size - layout::kSegmentHeaderSize);
     segment->header().tail.store(options.segment_size, std::memory_order_relaxed);
   }
-  ASSERT_TRUE(detail::retire_segment(directory, 5 * options.segment_size, true));
-  const std::string spare = directory + "/" + detail::kSpareSegmentName;
+  ASSERT_TRUE(detail::retire_segment_file(directory, 5 * options.segment_size, true));
+  const std::string spare = directory + "/" + detail::file_names::kSpareSegment;
   const ino_t spare_inode = inode_of(spare);
   ASSERT_NE(spare_inode, 0u);
 
-  state.prepare_segment(0, 1);
+  state.log(0).prepare_segment(1);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (inode_of(spare) != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   ASSERT_EQ(inode_of(spare), 0u) << "the preparer never took the spare";
-  ASSERT_TRUE(state.create_segment(0, 1).is_ok());  // the roll, while the preparer zeroes the spare
+  ASSERT_TRUE(state.log(0).create_segment(1).is_ok());  // the roll, while the preparer zeroes the spare
   EXPECT_EQ(inode_of(directory + "/" + detail::segment_file_name(options.segment_size)), spare_inode)
       << "the roll made its own file";
   std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(state.segment(0, 1, segment).is_ok());
+  ASSERT_TRUE(state.log(0).map_segment(1, segment).is_ok());
   EXPECT_EQ(*segment->bytes(options.segment_size - 1), 0);
 }

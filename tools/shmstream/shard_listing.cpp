@@ -79,7 +79,7 @@ bool parse_number(std::string_view text, auto& value) {
 }  // namespace
 
 bool is_listed_shard(const ShardInfo& shard) {
-  return shard.state == layout::ShardState::kOpen || shard.state == layout::ShardState::kClosed;
+  return shard.status == layout::ShardStatus::kOpen || shard.status == layout::ShardStatus::kClosed;
 }
 
 ShardListing select_shards(const StreamInfo& stream, const ShardListingRequest& request) {

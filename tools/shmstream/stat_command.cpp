@@ -35,15 +35,15 @@ struct ShardRow {
   uint64_t trim_horizon = 0, latest_position = 0;
 };
 
-const char* state_name(layout::ShardState state) {
-  switch (state) {
-    case layout::ShardState::kOpen:
+const char* state_name(layout::ShardStatus status) {
+  switch (status) {
+    case layout::ShardStatus::kOpen:
       return "OPEN";
-    case layout::ShardState::kClosed:
+    case layout::ShardStatus::kClosed:
       return "CLOSED";
-    case layout::ShardState::kExpired:
+    case layout::ShardStatus::kExpired:
       return "EXPIRED";
-    case layout::ShardState::kUnused:
+    case layout::ShardStatus::kUnused:
       break;
   }
   return "UNUSED";
@@ -65,7 +65,7 @@ std::vector<ShardRow> shard_rows(const StreamInfo& now, const StreamInfo& before
     const uint64_t bytes_before = found != earlier.end() ? found->second->incoming_bytes : 0;
     ShardRow row;
     row.shard_id = shard.shard_id;
-    row.state = state_name(shard.state);
+    row.state = state_name(shard.status);
     row.records_per_second = rounded(static_cast<double>(delta(shard.incoming_records, records_before)) / seconds);
     row.bytes_per_second = rounded(static_cast<double>(delta(shard.incoming_bytes, bytes_before)) / seconds);
     row.records = shard.incoming_records;

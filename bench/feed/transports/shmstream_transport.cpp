@@ -8,31 +8,18 @@
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
-#include "stream/stream_state.hpp"
+#include "shmstream_internals.hpp"
 
 namespace feed {
 namespace {
-
-// What-if for docs/PERFORMANCE.md: maps segments 0..count-1 of a shard into this process's segment cache and
-// keeps them mapped, so the run pays no segment creation, population or unmapping on its hot path: what a
-// background segment preparer (and recycling) would buy.
-std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> map_ahead(shmstream::Stream& stream, uint32_t shard,
-                                                                          int count) {
-  std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> held;
-  for (int n = 0; n < count; ++n) {
-    std::shared_ptr<shmstream::detail::MappedSegment> segment;
-    shmstream::throw_if_error(stream.state().segment(shard, static_cast<uint64_t>(n), segment), "map ahead");
-    held.push_back(std::move(segment));
-  }
-  return held;
-}
 
 class ShmstreamSender final : public Sender {
  public:
   ShmstreamSender(std::shared_ptr<shmstream::Stream> stream, int consumers, int prepared_segments, bool exclusive)
       : producer_(stream, shmstream::ProducerOptions{exclusive}), consumers_(consumers) {
     for (int shard = 0; shard < consumers; ++shard) {
-      auto held = map_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments);
+      // What-if: the run pays no segment creation, population or unmapping on its hot path.
+      auto held = map_segments_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments);
       held_.insert(held_.end(), held.begin(), held.end());
     }
   }
@@ -56,14 +43,14 @@ class ShmstreamSender final : public Sender {
  private:
   shmstream::Producer producer_;
   int consumers_;
-  std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> held_;
+  HeldSegments held_;
 };
 
 class ShmstreamReceiver final : public Receiver {
  public:
   ShmstreamReceiver(std::shared_ptr<shmstream::Stream> stream, int shard, WaitMode wait, bool verify,
                     int prepared_segments)
-      : held_(map_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments)),
+      : held_(map_segments_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments)),
         reader_(std::move(stream), static_cast<uint32_t>(shard), {shmstream::IteratorType::kTrimHorizon},
                 shmstream::ReaderOptions{verify, false}),
         wait_(wait) {}
@@ -85,7 +72,7 @@ class ShmstreamReceiver final : public Receiver {
 
  private:
   static constexpr uint32_t kBatchLimit = 512;
-  std::vector<std::shared_ptr<shmstream::detail::MappedSegment>> held_;
+  HeldSegments held_;
   shmstream::ShardReader reader_;
   shmstream::RecordBatch batch_;
   WaitMode wait_;
@@ -106,9 +93,7 @@ class ShmstreamTransport final : public Transport {
     options.retention_bytes = kRetentionBytes;
     auto stream = shmstream::Stream::create("feed", options, root_);
     for (uint32_t shard = 0; shard < options.shard_count; ++shard) {
-      for (int n = 1; n < topology.prepared_segments; ++n) {
-        shmstream::throw_if_error(stream->state().create_segment(shard, static_cast<uint64_t>(n)), "prepare segment");
-      }
+      create_segments_ahead(*stream, shard, topology.prepared_segments);
     }
   }
 

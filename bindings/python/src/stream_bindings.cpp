@@ -10,12 +10,12 @@
 namespace shmstream::python {
 namespace {
 
-const char* shard_state_name(layout::ShardState state) {
-  switch (state) {
-    case layout::ShardState::kOpen: return "OPEN";
-    case layout::ShardState::kClosed: return "CLOSED";
-    case layout::ShardState::kExpired: return "EXPIRED";
-    case layout::ShardState::kUnused: break;
+const char* shard_status_name(layout::ShardStatus status) {
+  switch (status) {
+    case layout::ShardStatus::kOpen: return "OPEN";
+    case layout::ShardStatus::kClosed: return "CLOSED";
+    case layout::ShardStatus::kExpired: return "EXPIRED";
+    case layout::ShardStatus::kUnused: break;
   }
   return "UNUSED";
 }
@@ -39,7 +39,7 @@ py::dict shard_to_dict(const ShardInfo& shard) {
   out["adjacent_parent_index"] = optional_index(shard.adjacent_parent_index);
   out["starting_sequence_number"] = shard.starting_sequence_number;
   out["ending_sequence_number"] = optional_int(shard.ending_sequence_number);
-  out["state"] = shard_state_name(shard.state);
+  out["state"] = shard_status_name(shard.status);
   out["created_ns"] = shard.created_ns;
   out["closed_ns"] = shard.closed_ns;
   out["trim_horizon"] = shard.trim_horizon;

@@ -2,7 +2,7 @@
 //
 //  line 0 (written by the control path only; read by routing):
 //    0 hash start lo | 8 hash start hi | 16 hash end lo | 24 hash end hi |
-//   32 shard index (u32) | 36 state (u32) | 40 parent index | 44 adjacent parent index |
+//   32 shard index (u32) | 36 status (u32) | 40 parent index | 44 adjacent parent index |
 //   48 starting sequence number | 56 ending sequence number (kNoSequence while open)
 //  line 1 (segment roll, trim, reshard):
 //   64 active segment number (bit 63: closed, no roll may publish a next segment) | 72 trim horizon (position) | 80 created ns | 88 closed ns |
@@ -25,7 +25,7 @@ namespace shmstream::layout {
 inline constexpr uint32_t kNoShard = 0xffffffffu;
 inline constexpr uint64_t kNoSequence = ~uint64_t{0};
 
-enum class ShardState : uint32_t { kUnused = 0, kOpen = 1, kClosed = 2, kExpired = 3 };
+enum class ShardStatus : uint32_t { kUnused = 0, kOpen = 1, kClosed = 2, kExpired = 3 };
 
 struct alignas(64) ShardEntry {
   // line 0
@@ -34,7 +34,7 @@ struct alignas(64) ShardEntry {
   uint64_t hash_end_lo;
   uint64_t hash_end_hi;
   uint32_t shard_index;
-  std::atomic<uint32_t> state;  // ShardState
+  std::atomic<uint32_t> status;  // ShardStatus
   uint32_t parent_index;
   uint32_t adjacent_parent_index;
   uint64_t starting_sequence_number;
@@ -69,7 +69,7 @@ inline uint64_t load_active_segment(const ShardEntry& entry) noexcept {
   return entry.active_segment.load(std::memory_order_acquire) & ~kActiveSegmentClosedBit;
 }
 static_assert(offsetof(ShardEntry, shard_index) == 32);
-static_assert(offsetof(ShardEntry, state) == 36);
+static_assert(offsetof(ShardEntry, status) == 36);
 static_assert(offsetof(ShardEntry, parent_index) == 40);
 static_assert(offsetof(ShardEntry, starting_sequence_number) == 48);
 static_assert(offsetof(ShardEntry, ending_sequence_number) == 56);

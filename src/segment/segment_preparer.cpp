@@ -1,4 +1,4 @@
-#include "log/segment_preparer.hpp"
+#include "segment/segment_preparer.hpp"
 
 #include <sched.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "stream/stream_state.hpp"
+#include "segment/segment_store.hpp"
 #include "wait/eventcount.hpp"
 
 namespace shmstream::detail {
@@ -74,15 +74,15 @@ bool SegmentPreparer::prepare(uint64_t request) noexcept {
     ~Done() { preparing.store(0, std::memory_order_release); }
   } done{preparing_};
   // acquire: a published active segment exists.
-  const uint64_t active = layout::load_active_segment(stream_.shard(shard_index));
+  const uint64_t active = store_.active_segment(shard_index);
   if (!map_only) {
     // Once the shard has rolled past `number` (a fast producer, tiny segments), creating it would only
     // recreate a segment that may be trimmed by now, and this process's producer no longer needs it.
     if (active > number) return true;
-    if (active < number) (void)stream_.create_segment_paced(shard_index, number);  // ENOSPC: at the roll
+    if (active < number) (void)store_.create_paced(shard_index, number);  // ENOSPC: at the roll
   }
   std::shared_ptr<MappedSegment> mapped;
-  const Status status = stream_.segment_paced(shard_index, number, mapped);  // into the process's cache
+  const Status status = store_.map_paced(shard_index, number, mapped);  // into the process's cache
   // A reader in the segment its producer is writing asks before that producer's preparer has
   // created the next one: not there yet, ask again shortly (else the reader would map it at the roll).
   // A create request that failed (a full filesystem) is not retried here: the roll reports the error.
@@ -125,7 +125,7 @@ void SegmentPreparer::run() noexcept {
         waiting = true;
       }
     }
-    stream_.kept_mappings().drop_unlinked();  // trimmed files must not stay alive through our mappings
+    store_.kept_mappings().drop_unlinked();  // trimmed files must not stay alive through our mappings
     if (!worked) futex_wait(wake_word_, key, waiting ? kParkedRetryNs : kIdleWaitNs);
   }
 }

@@ -1,4 +1,4 @@
-#include "log/segment_cache.hpp"
+#include "segment/segment_cache.hpp"
 
 namespace shmstream::detail {
 
@@ -15,7 +15,7 @@ Status SegmentCache::get(const std::string& shard_directory, uint64_t number, co
   }
   // Map outside the lock: MAP_POPULATE of a large segment takes milliseconds.
   std::shared_ptr<MappedSegment> segment;
-  if (Status status = open_segment(shard_directory, number, identity, segment, pacing, kept); !status) return status;
+  if (Status status = map_segment_file(shard_directory, number, identity, segment, pacing, kept); !status) return status;
   std::lock_guard lock(mutex_);
   auto [slot, inserted] = segments_.emplace(key, segment);
   out = slot->second;  // a racing thread may have mapped it first: everyone shares one mapping

@@ -1,4 +1,4 @@
-#include "log/huge_pages.hpp"
+#include "segment/huge_pages.hpp"
 
 #include <climits>
 #include <cstdlib>

@@ -17,7 +17,7 @@
 #include <mutex>
 #include <vector>
 
-#include "log/mapped_region.hpp"
+#include "segment/mapped_region.hpp"
 
 namespace shmstream::detail {
 

@@ -1,4 +1,4 @@
-#include "log/kept_mappings.hpp"
+#include "segment/kept_mappings.hpp"
 
 #include <sys/file.h>
 #include <sys/stat.h>

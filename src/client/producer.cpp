@@ -1,5 +1,6 @@
 #include "shmstream/producer.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "log/frame_unblock.hpp"
@@ -19,7 +20,7 @@ class ProducerCore {
  public:
   ProducerCore(std::shared_ptr<Stream> stream, ProducerOptions options)
       : stream_(std::move(stream)),
-        state_(stream_->state()),
+        state_(StreamAccess::state(*stream_)),
         writer_lock_(WriterLock::acquire(state_.directory(),
                                          options.exclusive ? WriterLock::Mode::kExclusive : WriterLock::Mode::kShared,
                                          state_.header().file_mode)),
@@ -28,13 +29,13 @@ class ProducerCore {
                                                  : FrameCommit::kExclusiveSeqCst),
         appenders_(state_.shard_capacity()) {
     if (options.exclusive) settle_abandoned_frames_of_stream();
-    map_.rebuild(state_);
+    map_.rebuild(state_.header(), state_.shard_table());
   }
 
   Status route(std::string_view key, const HashKey* explicit_hash_key, uint32_t& shard_index) noexcept try {
     // acquire: pairs with the reshard's release increment of the epoch (the table we rebuild is that new).
     const uint64_t epoch = state_.header().shard_table_epoch.load(std::memory_order_acquire);
-    if (epoch != map_.epoch()) map_.rebuild(state_);  // cold: only after a reshard
+    if (epoch != map_.epoch()) map_.rebuild(state_.header(), state_.shard_table());  // cold: after a reshard
     HashKey hash_key;
     KeyCache::Slot* slot = nullptr;
     uint64_t key_hash = 0;
@@ -95,54 +96,15 @@ class ProducerCore {
   // PutRecords after validation: entries are grouped by shard (request order kept within a shard) and each
   // group is appended with one reservation. Entries whose shard closed meanwhile are routed again.
   void put_grouped(std::span<const PutRecordsEntry> entries, std::span<PutRecordsResultEntry> results) noexcept {
-    for (size_t i = 0; i < entries.size(); ++i) results[i].status = Status(StatusCode::kShardClosed, "not routed yet");
+    std::fill_n(pending_.begin(), entries.size(), true);
     for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
-      // Every pending entry is routed under one shard-table epoch, so all records of a key in this request
-      // land in one group: a group that finds its shard closed re-routes together, and per-key order holds.
-      bool pending = false;
-      for (bool one_epoch = false; !one_epoch;) {
-        one_epoch = true;
-        pending = false;
-        uint64_t epoch = 0;
-        for (size_t i = 0; i < entries.size(); ++i) {
-          if (results[i].status.code() != StatusCode::kShardClosed) continue;
-          const HashKey* explicit_key = entries[i].explicit_hash_key ? &*entries[i].explicit_hash_key : nullptr;
-          results[i].status = route(entries[i].partition_key, explicit_key, shard_of_[i]);
-          if (!results[i].status) continue;
-          results[i].status = Status(StatusCode::kShardClosed, "routed, not written yet");
-          if (pending && map_.epoch() != epoch) one_epoch = false;  // the table changed mid-way: route again
-          epoch = map_.epoch();
-          pending = true;
-        }
-      }
-      if (!pending) return;
+      if (!route_pending(entries, results)) return;
       for (size_t first = 0; first < entries.size(); ++first) {
-        if (results[first].status.code() != StatusCode::kShardClosed) continue;
-        const uint32_t shard_index = shard_of_[first];
-        group_.clear();
-        group_entries_.clear();
-        for (size_t i = first; i < entries.size(); ++i) {
-          if (results[i].status.code() == StatusCode::kShardClosed && shard_of_[i] == shard_index) {
-            group_.push_back(AppendItem{entries[i].partition_key, entries[i].data, 0, Status::ok()});
-            group_entries_.push_back(static_cast<uint32_t>(i));
-            results[i].status = Status(StatusCode::kInternalFailure, "in a group being written");
-          }
-        }
-        ShardAppender* appender = appender_for(shard_index);
-        if (appender == nullptr) {
-          for (uint32_t i : group_entries_) results[i].status = Status(StatusCode::kInternalFailure, "out of memory");
-          continue;
-        }
-        appender->append_group(group_);
-        for (size_t g = 0; g < group_.size(); ++g) {
-          PutRecordsResultEntry& result = results[group_entries_[g]];
-          result.status = group_[g].status;  // kShardClosed: routed again on the next attempt
-          result.result = PutResult{shard_index, group_[g].sequence_number};
-        }
+        if (pending_[first] && shard_of_[first] != layout::kNoShard) append_group_from(first, entries, results);
       }
     }
     for (size_t i = 0; i < entries.size(); ++i) {
-      if (results[i].status.code() == StatusCode::kShardClosed) {
+      if (pending_[i]) {
         results[i].status = Status(StatusCode::kInternalFailure, "shard kept closing while routing (reshard storm)");
       }
     }
@@ -155,9 +117,59 @@ class ProducerCore {
   }
 
   const std::shared_ptr<Stream>& stream() const noexcept { return stream_; }
+  uint64_t segment_size() const noexcept { return state_.segment_size(); }
 
  private:
   static constexpr uint32_t kMaxRouteAttempts = 64;
+
+  // Routes every pending entry under one shard-table epoch, so all records of a key in the request land
+  // in one group: a group that finds its shard closed re-routes together, and per-key order holds. An
+  // entry that cannot be routed is failed (no longer pending). Returns whether any entry is pending.
+  bool route_pending(std::span<const PutRecordsEntry> entries, std::span<PutRecordsResultEntry> results) noexcept {
+    for (;;) {
+      bool any = false;
+      bool one_epoch = true;
+      uint64_t epoch = 0;
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (!pending_[i]) continue;
+        const HashKey* explicit_key = entries[i].explicit_hash_key ? &*entries[i].explicit_hash_key : nullptr;
+        results[i].status = route(entries[i].partition_key, explicit_key, shard_of_[i]);
+        if (!results[i].status) {
+          pending_[i] = false;
+          continue;
+        }
+        if (any && map_.epoch() != epoch) one_epoch = false;  // the table changed mid-way: route again
+        epoch = map_.epoch();
+        any = true;
+      }
+      if (one_epoch) return any;
+    }
+  }
+
+  // Appends the pending entries routed to the shard of entry `first` (from `first` on) as one group. Those
+  // written or failed are no longer pending; those whose shard closed stay pending for the next route.
+  void append_group_from(size_t first, std::span<const PutRecordsEntry> entries,
+                         std::span<PutRecordsResultEntry> results) noexcept {
+    const uint32_t shard_index = shard_of_[first];
+    group_.clear();
+    group_entries_.clear();
+    for (size_t i = first; i < entries.size(); ++i) {
+      if (pending_[i] && shard_of_[i] == shard_index) {
+        group_.push_back(AppendItem{entries[i].partition_key, entries[i].data, 0, Status::ok()});
+        group_entries_.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    ShardAppender* appender = appender_for(shard_index);
+    if (appender != nullptr) appender->append_group(group_);
+    for (size_t g = 0; g < group_.size(); ++g) {
+      const uint32_t i = group_entries_[g];
+      PutRecordsResultEntry& result = results[i];
+      result.status = appender != nullptr ? group_[g].status : Status(StatusCode::kInternalFailure, "out of memory");
+      result.result = PutResult{shard_index, group_[g].sequence_number};
+      pending_[i] = result.status.code() == StatusCode::kShardClosed;
+      shard_of_[i] = layout::kNoShard;  // appended in this round; a pending one is routed again
+    }
+  }
 
   // Frames that producers which died before us left unfinished would block readers for good: the janitor
   // does not unblock frames while we live. Every other writer is dead (we hold the writers lock
@@ -166,28 +178,21 @@ class ProducerCore {
   // producer ran (docs/OPERATIONS.md).
   void settle_abandoned_frames_of_stream() {
     for (uint32_t shard_index = 0; shard_index < state_.shard_count(); ++shard_index) {
-      layout::ShardEntry& entry = state_.shard(shard_index);
-      const uint64_t active = layout::load_active_segment(entry);
-      // acquire: segments below the horizon may be unlinked.
-      const uint64_t first = state_.segment_number(entry.trim_horizon.load(std::memory_order_acquire));
-      uint64_t settled = 0;
-      for (uint64_t number = active > first ? active - 1 : active; number <= active; ++number) {
-        std::shared_ptr<MappedSegment> segment;
-        if (!state_.segment(shard_index, number, segment)) continue;  // trimmed, or the shard expired
-        // relaxed: every writer is dead, the tail no longer moves.
-        const uint64_t tail = segment->header().tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
-        settled += settle_abandoned_frames(*segment, layout::kSegmentHeaderSize, std::min(tail, segment->size()));
-      }
+      const ShardLog& log = state_.log(shard_index);
+      const uint64_t active = log.active_segment();
+      const uint64_t horizon = log.trim_horizon();  // segments below it may be unlinked
+      const uint64_t first = active > log.segment_number(horizon) ? active - 1 : active;
+      const uint64_t settled = settle_abandoned_frames(log, std::max(horizon, first * log.segment_size()));
       if (settled != 0) {
-        entry.unblocked_frames.fetch_add(settled, std::memory_order_relaxed);  // relaxed: monitoring counter
-        state_.wake_readers(entry);
+        log.entry().unblocked_frames.fetch_add(settled, std::memory_order_relaxed);  // relaxed: monitoring counter
+        log.wake_readers();
       }
     }
   }
 
   ShardAppender* appender_for(uint32_t shard_index) noexcept try {
     auto& appender = appenders_[shard_index];
-    if (!appender) appender = std::make_unique<ShardAppender>(state_, shard_index, commit_, clock_);  // first put here
+    if (!appender) appender = std::make_unique<ShardAppender>(state_.log(shard_index), commit_, clock_);  // first put here
     return appender.get();
   } catch (...) {
     return nullptr;
@@ -204,6 +209,7 @@ class ProducerCore {
   std::vector<std::unique_ptr<ShardAppender>> appenders_;
   // PutRecords scratch, sized for the largest request once: no allocation per call.
   std::vector<uint32_t> shard_of_ = std::vector<uint32_t>(kMaxPutRecordsEntries);
+  std::vector<bool> pending_ = std::vector<bool>(kMaxPutRecordsEntries);  // not yet written nor failed
   std::vector<AppendItem> group_ = reserved<AppendItem>(kMaxPutRecordsEntries);
   std::vector<uint32_t> group_entries_ = reserved<uint32_t>(kMaxPutRecordsEntries);
 
@@ -238,7 +244,7 @@ uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::sp
     request_status = Status(StatusCode::kInvalidArgument, "results span is shorter than the entries");
   } else {
     uint64_t request_bytes = 0;
-    const uint64_t segment_room = core_->stream()->state().segment_size() - layout::kSegmentHeaderSize;
+    const uint64_t segment_room = core_->segment_size() - layout::kSegmentHeaderSize;
     for (const auto& entry : entries) {
       // Kinesis validates the whole request first: one bad entry fails it and nothing is written.
       if (Status status = detail::ProducerCore::validate(entry.partition_key, entry.data); !status) {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "log/kept_mappings.hpp"
-#include "log/mapped_region.hpp"
+#include "segment/kept_mappings.hpp"
+#include "segment/mapped_region.hpp"
 #include "shmstream/layout/frame.hpp"
 #include "shmstream/layout/segment_header.hpp"
 #include "shmstream/status.hpp"
@@ -69,9 +69,6 @@ std::string segment_file_name(uint64_t base_position);
 // Parses a segment file name back to its base position; false for anything else.
 bool parse_segment_file_name(const std::string& name, uint64_t& base_position) noexcept;
 
-// The one retired segment file a shard keeps for reuse (docs/FORMAT.md, "Segment recycling").
-inline constexpr const char* kSpareSegmentName = ".spare";
-
 // Creates segment `number` of the shard unless it exists. The shard's spare file is reused when no process
 // uses a mapping of it any more (its pages are already allocated: zeroing them is ~4x cheaper than new
 // tmpfs pages, and ~4x cheaper again with memset through a mapping this process kept in `kept`); otherwise
@@ -81,17 +78,17 @@ inline constexpr const char* kSpareSegmentName = ".spare";
 // Either way it gets its header and is then link()ed under its final name, so nobody ever maps a half-made
 // segment; the creator's mapping goes to `kept`, so this process maps the new segment for free.
 // kStorageFull when the filesystem is full.
-Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status create_segment_file(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                       Pacing pacing = Pacing::kAtOnce, KeptMappings* kept = nullptr) noexcept;
 
 // Takes a segment file out of the log: the newest trimmed segment becomes the shard's spare (replacing the
 // previous one), older ones are unlinked. false if the file was already gone.
-bool retire_segment(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept;
+bool retire_segment_file(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept;
 
 // Maps an existing segment read-write (read-only if the file mode allows only that) and validates it; takes
 // a mapping of the same file back from `kept` instead of mapping it anew, and hands it back there when done.
 // kResourceNotFound if the file is gone (trimmed), kCorrupted for a wrong size or header.
-Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status map_segment_file(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                     std::shared_ptr<MappedSegment>& out, Pacing pacing = Pacing::kAtOnce,
                     const std::shared_ptr<KeptMappings>& kept = nullptr) noexcept;
 
@@ -103,6 +100,6 @@ Status validate_segment_header(const layout::SegmentHeader& header, uint64_t num
 
 namespace shmstream::detail {
 // Reads just the header of a segment with pread (no mapping), validated. For searches over many segments.
-Status read_segment_header(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status read_segment_file_header(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                            layout::SegmentHeader& header) noexcept;
 }  // namespace shmstream::detail

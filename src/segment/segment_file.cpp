@@ -1,4 +1,4 @@
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/file_names.hpp"
 #include "common/system_error.hpp"
 
 namespace shmstream::detail {
@@ -37,7 +38,7 @@ void initialise_header(layout::SegmentHeader& header, uint64_t number, const Seg
 }
 
 std::string temporary_name(const std::string& shard_directory) {
-  return shard_directory + "/.tmp-" + std::to_string(::getpid()) + "-" +
+  return shard_directory + "/" + std::string(file_names::kTemporaryPrefix) + std::to_string(::getpid()) + "-" +
          std::to_string(temporary_counter.fetch_add(1, std::memory_order_relaxed));
 }
 
@@ -108,7 +109,7 @@ int allocate_pages(int fd, const SegmentIdentity& identity, Pacing pacing, Mappe
 bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                          Pacing pacing, KeptMappings* kept, const std::string& final_path) {
   const std::string temporary_path = temporary_name(shard_directory);
-  if (::rename((shard_directory + "/" + kSpareSegmentName).c_str(), temporary_path.c_str()) != 0) return false;
+  if (::rename(file_names::in(shard_directory, file_names::kSpareSegment).c_str(), temporary_path.c_str()) != 0) return false;
   FileDescriptor file;
   file.fd = ::open(temporary_path.c_str(), O_RDWR | O_CLOEXEC);
   auto give_up = [&] {
@@ -136,7 +137,7 @@ bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, co
     ::unlink(temporary_path.c_str());
   } else if (errno != EEXIST) {
     return give_up();
-  } else if (const std::string spare = shard_directory + "/" + kSpareSegmentName;
+  } else if (const std::string spare = file_names::in(shard_directory, file_names::kSpareSegment);
              ::renameat2(AT_FDCWD, temporary_path.c_str(), AT_FDCWD, spare.c_str(), RENAME_NOREPLACE) != 0) {
     ::unlink(temporary_path.c_str());  // another creator made the segment, and there is a new spare already
   }  // else: another creator made the segment meanwhile; this file, zeroed, is the spare again
@@ -199,7 +200,7 @@ bool parse_segment_file_name(const std::string& name, uint64_t& base_position) n
   return true;
 }
 
-Status create_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status create_segment_file(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                       Pacing pacing, KeptMappings* kept) noexcept try {
   const std::string final_path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   if (::access(final_path.c_str(), F_OK) == 0) return Status::ok();
@@ -245,7 +246,7 @@ Status create_segment(const std::string& shard_directory, uint64_t number, const
   return Status(StatusCode::kInternalFailure, "out of memory creating a segment");
 }
 
-Status open_segment(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status map_segment_file(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                     std::shared_ptr<MappedSegment>& out, Pacing pacing,
                     const std::shared_ptr<KeptMappings>& kept) noexcept try {
   const std::string path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
@@ -276,9 +277,9 @@ Status open_segment(const std::string& shard_directory, uint64_t number, const S
   return Status(StatusCode::kInternalFailure, "out of memory mapping a segment");
 }
 
-bool retire_segment(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept try {
+bool retire_segment_file(const std::string& shard_directory, uint64_t base_position, bool keep_as_spare) noexcept try {
   const std::string path = shard_directory + "/" + segment_file_name(base_position);
-  if (keep_as_spare) return ::rename(path.c_str(), (shard_directory + "/" + kSpareSegmentName).c_str()) == 0;
+  if (keep_as_spare) return ::rename(path.c_str(), file_names::in(shard_directory, file_names::kSpareSegment).c_str()) == 0;
   return ::unlink(path.c_str()) == 0;
 } catch (...) {
   return false;
@@ -313,7 +314,7 @@ Status validate_segment_header(const layout::SegmentHeader& header, uint64_t num
 
 namespace shmstream::detail {
 
-Status read_segment_header(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status read_segment_file_header(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                            layout::SegmentHeader& header) noexcept try {
   const std::string path = shard_directory + "/" + segment_file_name(number * identity.segment_size);
   FileDescriptor file;

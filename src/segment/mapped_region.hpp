@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "log/pacing.hpp"
+#include "segment/pacing.hpp"
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {

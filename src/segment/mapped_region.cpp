@@ -1,4 +1,4 @@
-#include "log/mapped_region.hpp"
+#include "segment/mapped_region.hpp"
 
 #include <sys/mman.h>
 

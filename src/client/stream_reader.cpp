@@ -1,14 +1,10 @@
 #include "shmstream/stream_reader.hpp"
 
-#include <sched.h>
-
 #include <set>
-
-#include <thread>
 
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
-#include "wait/eventcount.hpp"
+#include "wait/await.hpp"
 
 namespace shmstream {
 
@@ -23,23 +19,23 @@ StreamReader::StreamReader(std::shared_ptr<Stream> stream, IteratorType start, c
 StreamReader::~StreamReader() = default;
 
 void StreamReader::discover() {
-  const detail::StreamState& state = stream_->state();
+  const detail::StreamState& state = detail::StreamAccess::state(*stream_);
   const uint32_t count = state.shard_count();
   for (uint32_t i = known_shard_count_; i < count; ++i) {
     // acquire: the state and the fields written before it.
-    const auto shard_state = static_cast<layout::ShardState>(state.shard(i).state.load(std::memory_order_acquire));
+    const auto shard_status = static_cast<layout::ShardStatus>(state.shard(i).status.load(std::memory_order_acquire));
     ShardProgress& progress = shards_[i];
     // Expired shards are gone; at LATEST, shards already closed when we start have nothing new.
     const bool started_closed = known_shard_count_ == 0 && start_ == IteratorType::kLatest &&
-                                shard_state != layout::ShardState::kOpen;
-    progress.finished = shard_state == layout::ShardState::kExpired || started_closed;
+                                shard_status != layout::ShardStatus::kOpen;
+    progress.finished = shard_status == layout::ShardStatus::kExpired || started_closed;
     progress.appeared_after_start = known_shard_count_ != 0;
   }
   known_shard_count_ = count;
 }
 
 bool StreamReader::readable(uint32_t index) const {
-  const layout::ShardEntry& entry = stream_->state().shard(index);
+  const layout::ShardEntry& entry = detail::StreamAccess::state(*stream_).shard(index);
   for (uint32_t parent : {entry.parent_index, entry.adjacent_parent_index}) {
     if (parent == layout::kNoShard) continue;
     const auto found = shards_.find(parent);
@@ -60,7 +56,7 @@ StreamReader::ShardProgress* StreamReader::progress_for(uint32_t index) {
 
 Status StreamReader::read(std::vector<StreamRecord>& out, uint32_t limit_per_shard) {
   out.clear();
-  if (stream_->state().shard_count() != known_shard_count_) discover();
+  if (detail::StreamAccess::state(*stream_).shard_count() != known_shard_count_) discover();
   Status first_error;
   std::set<uint32_t> read_this_call;
   // Passes repeat while shards end, so children (even chains of empty intermediate shards) are reached in
@@ -83,42 +79,19 @@ Status StreamReader::read(std::vector<StreamRecord>& out, uint32_t limit_per_sha
 }
 
 bool StreamReader::anything_to_read(std::memory_order order) {
-  if (stream_->state().shard_count() != known_shard_count_) return true;
+  if (detail::StreamAccess::state(*stream_).shard_count() != known_shard_count_) return true;
   for (auto& [index, progress] : shards_) {
     if (progress.finished || !readable(index)) continue;
     ShardProgress* shard = progress_for(index);
-    if (order == std::memory_order_seq_cst ? shard->reader->has_data_for_eventcount() : shard->reader->has_data()) {
-      return true;
-    }
+    if (shard->reader->ready(order)) return true;
   }
   return false;
 }
 
 Status StreamReader::wait(std::chrono::nanoseconds timeout, WaitStrategy strategy) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  layout::StreamHeader& header = stream_->state().header();
-  for (uint32_t round = 0;; ++round) {
-    if (anything_to_read(std::memory_order_acquire)) return Status::ok();
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return Status(StatusCode::kTimeout, "nothing arrived before the timeout");
-    if (strategy == WaitStrategy::kBlock) {
-      // acquire: read the word before re-checking, so a wake after our check changes it (no lost wake).
-      const uint32_t key = header.futex_word.load(std::memory_order_acquire);
-      // seq_cst: pairs with the producers' seq_cst commit + waiter-count load (eventcount protocol).
-      header.waiter_count.fetch_add(1, std::memory_order_seq_cst);
-      detail::barrier_against_plain_publishers();  // an exclusive producer's release commit (eventcount.hpp)
-      if (!anything_to_read(std::memory_order_seq_cst)) {
-        // Capped so shard-table changes (a reshard wakes only the parents' readers) are noticed promptly.
-        const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
-        detail::futex_wait(header.futex_word, key, std::min<int64_t>(left, 100'000'000));
-      }
-      header.waiter_count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only the count matters
-    } else if (strategy == WaitStrategy::kBusySpin || round < 100) {
-      if (strategy != WaitStrategy::kBusySpin) sched_yield();
-    } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-  }
+  layout::StreamHeader& header = detail::StreamAccess::state(*stream_).header();
+  return detail::await(strategy, timeout, {header.futex_word, header.waiter_count},
+                       [&](std::memory_order order) { return anything_to_read(order); });
 }
 
 std::vector<uint32_t> StreamReader::finished_shards() const {

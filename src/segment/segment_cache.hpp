@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "log/segment_file.hpp"
+#include "segment/segment_file.hpp"
 
 namespace shmstream::detail {
 

@@ -15,11 +15,11 @@
 
 namespace shmstream::detail {
 
-class StreamState;
+class SegmentStore;
 
 class SegmentPreparer {
  public:
-  explicit SegmentPreparer(StreamState& stream) noexcept : stream_(stream) {}
+  explicit SegmentPreparer(SegmentStore& store) noexcept : store_(store) {}
   ~SegmentPreparer();
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
@@ -55,7 +55,7 @@ class SegmentPreparer {
   bool prepare(uint64_t request) noexcept;
   bool start() noexcept;
 
-  StreamState& stream_;
+  SegmentStore& store_;
   std::array<std::atomic<uint64_t>, kSlots> slots_{};  // (number << 13 | work << 12 | shard) + 1; 0 = free
   std::atomic<uint32_t> wake_word_{0};
   std::atomic<uint64_t> preparing_{0};  // segment_key() of the segment being prepared, 0 = none

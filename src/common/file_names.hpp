@@ -1,0 +1,43 @@
+// The names of everything shmstream makes under its root, in one place (docs/FORMAT.md, "Files").
+//
+//   <root>/<stream>/stream.meta                  stream header + shard table
+//   <root>/<stream>/stream.lock                  flock of the control path (reshard, retention, delete)
+//   <root>/<stream>/writers.lock                 flock of the writers (shared producers / one exclusive)
+//   <root>/<stream>/shards/<index>/<base>.seg    segments (base position, 20 digits)
+//   <root>/<stream>/shards/<index>/.spare        the retired segment the next one reuses
+//   <root>/<stream>/shards/<index>/.tmp-*        a segment being made (unlinked if its maker died)
+//   <root>/.creating-<stream>-*                  a stream being created (renamed to <stream> when done)
+//   <root>/.deleted-<stream>-*                   a stream being deleted (renamed away first)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace shmstream::detail::file_names {
+
+inline constexpr const char* kStreamMeta = "stream.meta";
+inline constexpr const char* kStreamLock = "stream.lock";
+inline constexpr const char* kWritersLock = "writers.lock";
+inline constexpr const char* kShardsDirectory = "shards";
+inline constexpr const char* kSpareSegment = ".spare";
+inline constexpr std::string_view kTemporaryPrefix = ".tmp-";
+inline constexpr std::string_view kCreatingPrefix = ".creating-";
+inline constexpr std::string_view kDeletedPrefix = ".deleted-";
+
+inline std::string in(const std::string& directory, std::string_view name) {
+  std::string path = directory;
+  path += '/';
+  path += name;
+  return path;
+}
+
+inline std::string shard_directory(const std::string& stream_directory, uint32_t shard_index) {
+  return stream_directory + "/" + kShardsDirectory + "/" + std::to_string(shard_index);
+}
+
+inline bool has_prefix(std::string_view name, std::string_view prefix) noexcept {
+  return name.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace shmstream::detail::file_names
