@@ -93,7 +93,7 @@ TEST(Reshard, SplitGivesAwsLineage) {
   const auto info = stream->describe();
   ASSERT_EQ(info.shards.size(), 4u);
   EXPECT_EQ(info.open_shard_count, 3u);
-  EXPECT_EQ(info.shards[0].state, layout::ShardStatus::kClosed);
+  EXPECT_EQ(info.shards[0].status, layout::ShardStatus::kClosed);
   ASSERT_TRUE(info.shards[0].ending_sequence_number);
   EXPECT_EQ(info.shards[2].parent_index, 0u);
   EXPECT_FALSE(info.shards[2].adjacent_parent_index);
