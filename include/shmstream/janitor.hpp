@@ -1,4 +1,4 @@
-// Janitor: the agent that keeps streams healthy (DESIGN.md section 5). Each do_work(now) is one pass over
+// Janitor: the agent that keeps streams healthy (docs/DESIGN.md §5.5). Each do_work(now) is one pass over
 // every stream under the root: trim segments past the retention window or byte cap, unblock frames of
 // stalled or killed producers after the unblock timeout, help a roll a dead producer left half done,
 // create each open shard's next segment ahead of its producers,

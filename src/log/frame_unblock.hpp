@@ -1,5 +1,5 @@
-// Turning frames of stalled or dead producers into padding, so readers move on (docs/DESIGN.md, "Unblock
-// and settle"). The producer's own CASes fail afterwards and it reports kAborted: never a silent loss.
+// Turning frames of stalled or dead producers into padding, so readers move on (docs/DESIGN.md §4.6). The
+// producer's own CASes fail afterwards and it reports kAborted: never a silent loss.
 #pragma once
 
 #include <cstdint>

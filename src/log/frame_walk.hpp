@@ -1,8 +1,8 @@
 // The one walk over a shard's frames that are not settled yet, shared by the janitor's unblocking and the
-// exclusive producer's settling of frames dead producers left behind (docs/DESIGN.md, "Unblock and
-// settle"). From a position it steps over committed and padding frames, across segments, and hands every
-// frame that is reserved but not committed (below the segment's tail and the shard's end) to the caller,
-// who waits for it, looks past it, or pads it (frame_unblock.hpp) and has it inspected again.
+// exclusive producer's settling of frames dead producers left behind (docs/DESIGN.md §4.6). From a
+// position it steps over committed and padding frames, across segments, and hands every frame that is
+// reserved but not committed (below the segment's tail and the shard's end) to the caller, who waits for
+// it, looks past it, or pads it (frame_unblock.hpp) and has it inspected again.
 #pragma once
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Appends frames to one shard's log: one relaxed fetch_add reserves the bytes, a CAS claims the frame
-// against the janitor, a seq_cst CAS commits it (DESIGN.md section 4). An exclusive producer (the only
+// against the janitor, a seq_cst CAS commits it (docs/DESIGN.md §4.1). An exclusive producer (the only
 // writer of its stream, see stream/writer_lock.hpp) reserves, claims and commits with plain stores instead.
 // Owned by one Producer (one thread).
 #pragma once
@@ -44,7 +44,7 @@ class ShardAppender {
   // kShardClosed: the shard was closed by a reshard before the bytes were reserved (nothing written).
   // kAborted: the janitor padded this frame because it stalled (nothing readable was written).
   Status append(std::string_view key, std::string_view data, uint8_t flags, uint64_t& sequence_number) noexcept;
-  // Appends a group of records for this shard with ONE reservation (DESIGN.md: PutRecords reserves each
+  // Appends a group of records for this shard with ONE reservation (docs/DESIGN.md §4.1: PutRecords reserves each
   // shard's group with one fetch_add) when they fit a segment together, else one by one. Each item gets its
   // status; kShardClosed items were not written and must be re-routed by the caller.
   void append_group(std::span<AppendItem> items) noexcept;

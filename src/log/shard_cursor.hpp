@@ -1,5 +1,5 @@
 // Reads one shard's log from a position: walks frames by their state words, skips padding, crosses
-// segments, returns zero-copy views (DESIGN.md section 4, Read). Owned by one ShardReader (one thread).
+// segments, returns zero-copy views (docs/DESIGN.md §4.3). Owned by one ShardReader (one thread).
 #pragma once
 
 #include <atomic>

@@ -5,7 +5,7 @@
 //
 // A kept mapping holds its descriptor open but unlocked: no view into it exists any more (it was dropped by
 // the segment cache and every cursor), so a recycler may take the file's exclusive lock and rewrite it. It
-// is taken back only by open_segment, after the file was opened, locked and checked under its new name.
+// is taken back only by map_segment_file, after the file was opened, locked and checked under its new name.
 // A kept mapping of a file that was unlinked would pin the file's memory: keep() refuses files unlinked
 // already, and drop_unlinked() unmaps the others once they are; it runs after every trim in this process,
 // on every wake of the segment preparer (at least every 100 ms while it runs) and on every janitor pass.

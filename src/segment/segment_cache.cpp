@@ -2,7 +2,7 @@
 
 namespace shmstream::detail {
 
-Status SegmentCache::get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+Status SegmentCache::map(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
                          std::shared_ptr<MappedSegment>& out, Pacing pacing,
                          const std::shared_ptr<KeptMappings>& kept) noexcept try {
   const auto key = std::make_pair(identity.shard_index, number);

@@ -16,8 +16,8 @@ namespace shmstream::detail {
 
 class SegmentCache {
  public:
-  // Maps a segment not in the cache with open_segment (taking a mapping back from `kept` if it has one).
-  Status get(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
+  // Maps a segment not in the cache with map_segment_file (taking a mapping back from `kept` if it has one).
+  Status map(const std::string& shard_directory, uint64_t number, const SegmentIdentity& identity,
              std::shared_ptr<MappedSegment>& out, Pacing pacing = Pacing::kAtOnce,
              const std::shared_ptr<KeptMappings>& kept = nullptr) noexcept;
   // Whether segment `number` of the shard is mapped here (tests and diagnostics).

@@ -31,7 +31,7 @@ struct SegmentIdentity {
 };
 
 // A mapped segment holds its file open with a shared flock for as long as it is in use: a recycler
-// (create_segment) reuses a retired file only when it can lock it exclusively, i.e. when no process uses a
+// (create_segment_file) reuses a retired file only when it can lock it exclusively, i.e. when no process uses a
 // mapping of it. When the last user drops it, the mapping goes to `kept` (unlocked) if there is one, else
 // it is unmapped.
 class MappedSegment {

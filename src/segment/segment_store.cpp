@@ -40,7 +40,7 @@ Status SegmentStore::create_paced(uint32_t shard_index, uint64_t number) noexcep
 
 Status SegmentStore::map_with(uint32_t shard_index, uint64_t number, std::shared_ptr<MappedSegment>& out,
                               Pacing pacing) noexcept try {
-  return cache_.get(shard_directory(shard_index), number, identity(shard_index), out, pacing, kept_);
+  return cache_.map(shard_directory(shard_index), number, identity(shard_index), out, pacing, kept_);
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory");
 }

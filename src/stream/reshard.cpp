@@ -1,4 +1,4 @@
-// Resharding (DESIGN.md section 6): split, merge and uniform UpdateShardCount with AWS lineage. Control path
+// Resharding (docs/DESIGN.md §4.5, §5.3): split, merge and uniform UpdateShardCount with AWS lineage. Control path
 // under the stream's flock. Producers never block: children are published first (shard count, then the
 // parents' CLOSED state and the table epoch), then each parent's log is closed with a fetch_or of the CLOSED
 // bit on its active segment's tail; a producer whose reservation returns that bit re-routes to the child.

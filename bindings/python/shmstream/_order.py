@@ -1,7 +1,7 @@
 """Parent-before-child shard order.
 
 After a reshard, records of one partition key continue in a child shard. Reading a child only after its
-parents were read to their end keeps every key's records in order (DESIGN.md section 6).
+parents were read to their end keeps every key's records in order (docs/DESIGN.md §4.5).
 """
 
 from __future__ import annotations
