@@ -25,7 +25,7 @@ build() {  # build <label> <rev>; a worktree already built at that revision is r
     (cd "$tree" && PATH=/usr/bin:$PATH meson setup build-rel --buildtype=release -Dpython=false -Dtests=false \
       >/dev/null && ninja -C build-rel >/dev/null)
   fi
-  echo "$1 = $(git -C "$repo" rev-parse --short "$2")" | tee -a "$out/session.log"
+  echo "$1 = $(git -C "$repo" rev-parse --short "$2")" | tee -a "$out/run.log"
 }
 build base "$base_rev"
 build new "$new_rev"
@@ -34,12 +34,12 @@ run() {  # run <label> <feed> <args...>
   label=$1
   feed=$2
   shift 2
-  echo "### $(date +%H:%M:%S) $label: feed $* $feed_args" | tee -a "$out/session.log"
+  echo "### $(date +%H:%M:%S) $label: feed $* $feed_args" | tee -a "$out/run.log"
   status=0
   # shellcheck disable=SC2086 # FEED_ARGS is a list of words
   "$feed" "$@" $feed_args >>"$out/$label.txt" 2>&1 || status=$?
   echo "### $(date +%H:%M:%S) done $label (rc=$status) load: $(cut -d' ' -f1-3 /proc/loadavg)" |
-    tee -a "$out/session.log"
+    tee -a "$out/run.log"
 }
 
 vmstat 1 5 >"$out/vmstat-before.txt"

@@ -19,7 +19,7 @@ RANKS = {
     "router": 3,
     "stream": 4,
     "client": 5,
-    "janitor": 6,
+    "janitor": 5,  # beside client: neither includes the other
 }
 PUBLIC_HEADER_LAYERS = {
     "stream.hpp": "stream",

@@ -235,7 +235,7 @@ int Janitor::trim_expired_segments(Stream& stream, uint32_t shard_index, int64_t
 int Janitor::prepare_next_segment(Stream& stream, uint32_t shard_index) {
   const ShardLog& shard = detail::StreamAccess::state(stream).log(shard_index);
   if (!has_status(shard.entry(), layout::ShardStatus::kOpen)) return 0;
-  // Producers create the next segment when the active one is half full; doing it here first keeps the
+  // Producers have the next segment made when the active one is an eighth full; doing it here first keeps the
   // allocation (the kernel zeroes every page of the file) out of their puts.
   const uint64_t next = shard.active_segment() + 1;
   const std::string path = files::in(shard.directory(), detail::segment_file_name(next * shard.segment_size()));

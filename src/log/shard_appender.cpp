@@ -39,16 +39,19 @@ Status ShardAppender::reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival
     }
     layout::SegmentHeader& header = segment_->header();
     arrival_ns = clock_->now_ns();
+    bool closed = false;
     if (commit_ == FrameCommit::kExclusive) {
-      if (!reserve_exclusively(header, bytes, offset)) {
-        return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
-      }
+      closed = !reserve_exclusively(header, bytes, offset);
     } else {
       // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
       offset = header.tail.fetch_add(bytes, std::memory_order_relaxed);
-      if ((offset & layout::kTailClosedBit) != 0) {
-        return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
-      }
+      closed = (offset & layout::kTailClosedBit) != 0;
+    }
+    if (closed) {
+      // acquire: the closed bit was set by a release RMW after the reshard bumped the shard-table epoch, so
+      // the caller's re-route sees the new table (and the child) on its first try.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      return Status(StatusCode::kShardClosed, "shard was closed by a reshard");
     }
     if (offset + bytes <= segment_size) {
       if (offset == kSegmentHeaderSize) {

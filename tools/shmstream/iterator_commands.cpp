@@ -1,6 +1,7 @@
 // Data-plane reads: get-shard-iterator hands out a token (see iterator_token.hpp); get-records reads from it
 // and hands out the next one.
 #include "command_helpers.hpp"
+#include "common/aws_names.hpp"
 #include "command_table.hpp"
 #include "iterator_token.hpp"
 #include "json_output.hpp"
@@ -13,8 +14,8 @@ namespace shmstream::cli {
 namespace {
 
 [[noreturn]] void shard_not_found(const std::string& stream_name, uint32_t shard_index) {
-  throw Error(StatusCode::kResourceNotFound, "Shard " + shard_id_text(shard_index) + " in stream " + stream_name +
-                                                 " under account 000000000000 does not exist");
+  throw Error(StatusCode::kResourceNotFound,
+              "Shard " + shard_id_text(shard_index) + detail::aws::in_stream(stream_name) + " does not exist");
 }
 
 IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI::Option* sequence_option,
