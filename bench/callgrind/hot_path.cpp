@@ -1,0 +1,261 @@
+// The hot path in isolation, for deterministic instruction counts under callgrind: exactly N put_record
+// calls (exclusive or shared producer) or the get_records calls that return N records, with every piece of
+// set-up (stream, producer, key cache, segment mapping, the records to read) done before collection starts.
+// bench/callgrind_budget.py divides the collected instructions by N and compares them with the budgets in
+// docs/PERFORMANCE.md. Runs natively too (the client requests are no-ops there); prints only errors.
+//
+//   hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--root DIR]
+//
+// Collection is toggled with CALLGRIND_TOGGLE_COLLECT around the measured loop (run valgrind with
+// --collect-atstart=no): the toggle is per thread, so the library's background threads (segment preparers)
+// never add to the count, and nothing outside the loop does either.
+#include <stdlib.h>
+#include <valgrind/callgrind.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shmstream/producer.hpp"
+#include "shmstream/reader.hpp"
+#include "shmstream/stream.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--root DIR]\n";
+constexpr std::string_view kStreamName = "hot-path";
+constexpr size_t kKeyCount = 16;
+constexpr size_t kDataBytes = 64;
+constexpr uint32_t kBatchLimit = 100;
+// Ten rounds of every key: each key has been routed (and cached, where the producer caches keys) and the
+// segment's first pages are touched before the count starts. The reader skips these by count.
+constexpr uint64_t kWarmupRecords = 10 * kKeyCount;
+
+enum class Mode { kExclusivePut, kSharedPut, kGetRecords };
+
+struct Options {
+  Mode mode = Mode::kExclusivePut;
+  uint64_t records = 100000;
+  bool checksums = false;
+  std::string root;  // empty: a fresh directory under /dev/shm
+};
+
+[[noreturn]] void fail(const std::string& message) {
+  std::fprintf(stderr, "hot_path: %s\n", message.c_str());
+  std::exit(1);
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "hot_path: %s\n%s", message.c_str(), kUsage);
+  std::exit(2);
+}
+
+Options parse_options(int argc, char** argv) {
+  if (argc < 2) usage_error("no mode");
+  Options options;
+  const std::string_view mode = argv[1];
+  if (mode == "exclusive-put") {
+    options.mode = Mode::kExclusivePut;
+  } else if (mode == "shared-put") {
+    options.mode = Mode::kSharedPut;
+  } else if (mode == "get-records") {
+    options.mode = Mode::kGetRecords;
+  } else {
+    usage_error("unknown mode " + std::string(mode));
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) usage_error("missing value after " + std::string(flag));
+    const std::string_view value = argv[++i];
+    if (flag == "--records") {
+      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), options.records);
+      if (error != std::errc{} || end != value.data() + value.size() || options.records == 0) {
+        usage_error("--records needs a positive integer");
+      }
+    } else if (flag == "--checksums") {
+      if (value != "on" && value != "off") usage_error("--checksums needs on or off");
+      options.checksums = value == "on";
+    } else if (flag == "--root") {
+      options.root = std::string(value);
+    } else {
+      usage_error("unknown option " + std::string(flag));
+    }
+  }
+  return options;
+}
+
+// Removes what the run created, whichever way main leaves.
+class Scratch {
+ public:
+  explicit Scratch(const std::string& root) {
+    if (!root.empty()) {
+      std::filesystem::create_directories(root);
+      root_ = root;
+      remove_stream();  // left by an earlier, killed run: create() would fail on it
+      return;
+    }
+    std::string pattern = "/dev/shm/shmstream-hot-path-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) fail("mkdtemp of " + pattern + " failed");
+    root_ = pattern;
+    owns_root_ = true;
+  }
+  ~Scratch() {
+    if (owns_root_) {
+      std::error_code ignored;
+      std::filesystem::remove_all(root_, ignored);
+    } else {
+      remove_stream();
+    }
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  void remove_stream() noexcept {
+    std::error_code ignored;
+    if (!std::filesystem::exists(std::filesystem::path(root_) / kStreamName, ignored)) return;
+    try {
+      shmstream::Stream::remove(kStreamName, root_);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "hot_path: removing the stream under %s: %s\n", root_.c_str(), error.what());
+    }
+  }
+
+  std::string root_;
+  bool owns_root_ = false;
+};
+
+// Big enough that neither the set-up puts nor the measured loop ever roll: a roll is a cold-path event
+// (a new segment file) that would swamp the per-record figure. A 64-byte record with an 8-byte key takes
+// at most 160 bytes of log, checksum trailer included; 320 leaves room for a larger frame layout.
+uint64_t segment_size_for(uint64_t records) {
+  const uint64_t needed = (records + kWarmupRecords) * 320;
+  uint64_t size = uint64_t{64} << 20;
+  while (size < needed && size < shmstream::kMaxSegmentSize) size <<= 1;
+  if (size < needed) fail("--records too large for one segment");
+  return size;
+}
+
+void check(shmstream::Status status, const char* what) {
+  if (!status) {
+    fail(std::string(what) + " failed: " + shmstream::exception_name(status.code()) + ": " + status.detail());
+  }
+}
+
+struct Workload {
+  std::array<std::string, kKeyCount> key_storage;
+  std::array<std::string_view, kKeyCount> keys;
+  std::string data;
+
+  Workload() : data(kDataBytes, '\0') {
+    for (size_t i = 0; i < kKeyCount; ++i) {
+      char buffer[16];
+      std::snprintf(buffer, sizeof buffer, "KEY%05zu", i);
+      key_storage[i] = buffer;
+      keys[i] = key_storage[i];
+    }
+    for (size_t i = 0; i < kDataBytes; ++i) data[i] = static_cast<char>('a' + i % 26);
+  }
+};
+
+void put_unmeasured(shmstream::Producer& producer, const Workload& work, uint64_t count) {
+  shmstream::PutResult result;
+  for (uint64_t i = 0; i < count; ++i) {
+    check(producer.put_record(work.keys[i % kKeyCount], work.data, result), "put_record");
+  }
+}
+
+void run_put(const Options& options, const std::shared_ptr<shmstream::Stream>& stream, const Workload& work) {
+  shmstream::Producer producer(stream, shmstream::ProducerOptions{.exclusive = options.mode == Mode::kExclusivePut});
+  put_unmeasured(producer, work, kWarmupRecords);
+  shmstream::PutResult result;
+  const std::string_view data = work.data;
+  // The loop's own instructions count too, so it stays a few: a power-of-two mask picks the key, and the
+  // status codes are OR-ed (kOk is 0) rather than branched on.
+  static_assert((kKeyCount & (kKeyCount - 1)) == 0);
+  unsigned codes = 0;
+  CALLGRIND_TOGGLE_COLLECT;
+  for (uint64_t i = 0; i < options.records; ++i) {
+    codes |= static_cast<unsigned>(producer.put_record(work.keys[i & (kKeyCount - 1)], data, result).code());
+  }
+  CALLGRIND_TOGGLE_COLLECT;
+  if (codes != 0) fail("a measured put_record failed");
+}
+
+void run_get(const Options& options, const std::shared_ptr<shmstream::Stream>& stream, const Workload& work) {
+  {
+    shmstream::Producer producer(stream, shmstream::ProducerOptions{.exclusive = true});
+    put_unmeasured(producer, work, kWarmupRecords + options.records);
+  }
+  shmstream::ShardReader reader(stream, 0, shmstream::IteratorStart{.type = shmstream::IteratorType::kTrimHorizon});
+  shmstream::RecordBatch batch;
+  batch.records.reserve(kBatchLimit);
+  // The warm-up records go through the same calls unmeasured: the reader maps the segment and settles
+  // its cursor before the count starts.
+  for (uint64_t skipped = 0; skipped < kWarmupRecords;) {
+    const uint32_t limit = static_cast<uint32_t>(std::min<uint64_t>(kBatchLimit, kWarmupRecords - skipped));
+    check(reader.get_records(batch, limit), "get_records (warm-up)");
+    if (batch.records.empty()) fail("get_records (warm-up) returned no records");
+    skipped += batch.records.size();
+  }
+
+  uint64_t returned = 0;
+  uint64_t calls = 0;
+  bool ok = true;
+  CALLGRIND_TOGGLE_COLLECT;
+  while (returned < options.records && ok) {
+    ok = reader.get_records(batch, kBatchLimit).is_ok();
+    returned += batch.records.size();
+    ok &= !batch.records.empty();
+    ++calls;
+  }
+  CALLGRIND_TOGGLE_COLLECT;
+  if (!ok) fail("a measured get_records failed or returned no records after " + std::to_string(returned));
+  if (returned != options.records) {
+    fail("get_records returned " + std::to_string(returned) + " records, expected " + std::to_string(options.records));
+  }
+  if (calls != (options.records + kBatchLimit - 1) / kBatchLimit) {
+    fail("get_records took " + std::to_string(calls) + " calls for " + std::to_string(returned) + " records");
+  }
+  const auto& last = batch.records.back();
+  if (last.partition_key != work.keys[(kWarmupRecords + options.records - 1) % kKeyCount] || last.data != work.data) {
+    fail("the last record read is not the last record put");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse_options(argc, argv);
+  try {
+    // Static: its destructor also runs when fail() calls std::exit.
+    static Scratch scratch(options.root);
+
+    shmstream::StreamOptions stream_options;
+    stream_options.shard_count = 1;
+    stream_options.segment_size = segment_size_for(options.records);
+    stream_options.checksums = options.checksums;
+    auto stream = shmstream::Stream::create(kStreamName, stream_options, scratch.root());
+    if (stream->describe().checksums != options.checksums) fail("the stream's checksum setting is not the one asked");
+
+    const Workload work;
+    if (options.mode == Mode::kGetRecords) {
+      run_get(options, stream, work);
+    } else {
+      run_put(options, stream, work);
+    }
+  } catch (const std::exception& error) {
+    fail(error.what());
+  }
+  return 0;
+}
