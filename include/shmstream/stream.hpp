@@ -30,6 +30,10 @@ struct StreamOptions {
   std::chrono::nanoseconds retention = kDefaultRetention;
   uint64_t retention_bytes = 0;                          // per shard; 0 = default cap (see docs/OPERATIONS.md)
   uint32_t file_mode = 0600;                             // files; directories get the matching x bits
+  // A checksum trailer on every record, fixed at creation. Unset: on where the root is on a persistent
+  // filesystem (write-back can tear a committed frame after a power loss), off on tmpfs (the commit protocol
+  // never shows a torn frame, and the memory dies with the host). docs/DECISIONS.md.
+  std::optional<bool> checksums;
 };
 
 struct ShardInfo {
@@ -65,6 +69,7 @@ struct StreamInfo {
   uint64_t segment_size = 0;
   int64_t unblock_timeout_ns = 0;
   uint32_t open_shard_count = 0;
+  bool checksums = false;  // every record carries a checksum trailer (StreamOptions::checksums)
   std::string encryption_type = "NONE";
   std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
 };

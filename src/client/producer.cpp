@@ -27,51 +27,54 @@ class ProducerCore {
         commit_(!options.exclusive            ? FrameCommit::kShared
                 : register_for_waiter_barriers() ? FrameCommit::kExclusive
                                                  : FrameCommit::kExclusiveSeqCst),
+        trailer_bytes_(layout::trailer_size(static_cast<uint8_t>(state_.header().frame_flags))),
+        max_footprint_(state_.segment_size() - layout::kSegmentHeaderSize),
         appenders_(state_.shard_capacity()) {
     if (options.exclusive) settle_abandoned_frames_of_stream();
     map_.rebuild(state_.header(), state_.shard_table());
   }
 
-  Status route(std::string_view key, const HashKey* explicit_hash_key, uint32_t& shard_index) noexcept try {
+  // Routes a validated key. Steady state (no reshard since the last call): one shared load (the table
+  // epoch), then either the stream's only open shard or a hit in the key cache; nothing else is touched.
+  Status route(std::string_view key, const HashKey* explicit_hash_key, uint32_t& shard_index) noexcept {
     // acquire: pairs with the reshard's release increment of the epoch (the table we rebuild is that new).
     const uint64_t epoch = state_.header().shard_table_epoch.load(std::memory_order_acquire);
-    if (epoch != map_.epoch()) map_.rebuild(state_.header(), state_.shard_table());  // cold: after a reshard
-    HashKey hash_key;
-    KeyCache::Slot* slot = nullptr;
-    uint64_t key_hash = 0;
-    if (explicit_hash_key != nullptr) {
-      hash_key = *explicit_hash_key;
-    } else if (KeyCache::cacheable(key)) {
+    if (epoch != map_.epoch()) [[unlikely]] {
+      if (Status status = rebuild_map(); !status) return status;
+    }
+    if (map_.only_shard() != layout::kNoShard) {
+      shard_index = map_.only_shard();
+      return Status::ok();
+    }
+    if (explicit_hash_key == nullptr && KeyCache::cacheable(key)) [[likely]] {
       bool hit = false;
-      slot = &cache_.lookup(key, key_hash, hit);
-      if (hit && slot->epoch == map_.epoch()) {
-        shard_index = slot->shard_index;  // steady state: no MD5, no shared memory touched
+      uint64_t key_hash = 0;
+      KeyCache::Slot& slot = cache_.lookup(key, key_hash, hit);
+      if (hit && slot.epoch == map_.epoch()) [[likely]] {
+        shard_index = slot.shard_index;
         return Status::ok();
       }
-      hash_key = hit ? slot->hash_key : md5_.hash(key);
-    } else {
-      hash_key = md5_.hash(key);
+      return route_cache_miss(key, slot, hit, key_hash, shard_index);
     }
-    shard_index = map_.find(hash_key);
-    if (shard_index == layout::kNoShard) {
-      return Status(StatusCode::kInternalFailure, "no open shard covers the hash key (shard table inconsistent)");
-    }
-    if (slot != nullptr) cache_.fill(*slot, key, key_hash, hash_key, shard_index, map_.epoch());
-    return Status::ok();
-  } catch (...) {
-    return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");
+    return route_by_hash(explicit_hash_key != nullptr ? *explicit_hash_key : md5_.hash(key), shard_index);
   }
 
+  // Validated put_record: Kinesis's limits, then the footprint against the segment (a record must fit one).
   Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
              PutResult& result) noexcept {
-    if (Status status = validate(key, data); !status) return status;
+    if (Status status = validate(key, data); !status) [[unlikely]] return status;
+    const uint64_t footprint = footprint_of(key.size(), data.size());
+    if (footprint > max_footprint_) [[unlikely]] return does_not_fit();
     for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
       uint32_t shard_index = 0;
-      if (Status status = route(key, explicit_hash_key, shard_index); !status) return status;
-      ShardAppender* appender = appender_for(shard_index);
-      if (appender == nullptr) return Status(StatusCode::kInternalFailure, "out of memory creating a shard appender");
-      Status status = appender->append(key, data, 0, result.sequence_number);
-      if (status.code() != StatusCode::kShardClosed) {
+      if (Status status = route(key, explicit_hash_key, shard_index); !status) [[unlikely]] return status;
+      ShardAppender* appender = appenders_[shard_index].get();
+      if (appender == nullptr) [[unlikely]] {
+        appender = make_appender(shard_index);  // first put to this shard
+        if (appender == nullptr) return Status(StatusCode::kInternalFailure, "out of memory creating a shard appender");
+      }
+      Status status = appender->append(key, data, footprint, result.sequence_number);
+      if (status.code() != StatusCode::kShardClosed) [[likely]] {
         result.shard_index = shard_index;
         return status;
       }
@@ -82,15 +85,26 @@ class ProducerCore {
   }
 
   static Status validate(std::string_view key, std::string_view data) noexcept {
-    if (key.empty() || key.size() > kMaxPartitionKeyBytes) {
+    if (key.empty() || key.size() > kMaxPartitionKeyBytes) [[unlikely]] {
       return Status(StatusCode::kInvalidArgument, "1 validation error detected: Value at 'partitionKey' failed to "
                                                   "satisfy constraint: Member must have length between 1 and 256");
     }
-    if (key.size() + data.size() > kMaxRecordBytes) {
+    if (key.size() + data.size() > kMaxRecordBytes) [[unlikely]] {
       return Status(StatusCode::kInvalidArgument, "1 validation error detected: Value at 'data' failed to satisfy "
                                                   "constraint: partition key + data must be at most 1048576 bytes");
     }
     return Status::ok();
+  }
+
+  // Bytes a record takes in this stream's log (header, key, data, the stream's trailers, alignment).
+  uint64_t footprint_of(size_t key_length, size_t data_length) const noexcept {
+    return layout::align_frame(layout::kFrameHeaderSize + key_length + data_length + trailer_bytes_);
+  }
+  bool fits(size_t key_length, size_t data_length) const noexcept {
+    return footprint_of(key_length, data_length) <= max_footprint_;
+  }
+  static Status does_not_fit() noexcept {
+    return Status(StatusCode::kInvalidArgument, "a record does not fit in one segment of this stream");
   }
 
   // PutRecords after validation: entries are grouped by shard (request order kept within a shard) and each
@@ -117,10 +131,34 @@ class ProducerCore {
   }
 
   const std::shared_ptr<Stream>& stream() const noexcept { return stream_; }
-  uint64_t segment_size() const noexcept { return state_.segment_size(); }
 
  private:
   static constexpr uint32_t kMaxRouteAttempts = 64;
+
+  Status rebuild_map() noexcept try {
+    map_.rebuild(state_.header(), state_.shard_table());  // cold: after a reshard
+    return Status::ok();
+  } catch (...) {
+    return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");
+  }
+
+  // A cacheable key that missed (or was cached under an older table): its MD5 (kept if it was cached),
+  // the shard, and the cache filled for next time.
+  Status route_cache_miss(std::string_view key, KeyCache::Slot& slot, bool hit, uint64_t key_hash,
+                          uint32_t& shard_index) noexcept {
+    const HashKey hash_key = hit ? slot.hash_key : md5_.hash(key);
+    if (Status status = route_by_hash(hash_key, shard_index); !status) return status;
+    cache_.fill(slot, key, key_hash, hash_key, shard_index, map_.epoch());
+    return Status::ok();
+  }
+
+  Status route_by_hash(HashKey hash_key, uint32_t& shard_index) const noexcept {
+    shard_index = map_.find(hash_key);
+    if (shard_index == layout::kNoShard) [[unlikely]] {
+      return Status(StatusCode::kInternalFailure, "no open shard covers the hash key (shard table inconsistent)");
+    }
+    return Status::ok();
+  }
 
   // Routes every pending entry under one shard-table epoch, so all records of a key in the request land
   // in one group: a group that finds its shard closed re-routes together, and per-key order holds. An
@@ -190,10 +228,14 @@ class ProducerCore {
     }
   }
 
-  ShardAppender* appender_for(uint32_t shard_index) noexcept try {
-    auto& appender = appenders_[shard_index];
-    if (!appender) appender = std::make_unique<ShardAppender>(state_.log(shard_index), commit_, clock_);  // first put here
-    return appender.get();
+  ShardAppender* appender_for(uint32_t shard_index) noexcept {
+    ShardAppender* appender = appenders_[shard_index].get();
+    return appender != nullptr ? appender : make_appender(shard_index);
+  }
+
+  ShardAppender* make_appender(uint32_t shard_index) noexcept try {
+    appenders_[shard_index] = std::make_unique<ShardAppender>(state_.log(shard_index), commit_, clock_);
+    return appenders_[shard_index].get();
   } catch (...) {
     return nullptr;
   }
@@ -203,6 +245,8 @@ class ProducerCore {
   WriterLock writer_lock_;  // held for the producer's lifetime
   FrameCommit commit_;
   RealtimeClock clock_;  // arrival times of every shard's frames
+  uint32_t trailer_bytes_;   // the stream's trailers on every frame (checksum)
+  uint64_t max_footprint_;   // the largest frame a segment holds
   Md5Hasher md5_;
   KeyCache cache_;
   ShardMap map_;
@@ -244,15 +288,14 @@ uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::sp
     request_status = Status(StatusCode::kInvalidArgument, "results span is shorter than the entries");
   } else {
     uint64_t request_bytes = 0;
-    const uint64_t segment_room = core_->segment_size() - layout::kSegmentHeaderSize;
     for (const auto& entry : entries) {
       // Kinesis validates the whole request first: one bad entry fails it and nothing is written.
       if (Status status = detail::ProducerCore::validate(entry.partition_key, entry.data); !status) {
         request_status = status;
         break;
       }
-      if (detail::ShardAppender::footprint(entry.partition_key.size(), entry.data.size()) > segment_room) {
-        request_status = Status(StatusCode::kInvalidArgument, "a record does not fit in one segment of this stream");
+      if (!core_->fits(entry.partition_key.size(), entry.data.size())) {
+        request_status = detail::ProducerCore::does_not_fit();
         break;
       }
       request_bytes += entry.partition_key.size() + entry.data.size();

@@ -37,7 +37,7 @@ uint64_t frame_after_validation(detail::StreamState& state, uint32_t shard_index
   std::shared_ptr<detail::MappedSegment> segment;
   throw_if_error(log.map_segment(log.segment_number(sequence), segment), "cannot map segment");
   detail::FrameInfo info;
-  if (detail::inspect_frame(*segment, offset, false, info) != detail::FrameKind::kData) {
+  if (detail::inspect_frame(*segment, offset, log.frame_flags(), false, info) != detail::FrameKind::kData) {
     invalid_sequence_number(state, shard_index, sequence);
   }
   return after ? log.normalise(sequence + info.footprint) : sequence;
@@ -154,7 +154,7 @@ Status ShardReader::seek(uint64_t position) noexcept {
     std::shared_ptr<detail::MappedSegment> segment;
     if (Status status = log.map_segment(log.segment_number(normalised), segment); !status) return status;
     detail::FrameInfo info;
-    if (detail::inspect_frame(*segment, log.segment_offset(normalised), false, info) == detail::FrameKind::kCorrupted) {
+    if (detail::inspect_frame(*segment, log.segment_offset(normalised), log.frame_flags(), false, info) == detail::FrameKind::kCorrupted) {
       return Status(StatusCode::kInvalidArgument, "position is not a frame boundary of this shard");
     }
   }

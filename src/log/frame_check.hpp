@@ -1,11 +1,16 @@
 // Reading one frame safely: every field a reader trusts is bounds-checked against the segment, so a
-// corrupted or hostile segment can give a wrong answer but never an out-of-bounds read (fuzzed).
+// corrupted or hostile segment can give a wrong answer but never an out-of-bounds read (fuzzed), checksums
+// or not. Inline: the reader's batch loop and the producer's checksum run it once per record.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "common/xxh3.hpp"
 #include "segment/segment_file.hpp"
+#include "shmstream/layout/frame.hpp"
+#include "shmstream/limits.hpp"
 
 namespace shmstream::detail {
 
@@ -21,13 +26,79 @@ struct FrameInfo {
   const char* problem = "";  // for kCorrupted
 };
 
-// checksum = XXH3_64bits_withSeed(key ‖ data, seed = XXH3_64bits(committed state ‖ sequence ‖ arrival)).
-// The committed state word is covered so a flipped key length or flag cannot move the key/data boundary.
-uint64_t frame_checksum(uint64_t committed_state, uint64_t sequence_number, int64_t arrival_ns, const void* payload,
-                        size_t length) noexcept;
+// The checksum trailer (docs/FORMAT.md): one XXH3 over the arrival time, key and data, seeded with the
+// position and the committed state word, so a frame moved elsewhere or a flipped length, flag or key length
+// fails it as surely as a flipped payload byte. `frame` points at the frame's first byte.
+inline uint64_t frame_checksum(const uint8_t* frame, uint64_t position, uint64_t committed_state,
+                               size_t key_and_data_length) noexcept {
+  return xxh3_64(frame + offsetof(layout::FrameHeader, arrival_ns), sizeof(int64_t) + key_and_data_length,
+                 position ^ committed_state);
+}
 
-// Inspects the frame at `offset` (a multiple of 32, >= 64, < segment size) with an acquire load of its
-// state word, so a kData answer makes the key and data visible.
-FrameKind inspect_frame(const MappedSegment& segment, uint64_t offset, bool verify_checksum, FrameInfo& info) noexcept;
+// Inspects the frame at `frame` (a multiple of 16 past the segment header; `room` bytes from it to the
+// segment end) at shard position `position`, with an acquire load of its state word, so a kData answer
+// makes the key and data visible. `expected_flags`: the stream's frame flags; a DATA frame with others is
+// corrupted (a flipped flag cannot hide a checksum).
+inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t position, uint8_t expected_flags,
+                               bool verify_checksum, FrameInfo& info) noexcept {
+  const auto& header = *reinterpret_cast<const layout::FrameHeader*>(frame);
+  // acquire: pairs with the producer's commit; key, data and header fields are visible after it.
+  const uint64_t state = header.state.load(std::memory_order_acquire);
+  const int32_t length = layout::state_length(state);
+  if (length <= 0) [[unlikely]] {
+    info.claimed = length < 0;
+    return FrameKind::kNotCommitted;
+  }
+  const uint64_t footprint = layout::align_frame(static_cast<uint64_t>(length));
+  if (footprint > room) [[unlikely]] {
+    info.problem = "frame length runs past the segment end";
+    return FrameKind::kCorrupted;
+  }
+  info.footprint = footprint;
+  const layout::FrameType type = layout::state_type(state);
+  if (type != layout::FrameType::kData) [[unlikely]] {
+    if (type != layout::FrameType::kPad) {
+      info.problem = "frame type is neither DATA nor PAD";
+      return FrameKind::kCorrupted;
+    }
+    if (static_cast<uint64_t>(length) != footprint) {
+      info.problem = "padding frame length is not a multiple of 16";
+      return FrameKind::kCorrupted;
+    }
+    return FrameKind::kPad;
+  }
+  const uint8_t flags = layout::state_flags(state);
+  if (flags != expected_flags) [[unlikely]] {
+    info.problem = "frame flags differ from the stream's";
+    return FrameKind::kCorrupted;
+  }
+  const uint16_t key_length = layout::state_key_length(state);
+  const uint64_t fixed = uint64_t{layout::kFrameHeaderSize} + key_length + layout::trailer_size(flags);
+  if (key_length == 0 || key_length > kMaxPartitionKeyBytes || static_cast<uint64_t>(length) < fixed) [[unlikely]] {
+    info.problem = "frame partition key length is out of range";
+    return FrameKind::kCorrupted;
+  }
+  info.key_length = key_length;
+  info.data_length = static_cast<uint32_t>(static_cast<uint64_t>(length) - fixed);
+  info.arrival_ns = header.arrival_ns;
+  info.flags = flags;
+  if ((flags & layout::kFlagChecksum) != 0 && verify_checksum) {
+    const size_t payload = size_t{key_length} + info.data_length;
+    uint64_t stored;
+    std::memcpy(&stored, frame + layout::kFrameHeaderSize + payload, sizeof stored);
+    if (frame_checksum(frame, position, state, payload) != stored) {
+      info.problem = "frame checksum mismatch";
+      return FrameKind::kCorrupted;
+    }
+  }
+  return FrameKind::kData;
+}
+
+// The same for a frame of a mapped segment at `offset` (>= the segment header, a multiple of 16).
+inline FrameKind inspect_frame(const MappedSegment& segment, uint64_t offset, uint8_t expected_flags,
+                               bool verify_checksum, FrameInfo& info) noexcept {
+  return inspect_frame(segment.bytes(offset), segment.size() - offset, segment.base_position() + offset,
+                       expected_flags, verify_checksum, info);
+}
 
 }  // namespace shmstream::detail

@@ -1,21 +1,26 @@
-// Appends frames to one shard's log: one relaxed fetch_add reserves the bytes, a CAS claims the frame
-// against the janitor, a seq_cst CAS commits it (docs/DESIGN.md §4.1). An exclusive producer (the only
-// writer of its stream, see stream/writer_lock.hpp) reserves, claims and commits with plain stores instead.
-// Owned by one Producer (one thread).
+// Appends frames to one shard's log (docs/DESIGN.md §4.1, §4.2). Owned by one Producer (one thread).
+//
+// The put of a record that fits the segment the appender already holds is one inlined fast path: reserve
+// (a relaxed fetch_add, or a plain load + store for the exclusive producer), claim, copy, checksum if the
+// stream has checksums, commit, wake readers if any sleep. Everything else — the first frame of a
+// segment, the request to prepare the next one, a full segment, a roll, a close by a reshard, a frame the
+// janitor took away — goes to the out-of-line slow path, which is the general protocol.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
 
 #include "common/realtime_clock.hpp"
+#include "log/frame_check.hpp"
+#include "log/shard_log.hpp"
 #include "segment/segment_file.hpp"
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {
-
-class ShardLog;
 
 // One record of a PutRecords group, with what became of it.
 struct AppendItem {
@@ -41,37 +46,142 @@ class ShardAppender {
   ShardAppender(const ShardAppender&) = delete;
   ShardAppender& operator=(const ShardAppender&) = delete;
 
-  // kShardClosed: the shard was closed by a reshard before the bytes were reserved (nothing written).
-  // kAborted: the janitor padded this frame because it stalled (nothing readable was written).
-  Status append(std::string_view key, std::string_view data, uint8_t flags, uint64_t& sequence_number) noexcept;
-  // Appends a group of records for this shard with ONE reservation (docs/DESIGN.md §4.1: PutRecords reserves each
-  // shard's group with one fetch_add) when they fit a segment together, else one by one. Each item gets its
-  // status; kShardClosed items were not written and must be re-routed by the caller.
+  // Bytes a record of this size occupies in the log, and whether it can be appended at all (it fits a
+  // segment of this stream). The caller checks first: nothing is reserved for a record that cannot fit.
+  uint64_t footprint(size_t key_length, size_t data_length) const noexcept {
+    return layout::align_frame(layout::kFrameHeaderSize + key_length + data_length + trailer_bytes_);
+  }
+  bool fits(uint64_t footprint) const noexcept { return footprint <= log_->segment_size() - layout::kSegmentHeaderSize; }
+
+  // Appends one record of `footprint` bytes (footprint(), fits()). kShardClosed: the shard was closed by a
+  // reshard before the bytes were reserved (nothing written; re-route). kAborted: the janitor padded this
+  // frame because it stalled (nothing readable was written).
+  Status append(std::string_view key, std::string_view data, uint64_t footprint, uint64_t& sequence_number) noexcept {
+    const int64_t arrival_ns = clock_->now_ns();
+    uint64_t offset;
+    if (commit_ == FrameCommit::kExclusive) {
+      // relaxed load + store instead of a locked fetch_add: we are the tail's only writer (a reshard's
+      // closed bit aside, checked below). A locked instruction would also wait for our previous frame's
+      // lines, which a polling consumer keeps taking back.
+      offset = tail_->load(std::memory_order_relaxed);
+      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_) [[unlikely]] {
+        return append_slow(key, data, footprint, arrival_ns, sequence_number);
+      }
+      tail_->store(offset + footprint, std::memory_order_relaxed);
+      // A reshard sets the closed bit in the active-segment word, runs membarrier, then reads the tail as
+      // the shard's end (stream/reshard.cpp). The fence keeps the compiler from hoisting the load above
+      // our store; membarrier orders them on the CPU: either we see the bit, or the frame lies below the end.
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      // relaxed: ordered by the fence and the reshard's membarrier as above. Only we roll this shard.
+      if (log_->entry().active_segment.load(std::memory_order_relaxed) != number_) [[unlikely]] {
+        return closed_after_exclusive_reservation(offset, footprint);
+      }
+    } else {
+      // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
+      offset = tail_->fetch_add(footprint, std::memory_order_relaxed);
+      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_) [[unlikely]] {
+        return append_reserved_slow(key, data, footprint, arrival_ns, offset, sequence_number);
+      }
+    }
+    sequence_number = base_position_ + offset;
+    return write_frame(offset, key, data, arrival_ns, sequence_number);
+  }
+
+  // Appends a group of records for this shard with ONE reservation (docs/DESIGN.md §4.1: PutRecords
+  // reserves each shard's group with one fetch_add) when they fit a segment together, else one by one. Each
+  // item gets its status; kShardClosed items were not written and must be re-routed by the caller. Every
+  // item must fit a segment (fits()).
   void append_group(std::span<AppendItem> items) noexcept;
   void flush_metrics() noexcept;
-
-  // Bytes a record of this size occupies in the log.
-  static uint64_t footprint(size_t key_length, size_t data_length) noexcept;
 
  private:
   static constexpr uint32_t kMetricsBatch = 1024;
 
+  // Claims, fills and commits the frame at `offset` of the held segment, wakes readers, counts it.
+  Status write_frame(uint64_t offset, std::string_view key, std::string_view data, int64_t arrival_ns,
+                     uint64_t sequence_number) noexcept {
+    uint8_t* frame = segment_bytes_ + offset;
+    auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
+    const auto length = static_cast<int32_t>(layout::kFrameHeaderSize + key.size() + data.size() + trailer_bytes_);
+    const auto key_length = static_cast<uint16_t>(key.size());
+    const uint64_t claimed = layout::make_state(-length, layout::FrameType::kData, flags_, key_length);
+    if (commit_ != FrameCommit::kShared) {
+      // relaxed: no janitor touches this stream's frames while we live; the claim only tells one that comes
+      // after our death how long the frame is. The signal fence keeps the compiler from sinking the claim
+      // below the payload stores, so a death mid-write never leaves payload bytes behind a zero state word.
+      header.state.store(claimed, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else if (uint64_t expected = 0; !header.state.compare_exchange_strong(
+                   expected, claimed, std::memory_order_relaxed, std::memory_order_relaxed)) [[unlikely]] {
+      // relaxed: the claim only excludes the janitor (which pads frames that stay 0); it publishes nothing.
+      return aborted();
+    }
+    header.arrival_ns = arrival_ns;
+    std::memcpy(frame + layout::kFrameHeaderSize, key.data(), key.size());
+    std::memcpy(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+    const uint64_t committed = layout::make_state(length, layout::FrameType::kData, flags_, key_length);
+    if ((flags_ & layout::kFlagChecksum) != 0) {
+      const uint64_t checksum = frame_checksum(frame, sequence_number, committed, key.size() + data.size());
+      std::memcpy(frame + layout::kFrameHeaderSize + key.size() + data.size(), &checksum, sizeof checksum);
+    }
+    if (commit_ == FrameCommit::kExclusive) {
+      // release: publishes the frame to readers. No locked instruction: the store-load ordering against the
+      // eventcount's waiter count comes from the waiters' membarrier (wait/eventcount.hpp).
+      header.state.store(committed, std::memory_order_release);
+    } else if (commit_ == FrameCommit::kExclusiveSeqCst) {
+      header.state.store(committed, std::memory_order_seq_cst);  // seq_cst: release + the store-load ordering
+    } else if (uint64_t expected = claimed; !header.state.compare_exchange_strong(
+                   expected, committed, std::memory_order_seq_cst, std::memory_order_relaxed)) [[unlikely]] {
+      // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
+      return aborted();
+    }
+    log_->wake_readers();
+    pending_bytes_ += key.size() + data.size();
+    if (++pending_records_ >= kMetricsBatch) [[unlikely]] flush_metrics();
+    return Status::ok();
+  }
+
+  // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
+  // asking for the next segment ahead), then writes the frame.
+  Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
+                     uint64_t& sequence_number) noexcept;
+  // A shared producer's fetch_add returned `offset`, outside the fast path's range: finish that reservation
+  // (first frame, preparation request, crossing or past the end, closed) and write the frame.
+  Status append_reserved_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
+                              uint64_t offset, uint64_t& sequence_number) noexcept;
   // Reserves `bytes` contiguous bytes in the active segment, padding and rolling past a full one.
-  Status reserve(uint64_t bytes, uint64_t& offset, int64_t& arrival_ns) noexcept;
-  // Claims, fills and commits one frame; the caller wakes readers.
-  Status write_frame(uint64_t offset, std::string_view key, std::string_view data, uint8_t flags,
-                     int64_t arrival_ns, uint64_t sequence_number) noexcept;
-  // The exclusive producer's reservation: plain load + store of the tail. false: the shard was closed.
-  bool reserve_exclusively(layout::SegmentHeader& header, uint64_t bytes, uint64_t& offset) noexcept;
+  Status reserve(uint64_t bytes, int64_t arrival_ns, uint64_t& offset) noexcept;
+  enum class Reservation : uint8_t { kValid, kRetry, kFailed };
+  // Finishes a reservation [offset, offset + bytes) made in the held segment: kValid (write it), kRetry
+  // (the segment was full: it is sealed and rolled, reserve again) or kFailed (`status` says why).
+  Reservation settle_reservation(uint64_t offset, uint64_t bytes, int64_t arrival_ns, Status& status) noexcept;
+  // Makes the held segment the active one. kAccessDenied when this process may only read it.
+  Status attach_active_segment() noexcept;
+  // The exclusive producer's reservation in the slow path: plain load + store of the tail. false: closed.
+  bool reserve_exclusively(uint64_t bytes, uint64_t& offset) noexcept;
+  // The exclusive reservation [offset, offset + bytes) raced a reshard's close: pad it so readers get past
+  // it and report kShardClosed.
+  Status closed_after_exclusive_reservation(uint64_t offset, uint64_t bytes) noexcept;
+  Status shard_closed() noexcept;
   void write_padding(uint64_t offset) noexcept;
+  Status aborted() noexcept;
   void count_failure(const Status& status) noexcept;
 
   const ShardLog* log_;
   FrameCommit commit_;
+  uint8_t flags_;
+  uint32_t trailer_bytes_;
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;
+  // The held segment, unpacked for the fast path.
+  uint8_t* segment_bytes_ = nullptr;
+  std::atomic<uint64_t>* tail_ = nullptr;
+  uint64_t base_position_ = 0;
+  uint64_t number_ = ~uint64_t{0};
+  uint64_t fast_limit_ = 0;  // the fast path's reservations end at or below it (0: no segment held)
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
+  std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
 };
 
 }  // namespace shmstream::detail

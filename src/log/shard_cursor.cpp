@@ -44,10 +44,6 @@ bool ShardCursor::map_current(Status& status) noexcept {
   return true;
 }
 
-void ShardCursor::step(uint64_t footprint) noexcept {
-  position_ = log_->normalise(position_ + footprint);
-}
-
 bool ShardCursor::at_shard_end() const noexcept {
   // acquire: the ending sequence number is stored (release) after every frame below it settled.
   const uint64_t ending = entry_->ending_sequence_number.load(std::memory_order_acquire);
@@ -76,38 +72,53 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   uint64_t bytes = 0;
   Status status;
   bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at the limit
-  while (batch.records.size() < limit) {
+  bool stopped = false;
+  const uint8_t flags = log_->frame_flags();
+  const uint64_t size = log_->segment_size();
+  while (!stopped && batch.records.size() < limit) {
     if (!map_current(status)) {
       caught_up = status.is_ok();  // the next segment is not active yet: nothing was written past this one
       break;
     }
-    const uint64_t offset = log_->segment_offset(position_);
-    FrameInfo info;
-    FrameKind kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
-    if (kind == FrameKind::kNotCommitted && batch.records.empty() && info.claimed && options_.claimed_frame_pauses > 0) {
-      // A producer is writing this very frame. Re-reading the line now would pull it from the producer
-      // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
-      for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
-      kind = inspect_frame(*segment_, offset, options_.verify_checksums, info);
+    // Within the held segment, frame after frame: inspect_frame checks each against the segment's end.
+    const uint8_t* bytes_of_segment = segment_->bytes(0);
+    const uint64_t base = segment_->base_position();
+    uint64_t offset = position_ - base;
+    while (offset < size && batch.records.size() < limit) {
+      FrameInfo info;
+      FrameKind kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags,
+                                     options_.verify_checksums, info);
+      if (kind == FrameKind::kNotCommitted && info.claimed && batch.records.empty() &&
+          options_.claimed_frame_pauses > 0) {
+        // A producer is writing this very frame. Re-reading the line now would pull it from the producer
+        // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
+        for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
+        kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags,
+                             options_.verify_checksums, info);
+      }
+      if (kind == FrameKind::kData) [[likely]] {
+        const uint64_t payload = uint64_t{info.key_length} + info.data_length;
+        if (bytes + payload > max_bytes && !batch.records.empty()) {
+          stopped = true;
+          break;
+        }
+        const auto* key = reinterpret_cast<const char*>(bytes_of_segment + offset + layout::kFrameHeaderSize);
+        batch.records.push_back(RecordView{base + offset, info.arrival_ns, {key, info.key_length},
+                                           {key + info.key_length, info.data_length}});
+        bytes += payload;
+      } else if (kind != FrameKind::kPad) {
+        if (kind == FrameKind::kCorrupted) {
+          status = Status(StatusCode::kCorrupted, info.problem);
+        } else {
+          caught_up = true;
+        }
+        stopped = true;
+        break;
+      }
+      offset += info.footprint;
     }
-    if (kind == FrameKind::kNotCommitted) {
-      caught_up = true;
-      break;
-    }
-    if (kind == FrameKind::kCorrupted) {
-      status = Status(StatusCode::kCorrupted, info.problem);
-      break;
-    }
-    if (kind == FrameKind::kData) {
-      const uint64_t payload = uint64_t{info.key_length} + info.data_length;
-      if (bytes + payload > max_bytes && !batch.records.empty()) break;
-      const auto* key = reinterpret_cast<const char*>(segment_->bytes(offset + layout::kFrameHeaderSize));
-      batch.records.push_back(RecordView{position_, info.arrival_ns, {key, info.key_length},
-                                         {key + info.key_length, info.data_length}});
-      bytes += payload;
-    }
-    step(info.footprint);
-    if (!next_prepared_ && offset >= SegmentPreparer::request_offset(log_->segment_size())) {
+    position_ = log_->normalise(base + offset);  // at the segment's end: the next segment's first frame
+    if (!next_prepared_ && offset >= SegmentPreparer::request_offset(size)) {
       // Have the next segment mapped in the background, so crossing into it is cheap.
       log_->prepare_segment(segment_->number() + 1, SegmentPreparer::Work::kMapOnly);
       next_prepared_ = true;

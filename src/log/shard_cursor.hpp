@@ -34,7 +34,6 @@ class ShardCursor {
  private:
   // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`).
   bool map_current(Status& status) noexcept;
-  void step(uint64_t footprint) noexcept;
 
   bool at_shard_end() const noexcept;
 

@@ -25,10 +25,13 @@ class ShardLog {
            uint32_t shard_index) noexcept
       : segments_(&segments), stream_header_(&stream_header), entry_(&entry), index_(shard_index),
         segment_size_(segments.segment_size()),
-        segment_shift_(static_cast<uint32_t>(std::countr_zero(segments.segment_size()))) {}
+        segment_shift_(static_cast<uint32_t>(std::countr_zero(segments.segment_size()))),
+        frame_flags_(static_cast<uint8_t>(stream_header.frame_flags)) {}
 
   uint32_t index() const noexcept { return index_; }
   layout::ShardEntry& entry() const noexcept { return *entry_; }
+  // The flags every DATA frame of the stream carries (layout::kFlagChecksum), fixed at creation.
+  uint8_t frame_flags() const noexcept { return frame_flags_; }
 
   uint64_t segment_size() const noexcept { return segment_size_; }
   uint64_t segment_number(uint64_t position) const noexcept { return position >> segment_shift_; }
@@ -75,6 +78,7 @@ class ShardLog {
   uint32_t index_;
   uint64_t segment_size_;
   uint32_t segment_shift_;
+  uint8_t frame_flags_;
 };
 
 }  // namespace shmstream::detail

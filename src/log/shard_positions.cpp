@@ -44,7 +44,7 @@ Status position_at_timestamp(const ShardLog& log, int64_t timestamp_ns, uint64_t
     uint64_t offset = layout::kSegmentHeaderSize;
     while (offset < log.segment_size()) {
       FrameInfo info;
-      const FrameKind kind = inspect_frame(*segment, offset, false, info);
+      const FrameKind kind = inspect_frame(*segment, offset, log.frame_flags(), false, info);
       if (kind == FrameKind::kNotCommitted || kind == FrameKind::kCorrupted) {
         position = segment->base_position() + offset;
         return Status::ok();

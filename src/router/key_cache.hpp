@@ -4,7 +4,7 @@
 // 4096 entries: a feed of a few thousand symbols is served without MD5 in steady state.
 #pragma once
 
-#include <xxhash.h>
+#include "common/xxh3.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -34,7 +34,7 @@ class KeyCache {
 
   // The slot holding `key` (hit), or the one to replace with it (the set's least recently used way).
   Slot& lookup(std::string_view key, uint64_t& key_hash, bool& hit) noexcept {
-    key_hash = XXH3_64bits(key.data(), key.size());
+    key_hash = xxh3_64(key.data(), key.size());
     const uint32_t set = static_cast<uint32_t>(key_hash & (kSets - 1));
     Slot* ways = &slots_[set * kWays];
     for (uint8_t way = 0; way < kWays; ++way) {

@@ -27,6 +27,7 @@ uint64_t ShardMap::rebuild(const layout::StreamHeader& header, const layout::Sha
     }
   }
   std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.start < b.start; });
+  only_shard_ = ranges_.size() == 1 ? ranges_.front().shard_index : layout::kNoShard;
   return epoch_;
 }
 

@@ -20,6 +20,8 @@ class ShardMap {
   // consistent table: open ranges always cover [0, 2^128)).
   uint32_t find(HashKey key) const noexcept;
   uint64_t epoch() const noexcept { return epoch_; }
+  // The stream's only open shard, or layout::kNoShard when it has several: routing needs no hash then.
+  uint32_t only_shard() const noexcept { return only_shard_; }
 
  private:
   struct Range {
@@ -29,6 +31,7 @@ class ShardMap {
   };
   std::vector<Range> ranges_;
   uint64_t epoch_ = ~uint64_t{0};
+  uint32_t only_shard_ = layout::kNoShard;
 };
 
 HashKey shard_start(const layout::ShardEntry& entry) noexcept;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "router/hash_ranges.hpp"
+#include "shmstream/layout/frame.hpp"
 #include "shmstream/layout/segment_header.hpp"
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/layout/stream_header.hpp"
@@ -30,6 +31,7 @@ void write_initial_meta(uint8_t* image, const MetaParameters& p) {
   header.retention_bytes.store(p.retention_bytes, std::memory_order_relaxed);
   header.unblock_timeout_ns.store(2'000'000'000, std::memory_order_relaxed);
   header.file_mode = p.file_mode;
+  header.frame_flags = p.frame_flags;
   header.status.store(static_cast<uint32_t>(layout::StreamStatus::kActive), std::memory_order_relaxed);
   std::memcpy(header.uuid, p.uuid, sizeof header.uuid);
   std::memcpy(header.name, p.name.data(), p.name.size());
@@ -85,6 +87,9 @@ Status validate_stream_meta(const uint8_t* image, size_t size) noexcept {
   }
   if (header.retention_ns.load(std::memory_order_relaxed) <= 0) {
     return Status(StatusCode::kCorrupted, "stream.meta retention is not positive");
+  }
+  if ((header.frame_flags & ~uint32_t{layout::kFlagChecksum}) != 0) {
+    return Status(StatusCode::kCorrupted, "stream.meta frame flags name an unknown trailer");
   }
   if (header.status.load(std::memory_order_relaxed) > static_cast<uint32_t>(layout::StreamStatus::kDeleting)) {
     return Status(StatusCode::kCorrupted, "stream.meta status is unknown");

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "common/system_error.hpp"
 #include "segment/huge_pages.hpp"
 #include "segment/segment_file.hpp"
+#include "shmstream/layout/frame.hpp"
 #include "router/shard_map.hpp"
 #include "stream/file_lock.hpp"
 #include "stream/meta_file.hpp"
@@ -107,6 +110,14 @@ void write_meta_file(const std::string& path, const detail::MetaParameters& para
   header.magic_word.store(layout::stream_magic_word(), std::memory_order_release);
 }
 
+// Checksums are on by default where a root's memory can outlive the host's (a persistent filesystem: page
+// write-back can tear a committed frame after a power loss), off on tmpfs and ramfs.
+bool checksums_by_default(const std::string& root) {
+  struct statfs info {};
+  if (::statfs(root.c_str(), &info) != 0) return true;
+  return info.f_type != TMPFS_MAGIC && info.f_type != RAMFS_MAGIC;
+}
+
 std::string unique_suffix() { return std::to_string(::getpid()) + "-" + std::to_string(now_ns()); }
 
 }  // namespace
@@ -132,6 +143,7 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
       options.retention_bytes != 0 ? options.retention_bytes
                                    : detail::default_retention_bytes(root, options.segment_size, options.shard_count);
   parameters.file_mode = options.file_mode;
+  parameters.frame_flags = options.checksums.value_or(checksums_by_default(root)) ? layout::kFlagChecksum : 0;
   parameters.creation_ns = now_ns();
   if (RAND_bytes(parameters.uuid, sizeof parameters.uuid) != 1) {
     throw Error(StatusCode::kInternalFailure, "OpenSSL could not produce random bytes for the stream uuid");
@@ -305,6 +317,7 @@ StreamInfo Stream::describe() const {
   info.retention_bytes = header.retention_bytes.load(std::memory_order_relaxed);
   info.segment_size = header.segment_size;
   info.unblock_timeout_ns = header.unblock_timeout_ns.load(std::memory_order_relaxed);
+  info.checksums = (header.frame_flags & layout::kFlagChecksum) != 0;
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     info.shards.push_back(describe_shard(i));

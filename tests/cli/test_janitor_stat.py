@@ -14,7 +14,7 @@ COUNTERS = ["Passes", "SegmentsTrimmed", "FramesUnblocked", "RollsHelped", "Segm
 
 
 def segment_files(root, name="s", shard=0):
-    return sorted(os.listdir(os.path.join(root, name, "shards", str(shard))))
+    return sorted(f for f in os.listdir(os.path.join(root, name, "shards", str(shard))) if f.endswith(".seg"))
 
 
 def put_many(cli, count, name="s", size=100):

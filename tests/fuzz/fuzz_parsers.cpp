@@ -15,7 +15,9 @@ namespace {
 
 constexpr uint64_t kSegmentSize = 16384;
 
-void walk_segment(const uint8_t* data, size_t size) {
+// Walks the frames as a reader does, with the stream's frame flags `flags` (checksums on or off), and
+// touches every byte a reader would hand out, so an out-of-bounds view is caught by ASan.
+void walk_segment(const uint8_t* data, size_t size, uint8_t flags) {
   void* memory = ::mmap(nullptr, kSegmentSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return;
   std::memcpy(memory, data, size < kSegmentSize ? size : kSegmentSize);
@@ -26,10 +28,9 @@ void walk_segment(const uint8_t* data, size_t size) {
   uint64_t offset = shmstream::layout::kSegmentHeaderSize;
   while (offset < kSegmentSize) {
     shmstream::detail::FrameInfo info;
-    const auto kind = shmstream::detail::inspect_frame(segment, offset, true, info);
+    const auto kind = shmstream::detail::inspect_frame(segment, offset, flags, true, info);
     if (kind != shmstream::detail::FrameKind::kData && kind != shmstream::detail::FrameKind::kPad) break;
     if (kind == shmstream::detail::FrameKind::kData) {
-      // Touch every byte a reader would hand out, so out-of-bounds views are caught by ASan.
       volatile uint8_t sink = 0;
       const uint8_t* payload = segment.bytes(offset + shmstream::layout::kFrameHeaderSize);
       for (uint64_t i = 0; i < uint64_t{info.key_length} + info.data_length; ++i) sink = sink ^ payload[i];
@@ -42,7 +43,8 @@ void walk_segment(const uint8_t* data, size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)shmstream::detail::validate_stream_meta(data, size);
-  walk_segment(data, size);
+  walk_segment(data, size, 0);
+  walk_segment(data, size, shmstream::layout::kFlagChecksum);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)shmstream::detail::huge_pages_allowed(text, text, "/dev/shm/streams");
   return 0;

@@ -9,7 +9,7 @@ src="$source_root/src"
 clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$source_root/include" -I"$src" \
   "$source_root/tests/fuzz/fuzz_parsers.cpp" \
-  "$src/log/frame_check.cpp" "$src/segment/segment_file.cpp" "$src/segment/mapped_region.cpp" \
+  "$src/segment/segment_file.cpp" "$src/segment/mapped_region.cpp" \
   "$src/segment/kept_mappings.cpp" "$src/segment/huge_pages.cpp" \
   "$src/stream/meta_file.cpp" "$src/stream/names.cpp" "$src/router/hash_ranges.cpp" \
   "$src/common/hash_key.cpp" "$src/common/status.cpp" \

@@ -11,12 +11,11 @@
 #include <vector>
 
 #include "reader_handle.hpp"
+#include "shmstream/layout/frame.hpp"
 
 namespace shmstream::python {
 namespace {
 
-constexpr uint64_t kFrameHeaderBytes = 32;
-constexpr uint64_t kFrameAlignment = 32;
 
 struct ReadPlan {
   std::vector<uint32_t> shards;
@@ -115,7 +114,9 @@ py::dict read_columns(const std::shared_ptr<Stream>& stream, const ReadPlan& pla
       const uint64_t from = shard.reader->position();
       if (shard.snapshot_end > from) log_bytes += shard.snapshot_end - from;
     }
-    const uint64_t most_records = std::min(plan.max_records, log_bytes / (kFrameHeaderBytes + kFrameAlignment));
+    // Every record takes at least the smallest frame (header, a 1-byte key, aligned).
+    const uint64_t most_records =
+        std::min(plan.max_records, log_bytes / shmstream::layout::align_frame(shmstream::layout::kFrameHeaderSize + 1));
     arena.reserve(log_bytes);
     shard_column.reserve(most_records);
     sequence_column.reserve(most_records);
@@ -187,7 +188,7 @@ py::array read_fixed(const std::shared_ptr<Stream>& stream, const ReadPlan& plan
     std::vector<OpenShard> shards = open_shards(stream, plan);
     // Every stored record takes at least this many bytes of log, so the snapshot bounds the count.
     const uint64_t min_footprint =
-        (kFrameHeaderBytes + 1 + layout.payload_size + kFrameAlignment - 1) / kFrameAlignment * kFrameAlignment;
+        shmstream::layout::align_frame(shmstream::layout::kFrameHeaderSize + 1 + layout.payload_size);
     uint64_t capacity = 0;
     for (const OpenShard& shard : shards) {
       const uint64_t from = shard.reader->position();

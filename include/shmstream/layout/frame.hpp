@@ -1,15 +1,19 @@
-// Frame: one record (or padding) inside a segment. Shared by every process that maps the segment.
+// Frame, layout 2: one record (or padding) inside a segment. Shared by every process that maps the segment.
 //
-//  byte 0                8                16               24               32
-//  +----------------+----------------+----------------+----------------+---------------------------+
-//  | state word     | sequence number| arrival ns     | XXH3-64        | key | data | zero pad to 32 |
-//  +----------------+----------------+----------------+----------------+---------------------------+
+//  byte 0                8                16
+//  +----------------+----------------+------------------------------------------------------------+
+//  | state word     | arrival ns     | key | data | trailers the flags name | zero pad to 16       |
+//  +----------------+----------------+------------------------------------------------------------+
 //  state word (u64):  bits  0..31  int32 length: 0 = free, < 0 = claimed (in progress), > 0 = committed
 //                     bits 32..39  type (kData, kPad)
-//                     bits 40..47  flags (kFlagEncrypted)
+//                     bits 40..47  flags: kFlagChecksum (8-byte trailer), kFlagEncrypted (16-byte tag
+//                                  trailer); the other bits are reserved and must be 0
 //                     bits 48..63  partition key length
-//  length counts header + key + data (unpadded); a frame occupies align32(length) bytes.
-//  checksum = XXH3_64bits_withSeed(key ‖ data, seed = XXH3_64bits(committed state word ‖ bytes 8..23))
+//  length counts header + key + data + trailers (unpadded); a frame occupies align16(length) bytes.
+//  The sequence number of a record is its position (segment base + offset): it is not stored.
+//  Trailers follow the data in this order, unaligned (read and written with memcpy):
+//    CHECKSUM (u64): XXH3_64bits_withSeed(bytes 8 .. end of data, seed = position ^ committed state word)
+//    ENCRYPTED (16 bytes): the AES-GCM tag (reserved: no stream writes it yet)
 #pragma once
 
 #include <atomic>
@@ -18,28 +22,34 @@
 
 namespace shmstream::layout {
 
-inline constexpr uint32_t kFrameAlignment = 32;
-inline constexpr uint32_t kFrameHeaderSize = 32;
+inline constexpr uint32_t kFrameAlignment = 16;
+inline constexpr uint32_t kFrameHeaderSize = 16;
 
 enum class FrameType : uint8_t { kData = 1, kPad = 2 };
-inline constexpr uint8_t kFlagEncrypted = 0x01;
+inline constexpr uint8_t kFlagChecksum = 0x01;
+inline constexpr uint8_t kFlagEncrypted = 0x02;
+inline constexpr uint8_t kKnownFlags = kFlagChecksum | kFlagEncrypted;
+inline constexpr uint32_t kChecksumTrailerSize = 8;
+inline constexpr uint32_t kEncryptionTagSize = 16;
 
 struct FrameHeader {
   std::atomic<uint64_t> state;  // see state word above
-  uint64_t sequence_number;     // == position of this frame; lets readers validate
   int64_t arrival_ns;           // CLOCK_REALTIME at reservation (ns since the Unix epoch)
-  uint64_t checksum;            // DATA frames only
 };
 
 static_assert(sizeof(FrameHeader) == kFrameHeaderSize);
 static_assert(offsetof(FrameHeader, state) == 0);
-static_assert(offsetof(FrameHeader, sequence_number) == 8);
-static_assert(offsetof(FrameHeader, arrival_ns) == 16);
-static_assert(offsetof(FrameHeader, checksum) == 24);
+static_assert(offsetof(FrameHeader, arrival_ns) == 8);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 constexpr uint64_t align_frame(uint64_t length) noexcept {
   return (length + kFrameAlignment - 1) & ~uint64_t{kFrameAlignment - 1};
+}
+
+// Bytes of trailers a frame with these flags carries after its data.
+constexpr uint32_t trailer_size(uint8_t flags) noexcept {
+  return ((flags & kFlagChecksum) != 0 ? kChecksumTrailerSize : 0) +
+         ((flags & kFlagEncrypted) != 0 ? kEncryptionTagSize : 0);
 }
 
 constexpr uint64_t make_state(int32_t length, FrameType type, uint8_t flags, uint16_t key_length) noexcept {

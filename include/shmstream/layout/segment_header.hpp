@@ -18,7 +18,7 @@
 namespace shmstream::layout {
 
 inline constexpr uint32_t kSegmentMagic = 0x47455353;  // "SSEG" little-endian
-inline constexpr uint16_t kSegmentLayoutMajor = 1;
+inline constexpr uint16_t kSegmentLayoutMajor = 2;  // 2: frames of layout 2 (frame.hpp)
 inline constexpr uint16_t kSegmentLayoutMinor = 0;
 inline constexpr uint64_t kSegmentHeaderSize = 64;
 inline constexpr uint64_t kTailClosedBit = uint64_t{1} << 63;

@@ -7,12 +7,12 @@
 //   32 shard table epoch (u64; bumped by every reshard)
 //   40 creation ns               48 retention ns            56 retention bytes
 //   64 unblock timeout ns        72 file mode (u32)         76 stream status (u32)
-//   80 uuid (16 bytes)           96 encryption type (u32)   100 reserved (u32)
+//   80 uuid (16 bytes)           96 encryption type (u32)   100 frame flags (u32: kFlagChecksum)
 //  104 encryption key id (char[152], NUL-terminated)
 //  256 stream name (char[129], NUL-terminated) .. 385 reserved
 //  512 stream eventcount futex word (u32)   516 stream eventcount waiter count (u32)   (own cache line)
 //  576 reserved .. 4096
-// Layout 1.1 added the stream eventcount (readers of 1.0 ignore it; 1.0 producers do not wake it).
+// Layout 2.0: frames of layout 2 (frame.hpp) and the stream-wide frame flags at 100 (checksums on/off).
 #pragma once
 
 #include <atomic>
@@ -22,8 +22,8 @@
 namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
-inline constexpr uint16_t kStreamLayoutMajor = 1;
-inline constexpr uint16_t kStreamLayoutMinor = 1;
+inline constexpr uint16_t kStreamLayoutMajor = 2;
+inline constexpr uint16_t kStreamLayoutMinor = 0;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;
@@ -49,7 +49,7 @@ struct StreamHeader {
   std::atomic<uint32_t> status;  // StreamStatus
   uint8_t uuid[16];
   std::atomic<uint32_t> encryption_type;
-  uint32_t reserved0;
+  uint32_t frame_flags;  // flags every DATA frame of the stream carries (kFlagChecksum); fixed at creation
   char key_id[kMaxKeyIdLength + 1];
   char name[kMaxStreamNameLength + 1];
   uint8_t reserved1[512 - 385];
@@ -72,6 +72,7 @@ static_assert(offsetof(StreamHeader, file_mode) == 72);
 static_assert(offsetof(StreamHeader, status) == 76);
 static_assert(offsetof(StreamHeader, uuid) == 80);
 static_assert(offsetof(StreamHeader, encryption_type) == 96);
+static_assert(offsetof(StreamHeader, frame_flags) == 100);
 static_assert(offsetof(StreamHeader, key_id) == 104);
 static_assert(offsetof(StreamHeader, name) == 256);
 static_assert(offsetof(StreamHeader, futex_word) == 512);

@@ -34,8 +34,8 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
-  EXPECT_EQ(layout::stream_magic_word(), 0x000100014d525453ull);  // 1.1
-  EXPECT_EQ(layout::segment_magic_word(), 0x0000000147455353ull);
+  EXPECT_EQ(layout::stream_magic_word(), 0x000000024d525453ull);  // 2.0
+  EXPECT_EQ(layout::segment_magic_word(), 0x0000000247455353ull);  // 2.0
   EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
   EXPECT_EQ(layout::make_state(-100, layout::FrameType::kData, 0, 5), 0x00050001ffffff9cull);
   EXPECT_EQ(layout::state_length(0x00050001ffffff9cull), -100);
@@ -48,6 +48,7 @@ TEST(Layout, StreamMetaBytes) {
   options.segment_size = 8192;
   options.retention = std::chrono::hours(48);
   options.retention_bytes = 1 << 20;
+  options.checksums = true;
   Stream::create("golden", options, root.path());
   const auto meta = read_file(root.path() + "/golden/stream.meta");
   ASSERT_EQ(meta.size(), 4096u + 4096u * 256u);
@@ -61,6 +62,7 @@ TEST(Layout, StreamMetaBytes) {
   EXPECT_EQ(at<int64_t>(meta, 64), 2'000'000'000);  // unblock timeout
   EXPECT_EQ(at<uint32_t>(meta, 72), 0600u);
   EXPECT_EQ(at<uint32_t>(meta, 76), 1u);  // ACTIVE
+  EXPECT_EQ(at<uint32_t>(meta, 100), 1u);  // frame flags: checksums (asked for below)
   EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 256), "golden");
   // shard 1 of 2 covers [2^127, 2^128 - 1]
   const size_t shard1 = 4096 + 256;
@@ -80,13 +82,14 @@ TEST(Layout, SegmentAndFrameBytes) {
   test::TempRoot root;
   StreamOptions options;
   options.segment_size = 4096;
+  options.checksums = false;
   auto stream = Stream::create("frames", options, root.path());
   Producer producer(stream);
   PutResult first, second;
   ASSERT_TRUE(producer.put_record("key", "hello", first).is_ok());
   ASSERT_TRUE(producer.put_record("k2", std::string(40, 'z'), second).is_ok());
   EXPECT_EQ(first.sequence_number, 64u);
-  EXPECT_EQ(second.sequence_number, 64u + 64u);  // 32 + 3 + 5 = 40 -> 64 bytes
+  EXPECT_EQ(second.sequence_number, 64u + 32u);  // 16 + 3 + 5 = 24 -> 32 bytes
 
   const auto segment = read_file(root.path() + "/frames/shards/0/00000000000000000000.seg");
   ASSERT_EQ(segment.size(), 4096u);
@@ -95,17 +98,33 @@ TEST(Layout, SegmentAndFrameBytes) {
   EXPECT_NE(at<int64_t>(segment, 16), 0);    // first arrival
   EXPECT_EQ(at<uint32_t>(segment, 32), 0u);  // shard index
   EXPECT_EQ(at<uint64_t>(segment, 40), 4096u);
-  EXPECT_EQ(at<uint64_t>(segment, 48), 64u + 64u + 96u);  // tail: 32 + 2 + 40 = 74 -> 96 bytes
+  EXPECT_EQ(at<uint64_t>(segment, 48), 64u + 32u + 64u);  // tail: 16 + 2 + 40 = 58 -> 64 bytes
 
   const uint64_t state = at<uint64_t>(segment, 64);
-  EXPECT_EQ(state, layout::make_state(40, layout::FrameType::kData, 0, 3));
-  EXPECT_EQ(at<uint64_t>(segment, 72), 64u);
-  const int64_t arrival = at<int64_t>(segment, 80);
+  EXPECT_EQ(state, layout::make_state(24, layout::FrameType::kData, 0, 3));
+  const int64_t arrival = at<int64_t>(segment, 72);
   EXPECT_NEAR(static_cast<double>(arrival), static_cast<double>(now_ns()), 60e9);
-  EXPECT_EQ(std::memcmp(segment.data() + 96, "keyhello", 8), 0);
-  for (size_t i = 104; i < 128; ++i) EXPECT_EQ(segment[i], 0) << "padding byte " << i;
-  // checksum = XXH3_64bits_withSeed(key||data, XXH3_64bits(committed state||sequence||arrival))
-  const uint64_t header_fields[3] = {state, 64u, static_cast<uint64_t>(arrival)};
-  const uint64_t seed = XXH3_64bits(header_fields, sizeof header_fields);
-  EXPECT_EQ(at<uint64_t>(segment, 88), XXH3_64bits_withSeed(segment.data() + 96, 8, seed));
+  EXPECT_EQ(std::memcmp(segment.data() + 80, "keyhello", 8), 0);
+  for (size_t i = 88; i < 96; ++i) EXPECT_EQ(segment[i], 0) << "padding byte " << i;
+  EXPECT_EQ(at<uint64_t>(segment, 96), layout::make_state(58, layout::FrameType::kData, 0, 2));
+}
+
+TEST(Layout, ChecksumTrailer) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 4096;
+  options.checksums = true;
+  auto stream = Stream::create("sums", options, root.path());
+  EXPECT_TRUE(stream->describe().checksums);
+  Producer producer(stream);
+  PutResult first, second;
+  ASSERT_TRUE(producer.put_record("key", "hello", first).is_ok());
+  ASSERT_TRUE(producer.put_record("k2", "x", second).is_ok());
+  EXPECT_EQ(second.sequence_number, 64u + 32u);  // 16 + 3 + 5 + 8 = 32 bytes
+
+  const auto segment = read_file(root.path() + "/sums/shards/0/00000000000000000000.seg");
+  const uint64_t state = at<uint64_t>(segment, 64);
+  EXPECT_EQ(state, layout::make_state(32, layout::FrameType::kData, layout::kFlagChecksum, 3));
+  // checksum = XXH3_64bits_withSeed(arrival ‖ key ‖ data, seed = position ^ committed state word)
+  EXPECT_EQ(at<uint64_t>(segment, 88), XXH3_64bits_withSeed(segment.data() + 72, 8 + 8, 64u ^ state));
 }

@@ -57,9 +57,10 @@ Status read_back(const std::string& root, const std::map<uint64_t, std::string>&
   }
 }
 
-StreamOptions options() {
+StreamOptions options(bool checksums = true) {
   StreamOptions o;
   o.segment_size = 16384;
+  o.checksums = checksums;
   return o;
 }
 
@@ -133,16 +134,17 @@ TEST(Corruption, MetaFileDamage) {
   Stream::create("c", options(), root.path());
   const std::string meta = root.path() + "/c/stream.meta";
   const auto code_of_open = [&] { return test::code_of([&] { Stream::open("c", root.path()); }); };
-  const uint16_t major = 2;
-  overwrite(meta, 4, &major, sizeof major);
+  const uint16_t old_major = 1;  // a stream of layout 1 (32-byte frames)
+  overwrite(meta, 4, &old_major, sizeof old_major);
   try {
     Stream::open("c", root.path());
     FAIL();
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), StatusCode::kIncompatibleLayout);
-    EXPECT_NE(std::string(error.what()).find("version 2.1"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("layout version 1.0"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("reads version 2"), std::string::npos) << error.what();
   }
-  const uint16_t good_major = 1;
+  const uint16_t good_major = 2;
   overwrite(meta, 4, &good_major, sizeof good_major);
   EXPECT_EQ(code_of_open(), StatusCode::kOk);
   const uint64_t bad_segment_size = 12345;
@@ -161,7 +163,46 @@ TEST(Corruption, MetaFileDamage) {
   const uint32_t open_state = 1;
   overwrite(meta, 4096 + 36, &open_state, sizeof open_state);
   EXPECT_EQ(code_of_open(), StatusCode::kOk);
+  const uint32_t unknown_trailer = 0x80;
+  overwrite(meta, 100, &unknown_trailer, sizeof unknown_trailer);
+  EXPECT_EQ(code_of_open(), StatusCode::kCorrupted);
+  const uint32_t checksums = 1;
+  overwrite(meta, 100, &checksums, sizeof checksums);
+  EXPECT_EQ(code_of_open(), StatusCode::kOk);
   const std::vector<uint8_t> zeros(8, 0);
   overwrite(meta, 0, zeros.data(), zeros.size());
   EXPECT_EQ(code_of_open(), StatusCode::kCorrupted);
+}
+
+// Without checksums a flipped payload byte is returned as it is, but damage never makes a reader crash or
+// hand out a view that runs past its frame's segment: every frame is checked against the segment's end.
+TEST(Corruption, WithoutChecksumsDamageStaysInsideTheSegment) {
+  std::mt19937_64 random(4321);
+  const uint64_t segment_size = options(false).segment_size;
+  for (int round = 0; round < 150; ++round) {
+    test::TempRoot root;
+    fill(Stream::create("c", options(false), root.path()), 60);
+    for (int f = 0, flips = 1 + static_cast<int>(random() % 4); f < flips; ++f) {
+      const uint64_t offset = random() % 8192;
+      uint8_t byte = 0;
+      const int fd = ::open((root.path() + kSegment).c_str(), O_RDONLY);
+      ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(offset)), 1);
+      ::close(fd);
+      byte = static_cast<uint8_t>(byte ^ (1u << (random() % 8)));
+      overwrite(root.path() + kSegment, offset, &byte, 1);
+    }
+    auto stream = Stream::open("c", root.path());
+    ShardReader reader(stream, 0, {IteratorType::kTrimHorizon});
+    RecordBatch batch;
+    for (int call = 0; call < 100; ++call) {
+      const Status status = reader.get_records(batch, 100);
+      ASSERT_TRUE(status.is_ok() || status.code() == StatusCode::kCorrupted) << exception_name(status.code());
+      if (!status || batch.records.empty()) break;
+      for (const auto& record : batch.records) {
+        const uint64_t offset = record.sequence_number % segment_size;
+        EXPECT_LE(offset + 16 + record.partition_key.size() + record.data.size(), segment_size);
+        EXPECT_EQ(record.partition_key.data() + record.partition_key.size(), record.data.data());
+      }
+    }
+  }
 }
