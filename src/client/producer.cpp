@@ -21,6 +21,7 @@ class ProducerCore {
   ProducerCore(std::shared_ptr<Stream> stream, ProducerOptions options)
       : stream_(std::move(stream)),
         state_(StreamAccess::state(*stream_)),
+        header_(&state_.header()),
         writer_lock_(WriterLock::acquire(state_.directory(),
                                          options.exclusive ? WriterLock::Mode::kExclusive : WriterLock::Mode::kShared,
                                          state_.header().file_mode)),
@@ -36,9 +37,10 @@ class ProducerCore {
 
   // Routes a validated key. Steady state (no reshard since the last call): one shared load (the table
   // epoch), then either the stream's only open shard or a hit in the key cache; nothing else is touched.
-  Status route(std::string_view key, const HashKey* explicit_hash_key, uint32_t& shard_index) noexcept {
+  [[gnu::always_inline]] Status route(std::string_view key, const HashKey* explicit_hash_key,
+                                      uint32_t& shard_index) noexcept {
     // acquire: pairs with the reshard's release increment of the epoch (the table we rebuild is that new).
-    const uint64_t epoch = state_.header().shard_table_epoch.load(std::memory_order_acquire);
+    const uint64_t epoch = header_->shard_table_epoch.load(std::memory_order_acquire);
     if (epoch != map_.epoch()) [[unlikely]] {
       if (Status status = rebuild_map(); !status) return status;
     }
@@ -60,9 +62,12 @@ class ProducerCore {
   }
 
   // Validated put_record: Kinesis's limits, then the footprint against the segment (a record must fit one).
-  Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
-             PutResult& result) noexcept {
-    if (Status status = validate(key, data); !status) [[unlikely]] return status;
+  [[gnu::always_inline]] Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
+                                    PutResult& result) noexcept {
+    // One unsigned compare each: an empty key wraps to the top of the range.
+    if (key.size() - 1 >= kMaxPartitionKeyBytes || key.size() + data.size() > kMaxRecordBytes) [[unlikely]] {
+      return validate(key, data);
+    }
     const uint64_t footprint = footprint_of(key.size(), data.size());
     if (footprint > max_footprint_) [[unlikely]] return does_not_fit();
     for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
@@ -242,6 +247,7 @@ class ProducerCore {
 
   std::shared_ptr<Stream> stream_;
   StreamState& state_;
+  const layout::StreamHeader* header_;  // the route's one shared load, without going through state_
   WriterLock writer_lock_;  // held for the producer's lifetime
   FrameCommit commit_;
   RealtimeClock clock_;  // arrival times of every shard's frames

@@ -10,7 +10,8 @@ using layout::FrameType;
 using layout::kSegmentHeaderSize;
 
 ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept
-    : log_(&log), commit_(commit), flags_(log.frame_flags()), trailer_bytes_(layout::trailer_size(flags_)),
+    : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), flags_(log.frame_flags()),
+      data_state_(layout::make_state(0, FrameType::kData, flags_, 0)), trailer_bytes_(layout::trailer_size(flags_)),
       clock_(&clock), tail_(&no_tail_) {}
 
 ShardAppender::~ShardAppender() { flush_metrics(); }

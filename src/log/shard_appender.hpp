@@ -14,6 +14,7 @@
 #include <span>
 #include <string_view>
 
+#include "common/copy_bytes.hpp"
 #include "common/realtime_clock.hpp"
 #include "log/frame_check.hpp"
 #include "log/shard_log.hpp"
@@ -56,7 +57,8 @@ class ShardAppender {
   // Appends one record of `footprint` bytes (footprint(), fits()). kShardClosed: the shard was closed by a
   // reshard before the bytes were reserved (nothing written; re-route). kAborted: the janitor padded this
   // frame because it stalled (nothing readable was written).
-  Status append(std::string_view key, std::string_view data, uint64_t footprint, uint64_t& sequence_number) noexcept {
+  [[gnu::always_inline]] Status append(std::string_view key, std::string_view data, uint64_t footprint,
+                                       uint64_t& sequence_number) noexcept {
     const int64_t arrival_ns = clock_->now_ns();
     uint64_t offset;
     if (commit_ == FrameCommit::kExclusive) {
@@ -73,7 +75,7 @@ class ShardAppender {
       // our store; membarrier orders them on the CPU: either we see the bit, or the frame lies below the end.
       std::atomic_signal_fence(std::memory_order_seq_cst);
       // relaxed: ordered by the fence and the reshard's membarrier as above. Only we roll this shard.
-      if (log_->entry().active_segment.load(std::memory_order_relaxed) != number_) [[unlikely]] {
+      if (entry_->active_segment.load(std::memory_order_relaxed) != number_) [[unlikely]] {
         return closed_after_exclusive_reservation(offset, footprint);
       }
     } else {
@@ -98,13 +100,15 @@ class ShardAppender {
   static constexpr uint32_t kMetricsBatch = 1024;
 
   // Claims, fills and commits the frame at `offset` of the held segment, wakes readers, counts it.
-  Status write_frame(uint64_t offset, std::string_view key, std::string_view data, int64_t arrival_ns,
-                     uint64_t sequence_number) noexcept {
+  [[gnu::always_inline]] Status write_frame(uint64_t offset, std::string_view key, std::string_view data,
+                                            int64_t arrival_ns, uint64_t sequence_number) noexcept {
     uint8_t* frame = segment_bytes_ + offset;
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
-    const auto length = static_cast<int32_t>(layout::kFrameHeaderSize + key.size() + data.size() + trailer_bytes_);
-    const auto key_length = static_cast<uint16_t>(key.size());
-    const uint64_t claimed = layout::make_state(-length, layout::FrameType::kData, flags_, key_length);
+    const auto length = static_cast<uint32_t>(layout::kFrameHeaderSize + key.size() + data.size() + trailer_bytes_);
+    // The state word's type and flags are the appender's; only the key length and the length vary.
+    const uint64_t fixed_fields = data_state_ | (uint64_t{key.size()} << 48);
+    const uint64_t claimed = fixed_fields | (0u - length);
+    const uint64_t committed = fixed_fields | length;
     if (commit_ != FrameCommit::kShared) {
       // relaxed: no janitor touches this stream's frames while we live; the claim only tells one that comes
       // after our death how long the frame is. The signal fence keeps the compiler from sinking the claim
@@ -117,9 +121,8 @@ class ShardAppender {
       return aborted();
     }
     header.arrival_ns = arrival_ns;
-    std::memcpy(frame + layout::kFrameHeaderSize, key.data(), key.size());
-    std::memcpy(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
-    const uint64_t committed = layout::make_state(length, layout::FrameType::kData, flags_, key_length);
+    copy_bytes(frame + layout::kFrameHeaderSize, key.data(), key.size());
+    copy_bytes(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
     if ((flags_ & layout::kFlagChecksum) != 0) {
       const uint64_t checksum = frame_checksum(frame, sequence_number, committed, key.size() + data.size());
       std::memcpy(frame + layout::kFrameHeaderSize + key.size() + data.size(), &checksum, sizeof checksum);
@@ -135,7 +138,7 @@ class ShardAppender {
       // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
       return aborted();
     }
-    log_->wake_readers();
+    ShardLog::wake_readers(*entry_, *stream_header_);
     pending_bytes_ += key.size() + data.size();
     if (++pending_records_ >= kMetricsBatch) [[unlikely]] flush_metrics();
     return Status::ok();
@@ -168,8 +171,11 @@ class ShardAppender {
   void count_failure(const Status& status) noexcept;
 
   const ShardLog* log_;
+  layout::ShardEntry* entry_;            // the log's, held here for the fast path (one load less)
+  layout::StreamHeader* stream_header_;  // likewise
   FrameCommit commit_;
   uint8_t flags_;
+  uint64_t data_state_;  // make_state(0, kData, flags_, 0): the state word's fixed fields
   uint32_t trailer_bytes_;
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;

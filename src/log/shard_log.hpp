@@ -66,10 +66,12 @@ class ShardLog {
   }
 
   // Wakes readers blocked on the shard's or the stream's eventcount, if there are any (otherwise two loads).
-  void wake_readers() const noexcept {
-    notify_waiters(entry_->futex_word, entry_->waiter_count);
-    notify_waiters(stream_header_->futex_word, stream_header_->waiter_count);
+  void wake_readers() const noexcept { wake_readers(*entry_, *stream_header_); }
+  static void wake_readers(layout::ShardEntry& entry, layout::StreamHeader& stream_header) noexcept {
+    notify_waiters(entry.futex_word, entry.waiter_count);
+    notify_waiters(stream_header.futex_word, stream_header.waiter_count);
   }
+  layout::StreamHeader& stream_header() const noexcept { return *stream_header_; }
 
  private:
   SegmentStore* segments_;
