@@ -69,13 +69,14 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     }
     position_ = horizon;
   }
-  uint64_t bytes = 0;
   Status status;
   bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at the limit
   bool stopped = false;
   const uint8_t flags = log_->frame_flags();
   const uint64_t size = log_->segment_size();
-  while (!stopped && batch.records.size() < limit) {
+  uint32_t records_left = limit;  // the batch was cleared above
+  uint64_t bytes_left = max_bytes;
+  while (!stopped && records_left != 0) {
     if (!map_current(status)) {
       caught_up = status.is_ok();  // the next segment is not active yet: nothing was written past this one
       break;
@@ -84,7 +85,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     const uint8_t* bytes_of_segment = segment_->bytes(0);
     const uint64_t base = segment_->base_position();
     uint64_t offset = position_ - base;
-    while (offset < size && batch.records.size() < limit) {
+    while (offset < size && records_left != 0) {
       FrameInfo info;
       FrameKind kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags,
                                      options_.verify_checksums, info);
@@ -98,14 +99,18 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       }
       if (kind == FrameKind::kData) [[likely]] {
         const uint64_t payload = uint64_t{info.key_length} + info.data_length;
-        if (bytes + payload > max_bytes && !batch.records.empty()) {
-          stopped = true;
-          break;
+        if (payload > bytes_left) [[unlikely]] {
+          if (!batch.records.empty()) {
+            stopped = true;
+            break;
+          }
+          bytes_left = payload;  // the first record goes whatever its size, as in Kinesis
         }
+        bytes_left -= payload;
+        --records_left;
         const auto* key = reinterpret_cast<const char*>(bytes_of_segment + offset + layout::kFrameHeaderSize);
         batch.records.push_back(RecordView{base + offset, info.arrival_ns, {key, info.key_length},
                                            {key + info.key_length, info.data_length}});
-        bytes += payload;
       } else if (kind != FrameKind::kPad) {
         if (kind == FrameKind::kCorrupted) {
           status = Status(StatusCode::kCorrupted, info.problem);
