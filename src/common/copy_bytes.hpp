@@ -24,8 +24,9 @@ template <size_t kWidth>
   if (length >= 16) {
     if (length <= 32) return move_pair<16>(to, from, length);
     if (length <= 64) {
+      // The first 32 bytes and the last 32, overlapping when length < 64.
       move_pair<16>(to, from, 32);
-      return move_pair<16>(to + 32, from + 32, length - 32);
+      return move_pair<16>(to + length - 32, from + length - 32, 32);
     }
     std::memcpy(to, from, length);
     return;
