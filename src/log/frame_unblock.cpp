@@ -40,11 +40,25 @@ bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept {
 
 uint64_t settle_abandoned_frames(const ShardLog& log, uint64_t from) noexcept {
   uint64_t settled = 0;
-  (void)walk_unsettled_frames(log, from, UINT64_MAX, [&](const UnsettledFrame& frame) {
+  const WalkResult walk = walk_unsettled_frames(log, from, UINT64_MAX, [&](const UnsettledFrame& frame) {
     if (!pad_unsettled_frame(frame)) return UnsettledAction::kStop;
     ++settled;
     return UnsettledAction::kLookAgain;  // padding now
   });
+  // The caller reserves from the tail with plain stores, so the tail must not lie below a frame: a shared
+  // producer's tail is only a hint, which lags its claims when it died between the two.
+  if (walk.end != WalkEnd::kIdle && walk.end != WalkEnd::kPastActive) return settled;
+  const uint64_t active = log.active_segment();
+  std::shared_ptr<MappedSegment> segment;
+  if (!log.map_segment(active, segment)) return settled;
+  const uint64_t end = walk.end == WalkEnd::kPastActive || log.segment_number(walk.position) > active
+                           ? log.segment_size()
+                           : log.segment_offset(walk.position);
+  // relaxed: every other writer is dead; this thread is the tail's only writer from now on.
+  const uint64_t tail = segment->header().tail.load(std::memory_order_relaxed);
+  if ((tail & ~layout::kTailClosedBit) < end) {
+    segment->header().tail.store(end | (tail & layout::kTailClosedBit), std::memory_order_relaxed);
+  }
   return settled;
 }
 

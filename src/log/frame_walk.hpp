@@ -86,15 +86,17 @@ WalkResult walk_unsettled_frames(const ShardLog& log, uint64_t from, uint64_t ma
       result.problem = info.problem;
       break;
     }
-    // relaxed: the tail only grows; an old value just postpones the decision to a later walk.
-    const uint64_t tail = segment->header().tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
+    // acquire: if the producer commits now, the caller sees it and leaves the frame alone.
+    const uint64_t state = segment->frame(offset).state.load(std::memory_order_acquire);
+    // A claimed frame is reserved wherever it lies (a shared producer's claim is its reservation, and the
+    // tail hint may lag it). A zero word is reserved only below the tail: what an exclusive producer
+    // reserved with its tail store and died before claiming. acquire: the claims below the hint are seen.
+    const uint64_t tail = segment->header().tail.load(std::memory_order_acquire) & ~layout::kTailClosedBit;
     const uint64_t reserved_end = std::min({tail, log.segment_size(), shard_end - segment->base_position()});
-    if (offset >= reserved_end) {
+    if (layout::state_length(state) == 0 && offset >= reserved_end) {
       result.end = WalkEnd::kIdle;
       break;
     }
-    // acquire: if the producer commits now, the caller sees it and leaves the frame alone.
-    const uint64_t state = segment->frame(offset).state.load(std::memory_order_acquire);
     const UnsettledAction action = on_unsettled(UnsettledFrame{*segment, offset, position, state, reserved_end});
     if (action == UnsettledAction::kStop) {
       result.end = WalkEnd::kStopped;

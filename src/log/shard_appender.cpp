@@ -37,26 +37,113 @@ Status ShardAppender::attach_active_segment() noexcept {
 
 Status ShardAppender::append_slow(std::string_view key, std::string_view data, uint64_t footprint,
                                   int64_t arrival_ns, uint64_t& sequence_number) noexcept {
+  if (commit_ == FrameCommit::kShared) {
+    // acquire: as in the fast path.
+    return append_shared_slow(key, data, footprint, arrival_ns, tail_->load(std::memory_order_acquire),
+                              sequence_number);
+  }
   uint64_t offset = 0;
   if (Status status = reserve(footprint, arrival_ns, offset); !status) return status;
+  claim_by_store(offset, key, data);
   sequence_number = base_position_ + offset;
-  return write_frame(offset, key, data, arrival_ns, sequence_number);
+  return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
 }
 
-Status ShardAppender::append_reserved_slow(std::string_view key, std::string_view data, uint64_t footprint,
-                                           int64_t arrival_ns, uint64_t offset, uint64_t& sequence_number) noexcept {
-  if (!segment_) return append_slow(key, data, footprint, arrival_ns, sequence_number);  // nothing held yet
-  Status status;
-  switch (settle_reservation(offset, footprint, arrival_ns, status)) {
-    case Reservation::kValid:
-      sequence_number = base_position_ + offset;
-      return write_frame(offset, key, data, arrival_ns, sequence_number);
-    case Reservation::kRetry:
-      return append_slow(key, data, footprint, arrival_ns, sequence_number);
-    case Reservation::kFailed:
-      break;
+Status ShardAppender::append_shared_slow(std::string_view key, std::string_view data, uint64_t footprint,
+                                         int64_t arrival_ns, uint64_t offset, uint64_t& sequence_number) noexcept {
+  const uint64_t claimed = claimed_state(key, data);
+  for (;;) {
+    if (!segment_ || log_->active_segment() != number_) {  // nothing held, or another producer rolled
+      if (Status status = attach_active_segment(); !status) return status;
+      offset = tail_->load(std::memory_order_acquire);  // acquire: the claims below the hint are seen
+    }
+    Status status;
+    switch (claim_shared(offset, footprint, claimed, arrival_ns, status)) {
+      case Reservation::kValid:
+        sequence_number = base_position_ + offset;
+        return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
+      case Reservation::kRetry:
+        continue;
+      case Reservation::kFailed:
+        return status;
+    }
   }
-  return status;
+}
+
+ShardAppender::Reservation ShardAppender::claim_shared(uint64_t& offset, uint64_t footprint, uint64_t claimed,
+                                                       int64_t arrival_ns, Status& status) noexcept {
+  const uint64_t segment_size = log_->segment_size();
+  for (;;) {
+    uint64_t expected = 0;
+    if (offset + footprint > segment_size) {
+      if (offset >= segment_size) return roll(status);
+      // The record does not fit: claim the rest of the segment as padding, then roll for everyone.
+      // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load.
+      if (frame_state(offset).compare_exchange_strong(
+              expected, layout::make_state(static_cast<int32_t>(segment_size - offset), FrameType::kPad, 0, 0),
+              std::memory_order_seq_cst, std::memory_order_relaxed)) {
+        log_->wake_readers();
+        seal(arrival_ns);
+        return roll(status);
+      }
+    } else if (frame_state(offset).compare_exchange_strong(expected, claimed, std::memory_order_relaxed,
+                                                           std::memory_order_relaxed)) {
+      // relaxed claim: it only excludes other claimers and the janitor. release hint: see append().
+      tail_->store(offset + footprint, std::memory_order_release);
+      reserved(offset, footprint, arrival_ns);
+      return Reservation::kValid;
+    }
+    // Another producer claimed (or committed, or padded) this frame first: step over it. Its length is
+    // known from the claim on, and frames only ever start where another ends.
+    const int32_t length = layout::state_length(expected);
+    const uint64_t step = layout::align_frame(length < 0 ? uint64_t{0} - static_cast<uint64_t>(int64_t{length})
+                                                         : static_cast<uint64_t>(length));
+    if (length == 0 || step > segment_size - offset) {
+      status = Status(StatusCode::kCorrupted, "a damaged frame is in the way of the append");
+      count_failure(status);
+      return Reservation::kFailed;
+    }
+    offset += step;
+  }
+}
+
+void ShardAppender::reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns) noexcept {
+  if (offset == kSegmentHeaderSize) {
+    segment_->header().first_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: a search hint
+  }
+  const uint64_t ask_at = SegmentPreparer::request_offset(log_->segment_size());
+  if (offset < ask_at && offset + bytes >= ask_at) {
+    // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
+    log_->prepare_segment(number_ + 1);
+  }
+  if (offset + bytes >= ask_at) fast_limit_ = log_->segment_size();
+}
+
+void ShardAppender::seal(int64_t arrival_ns) noexcept {
+  layout::SegmentHeader& header = segment_->header();
+  // release: the hint says "full" to every shared producer still holding this segment.
+  if (commit_ == FrameCommit::kShared) tail_->store(log_->segment_size(), std::memory_order_release);
+  header.last_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: retention hint
+  header.flags.fetch_or(layout::kSegmentFlagSealed, std::memory_order_release);
+  flush_metrics();
+}
+
+ShardAppender::Reservation ShardAppender::roll(Status& status) noexcept {
+  // acquire: a reshard closed the shard (its closing padding is why this segment looks full).
+  if ((entry_->active_segment.load(std::memory_order_acquire) & layout::kActiveSegmentClosedBit) != 0) {
+    status = shard_closed();
+    return Reservation::kFailed;
+  }
+  if (status = roll_segment(*log_, number_); !status) {
+    count_failure(status);
+    return Reservation::kFailed;
+  }
+  // acquire: the roll's CAS failed on a closed word (a close raced it): nothing will follow this segment.
+  if ((entry_->active_segment.load(std::memory_order_acquire) & layout::kActiveSegmentClosedBit) != 0) {
+    status = shard_closed();
+    return Reservation::kFailed;
+  }
+  return Reservation::kRetry;
 }
 
 Status ShardAppender::reserve(uint64_t bytes, int64_t arrival_ns, uint64_t& offset) noexcept {
@@ -88,32 +175,17 @@ ShardAppender::Reservation ShardAppender::settle_reservation(uint64_t offset, ui
     status = shard_closed();
     return Reservation::kFailed;
   }
-  layout::SegmentHeader& header = segment_->header();
   const uint64_t segment_size = log_->segment_size();
   if (offset + bytes <= segment_size) {
-    if (offset == kSegmentHeaderSize) {
-      header.first_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: a search hint only
-    }
-    const uint64_t ask_at = SegmentPreparer::request_offset(segment_size);
-    if (offset < ask_at && offset + bytes >= ask_at) {
-      // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
-      log_->prepare_segment(number_ + 1);
-    }
-    if (offset + bytes >= ask_at) fast_limit_ = segment_size;
+    reserved(offset, bytes, arrival_ns);
     return Reservation::kValid;
   }
   if (offset < segment_size) {
     // This reservation crossed the end: pad the rest, seal, and roll for everyone.
     write_padding(offset);
-    header.last_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: retention hint
-    header.flags.fetch_or(layout::kSegmentFlagSealed, std::memory_order_release);
-    flush_metrics();
+    seal(arrival_ns);
   }
-  if (status = roll_segment(*log_, number_); !status) {
-    count_failure(status);
-    return Reservation::kFailed;
-  }
-  return Reservation::kRetry;
+  return roll(status);
 }
 
 bool ShardAppender::reserve_exclusively(uint64_t bytes, uint64_t& offset) noexcept {
@@ -123,9 +195,7 @@ bool ShardAppender::reserve_exclusively(uint64_t bytes, uint64_t& offset) noexce
   tail_->store(offset + bytes, std::memory_order_relaxed);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   // relaxed: ordered by the fence and the reshard's membarrier (shard_appender.hpp).
-  if ((log_->entry().active_segment.load(std::memory_order_relaxed) & layout::kActiveSegmentClosedBit) == 0) {
-    return true;
-  }
+  if ((entry_->active_segment.load(std::memory_order_relaxed) & layout::kActiveSegmentClosedBit) == 0) return true;
   (void)closed_after_exclusive_reservation(offset, bytes);
   return false;
 }
@@ -151,20 +221,22 @@ Status ShardAppender::shard_closed() noexcept {
 }
 
 void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
+  const int64_t arrival_ns = clock_->now_ns();  // one clock read for the group
   uint64_t total = 0;
   for (const AppendItem& item : items) total += footprint(item.key.size(), item.data.size());
-  if (items.size() == 1 || !fits(total)) {
-    // One by one: a single record, or a group larger than a segment. After a close, the rest re-route.
+  if (commit_ == FrameCommit::kShared || items.size() == 1 || !fits(total)) {
+    // One by one (a shared producer claims each frame: the claim is its reservation). After a close, the
+    // rest re-route.
     bool closed = false;
     for (AppendItem& item : items) {
       item.status = closed ? Status(StatusCode::kShardClosed, "shard was closed by a reshard")
-                           : append(item.key, item.data, footprint(item.key.size(), item.data.size()),
-                                    item.sequence_number);
+                           : append_at(item.key, item.data, footprint(item.key.size(), item.data.size()), arrival_ns,
+                                       item.sequence_number);
       closed = item.status.code() == StatusCode::kShardClosed;
     }
     return;
   }
-  const int64_t arrival_ns = clock_->now_ns();  // one clock read for the group
+  // An exclusive producer reserves the whole group at once.
   uint64_t offset = 0;
   if (Status status = reserve(total, arrival_ns, offset); !status) {
     for (AppendItem& item : items) item.status = status;
@@ -172,7 +244,8 @@ void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
   }
   for (AppendItem& item : items) {
     item.sequence_number = base_position_ + offset;
-    item.status = write_frame(offset, item.key, item.data, arrival_ns, item.sequence_number);
+    claim_by_store(offset, item.key, item.data);
+    item.status = fill_and_commit(offset, item.key, item.data, arrival_ns, item.sequence_number);
     offset += footprint(item.key.size(), item.data.size());
   }
 }
@@ -195,15 +268,15 @@ Status ShardAppender::aborted() noexcept {
 
 void ShardAppender::count_failure(const Status& status) noexcept {
   // relaxed: monitoring counters, no ordering with anything.
-  log_->entry().put_errors.fetch_add(1, std::memory_order_relaxed);
-  if (status.code() == StatusCode::kAborted) log_->entry().aborted_puts.fetch_add(1, std::memory_order_relaxed);
+  entry_->put_errors.fetch_add(1, std::memory_order_relaxed);
+  if (status.code() == StatusCode::kAborted) entry_->aborted_puts.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ShardAppender::flush_metrics() noexcept {
   if (pending_records_ == 0) return;
   // relaxed: monitoring counters, no ordering with anything.
-  log_->entry().incoming_records.fetch_add(pending_records_, std::memory_order_relaxed);
-  log_->entry().incoming_bytes.fetch_add(pending_bytes_, std::memory_order_relaxed);
+  entry_->incoming_records.fetch_add(pending_records_, std::memory_order_relaxed);
+  entry_->incoming_bytes.fetch_add(pending_bytes_, std::memory_order_relaxed);
   pending_records_ = 0;
   pending_bytes_ = 0;
 }

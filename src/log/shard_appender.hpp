@@ -59,9 +59,29 @@ class ShardAppender {
   // frame because it stalled (nothing readable was written).
   [[gnu::always_inline]] Status append(std::string_view key, std::string_view data, uint64_t footprint,
                                        uint64_t& sequence_number) noexcept {
-    const int64_t arrival_ns = clock_->now_ns();
+    return append_at(key, data, footprint, clock_->now_ns(), sequence_number);
+  }
+
+  // The same with the arrival time given (one clock read for a PutRecords group).
+  [[gnu::always_inline]] Status append_at(std::string_view key, std::string_view data, uint64_t footprint,
+                                          int64_t arrival_ns, uint64_t& sequence_number) noexcept {
     uint64_t offset;
-    if (commit_ == FrameCommit::kExclusive) {
+    if (commit_ == FrameCommit::kShared) {
+      // The claim is the reservation (docs/DESIGN.md §4.1): CAS the state word of the first free frame
+      // 0 -> claimed. The tail is a hint that is never past the first free frame; a frame some other
+      // producer claimed first is stepped over in the slow path.
+      // acquire: pairs with the release store of the hint, so the claims below it are seen.
+      offset = tail_->load(std::memory_order_acquire);
+      uint64_t expected = 0;
+      // relaxed: the claim only excludes other claimers and the janitor; it publishes nothing.
+      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_ ||
+          !frame_state(offset).compare_exchange_strong(expected, claimed_state(key, data), std::memory_order_relaxed,
+                                                       std::memory_order_relaxed)) [[unlikely]] {
+        return append_shared_slow(key, data, footprint, arrival_ns, offset, sequence_number);
+      }
+      // release: a producer or janitor that reads the hint (acquire) sees our claim below it.
+      tail_->store(offset + footprint, std::memory_order_release);
+    } else if (commit_ == FrameCommit::kExclusive) [[likely]] {
       // relaxed load + store instead of a locked fetch_add: we are the tail's only writer (a reshard's
       // closed bit aside, checked below). A locked instruction would also wait for our previous frame's
       // lines, which a polling consumer keeps taking back.
@@ -78,15 +98,12 @@ class ShardAppender {
       if (entry_->active_segment.load(std::memory_order_relaxed) != number_) [[unlikely]] {
         return closed_after_exclusive_reservation(offset, footprint);
       }
+      claim_by_store(offset, key, data);
     } else {
-      // relaxed: the reservation only hands out disjoint byte ranges; frames are published by their state word.
-      offset = tail_->fetch_add(footprint, std::memory_order_relaxed);
-      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_) [[unlikely]] {
-        return append_reserved_slow(key, data, footprint, arrival_ns, offset, sequence_number);
-      }
+      return append_slow(key, data, footprint, arrival_ns, sequence_number);  // kExclusiveSeqCst: rare kernels
     }
     sequence_number = base_position_ + offset;
-    return write_frame(offset, key, data, arrival_ns, sequence_number);
+    return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
   }
 
   // Appends a group of records for this shard with ONE reservation (docs/DESIGN.md §4.1: PutRecords
@@ -99,30 +116,39 @@ class ShardAppender {
  private:
   static constexpr uint32_t kMetricsBatch = 1024;
 
-  // Claims, fills and commits the frame at `offset` of the held segment, wakes readers, counts it.
-  [[gnu::always_inline]] Status write_frame(uint64_t offset, std::string_view key, std::string_view data,
-                                            int64_t arrival_ns, uint64_t sequence_number) noexcept {
+  std::atomic<uint64_t>& frame_state(uint64_t offset) const noexcept {
+    return reinterpret_cast<layout::FrameHeader*>(segment_bytes_ + offset)->state;
+  }
+  uint32_t frame_length(std::string_view key, std::string_view data) const noexcept {
+    return static_cast<uint32_t>(layout::kFrameHeaderSize + key.size() + data.size() + trailer_bytes_);
+  }
+  // The state words of this record: the type and flags are the appender's, the key length and the length
+  // the record's.
+  uint64_t committed_state(std::string_view key, std::string_view data) const noexcept {
+    return data_state_ | (uint64_t{key.size()} << 48) | frame_length(key, data);
+  }
+  uint64_t claimed_state(std::string_view key, std::string_view data) const noexcept {
+    return data_state_ | (uint64_t{key.size()} << 48) | (0u - frame_length(key, data));
+  }
+
+  // An exclusive producer's claim: a plain store, since no janitor touches this stream's frames while it
+  // lives; it only tells one that comes after its death how long the frame is.
+  void claim_by_store(uint64_t offset, std::string_view key, std::string_view data) noexcept {
+    // relaxed: as above. The signal fence keeps the compiler from sinking the claim below the payload
+    // stores, so a death mid-write never leaves payload bytes behind a zero state word.
+    frame_state(offset).store(claimed_state(key, data), std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+
+  // Fills and commits the claimed frame at `offset` of the held segment, wakes readers, counts it.
+  [[gnu::always_inline]] Status fill_and_commit(uint64_t offset, std::string_view key, std::string_view data,
+                                                int64_t arrival_ns, uint64_t sequence_number) noexcept {
     uint8_t* frame = segment_bytes_ + offset;
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
-    const auto length = static_cast<uint32_t>(layout::kFrameHeaderSize + key.size() + data.size() + trailer_bytes_);
-    // The state word's type and flags are the appender's; only the key length and the length vary.
-    const uint64_t fixed_fields = data_state_ | (uint64_t{key.size()} << 48);
-    const uint64_t claimed = fixed_fields | (0u - length);
-    const uint64_t committed = fixed_fields | length;
-    if (commit_ != FrameCommit::kShared) {
-      // relaxed: no janitor touches this stream's frames while we live; the claim only tells one that comes
-      // after our death how long the frame is. The signal fence keeps the compiler from sinking the claim
-      // below the payload stores, so a death mid-write never leaves payload bytes behind a zero state word.
-      header.state.store(claimed, std::memory_order_relaxed);
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-    } else if (uint64_t expected = 0; !header.state.compare_exchange_strong(
-                   expected, claimed, std::memory_order_relaxed, std::memory_order_relaxed)) [[unlikely]] {
-      // relaxed: the claim only excludes the janitor (which pads frames that stay 0); it publishes nothing.
-      return aborted();
-    }
     header.arrival_ns = arrival_ns;
     copy_bytes(frame + layout::kFrameHeaderSize, key.data(), key.size());
     copy_bytes(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+    const uint64_t committed = committed_state(key, data);
     if ((flags_ & layout::kFlagChecksum) != 0) {
       const uint64_t checksum = frame_checksum(frame, sequence_number, committed, key.size() + data.size());
       std::memcpy(frame + layout::kFrameHeaderSize + key.size() + data.size(), &checksum, sizeof checksum);
@@ -133,9 +159,10 @@ class ShardAppender {
       header.state.store(committed, std::memory_order_release);
     } else if (commit_ == FrameCommit::kExclusiveSeqCst) {
       header.state.store(committed, std::memory_order_seq_cst);  // seq_cst: release + the store-load ordering
-    } else if (uint64_t expected = claimed; !header.state.compare_exchange_strong(
+    } else if (uint64_t expected = claimed_state(key, data); !header.state.compare_exchange_strong(
                    expected, committed, std::memory_order_seq_cst, std::memory_order_relaxed)) [[unlikely]] {
       // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
+      // A failure: the janitor turned the stalled claim into padding.
       return aborted();
     }
     ShardLog::wake_readers(*entry_, *stream_header_);
@@ -148,16 +175,27 @@ class ShardAppender {
   // asking for the next segment ahead), then writes the frame.
   Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
                      uint64_t& sequence_number) noexcept;
-  // A shared producer's fetch_add returned `offset`, outside the fast path's range: finish that reservation
-  // (first frame, preparation request, crossing or past the end, closed) and write the frame.
-  Status append_reserved_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
-                              uint64_t offset, uint64_t& sequence_number) noexcept;
-  // Reserves `bytes` contiguous bytes in the active segment, padding and rolling past a full one.
-  Status reserve(uint64_t bytes, int64_t arrival_ns, uint64_t& offset) noexcept;
+  // A shared producer's claim from the hint at `offset` left the fast path (first frame, preparation
+  // request, the segment's end, a frame claimed by another producer, no segment held): the general claim.
+  Status append_shared_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
+                            uint64_t offset, uint64_t& sequence_number) noexcept;
+  // Claims the first free frame at or after `offset` of the held segment for `footprint` bytes with
+  // `claimed`: kValid (offset is the frame's), kRetry (the segment was full: padded, sealed and rolled) or
+  // kFailed (`status`: closed, damaged, or the roll failed).
   enum class Reservation : uint8_t { kValid, kRetry, kFailed };
-  // Finishes a reservation [offset, offset + bytes) made in the held segment: kValid (write it), kRetry
-  // (the segment was full: it is sealed and rolled, reserve again) or kFailed (`status` says why).
+  Reservation claim_shared(uint64_t& offset, uint64_t footprint, uint64_t claimed, int64_t arrival_ns,
+                           Status& status) noexcept;
+  // A reservation at `offset` was made: record the first arrival, ask for the next segment ahead.
+  void reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns) noexcept;
+  // An exclusive producer's reservation of `bytes` contiguous bytes in the active segment (plain store or
+  // fetch_add of the tail), padding and rolling past a full one.
+  Status reserve(uint64_t bytes, int64_t arrival_ns, uint64_t& offset) noexcept;
+  // Finishes an exclusive reservation [offset, offset + bytes) made in the held segment: kValid (write it),
+  // kRetry (the segment was full: it is sealed and rolled, reserve again) or kFailed (`status` says why).
   Reservation settle_reservation(uint64_t offset, uint64_t bytes, int64_t arrival_ns, Status& status) noexcept;
+  // The held segment is full: record its last arrival, mark it sealed; then have the next one published.
+  void seal(int64_t arrival_ns) noexcept;
+  Reservation roll(Status& status) noexcept;
   // Makes the held segment the active one. kAccessDenied when this process may only read it.
   Status attach_active_segment() noexcept;
   // The exclusive producer's reservation in the slow path: plain load + store of the tail. false: closed.

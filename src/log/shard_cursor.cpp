@@ -129,6 +129,13 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       next_prepared_ = true;
     }
   }
+  // A closed shard ends at its ending sequence number; the close padded from there to the segment's end,
+  // which the walk stepped over. The cursor stays at the end, where a token made from it can seek.
+  // acquire: as in at_shard_end().
+  if (const uint64_t ending = entry_->ending_sequence_number.load(std::memory_order_acquire);
+      ending != layout::kNoSequence && position_ > ending + 1) {
+    position_ = ending + 1;
+  }
   batch.next_position = position_;
   if (!batch.records.empty()) {
     // Records were read: report them now; an error at the position after them shows on the next call.

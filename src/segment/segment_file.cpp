@@ -51,18 +51,6 @@ Status write_header(int fd, uint64_t number, const SegmentIdentity& identity) {
   return Status::ok();
 }
 
-// Bytes of a retired segment that may be non-zero: up to its tail, or all of it if the header is unreadable.
-uint64_t written_extent(int fd, uint64_t segment_size) {
-  layout::SegmentHeader header;
-  if (::pread(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
-      (header.magic_word.load(std::memory_order_relaxed) & 0xffffffffu) != layout::kSegmentMagic) {
-    return segment_size;
-  }
-  // relaxed: the file is ours alone now (exclusive lock, no mapper).
-  const uint64_t tail = header.tail.load(std::memory_order_relaxed) & ~layout::kTailClosedBit;
-  return std::clamp<uint64_t>(tail, layout::kSegmentHeaderSize, segment_size);
-}
-
 int write_zeros(int fd, uint64_t length, Pacing pacing) {
   static const uint8_t zeros[kPacedStepBytes] = {};
   return in_steps(length, pacing, kPacedStepBytes, [&](uint64_t offset, uint64_t step) {
@@ -123,7 +111,8 @@ bool reuse_spare_segment(const std::string& shard_directory, uint64_t number, co
       static_cast<uint64_t>(info.st_size) != identity.segment_size || ::fchmod(file.fd, identity.file_mode) != 0) {
     return give_up();
   }
-  const uint64_t extent = written_extent(file.fd, identity.segment_size);
+  // All of it: a retired segment was full (it was rolled past), and its tail is only a hint of that.
+  const uint64_t extent = identity.segment_size;
   MappedRegion mapping = kept != nullptr ? kept->take(file.fd, true, identity.segment_size) : MappedRegion();
   if (mapping) {
     zero_mapping(mapping, extent, pacing);

@@ -9,6 +9,7 @@
 #include "common/aws_names.hpp"
 #include "router/hash_ranges.hpp"
 #include "router/shard_map.hpp"
+#include "shmstream/layout/frame.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/file_lock.hpp"
 #include "log/shard_positions.hpp"
@@ -65,12 +66,30 @@ uint64_t close_log(StreamState& state, uint32_t index) {
   detail::barrier_against_plain_publishers();
   std::shared_ptr<detail::MappedSegment> segment;
   throw_if_error(state.log(index).map_segment(number, segment), "cannot map the active segment of " + shard_id_text(index));
-  // acq_rel: totally ordered with every shared producer's reservation: each one either got in before the
-  // bit (and lies below the end computed here) or sees the bit and re-routes.
+  // acq_rel: an exclusive producer that reserves with fetch_add (kernels without membarrier) either got in
+  // before the bit (and lies below the tail read here) or sees the bit and re-routes.
   const uint64_t tail =
       segment->header().tail.fetch_or(layout::kTailClosedBit, std::memory_order_acq_rel) & ~layout::kTailClosedBit;
-  // A full segment ends the shard at its end: reservations past it were overshoots that never write here.
-  return number * state.segment_size() + std::min(tail, state.segment_size());
+  // Shared producers reserve by claiming the first free frame; the tail is only a hint at or before it. The
+  // close claims that frame too, as padding to the segment's end: each producer's claim either won its
+  // frame before (below the end) or finds the padding, reaches the end, and sees the closed bit.
+  const uint64_t size = state.segment_size();
+  uint64_t offset = std::min(tail, size);
+  while (offset < size) {
+    uint64_t expected = 0;
+    // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load.
+    if (segment->frame(offset).state.compare_exchange_strong(
+            expected, layout::make_state(static_cast<int32_t>(size - offset), layout::FrameType::kPad, 0, 0),
+            std::memory_order_seq_cst, std::memory_order_relaxed)) {
+      break;
+    }
+    const int32_t length = layout::state_length(expected);
+    const uint64_t step = layout::align_frame(length < 0 ? uint64_t{0} - static_cast<uint64_t>(int64_t{length})
+                                                         : static_cast<uint64_t>(length));
+    if (length == 0 || step > size - offset) break;  // damaged: the shard ends here (the janitor reports it)
+    offset += step;
+  }
+  return number * size + offset;
 }
 
 void create_child_files(StreamState& state, uint32_t index) {
