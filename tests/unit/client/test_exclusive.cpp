@@ -147,6 +147,28 @@ TEST(Exclusive, StartingSettlesFramesThatDeadProducersLeftUnfinished) {
   EXPECT_EQ(stream->describe_shard(0).unblocked_frames, 2u);  // the claimed frame and the unwritten gap
 }
 
+// A shared producer killed between its claim and its store of the tail hint leaves a claim past the tail:
+// the exclusive producer that starts next pads it and reserves after it, never over it.
+TEST(Exclusive, StartingSettlesAClaimPastTheTailHint) {
+  test::TempRoot root;
+  auto stream = make_stream(root, 1);
+  {
+    Producer shared(stream);
+    PutResult result;
+    ASSERT_TRUE(shared.put_record("k", "before", result).is_ok());
+  }
+  auto& state = shmstream::detail::StreamAccess::state(*stream);
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(state.log(0).map_segment(layout::load_active_segment(state.shard(0)), segment).is_ok());
+  const uint64_t hint = segment->header().tail.load();
+  segment->frame(hint).state.store(layout::make_state(-80, layout::FrameType::kData, 0, 1));
+  Producer producer = exclusive_producer(stream);
+  PutResult result;
+  ASSERT_TRUE(producer.put_record("k", "after", result).is_ok());
+  EXPECT_EQ(result.sequence_number, segment->base_position() + hint + 80);
+  EXPECT_EQ(read_shard(stream, 0), (std::vector<std::string>{"before", "after"}));
+}
+
 TEST(Exclusive, BlockingReadersAreWokenForEveryRecord) {
   test::TempRoot root;
   auto stream = make_stream(root, 1);

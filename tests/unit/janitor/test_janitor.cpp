@@ -72,6 +72,18 @@ class JanitorTest : public ::testing::Test {
     }
     return segment->base_position() + offset;
   }
+  // What a shared producer killed between its claim and its store of the tail hint leaves behind: a claimed
+  // frame at the hint, with the hint not moved past it.
+  uint64_t claim_at_the_hint_and_die(int32_t bytes) {
+    auto& state = shmstream::detail::StreamAccess::state(*stream_);
+    std::shared_ptr<detail::MappedSegment> segment;
+    EXPECT_TRUE(state.log(0).map_segment(state.shard(0).active_segment.load(), segment).is_ok());
+    const uint64_t offset = segment->header().tail.load();
+    uint64_t expected = 0;
+    EXPECT_TRUE(segment->frame(offset).state.compare_exchange_strong(
+        expected, layout::make_state(-bytes, layout::FrameType::kData, 0, 1)));
+    return segment->base_position() + offset;
+  }
   test::TempRoot root_;
   std::shared_ptr<Stream> stream_;
   std::unique_ptr<Producer> producer_;
@@ -144,6 +156,23 @@ TEST_F(JanitorTest, UnblocksAClaimedFrameOfADeadProducer) {
   EXPECT_EQ(read_all(reader), std::vector<std::string>{"after"});
   EXPECT_EQ(stream_->describe_shard(0).unblocked_frames, 1u);
   EXPECT_GT(reader.position(), dead);
+}
+
+// A shared producer's claim is its reservation; the tail is only a hint. Producers step over a claimed frame
+// the hint lags, the reader waits at it, and the janitor unblocks it although it lies past the tail.
+TEST_F(JanitorTest, AClaimPastTheTailHintIsSteppedOverAndUnblocked) {
+  put("before");
+  const uint64_t dead = claim_at_the_hint_and_die(48);
+  const PutResult after = put("after");
+  EXPECT_EQ(after.sequence_number, dead + 48);  // right behind the dead claim, not over it
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"before"});  // stuck at the dead claim
+  const int64_t start = now_ns();
+  janitor_->do_work(start);
+  EXPECT_EQ(janitor_->counters().frames_unblocked, 0u);
+  EXPECT_GT(janitor_->do_work(start + 3 * kSecond), 0);
+  EXPECT_EQ(janitor_->counters().frames_unblocked, 1u);
+  EXPECT_EQ(read_all(reader), std::vector<std::string>{"after"});
 }
 
 TEST_F(JanitorTest, UnblocksReservedButUnclaimedBytes) {
