@@ -2,7 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace shmstream {
@@ -14,8 +18,32 @@ struct RecordView {
   std::string_view data;
 };
 
+// The allocator of a batch's records: elements it makes without a value are left as they are (a RecordView
+// is an aggregate of plain values, so the storage holds one as soon as it is written), so a read sizes the
+// batch to its limit at no cost per record and writes each view once.
+template <class T>
+struct NoInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  NoInitAllocator() noexcept = default;
+  template <class U>
+  NoInitAllocator(const NoInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U*) noexcept {
+    static_assert(std::is_aggregate_v<U> && std::is_trivially_destructible_v<U>);
+  }
+  template <class U, class... Args>
+  void construct(U* place, Args&&... args) {
+    ::new (static_cast<void*>(place)) U{std::forward<Args>(args)...};
+  }
+};
+
+using RecordViews = std::vector<RecordView, NoInitAllocator<RecordView>>;
+
 struct RecordBatch {
-  std::vector<RecordView> records;     // capacity kept between calls: no allocation in steady state
+  RecordViews records;                 // capacity kept between calls: no allocation in steady state
   uint64_t next_position = 0;          // where the next call continues
   int64_t millis_behind_latest = 0;
   bool shard_ended = false;            // closed shard read to its end: no next iterator

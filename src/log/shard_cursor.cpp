@@ -59,7 +59,6 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   if (limit < 1 || limit > kMaxGetRecordsLimit) {
     return Status(StatusCode::kInvalidArgument, "limit must be between 1 and 10000");
   }
-  if (batch.records.capacity() < limit) batch.records.reserve(limit);
   // acquire: pairs with the trimmer's release; positions at or above it are still mapped or mappable.
   const uint64_t horizon = entry_->trim_horizon.load(std::memory_order_acquire);
   if (position_ < horizon) {
@@ -69,14 +68,18 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     }
     position_ = horizon;
   }
+  batch.records.resize(limit);  // no work per element (NoInitAllocator); trimmed to the count below
+  RecordView* const first = batch.records.data();
+  RecordView* const last = first + limit;
+  RecordView* next = first;
   Status status;
   bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at the limit
   bool stopped = false;
   const uint8_t flags = log_->frame_flags();
+  const bool verify = options_.verify_checksums;
   const uint64_t size = log_->segment_size();
-  uint32_t records_left = limit;  // the batch was cleared above
   uint64_t bytes_left = max_bytes;
-  while (!stopped && records_left != 0) {
+  while (!stopped && next != last) {
     if (!map_current(status)) {
       caught_up = status.is_ok();  // the next segment is not active yet: nothing was written past this one
       break;
@@ -85,33 +88,33 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     const uint8_t* bytes_of_segment = segment_->bytes(0);
     const uint64_t base = segment_->base_position();
     uint64_t offset = position_ - base;
-    while (offset < size && records_left != 0) {
+    while (offset < size && next != last) {
       FrameInfo info;
-      FrameKind kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags,
-                                     options_.verify_checksums, info);
-      if (kind == FrameKind::kNotCommitted && info.claimed && batch.records.empty() &&
-          options_.claimed_frame_pauses > 0) {
-        // A producer is writing this very frame. Re-reading the line now would pull it from the producer
-        // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
-        for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
-        kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags,
-                             options_.verify_checksums, info);
-      }
+      FrameKind kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags, verify, info);
       if (kind == FrameKind::kData) [[likely]] {
         const uint64_t payload = uint64_t{info.key_length} + info.data_length;
         if (payload > bytes_left) [[unlikely]] {
-          if (!batch.records.empty()) {
+          if (next != first) {
             stopped = true;
             break;
           }
           bytes_left = payload;  // the first record goes whatever its size, as in Kinesis
         }
         bytes_left -= payload;
-        --records_left;
         const auto* key = reinterpret_cast<const char*>(bytes_of_segment + offset + layout::kFrameHeaderSize);
-        batch.records.push_back(RecordView{base + offset, info.arrival_ns, {key, info.key_length},
-                                           {key + info.key_length, info.data_length}});
+        *next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
+                             {key + info.key_length, info.data_length}};
       } else if (kind != FrameKind::kPad) {
+        if (kind == FrameKind::kNotCommitted && info.claimed && next == first && options_.claimed_frame_pauses > 0) {
+          // A producer is writing this very frame. Re-reading the line now would pull it from the producer
+          // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
+          for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
+          info = FrameInfo{};
+          if (inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags, verify, info) !=
+              FrameKind::kNotCommitted) {
+            continue;  // committed (or damaged) meanwhile: take it as any other frame
+          }
+        }
         if (kind == FrameKind::kCorrupted) {
           status = Status(StatusCode::kCorrupted, info.problem);
         } else {
@@ -129,6 +132,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
       next_prepared_ = true;
     }
   }
+  batch.records.resize(static_cast<size_t>(next - first));
   // A closed shard ends at its ending sequence number; the close padded from there to the segment's end,
   // which the walk stepped over. The cursor stays at the end, where a token made from it can seek.
   // acquire: as in at_shard_end().
