@@ -1,9 +1,11 @@
 """create-stream, describe-stream(-summary), list-streams, list-shards, delete-stream: round trips and shapes."""
+import glob
 import os
 import re
+import struct
 import subprocess
 
-from conftest import CLI
+from conftest import CLI, Cli, unb64
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
 MAX_HASH_KEY = 2**128 - 1
@@ -28,7 +30,7 @@ def test_create_prints_nothing_and_describe_shape(cli):
                                  "EnhancedMonitoring", "EncryptionType", "ShmstreamRetention"]
     # The shmstream extension: what the integer RetentionPeriodHours cannot say.
     assert description["ShmstreamRetention"] == {"Seconds": 90, "BytesPerShard": 1 << 20, "UnblockTimeoutMillis": 2000,
-                                                 "SegmentSize": 64 << 10}
+                                                 "SegmentSize": 64 << 10, "Checksums": False}  # tmpfs root
     assert description["StreamName"] == "orders"
     assert description["StreamARN"].endswith(":stream/orders")
     assert description["StreamStatus"] == "ACTIVE"
@@ -113,3 +115,61 @@ def test_root_from_environment_and_after_the_command(cli):
     result = subprocess.run([CLI, "list-streams", "--root", cli.root], env={"PATH": "/usr/bin"}, capture_output=True,
                             text=True, check=True)
     assert "env-root" in result.stdout
+
+
+# --- create-stream --checksums -----------------------------------------------------------------------------------
+
+def filesystem_type(path):
+    return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def stored_frame_flags(root, name):
+    """(frame flags of stream.meta at offset 100, flags byte of the first frame of shard 0): docs/FORMAT.md."""
+    with open(os.path.join(root, name, "stream.meta"), "rb") as meta:
+        stream_flags, = struct.unpack_from("<I", meta.read(104), 100)
+    first_segment = sorted(glob.glob(os.path.join(root, name, "shards", "0", "*.seg")))[0]
+    with open(first_segment, "rb") as segment:
+        state, = struct.unpack_from("<Q", segment.read(72), 64)
+    return stream_flags, (state >> 40) & 0xff
+
+
+def assert_checksums(cli, name, expected):
+    description = cli.json("describe-stream", "--stream-name", name)["StreamDescription"]
+    assert description["ShmstreamRetention"]["Checksums"] is expected
+    summary = cli.json("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
+    assert summary["ShmstreamRetention"]["Checksums"] is expected
+    # A record round-trips, and the setting reaches the stream header and the frames.
+    put = cli.put(name, "key", "payload of " + name)
+    records = cli.read_all(name)
+    assert [(r["PartitionKey"], unb64(r["Data"]), r["SequenceNumber"]) for r in records] == \
+        [("key", ("payload of " + name).encode(), put["SequenceNumber"])]
+    flag = 0x01 if expected else 0
+    assert stored_frame_flags(cli.root, name) == (flag, flag)
+
+
+def test_create_stream_checksums_on_off_and_tmpfs_default(cli):
+    cli.create("on", 1, "--checksums", "on")
+    cli.create("off", 1, "--checksums", "off")
+    cli.create("default")
+    assert filesystem_type(cli.root) in ("tmpfs", "ramfs")  # the fixture's root is under /dev/shm
+    assert_checksums(cli, "on", True)
+    assert_checksums(cli, "off", False)
+    assert_checksums(cli, "default", False)
+
+
+def test_create_stream_checksums_default_follows_the_filesystem(tmp_path):
+    # On a persistent filesystem the default is on (tmp_path is wherever TMPDIR is: disk on most hosts).
+    cli = Cli(str(tmp_path / "root"))
+    cli.create("default")
+    expected = filesystem_type(str(tmp_path)) not in ("tmpfs", "ramfs")
+    assert_checksums(cli, "default", expected)
+    cli.create("off", 1, "--checksums", "off")
+    assert_checksums(cli, "off", False)
+
+
+def test_create_stream_checksums_bad_value_is_a_usage_error(cli):
+    for value in ("yes", "true", "ON", "1", ""):
+        result = cli.usage_error("create-stream", "--stream-name", "s", "--checksums", value)
+        assert "--checksums" in result.stderr and "{on,off}" in result.stderr, result.stderr
+    assert cli.json("list-streams")["StreamNames"] == []
+    assert "--checksums" in cli.ok("create-stream", "--help").stdout

@@ -64,13 +64,13 @@ def test_update_retention(cli):
     cli.create("s", 2)  # 64 KiB segments
     default_bytes = retention(cli)[1]["BytesPerShard"]
     assert retention(cli)[1] == {"Seconds": 86400, "BytesPerShard": default_bytes, "UnblockTimeoutMillis": 2000,
-                                 "SegmentSize": 65536}
+                                 "SegmentSize": 65536, "Checksums": False}
     assert cli.ok("update-retention", "--stream-name", "s", "--retention", "15m").stdout == ""
     assert retention(cli) == (1, {"Seconds": 900, "BytesPerShard": default_bytes, "UnblockTimeoutMillis": 2000,
-                                  "SegmentSize": 65536})
+                                  "SegmentSize": 65536, "Checksums": False})
     cli.ok("update-retention", "--stream-name", "s", "--retention-bytes", "512KiB", "--unblock-timeout", "500ms")
     assert retention(cli)[1] == {"Seconds": 900, "BytesPerShard": 512 << 10, "UnblockTimeoutMillis": 500,
-                                 "SegmentSize": 65536}
+                                 "SegmentSize": 65536, "Checksums": False}
     cli.ok("update-retention", "--stream-name", "s", "--retention", "1500ms", "--retention-bytes", "0")
     hours, extension = retention(cli)
     assert hours == 1 and extension["Seconds"] == 1.5

@@ -1,6 +1,7 @@
 """CreateStream / open / list / delete / describe and their Kinesis-named errors."""
 
 import datetime
+import subprocess
 
 import pytest
 
@@ -82,3 +83,44 @@ def test_describe_counts_put_many_records(root):
     shards = stream.describe()["Shards"]
     assert sum(s["IncomingRecords"] for s in shards) == 10
     assert sum(s["IncomingBytes"] for s in shards) == sum(len(f"k{i}") + 5 for i in range(10))
+
+
+# --- checksums: a per-stream setting fixed at creation ------------------------------------------------------------
+
+def _filesystem_type(path):
+    return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _assert_checksums(stream, expected):
+    assert stream.describe()["Checksums"] is expected
+    assert Stream.open(stream.name, root=stream.root).describe()["Checksums"] is expected
+    put = stream.put("key", b"payload")
+    assert [(r.partition_key, r.data, r.sequence_number) for r in stream.records()] == \
+        [("key", b"payload", put.sequence_number)]
+
+
+def test_checksums_on_off_and_tmpfs_default(root):
+    assert _filesystem_type(root) in ("tmpfs", "ramfs")  # the fixture's root is under /dev/shm
+    _assert_checksums(Stream.create("on", segment_size=1 << 16, root=root, checksums=True), True)
+    _assert_checksums(Stream.create("off", segment_size=1 << 16, root=root, checksums=False), False)
+    _assert_checksums(Stream.create("default", segment_size=1 << 16, root=root), False)
+    _assert_checksums(Stream.create("none", segment_size=1 << 16, root=root, checksums=None), False)
+
+
+def test_checksums_default_follows_the_filesystem(tmp_path):
+    # On a persistent filesystem the default is on (tmp_path is wherever TMPDIR is: disk on most hosts).
+    expected = _filesystem_type(str(tmp_path)) not in ("tmpfs", "ramfs")
+    _assert_checksums(Stream.create("default", segment_size=1 << 16, root=str(tmp_path)), expected)
+    _assert_checksums(Stream.create("off", segment_size=1 << 16, root=str(tmp_path), checksums=False), False)
+
+
+def test_describe_lists_checksums_with_the_other_extensions(root):
+    description = Stream.create("d", segment_size=1 << 16, root=root, checksums=True).describe()
+    assert list(description)[-5:] == ["StreamId", "OpenShardCount", "SegmentSize", "RetentionBytes", "Checksums"]
+
+
+@pytest.mark.parametrize("value", ["on", "off", 1, 0, "true"])
+def test_checksums_must_be_a_bool_or_none(root, value):
+    with pytest.raises(shmstream.InvalidArgumentException, match="checksums"):
+        Stream.create("bad", segment_size=1 << 16, root=root, checksums=value)
+    assert Stream.list(root) == []

@@ -68,7 +68,8 @@ Json shmstream_retention_json(const StreamInfo& info) {
   return Json{{"Seconds", seconds},
               {"BytesPerShard", info.retention_bytes},
               {"UnblockTimeoutMillis", info.unblock_timeout_ns / 1'000'000},
-              {"SegmentSize", info.segment_size}};
+              {"SegmentSize", info.segment_size},
+              {"Checksums", info.checksums}};
 }
 
 }  // namespace shmstream::cli

@@ -27,7 +27,8 @@ Json enhanced_monitoring_json();
 // RetentionPeriodHours is an integer in the API; shorter shmstream retentions round up to 1 hour.
 int64_t retention_period_hours(int64_t retention_ns);
 // shmstream extension of DescribeStream / DescribeStreamSummary, the settings RetentionPeriodHours cannot show:
-// {"Seconds" (exact window; a fraction only when not whole), "BytesPerShard", "UnblockTimeoutMillis", "SegmentSize"}.
+// {"Seconds" (exact window; a fraction only when not whole), "BytesPerShard", "UnblockTimeoutMillis", "SegmentSize",
+//  "Checksums" (every record carries a checksum trailer; fixed at creation)}.
 Json shmstream_retention_json(const StreamInfo& info);
 
 }  // namespace shmstream::cli

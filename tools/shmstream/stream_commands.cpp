@@ -18,7 +18,7 @@ void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   struct Flags {
     std::string stream_name;
     long long shard_count = 1;
-    std::string segment_size, retention, retention_bytes, mode, stream_mode_details;
+    std::string segment_size, retention, retention_bytes, mode, stream_mode_details, checksums;
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name, [a-zA-Z0-9_.-]{1,128}")->required();
@@ -31,6 +31,10 @@ void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   sub.add_option("--retention-bytes", flags->retention_bytes,
                  "shmstream: per-shard byte cap such as 512MiB (default: a share of the filesystem)");
   sub.add_option("--mode", flags->mode, "shmstream: octal file mode, e.g. 0660 for a group-shared stream");
+  sub.add_option("--checksums", flags->checksums,
+                 "shmstream: on|off, a checksum on every record, fixed at creation (default: on for a root on a "
+                 "persistent filesystem, off on tmpfs such as /dev/shm)")
+      ->check(CLI::IsMember({"on", "off"}));
 
   command.run = [flags, &global] {
     StreamOptions options;
@@ -46,6 +50,7 @@ void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
       if (options.retention_bytes == 0) throw_invalid_argument("--retention-bytes must be greater than 0");
     }
     if (!flags->mode.empty()) options.file_mode = parse_file_mode("--mode", flags->mode);
+    if (!flags->checksums.empty()) options.checksums = flags->checksums == "on";
     Stream::create(flags->stream_name, options, global.resolved_root());
     return kExitSuccess;  // CreateStream prints nothing, like the AWS CLI
   };

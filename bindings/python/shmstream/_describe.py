@@ -57,4 +57,5 @@ def stream_description(info: dict[str, Any]) -> dict[str, Any]:
         "OpenShardCount": info["open_shard_count"],
         "SegmentSize": info["segment_size"],
         "RetentionBytes": info["retention_bytes"],
+        "Checksums": info["checksums"],
     }

@@ -110,12 +110,16 @@ class Stream:
     @classmethod
     def create(cls, name: str, shard_count: int = 1, segment_size: int = native.DEFAULT_SEGMENT_SIZE,
                retention: Union[_dt.timedelta, float] = _dt.timedelta(hours=24), retention_bytes: int = 0,
-               mode: int = 0o600, root: Optional[str] = None) -> Stream:
+               mode: int = 0o600, root: Optional[str] = None, checksums: Optional[bool] = None) -> Stream:
         """CreateStream. segment_size: power of two in [4 KiB, 1 GiB]; retention: timedelta or seconds;
-        retention_bytes: per-shard cap, 0 for the default; mode: file permission bits."""
+        retention_bytes: per-shard cap, 0 for the default; mode: file permission bits; checksums: a checksum
+        on every record, fixed for the stream's life (None: on where the root is on a persistent filesystem,
+        off on tmpfs such as /dev/shm); describe()["Checksums"] shows the setting."""
+        if checksums is not None and not isinstance(checksums, bool):
+            raise InvalidArgumentException(f"checksums must be None, True or False, not {checksums!r}")
         root = _root(root)
         return cls(native.NativeStream.create(name, shard_count, segment_size, _convert.duration_ns(retention),
-                                              retention_bytes, mode, root), root)
+                                              retention_bytes, mode, root, checksums), root)
 
     @classmethod
     def open(cls, name: str, root: Optional[str] = None) -> Stream:

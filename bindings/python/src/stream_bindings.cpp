@@ -63,6 +63,7 @@ py::dict stream_to_dict(const StreamInfo& info) {
   out["retention_ns"] = info.retention_ns;
   out["retention_bytes"] = info.retention_bytes;
   out["segment_size"] = info.segment_size;
+  out["checksums"] = info.checksums;
   out["open_shard_count"] = info.open_shard_count;
   out["encryption_type"] = info.encryption_type;
   py::list shards;
@@ -73,13 +74,14 @@ py::dict stream_to_dict(const StreamInfo& info) {
 
 std::shared_ptr<Stream> create_stream(const std::string& name, uint32_t shard_count, uint64_t segment_size,
                                       int64_t retention_ns, uint64_t retention_bytes, uint32_t file_mode,
-                                      const std::string& root) {
+                                      const std::string& root, std::optional<bool> checksums) {
   StreamOptions options;
   options.shard_count = shard_count;
   options.segment_size = segment_size;
   options.retention = std::chrono::nanoseconds(retention_ns);
   options.retention_bytes = retention_bytes;
   options.file_mode = file_mode;
+  options.checksums = checksums;  // None: the root's default (on for a persistent filesystem, off on tmpfs)
   // Creating pre-allocates segment files: let other Python threads run meanwhile.
   py::gil_scoped_release unlocked;
   return Stream::create(name, options, root);
@@ -108,7 +110,8 @@ void register_stream(py::module_& module) {
 
   py::class_<Stream, std::shared_ptr<Stream>>(module, "NativeStream")
       .def_static("create", &create_stream, py::arg("name"), py::arg("shard_count"), py::arg("segment_size"),
-                  py::arg("retention_ns"), py::arg("retention_bytes"), py::arg("file_mode"), py::arg("root"))
+                  py::arg("retention_ns"), py::arg("retention_bytes"), py::arg("file_mode"), py::arg("root"),
+                  py::arg("checksums") = py::none())
       .def_static("open", [](const std::string& name, const std::string& root) {
             py::gil_scoped_release unlocked;
             return Stream::open(name, root);
