@@ -57,6 +57,7 @@ class Janitor {
   struct StreamWatch {
     std::shared_ptr<Stream> stream;
     std::map<uint32_t, ShardWatch> shards;
+    std::string problem;  // why the stream cannot be fully serviced, as last logged ("" = it can)
   };
 
   int work_on_stream(StreamWatch& watch, int64_t now_ns);

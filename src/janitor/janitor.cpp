@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -110,7 +111,22 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
   // A live exclusive producer claims and commits with plain stores: padding its frames could race them, so
   // frames are unblocked only while no exclusive producer lives; holding the lock keeps one from starting.
   detail::WriterLock no_exclusive_producer;
-  const bool may_unblock = detail::WriterLock::try_shared(state.directory(), no_exclusive_producer);
+  int error = 0;
+  const auto writers = detail::WriterLock::try_shared(state.directory(), no_exclusive_producer, error);
+  const bool may_unblock = writers == detail::WriterLock::TryResult::kHeld;
+  // A stream whose writers lock this janitor cannot take is never unblocked: say so, once per cause.
+  std::string problem;
+  if (writers == detail::WriterLock::TryResult::kUnavailable) {
+    problem = "cannot unblock frames of stream " + stream.name() + ": cannot take " +
+              detail::WriterLock::path_in(state.directory()) + ": " + std::strerror(error);
+  }
+  if (problem != watch.problem) {
+    if (!problem.empty()) {
+      ++counters_.problems;
+      log(problem);
+    }
+    watch.problem = problem;
+  }
   int actions = 0;
   const uint32_t count = state.shard_count();
   for (uint32_t i = 0; i < count; ++i) {
@@ -295,9 +311,10 @@ int Janitor::remove_stale_files(Stream& stream, uint32_t shard_index, int64_t no
 
 int Janitor::remove_orphans(int64_t now_ns) {
   int removed = 0;
-  for (const std::string& name : directory_entries(options_.root)) {
+  const std::string staging = files::staging_directory(options_.root);
+  for (const std::string& name : directory_entries(staging)) {
     if (!files::has_prefix(name, files::kCreatingPrefix) && !files::has_prefix(name, files::kDeletedPrefix)) continue;
-    const std::string path = options_.root + "/" + name;
+    const std::string path = files::in(staging, name);
     if (modification_ns(path) + options_.orphan_age_ns >= now_ns) continue;  // maybe still in progress
     std::error_code ignored;
     std::filesystem::remove_all(path, ignored);

@@ -46,7 +46,7 @@ WriterLock WriterLock::acquire(const std::string& stream_directory, Mode mode, u
                                std::chrono::milliseconds patience) {
   const std::string path = path_in(stream_directory);
   WriterLock lock(open_lock_file(path, file_mode));
-  if (lock.fd_ < 0) return lock;
+  if (lock.fd_ < 0) throw_errno(errno, "cannot open " + path + ": a producer needs the stream's writers lock");
   const int operation = mode == Mode::kExclusive ? LOCK_EX : LOCK_SH;
   const auto give_up = std::chrono::steady_clock::now() + patience;
   for (;;) {
@@ -65,12 +65,19 @@ WriterLock WriterLock::acquire(const std::string& stream_directory, Mode mode, u
   }
 }
 
-bool WriterLock::try_shared(const std::string& stream_directory, WriterLock& out) noexcept {
+WriterLock::TryResult WriterLock::try_shared(const std::string& stream_directory, WriterLock& out,
+                                             int& error) noexcept {
   WriterLock lock(::open(path_in(stream_directory).c_str(), O_RDONLY | O_CLOEXEC));
-  if (lock.fd_ < 0) return errno == ENOENT;  // no producer ever opened this stream with the lock
-  if (try_flock(lock.fd_, LOCK_SH) != 0) return false;
+  if (lock.fd_ < 0) {
+    error = errno;
+    // No file: a stream made before streams were created with it, and no producer has opened it since.
+    return error == ENOENT ? TryResult::kHeld : TryResult::kUnavailable;
+  }
+  error = try_flock(lock.fd_, LOCK_SH);
+  if (error == EWOULDBLOCK) return TryResult::kExclusiveWriter;
+  if (error != 0) return TryResult::kUnavailable;
   out = std::move(lock);
-  return true;
+  return TryResult::kHeld;
 }
 
 }  // namespace shmstream::detail

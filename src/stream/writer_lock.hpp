@@ -28,12 +28,16 @@ class WriterLock {
   }
 
   // Throws ResourceInUseException while a writer of the other kind lives (kExclusive: any other writer;
-  // it waits up to `patience` for a janitor's brief shared hold). A process that cannot open the file at all
-  // (no write permission) gets an unlocked object: its puts fail with AccessDenied at the segment anyway.
+  // it waits up to `patience` for a janitor's brief shared hold), and AccessDeniedException (or the errno's
+  // exception) when the file cannot be opened at all: a producer never writes without its lock, or an
+  // exclusive producer and a shared one could write together.
   static WriterLock acquire(const std::string& stream_directory, Mode mode, unsigned file_mode,
                             std::chrono::milliseconds patience = std::chrono::seconds(2));
-  // The janitor's non-blocking shared hold: false while an exclusive producer lives. Never throws.
-  static bool try_shared(const std::string& stream_directory, WriterLock& out) noexcept;
+
+  // The janitor's non-blocking shared hold. kHeld: `out` holds it; kExclusiveWriter: an exclusive producer
+  // lives; kUnavailable: the file could not be opened or locked (`error` is the errno). Never throws.
+  enum class TryResult : uint8_t { kHeld, kExclusiveWriter, kUnavailable };
+  static TryResult try_shared(const std::string& stream_directory, WriterLock& out, int& error) noexcept;
 
  private:
   explicit WriterLock(int fd) noexcept : fd_(fd) {}

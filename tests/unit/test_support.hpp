@@ -3,7 +3,9 @@
 
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +17,30 @@
 #include "shmstream/status.hpp"
 
 namespace shmstream::test {
+
+// A bound Unix socket at `path`, unlinked afterwards: a file that open(2) refuses (ENXIO) even to root.
+class UnixSocket {
+ public:
+  explicit UnixSocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      throw std::runtime_error("cannot bind a Unix socket at " + path);
+    }
+  }
+  ~UnixSocket() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  UnixSocket(const UnixSocket&) = delete;
+  UnixSocket& operator=(const UnixSocket&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 class TempRoot {
  public:
