@@ -50,8 +50,9 @@ class ShardReader {
 
   uint64_t position() const noexcept;
   // Moves to a position from an earlier batch's next_position (or a token holding one). InvalidArgument if
-  // it cannot be a frame boundary of this shard (misaligned, past the end, inside a frame); the cursor
-  // stays where it was then.
+  // it cannot be a frame boundary of this shard (misaligned, past the end); CorruptedData if the frame there
+  // fails its structural check (damaged data, or a hand-made position inside a frame). The cursor stays
+  // where it was then.
   Status seek(uint64_t position) noexcept;
   uint32_t shard_index() const noexcept;
 

@@ -154,8 +154,11 @@ Status ShardReader::seek(uint64_t position) noexcept {
     std::shared_ptr<detail::MappedSegment> segment;
     if (Status status = log.map_segment(log.segment_number(normalised), segment); !status) return status;
     detail::FrameInfo info;
-    if (detail::inspect_frame(*segment, log.segment_offset(normalised), log.frame_flags(), false, info) == detail::FrameKind::kCorrupted) {
-      return Status(StatusCode::kInvalidArgument, "position is not a frame boundary of this shard");
+    // An aligned position inside the log whose frame fails its structural check: the data there is
+    // damaged (a position from a token or an earlier batch was a frame boundary when it was handed out).
+    if (detail::inspect_frame(*segment, log.segment_offset(normalised), log.frame_flags(), false, info) ==
+        detail::FrameKind::kCorrupted) {
+      return Status(StatusCode::kCorrupted, info.problem);
     }
   }
   core_->cursor_.seek(normalised);

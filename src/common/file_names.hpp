@@ -6,8 +6,10 @@
 //   <root>/<stream>/shards/<index>/<base>.seg    segments (base position, 20 digits)
 //   <root>/<stream>/shards/<index>/.spare        the retired segment the next one reuses
 //   <root>/<stream>/shards/<index>/.tmp-*        a segment being made (unlinked if its maker died)
-//   <root>/.creating-<stream>-*                  a stream being created (renamed to <stream> when done)
-//   <root>/.deleted-<stream>-*                   a stream being deleted (renamed away first)
+//   <root>/+staging/creating-<stream>-*          a stream being created (renamed to <stream> when done)
+//   <root>/+staging/deleted-<stream>-*           a stream being deleted (renamed away first)
+// '+' is outside the stream-name alphabet: no stream name can collide with the staging directory, and any
+// directory name a stream may have (".", ".hidden", ".deleted-x") names a stream.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +24,9 @@ inline constexpr const char* kWritersLock = "writers.lock";
 inline constexpr const char* kShardsDirectory = "shards";
 inline constexpr const char* kSpareSegment = ".spare";
 inline constexpr std::string_view kTemporaryPrefix = ".tmp-";
-inline constexpr std::string_view kCreatingPrefix = ".creating-";
-inline constexpr std::string_view kDeletedPrefix = ".deleted-";
+inline constexpr const char* kStagingDirectory = "+staging";
+inline constexpr std::string_view kCreatingPrefix = "creating-";
+inline constexpr std::string_view kDeletedPrefix = "deleted-";
 
 inline std::string in(const std::string& directory, std::string_view name) {
   std::string path = directory;
@@ -35,6 +38,8 @@ inline std::string in(const std::string& directory, std::string_view name) {
 inline std::string shard_directory(const std::string& stream_directory, uint32_t shard_index) {
   return stream_directory + "/" + kShardsDirectory + "/" + std::to_string(shard_index);
 }
+
+inline std::string staging_directory(const std::string& root) { return in(root, kStagingDirectory); }
 
 inline bool has_prefix(std::string_view name, std::string_view prefix) noexcept {
   return name.substr(0, prefix.size()) == prefix;

@@ -77,17 +77,35 @@ void make_directory(const std::string& path, mode_t mode) {
   if (::chmod(path.c_str(), mode) != 0) throw_errno(errno, "cannot set mode of " + path);
 }
 
+// The root and its staging directory are shared by every user of the host like /tmp: world-writable with the
+// sticky bit, so users can create streams but only delete their own.
+void ensure_shared_directory(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return;
+  if (::mkdir(path.c_str(), 01777) == 0) {
+    ::chmod(path.c_str(), 01777);  // mkdir applied the umask
+  } else if (errno != EEXIST) {
+    throw_errno(errno, "cannot create " + path);
+  }
+}
+
 void ensure_root(const std::string& root) {
   std::error_code error;
-  if (std::filesystem::is_directory(root, error)) return;
-  std::filesystem::create_directories(std::filesystem::path(root).parent_path(), error);
-  // The root is shared by every user of the host like /tmp: world-writable with the sticky bit, so users
-  // can create streams but only delete their own.
-  if (::mkdir(root.c_str(), 01777) == 0) {
-    ::chmod(root.c_str(), 01777);  // mkdir applied the umask
-  } else if (errno != EEXIST) {
-    throw_errno(errno, "cannot create root " + root);
+  if (!std::filesystem::is_directory(root, error)) {
+    std::filesystem::create_directories(std::filesystem::path(root).parent_path(), error);
+    ensure_shared_directory(root);
   }
+  ensure_shared_directory(files::staging_directory(root));
+}
+
+// Lock files exist from the stream's creation on, with its mode whatever the creator's umask: everyone the
+// mode admits can open them, and nobody has to create them later with their own umask.
+void create_lock_file(const std::string& path, uint32_t file_mode) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, file_mode);
+  if (fd < 0) throw_errno(errno, "cannot create " + path);
+  const int error = ::fchmod(fd, file_mode) == 0 ? 0 : errno;
+  ::close(fd);
+  if (error != 0) throw_errno(error, "cannot set mode of " + path);
 }
 
 void write_meta_file(const std::string& path, const detail::MetaParameters& parameters) {
@@ -157,12 +175,14 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
     throw Error(StatusCode::kResourceInUse,
                 "Stream " + parameters.name + " under account " + detail::aws::kAccountId + " already exists.");
   }
-  const std::string building = root + "/" + std::string(files::kCreatingPrefix) + parameters.name + "-" + unique_suffix();
+  const std::string building = files::in(files::staging_directory(root), files::kCreatingPrefix) + parameters.name +
+                               "-" + unique_suffix();
   const mode_t dir_mode = directory_mode(options.file_mode);
   try {
     make_directory(building, dir_mode);
     make_directory(files::in(building, files::kShardsDirectory), dir_mode);
-    { detail::FileLock lock_file_created(files::in(building, files::kStreamLock), options.file_mode); }
+    create_lock_file(files::in(building, files::kStreamLock), options.file_mode);
+    create_lock_file(files::in(building, files::kWritersLock), options.file_mode);
     uint64_t uuid_low = 0;
     std::memcpy(&uuid_low, parameters.uuid, sizeof uuid_low);
     const uint64_t huge_page_bytes = detail::huge_page_bytes_for(building, options.segment_size);
@@ -244,7 +264,7 @@ std::vector<std::string> Stream::list(const std::string& root) {
   }
   while (const dirent* entry = ::readdir(directory)) {
     const std::string name = entry->d_name;
-    if (name.empty() || name[0] == '.' || !is_valid_stream_name(name)) continue;
+    if (!is_valid_stream_name(name)) continue;  // "." and "..", the staging directory, stray files
     if (::access(files::in(root + "/" + name, files::kStreamMeta).c_str(), F_OK) == 0) streams.push_back(name);
   }
   ::closedir(directory);
@@ -258,7 +278,9 @@ void Stream::remove(std::string_view name, const std::string& root) {
   detail::FileLock lock(state.lock_path(), state.header().file_mode);
   // release: anyone who reads DELETING also sees the stream as going away (see open()).
   state.header().status.store(static_cast<uint32_t>(layout::StreamStatus::kDeleting), std::memory_order_release);
-  const std::string graveyard = root + "/" + std::string(files::kDeletedPrefix) + std::string(name) + "-" + unique_suffix();
+  ensure_root(root);  // a root made before the staging directory existed
+  const std::string graveyard = files::in(files::staging_directory(root), files::kDeletedPrefix) +
+                                std::string(name) + "-" + unique_suffix();
   if (::rename(state.directory().c_str(), graveyard.c_str()) != 0) {
     throw_errno(errno, "cannot remove " + state.directory());
   }

@@ -175,6 +175,19 @@ TEST_F(JanitorTest, AClaimPastTheTailHintIsSteppedOverAndUnblocked) {
   EXPECT_EQ(read_all(reader), std::vector<std::string>{"after"});
 }
 
+// A stream whose writers lock the janitor cannot take is never unblocked; the janitor says so, once.
+TEST_F(JanitorTest, LogsAStreamItCannotUnblockOnce) {
+  const std::string lock = root_.path() + "/j/writers.lock";
+  std::filesystem::remove(lock);
+  test::UnixSocket socket(lock);  // open() fails with ENXIO, for root too
+  janitor_->do_work(now_ns());
+  janitor_->do_work(now_ns() + kSecond);
+  size_t lines = 0;
+  for (const std::string& line : log_) lines += line.find("cannot unblock frames of stream j") != std::string::npos;
+  EXPECT_EQ(lines, 1u);
+  EXPECT_EQ(janitor_->counters().problems, 1u);
+}
+
 TEST_F(JanitorTest, UnblocksReservedButUnclaimedBytes) {
   put("before");
   reserve_and_die(160, false);
@@ -253,9 +266,9 @@ TEST_F(JanitorTest, KeepsNoMappingOfASegmentUnlinkedElsewhere) {
 }
 
 TEST_F(JanitorTest, RemovesOrphansOfCrashedCreatesAndDeletes) {
-  const std::string orphan = root_.path() + "/.creating-x-1-2";
+  const std::string orphan = root_.path() + "/+staging/creating-x-1-2";
   std::filesystem::create_directories(orphan + "/shards/0");
-  const std::string young = root_.path() + "/.deleted-y-1-2";
+  const std::string young = root_.path() + "/+staging/deleted-y-1-2";
   std::filesystem::create_directories(young);
   const std::string temporary = root_.path() + "/j/shards/0/.tmp-123-0";
   { std::ofstream(temporary) << "x"; }
@@ -266,6 +279,32 @@ TEST_F(JanitorTest, RemovesOrphansOfCrashedCreatesAndDeletes) {
   EXPECT_FALSE(std::filesystem::exists(young));
   EXPECT_FALSE(std::filesystem::exists(temporary));
   EXPECT_EQ(janitor_->counters().orphans_removed, 3u);
+  EXPECT_EQ(Stream::list(root_.path()), std::vector<std::string>{"j"});
+}
+
+// Stream names the project once used as markers are streams like any other: listed, never taken for the
+// orphan of a crashed create or delete, deleted with their data.
+TEST_F(JanitorTest, StreamsNamedLikeMarkersAreStreams) {
+  StreamOptions options;
+  options.segment_size = 4096;
+  const std::vector<std::string> names = {".", ".creating-a-1-2", ".deleted-b-1-2", ".hidden", ".tmp-1-0"};
+  for (const std::string& name : names) {
+    if (name == ".") {
+      EXPECT_EQ(test::code_of([&] { Stream::create(name, options, root_.path()); }), StatusCode::kInvalidArgument);
+      continue;
+    }
+    Producer producer(Stream::create(name, options, root_.path()));
+    PutResult result;
+    EXPECT_TRUE(producer.put_record("k", "kept", result).is_ok()) << name;
+  }
+  janitor_->do_work(now_ns() + 3600 * kSecond);  // long past the orphan age
+  EXPECT_EQ(Stream::list(root_.path()),
+            (std::vector<std::string>{".creating-a-1-2", ".deleted-b-1-2", ".hidden", ".tmp-1-0", "j"}));
+  for (size_t i = 1; i < names.size(); ++i) {
+    ShardReader reader(Stream::open(names[i], root_.path()), 0, {IteratorType::kTrimHorizon});
+    EXPECT_EQ(read_all(reader), std::vector<std::string>{"kept"}) << names[i];
+    Stream::remove(names[i], root_.path());
+  }
   EXPECT_EQ(Stream::list(root_.path()), std::vector<std::string>{"j"});
 }
 

@@ -56,10 +56,11 @@ TEST(Registry, CreateOpenListDescribeDelete) {
   Stream::remove("b-stream", root.path());
   EXPECT_EQ(Stream::list(root.path()), (std::vector<std::string>{"a.stream_1"}));
   EXPECT_EQ(code_of([&] { Stream::open("b-stream", root.path()); }), StatusCode::kResourceNotFound);
-  // No leftovers of creation or deletion in the root.
+  // No leftovers of creation or deletion: the root holds the stream and the (empty) staging directory.
   for (const auto& entry : std::filesystem::directory_iterator(root.path())) {
-    EXPECT_EQ(entry.path().filename(), "a.stream_1");
+    EXPECT_TRUE(entry.path().filename() == "a.stream_1" || entry.path().filename() == "+staging") << entry.path();
   }
+  EXPECT_TRUE(std::filesystem::is_empty(root.path() + "/+staging"));
 }
 
 TEST(Registry, FileModesFollowTheStream) {
@@ -74,6 +75,34 @@ TEST(Registry, FileModesFollowTheStream) {
   EXPECT_EQ(info.st_mode & 0777, 0750u);
   ASSERT_EQ(::stat((root.path() + "/modes/shards/0/00000000000000000000.seg").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0640u);
+}
+
+// Both lock files exist from creation on with the stream's mode, whatever the creator's umask, so members
+// of a shared stream's group can take them.
+TEST(Registry, LockFilesHaveTheStreamsModeFromCreationOn) {
+  test::TempRoot root;
+  auto options = small();
+  options.file_mode = 0660;
+  const mode_t old_umask = ::umask(077);
+  Stream::create("locks", options, root.path());
+  ::umask(old_umask);
+  for (const char* name : {"stream.lock", "writers.lock"}) {
+    struct stat info {};
+    ASSERT_EQ(::stat((root.path() + "/locks/" + name).c_str(), &info), 0) << name;
+    EXPECT_EQ(info.st_mode & 0777, 0660u) << name;
+  }
+}
+
+// A producer never writes without the writers lock: one that cannot open it gets an error, never an
+// unlocked producer that an exclusive one could write beside.
+TEST(Registry, AProducerThatCannotOpenTheWritersLockIsRefused) {
+  test::TempRoot root;
+  auto stream = Stream::create("nolock", small(), root.path());
+  const std::string lock = root.path() + "/nolock/writers.lock";
+  std::filesystem::remove(lock);
+  test::UnixSocket socket(lock);  // open() of a socket fails for every user, root included (ENXIO)
+  EXPECT_NE(code_of([&] { Producer producer(stream); }), StatusCode::kOk);
+  EXPECT_NE(code_of([&] { Producer producer(stream, ProducerOptions{.exclusive = true}); }), StatusCode::kOk);
 }
 
 TEST(Registry, BadCreateArguments) {
