@@ -7,11 +7,13 @@
 #include <set>
 
 #include "common/aws_names.hpp"
+#include "common/system_error.hpp"
 #include "router/hash_ranges.hpp"
 #include "router/shard_map.hpp"
 #include "shmstream/layout/frame.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/file_lock.hpp"
+#include "stream/file_modes.hpp"
 #include "log/shard_positions.hpp"
 #include "stream/stream_state.hpp"
 #include "wait/eventcount.hpp"
@@ -97,8 +99,10 @@ void create_child_files(StreamState& state, uint32_t index) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) throw Error(StatusCode::kInternalFailure, "cannot create " + directory + ": " + error.message());
-  const auto mode = static_cast<std::filesystem::perms>(state.header().file_mode | ((state.header().file_mode & 0444u) >> 2));
-  std::filesystem::permissions(directory, mode, error);
+  // The stream's directory mode (setgid for a group-shared stream), whoever reshards.
+  if (::chmod(directory.c_str(), detail::stream_directory_mode(state.header().file_mode)) != 0) {
+    detail::throw_errno(errno, "cannot set the mode of " + directory);
+  }
   throw_if_error(state.log(index).create_segment(0), "cannot create the first segment of " + shard_id_text(index));
 }
 

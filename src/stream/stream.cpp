@@ -21,6 +21,7 @@
 #include "shmstream/layout/frame.hpp"
 #include "router/shard_map.hpp"
 #include "stream/file_lock.hpp"
+#include "stream/file_modes.hpp"
 #include "stream/meta_file.hpp"
 #include "stream/retention_defaults.hpp"
 #include "log/shard_positions.hpp"
@@ -65,11 +66,6 @@ void check_options(const StreamOptions& options) {
   if ((options.file_mode & ~0777u) != 0 || (options.file_mode & 0600u) != 0600u) {
     throw Error(StatusCode::kInvalidArgument, "file mode must be permission bits including owner read/write (0600)");
   }
-}
-
-// Directories get an x bit wherever the file mode has an r bit.
-mode_t directory_mode(uint32_t file_mode) {
-  return static_cast<mode_t>(file_mode | ((file_mode & 0444u) >> 2));
 }
 
 void make_directory(const std::string& path, mode_t mode) {
@@ -177,7 +173,7 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
   }
   const std::string building = files::in(files::staging_directory(root), files::kCreatingPrefix) + parameters.name +
                                "-" + unique_suffix();
-  const mode_t dir_mode = directory_mode(options.file_mode);
+  const mode_t dir_mode = detail::stream_directory_mode(options.file_mode);
   try {
     make_directory(building, dir_mode);
     make_directory(files::in(building, files::kShardsDirectory), dir_mode);
