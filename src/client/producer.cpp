@@ -103,7 +103,7 @@ class ProducerCore {
 
   // Bytes a record takes in this stream's log (header, key, data, the stream's trailers, alignment).
   uint64_t footprint_of(size_t key_length, size_t data_length) const noexcept {
-    return layout::align_frame(layout::kFrameHeaderSize + key_length + data_length + trailer_bytes_);
+    return layout::record_footprint(key_length, data_length, trailer_bytes_);
   }
   bool fits(size_t key_length, size_t data_length) const noexcept {
     return footprint_of(key_length, data_length) <= max_footprint_;

@@ -9,7 +9,7 @@ using layout::FrameType;
 bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t observed_state) noexcept {
   const int32_t length = layout::state_length(observed_state);
   if (length >= 0) return false;
-  const uint64_t footprint = layout::align_frame(static_cast<uint64_t>(-static_cast<int64_t>(length)));
+  const uint64_t footprint = layout::state_footprint(observed_state);
   if (footprint > segment.size() - offset) return false;  // corrupted claim: leave it for the operator
   uint64_t expected = observed_state;
   // seq_cst: publishes the padding to readers and orders it before the eventcount's waiter-count load.

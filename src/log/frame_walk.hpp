@@ -103,7 +103,7 @@ WalkResult walk_unsettled_frames(const ShardLog& log, uint64_t from, uint64_t ma
       break;
     }
     if (action == UnsettledAction::kSkip && layout::state_length(state) < 0) {
-      position = log.normalise(position + layout::align_frame(static_cast<uint64_t>(-layout::state_length(state))));
+      position = log.normalise(position + layout::state_footprint(state));
     }
   }
   result.position = position;

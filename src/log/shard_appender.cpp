@@ -95,10 +95,8 @@ ShardAppender::Reservation ShardAppender::claim_shared(uint64_t& offset, uint64_
     }
     // Another producer claimed (or committed, or padded) this frame first: step over it. Its length is
     // known from the claim on, and frames only ever start where another ends.
-    const int32_t length = layout::state_length(expected);
-    const uint64_t step = layout::align_frame(length < 0 ? uint64_t{0} - static_cast<uint64_t>(int64_t{length})
-                                                         : static_cast<uint64_t>(length));
-    if (length == 0 || step > segment_size - offset) {
+    const uint64_t step = layout::state_footprint(expected);
+    if (step == 0 || step > segment_size - offset) {
       status = Status(StatusCode::kCorrupted, "a damaged frame is in the way of the append");
       count_failure(status);
       return Reservation::kFailed;

@@ -50,7 +50,7 @@ class ShardAppender {
   // Bytes a record of this size occupies in the log, and whether it can be appended at all (it fits a
   // segment of this stream). The caller checks first: nothing is reserved for a record that cannot fit.
   uint64_t footprint(size_t key_length, size_t data_length) const noexcept {
-    return layout::align_frame(layout::kFrameHeaderSize + key_length + data_length + trailer_bytes_);
+    return layout::record_footprint(key_length, data_length, trailer_bytes_);
   }
   bool fits(uint64_t footprint) const noexcept { return footprint <= log_->segment_size() - layout::kSegmentHeaderSize; }
 

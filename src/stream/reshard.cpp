@@ -85,10 +85,8 @@ uint64_t close_log(StreamState& state, uint32_t index) {
             std::memory_order_seq_cst, std::memory_order_relaxed)) {
       break;
     }
-    const int32_t length = layout::state_length(expected);
-    const uint64_t step = layout::align_frame(length < 0 ? uint64_t{0} - static_cast<uint64_t>(int64_t{length})
-                                                         : static_cast<uint64_t>(length));
-    if (length == 0 || step > size - offset) break;  // damaged: the shard ends here (the janitor reports it)
+    const uint64_t step = layout::state_footprint(expected);
+    if (step == 0 || step > size - offset) break;  // damaged: the shard ends here (the janitor reports it)
     offset += step;
   }
   return number * size + offset;

@@ -57,6 +57,17 @@ constexpr uint64_t make_state(int32_t length, FrameType type, uint8_t flags, uin
          (uint64_t{flags} << 40) | (uint64_t{key_length} << 48);
 }
 constexpr int32_t state_length(uint64_t state) noexcept { return static_cast<int32_t>(state & 0xffffffffu); }
+
+// Bytes a record occupies in the log: header, key, data and `trailer_bytes`, aligned.
+constexpr uint64_t record_footprint(uint64_t key_length, uint64_t data_length, uint32_t trailer_bytes) noexcept {
+  return align_frame(kFrameHeaderSize + key_length + data_length + trailer_bytes);
+}
+// Bytes a claimed or committed frame occupies, from its state word (0 for a free frame): a claim carries
+// its length too, so a walker can step over a frame still being written.
+constexpr uint64_t state_footprint(uint64_t state) noexcept {
+  const int64_t length = state_length(state);
+  return align_frame(static_cast<uint64_t>(length < 0 ? -length : length));
+}
 constexpr FrameType state_type(uint64_t state) noexcept { return static_cast<FrameType>((state >> 32) & 0xff); }
 constexpr uint8_t state_flags(uint64_t state) noexcept { return static_cast<uint8_t>((state >> 40) & 0xff); }
 constexpr uint16_t state_key_length(uint64_t state) noexcept { return static_cast<uint16_t>(state >> 48); }

@@ -39,6 +39,19 @@ void overwrite(const std::string& path, uint64_t offset, const void* bytes, size
   ::close(fd);
 }
 
+// Flips 1-4 random bits in the first 8 KiB of a segment file (where the frames are).
+void flip_random_bits(const std::string& path, std::mt19937_64& random) {
+  for (int f = 0, flips = 1 + static_cast<int>(random() % 4); f < flips; ++f) {
+    const uint64_t offset = random() % 8192;
+    uint8_t byte = 0;
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(offset)), 1);
+    ::close(fd);
+    byte = static_cast<uint8_t>(byte ^ (1u << (random() % 8)));
+    overwrite(path, offset, &byte, 1);
+  }
+}
+
 // Reads the shard with a fresh handle; every record returned must be exactly one that was put.
 Status read_back(const std::string& root, const std::map<uint64_t, std::string>& put, size_t& returned) {
   auto stream = Stream::open("c", root);
@@ -81,16 +94,7 @@ TEST(Corruption, SeededBitFlipsNeverCrashOrLie) {
   for (int round = 0; round < 150; ++round) {
     test::TempRoot root;
     const auto put = fill(Stream::create("c", options(), root.path()), 60);
-    const int flips = 1 + static_cast<int>(random() % 4);
-    for (int f = 0; f < flips; ++f) {
-      const uint64_t offset = random() % 8192;  // where the frames are
-      uint8_t byte = 0;
-      const int fd = ::open((root.path() + kSegment).c_str(), O_RDONLY);
-      ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(offset)), 1);
-      ::close(fd);
-      byte = static_cast<uint8_t>(byte ^ (1u << (random() % 8)));
-      overwrite(root.path() + kSegment, offset, &byte, 1);
-    }
+    flip_random_bits(root.path() + kSegment, random);
     size_t returned = 0;
     const Status status = read_back(root.path(), put, returned);
     EXPECT_TRUE(status.is_ok() || status.code() == StatusCode::kCorrupted) << exception_name(status.code());
@@ -182,15 +186,7 @@ TEST(Corruption, WithoutChecksumsDamageStaysInsideTheSegment) {
   for (int round = 0; round < 150; ++round) {
     test::TempRoot root;
     fill(Stream::create("c", options(false), root.path()), 60);
-    for (int f = 0, flips = 1 + static_cast<int>(random() % 4); f < flips; ++f) {
-      const uint64_t offset = random() % 8192;
-      uint8_t byte = 0;
-      const int fd = ::open((root.path() + kSegment).c_str(), O_RDONLY);
-      ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(offset)), 1);
-      ::close(fd);
-      byte = static_cast<uint8_t>(byte ^ (1u << (random() % 8)));
-      overwrite(root.path() + kSegment, offset, &byte, 1);
-    }
+    flip_random_bits(root.path() + kSegment, random);
     auto stream = Stream::open("c", root.path());
     ShardReader reader(stream, 0, {IteratorType::kTrimHorizon});
     RecordBatch batch;
