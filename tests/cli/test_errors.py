@@ -263,3 +263,15 @@ def test_demo_errors(cli):
     cli.fails("InvalidArgumentException", "Demo", "demo", "--rate", "0")
     cli.fails("InvalidArgumentException", "Demo", "demo", "--stream-name", "bad/name")
     assert cli.json("list-streams")["StreamNames"] == []
+
+
+def test_numbers_out_of_every_range_are_reported_as_given(cli):
+    """A number no option can hold is a usage error that quotes it, not a clamped value the user never typed."""
+    huge = "99999999999999999999"
+    for args in (("create-stream", "--stream-name", "s", "--shard-count", huge),
+                 ("list-streams", "--limit", huge),
+                 ("update-shard-count", "--stream-name", "s", "--target-shard-count", huge,
+                  "--scaling-type", "UNIFORM_SCALING")):
+        result = cli.usage_error(*args)
+        assert huge in result.stderr and "9223372036854775807" not in result.stderr, result.stderr
+    assert cli.run("list-streams").returncode == 0  # nothing was created

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,6 +13,21 @@
 #include "shmstream/stream.hpp"
 
 namespace shmstream::cli {
+
+// For an integer option: CLI11 turns a number its variable cannot hold into the nearest one it can, so the
+// user would be told about a value they never typed. Such a number is a usage error quoting the text given.
+inline CLI::Option* integer_as_given(CLI::Option* option) {
+  return option->check(CLI::Validator(
+      [](std::string& text) -> std::string {
+        long long value = 0;
+        const char* begin = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
+        if (std::from_chars(begin, text.data() + text.size(), value).ec == std::errc::result_out_of_range) {
+          return "value " + text + " is out of range";
+        }
+        return "";
+      },
+      "INTEGER"));
+}
 
 // Options every command shares.
 struct GlobalOptions {

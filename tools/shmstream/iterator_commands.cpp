@@ -123,7 +123,7 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--shard-iterator", flags->shard_iterator, "ShardIterator or NextShardIterator")->required();
-  sub.add_option("--limit", flags->limit, "Maximum number of records (1..10000, default 10000)");
+  integer_as_given(sub.add_option("--limit", flags->limit, "Maximum number of records (1..10000, default 10000)"));
 
   command.run = [flags, &global] {
     check_range("limit", flags->limit, 1, kMaxGetRecordsLimit);

@@ -68,7 +68,7 @@ void add_update_shard_count(CLI::App& app, CommandTable& table, const GlobalOpti
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--target-shard-count", flags->target_shard_count, "Number of open shards wanted")->required();
+  integer_as_given(sub.add_option("--target-shard-count", flags->target_shard_count, "Number of open shards wanted"))->required();
   sub.add_option("--scaling-type", flags->scaling_type, "UNIFORM_SCALING (the only type)")->required();
 
   command.run = [flags, &global] {

@@ -25,7 +25,7 @@ void add_retention_period_command(CLI::App& app, CommandTable& table, const Glob
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--retention-period-hours", flags->hours, "New retention period in hours")->required();
+  integer_as_given(sub.add_option("--retention-period-hours", flags->hours, "New retention period in hours"))->required();
 
   command.run = [flags, increase, &global] {
     const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());

@@ -22,7 +22,7 @@ void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name, [a-zA-Z0-9_.-]{1,128}")->required();
-  sub.add_option("--shard-count", flags->shard_count, "Number of shards (default 1)");
+  integer_as_given(sub.add_option("--shard-count", flags->shard_count, "Number of shards (default 1)"));
   sub.add_option("--stream-mode-details", flags->stream_mode_details,
                  "StreamMode=PROVISIONED (the only mode; accepted for compatibility)");
   sub.add_option("--segment-size", flags->segment_size,
@@ -87,7 +87,7 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--limit", flags->limit, "Maximum number of shards to describe (1..10000, default 100)");
+  integer_as_given(sub.add_option("--limit", flags->limit, "Maximum number of shards to describe (1..10000, default 100)"));
   sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "Describe shards after this one");
 
   command.run = [flags, &global] {
@@ -145,7 +145,7 @@ void add_list_streams(CLI::App& app, CommandTable& table, const GlobalOptions& g
     std::string exclusive_start_stream_name;
   };
   auto flags = std::make_shared<Flags>();
-  sub.add_option("--limit", flags->limit, "Maximum number of streams to list (1..10000)");
+  integer_as_given(sub.add_option("--limit", flags->limit, "Maximum number of streams to list (1..10000)"));
   sub.add_option("--exclusive-start-stream-name", flags->exclusive_start_stream_name,
                  "List streams whose names sort after this one");
   command.run = [flags, &global] {
@@ -188,7 +188,7 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name (or --next-token)");
-  sub.add_option("--max-results", flags->max_results, "Maximum number of shards to list (1..10000)");
+  integer_as_given(sub.add_option("--max-results", flags->max_results, "Maximum number of shards to list (1..10000)"));
   sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "List shards after this one");
   sub.add_option("--next-token", flags->next_token, "NextToken of an earlier, truncated list-shards");
   sub.add_option("--shard-filter", flags->shard_filter,
