@@ -1,7 +1,9 @@
 """put-record and put-records: routing, encodings and output shapes."""
 import json
 
-from conftest import b64, unb64
+import base64
+
+from conftest import CLI, b64, unb64
 
 MAX_HASH_KEY = 2**128 - 1
 
@@ -78,3 +80,22 @@ def test_put_records_rejects_the_whole_request_when_one_record_fits_no_segment(c
     cli.fails("InvalidArgumentException", "PutRecord", "put-record", "--stream-name", "partial", "--partition-key", "k",
               "--data-base64", b64(b"x" * 80_000))
     assert cli.read_all("partial") == []
+
+
+def test_a_partition_key_that_is_not_utf8_is_shown_unambiguously(cli, root):
+    """The C++ API takes any bytes as a key; the CLI shows such a key as base64, marked, never with U+FFFD."""
+    import subprocess
+
+    cli.create("s")
+    key = b"\xffk\xfe"
+    put = subprocess.run([CLI.encode(), b"--root", root.encode(), b"put-record", b"--stream-name", b"s",
+                          b"--partition-key", key, b"--data", b"raw"], capture_output=True)
+    assert put.returncode == 0, put.stderr
+    records = cli.read_all("s")
+    assert records[0]["PartitionKey"] == base64.b64encode(key).decode()
+    assert records[0]["PartitionKeyEncoding"] == "base64"
+    cli.put("s", "plain", "text")
+    assert "PartitionKeyEncoding" not in cli.read_all("s")[1]
+    tail = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--max-records", 2).stdout.splitlines()
+    assert json.loads(tail[0])["PartitionKey"] == base64.b64encode(key).decode(), tail[0]
+    assert "\ufffd" not in "".join(tail)

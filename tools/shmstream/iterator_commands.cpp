@@ -143,10 +143,11 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
 
     Json records = Json::array();
     for (const RecordView& record : batch.records) {
-      records.push_back(Json{{"SequenceNumber", format_sequence_number(record.sequence_number)},
-                             {"ApproximateArrivalTimestamp", aws_timestamp(record.arrival_ns)},
-                             {"Data", base64_encode(record.data)},
-                             {"PartitionKey", std::string(record.partition_key)}});
+      Json item{{"SequenceNumber", format_sequence_number(record.sequence_number)},
+                {"ApproximateArrivalTimestamp", aws_timestamp(record.arrival_ns)},
+                {"Data", base64_encode(record.data)}};
+      set_partition_key(item, record.partition_key);
+      records.push_back(std::move(item));
     }
     Json output{{"Records", records}};
     if (!batch.shard_ended) {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "text_codecs.hpp"
+
 
 namespace shmstream::cli {
 
@@ -16,6 +18,15 @@ constexpr auto kInvalidUtf8 = Json::error_handler_t::replace;
 void print_json(const Json& document) { std::cout << document.dump(4, ' ', false, kInvalidUtf8) << std::endl; }
 
 std::string compact_json(const Json& document) { return document.dump(-1, ' ', false, kInvalidUtf8); }
+
+void set_partition_key(Json& record, std::string_view key) {
+  if (is_utf8(key)) {
+    record["PartitionKey"] = std::string(key);
+    return;
+  }
+  record["PartitionKey"] = base64_encode(key);
+  record["PartitionKeyEncoding"] = "base64";
+}
 
 std::string aws_timestamp(int64_t ns_since_epoch) {
   int64_t seconds = ns_since_epoch / 1'000'000'000;

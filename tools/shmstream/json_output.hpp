@@ -15,6 +15,9 @@ using Json = nlohmann::ordered_json;
 void print_json(const Json& document);
 // One line, for streaming output (tail).
 std::string compact_json(const Json& document);
+// Sets "PartitionKey": the key itself when it is UTF-8 (as every key put through the AWS API is), else
+// its base64 with "PartitionKeyEncoding": "base64" beside it, so no byte is lost or replaced.
+void set_partition_key(Json& record, std::string_view key);
 
 // "2026-11-21T10:00:00.123000+00:00": the AWS CLI's ISO 8601 form (UTC, microseconds).
 std::string aws_timestamp(int64_t ns_since_epoch);

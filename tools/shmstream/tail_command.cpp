@@ -37,14 +37,15 @@ std::string format_record(const std::string& shard_id, const RecordView& record,
   const bool printable = is_printable_utf8(record.data);
   const std::string data = printable ? std::string(record.data) : base64_encode(record.data);
   if (!as_json) {
-    return shard_id + "\t" + format_sequence_number(record.sequence_number) + "\t" + std::string(record.partition_key) +
+    const bool printable_key = is_printable_utf8(record.partition_key);
+    return shard_id + "\t" + format_sequence_number(record.sequence_number) + "\t" +
+           (printable_key ? std::string(record.partition_key) : "base64:" + base64_encode(record.partition_key)) +
            "\t" + (printable ? "" : "base64:") + data;
   }
-  Json line{{"ShardId", shard_id},
-            {"SequenceNumber", format_sequence_number(record.sequence_number)},
-            {"PartitionKey", std::string(record.partition_key)},
-            {"ApproximateArrivalTimestamp", aws_timestamp(record.arrival_ns)},
-            {"Data", data}};
+  Json line{{"ShardId", shard_id}, {"SequenceNumber", format_sequence_number(record.sequence_number)}};
+  set_partition_key(line, record.partition_key);
+  line["ApproximateArrivalTimestamp"] = aws_timestamp(record.arrival_ns);
+  line["Data"] = data;
   // Only binary data is marked, so the common text case stays a plain object.
   if (!printable) line["DataEncoding"] = "base64";
   return compact_json(line);

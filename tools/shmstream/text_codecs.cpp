@@ -66,12 +66,14 @@ std::optional<std::string> base64_decode(std::string_view text) { return decode(
 std::string base64url_encode(std::string_view bytes) { return encode(bytes, kUrlAlphabet, false); }
 std::optional<std::string> base64url_decode(std::string_view text) { return decode(text, kUrlAlphabet, false); }
 
-bool is_printable_utf8(std::string_view bytes) {
+namespace {
+
+bool utf8_with(std::string_view bytes, bool controls_allowed) {
   size_t i = 0;
   while (i < bytes.size()) {
     const auto lead = static_cast<uint8_t>(bytes[i]);
     if (lead < 0x80) {
-      if ((lead < 0x20 && lead != '\t') || lead == 0x7f) return false;
+      if (!controls_allowed && ((lead < 0x20 && lead != '\t') || lead == 0x7f)) return false;
       ++i;
       continue;
     }
@@ -99,10 +101,15 @@ bool is_printable_utf8(std::string_view bytes) {
     if (code_point < kSmallest[length] || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff)) {
       return false;  // overlong, out of range or a surrogate
     }
-    if (code_point >= 0x80 && code_point < 0xa0) return false;  // C1 controls
+    if (!controls_allowed && code_point >= 0x80 && code_point < 0xa0) return false;  // C1 controls
     i += length;
   }
   return true;
 }
+
+}  // namespace
+
+bool is_utf8(std::string_view bytes) { return utf8_with(bytes, true); }
+bool is_printable_utf8(std::string_view bytes) { return utf8_with(bytes, false); }
 
 }  // namespace shmstream::cli

@@ -16,6 +16,8 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool is_utf8(std::string_view bytes);
 // Well-formed UTF-8 without control characters other than tab: safe to print on a terminal as is.
 bool is_printable_utf8(std::string_view bytes);
 
