@@ -15,7 +15,7 @@ struct UnsettledFrame;
 // false if the frame changed meanwhile (the producer committed after all).
 bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t observed_state) noexcept;
 
-// Reserved but never claimed bytes: pads 32-byte slots from `offset` while their state word is 0, stopping
+// Reserved but never claimed bytes: pads 16-byte slots from `offset` while their state word is 0, stopping
 // at the first claimed/committed frame or at `limit` (the reserved tail). Slot by slot, so a producer that
 // claims a later slot first keeps its frame, and one whose slot we padded fails its claim. Returns slots.
 uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept;

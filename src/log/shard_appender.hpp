@@ -1,9 +1,10 @@
 // Appends frames to one shard's log (docs/DESIGN.md §4.1, §4.2). Owned by one Producer (one thread).
 //
 // The put of a record that fits the segment the appender already holds is one inlined fast path: reserve
-// (a relaxed fetch_add, or a plain load + store for the exclusive producer), claim, copy, checksum if the
-// stream has checksums, commit, wake readers if any sleep. Everything else — the first frame of a
-// segment, the request to prepare the next one, a full segment, a roll, a close by a reshard, a frame the
+// (a shared producer by claiming the frame at the tail hint with a CAS; an exclusive one with a plain load
+// + store of the tail, then a plain claim), copy, checksum if the stream has checksums, commit, wake
+// readers if any sleep. Everything else — the first frame of a segment, the request to prepare the next
+// one, a frame another producer claimed first, a full segment, a roll, a close by a reshard, a frame the
 // janitor took away — goes to the out-of-line slow path, which is the general protocol.
 #pragma once
 
@@ -33,7 +34,7 @@ struct AppendItem {
 
 // How frames are claimed and committed.
 enum class FrameCommit : uint8_t {
-  kShared,           // CAS claim against the janitor, seq_cst CAS commit
+  kShared,           // CAS claim (the reservation), seq_cst CAS commit: two locked instructions
   kExclusive,        // plain-store reservation, relaxed store claim, release store commit (waiters and
                      // reshards supply the barrier with membarrier: eventcount.hpp, stream/reshard.cpp)
   kExclusiveSeqCst,  // fetch_add reservation and a seq_cst commit, where the kernel lacks that barrier
@@ -106,10 +107,10 @@ class ShardAppender {
     return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
   }
 
-  // Appends a group of records for this shard with ONE reservation (docs/DESIGN.md §4.1: PutRecords
-  // reserves each shard's group with one fetch_add) when they fit a segment together, else one by one. Each
-  // item gets its status; kShardClosed items were not written and must be re-routed by the caller. Every
-  // item must fit a segment (fits()).
+  // Appends a group of records for this shard with one clock read (docs/DESIGN.md §4.1): a shared producer
+  // claims frame after frame, an exclusive one reserves the group at once when it fits a segment. Each item
+  // gets its status; kShardClosed items were not written and must be re-routed by the caller. Every item
+  // must fit a segment (fits()).
   void append_group(std::span<AppendItem> items) noexcept;
   void flush_metrics() noexcept;
 
