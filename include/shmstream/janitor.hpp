@@ -1,6 +1,7 @@
 // Janitor: the agent that keeps streams healthy (docs/DESIGN.md §5.5). Each do_work(now) is one pass over
 // every stream under the root: trim segments past the retention window or byte cap, unblock frames of
-// stalled or killed producers after the unblock timeout, help a roll a dead producer left half done,
+// stalled or killed producers after the unblock timeout, pad over a damaged frame that stays damaged for
+// the unblock timeout (logged once; docs/OPERATIONS.md "Damaged data"), help a roll a dead producer left half done,
 // create each open shard's next segment ahead of its producers,
 // expire closed shards past retention, and remove orphaned files. `now` is passed in so tests can drive it
 // with a fake clock; `shmstream janitor` loops it with the real one.
@@ -32,6 +33,7 @@ struct JanitorCounters {
   uint64_t shards_expired = 0;
   uint64_t orphans_removed = 0;
   uint64_t problems = 0;  // corrupted files, streams that failed to open: logged, skipped
+  uint64_t damaged_ranges_padded = 0;  // damaged frames padded over after the unblock timeout
 };
 
 class Janitor {
@@ -50,9 +52,15 @@ class Janitor {
     uint64_t state;
     int64_t first_seen_ns;
   };
+  struct DamagedFrame {
+    uint64_t position = UINT64_MAX;  // none
+    uint64_t state = 0;
+    int64_t first_seen_ns = 0;
+  };
   struct ShardWatch {
     uint64_t scan_position = 0;                  // everything below is committed or padded
     std::map<uint64_t, StalledFrame> stalled;    // position -> what we saw there and since when
+    DamagedFrame damaged;                        // the damaged frame the scan stops at, logged once
   };
   struct StreamWatch {
     std::shared_ptr<Stream> stream;

@@ -47,6 +47,7 @@ struct RecordBatch {
   uint64_t next_position = 0;          // where the next call continues
   int64_t millis_behind_latest = 0;
   bool shard_ended = false;            // closed shard read to its end: no next iterator
+  uint64_t damaged_bytes_skipped = 0;  // with ReaderOptions::skip_damaged_frames: log bytes given up
   std::vector<uint32_t> child_shards;  // set with shard_ended
 };
 
@@ -58,6 +59,10 @@ struct ReaderOptions {
   // of re-reading its cache line at once (which stalls the producer's commit). 0 (default) favours latency;
   // ~32 buys ~10 % throughput for a spinning consumer at ~+350 ns p50 (docs/PERFORMANCE.md).
   uint32_t claimed_frame_pauses = 0;
+  // At a frame that fails its structural check or checksum: false -> CorruptedDataException (the cursor
+  // stays there); true -> go on at the next intact frame, counting the bytes given up in
+  // RecordBatch::damaged_bytes_skipped (docs/OPERATIONS.md "Damaged data").
+  bool skip_damaged_frames = false;
 };
 
 // How a reader waits for records: spin on the CPU, yield it between looks, back off from spinning to

@@ -194,11 +194,32 @@ int Janitor::unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& wat
       }
       break;
     }
-    case detail::WalkEnd::kCorrupted:
-      ++counters_.problems;
-      log(where(stream, shard_index) + " position " + std::to_string(walk.position) + ": " + walk.problem);
-      first_unsettled = std::min(first_unsettled, walk.position);
+    case detail::WalkEnd::kCorrupted: {
+      // Damage stops every reader here for good. Said once; padded over (its records are lost) once it has
+      // stayed the same for the unblock timeout, so a frame being repaired by hand is left alone meanwhile.
+      DamagedFrame& damaged = watch.damaged;
+      if (damaged.position != walk.position || damaged.state != walk.state) {
+        damaged = DamagedFrame{walk.position, walk.state, now_ns};
+        ++counters_.problems;
+        log(where(stream, shard_index) + " position " + std::to_string(walk.position) + ": " + walk.problem +
+            "; padded over after the unblock timeout");
+        first_unsettled = std::min(first_unsettled, walk.position);
+        break;
+      }
+      if (now_ns - damaged.first_seen_ns < timeout_ns) {
+        first_unsettled = std::min(first_unsettled, walk.position);
+        break;
+      }
+      if (const uint64_t lost = detail::pad_damaged_range(shard, walk.position, walk.state); lost != 0) {
+        ++counters_.damaged_ranges_padded;
+        ++actions;
+        log("padded damaged bytes [" + std::to_string(walk.position) + ", " + std::to_string(walk.position + lost) +
+            ") of " + where(stream, shard_index) + "; records there are lost");
+        damaged = DamagedFrame{};
+      }
+      first_unsettled = std::min(first_unsettled, walk.position);  // look again next pass
       break;
+    }
     case detail::WalkEnd::kUnmappable:
       if (walk.status.code() != StatusCode::kResourceNotFound) {  // not found: trimmed meanwhile
         ++counters_.problems;

@@ -101,6 +101,22 @@ inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t pos
   return FrameKind::kData;
 }
 
+// Where a reader can go on after the damaged frame at `offset` of a segment: the first 16-byte boundary
+// after it whose frame passes its structural check (and its checksum, where the stream has them), or that
+// is not committed yet (never past free space), else the segment's end. Without checksums a run of payload
+// bytes can pass for a frame: the recovery is a best effort there (docs/OPERATIONS.md "Damaged data").
+inline uint64_t next_intact_frame(const uint8_t* segment_bytes, uint64_t segment_size, uint64_t base_position,
+                                  uint64_t offset, uint8_t expected_flags) noexcept {
+  for (offset += layout::kFrameAlignment; offset < segment_size; offset += layout::kFrameAlignment) {
+    FrameInfo info;
+    if (inspect_frame(segment_bytes + offset, segment_size - offset, base_position + offset, expected_flags, true,
+                      info) != FrameKind::kCorrupted) {
+      return offset;
+    }
+  }
+  return segment_size;
+}
+
 // The same for a frame of a mapped segment at `offset` (>= the segment header, a multiple of 16).
 inline FrameKind inspect_frame(const MappedSegment& segment, uint64_t offset, uint8_t expected_flags,
                                bool verify_checksum, FrameInfo& info) noexcept {

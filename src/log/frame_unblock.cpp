@@ -33,6 +33,23 @@ uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64
   return padded;
 }
 
+uint64_t pad_damaged_range(const ShardLog& log, uint64_t position, uint64_t observed_state) noexcept {
+  std::shared_ptr<MappedSegment> segment;
+  if (!log.map_segment(log.segment_number(position), segment)) return 0;
+  const uint64_t offset = log.segment_offset(position);
+  const uint64_t end =
+      next_intact_frame(segment->bytes(0), log.segment_size(), segment->base_position(), offset, log.frame_flags());
+  uint64_t expected = observed_state;
+  // seq_cst: publishes the padding to readers and orders it before the eventcount's waiter-count load.
+  if (!segment->frame(offset).state.compare_exchange_strong(
+          expected, layout::make_state(static_cast<int32_t>(end - offset), FrameType::kPad, 0, 0),
+          std::memory_order_seq_cst, std::memory_order_relaxed)) {
+    return 0;
+  }
+  log.wake_readers();
+  return end - offset;
+}
+
 bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept {
   return layout::state_length(frame.state) < 0 ? pad_claimed_frame(frame.segment, frame.offset, frame.state)
                                                : pad_unwritten_gap(frame.segment, frame.offset, frame.reserved_end) > 0;

@@ -20,6 +20,11 @@ bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t o
 // claims a later slot first keeps its frame, and one whose slot we padded fails its claim. Returns slots.
 uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64_t limit) noexcept;
 
+// The committed frame at shard position `position` fails its structural check and was seen so as
+// `observed_state`: pads from it to the next intact frame (next_intact_frame), so readers get past damage
+// that would otherwise stop them for good. Returns the bytes given up, 0 if the word changed meanwhile.
+uint64_t pad_damaged_range(const ShardLog& log, uint64_t position, uint64_t observed_state) noexcept;
+
 // Pads an unsettled frame as it stands (claimed: its length; unclaimed: the gap up to the next frame).
 bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept;
 

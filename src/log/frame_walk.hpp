@@ -44,6 +44,7 @@ struct WalkResult {
   WalkEnd end = WalkEnd::kIdle;
   uint64_t position = 0;  // where the walk ended
   const char* problem = "";
+  uint64_t state = 0;  // kCorrupted: the damaged frame's state word as loaded
   Status status;
 };
 
@@ -84,6 +85,8 @@ WalkResult walk_unsettled_frames(const ShardLog& log, uint64_t from, uint64_t ma
     if (kind == FrameKind::kCorrupted) {
       result.end = WalkEnd::kCorrupted;
       result.problem = info.problem;
+      // acquire: as in inspect_frame; the caller pads the damage by CAS from this exact value.
+      result.state = segment->frame(offset).state.load(std::memory_order_acquire);
       break;
     }
     // acquire: if the producer commits now, the caller sees it and leaves the frame alone.

@@ -55,6 +55,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   batch.child_shards.clear();
   batch.shard_ended = false;
   batch.millis_behind_latest = 0;
+  batch.damaged_bytes_skipped = 0;
   held_.clear();
   if (limit < 1 || limit > kMaxGetRecordsLimit) {
     return Status(StatusCode::kInvalidArgument, "limit must be between 1 and 10000");
@@ -114,6 +115,12 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
               FrameKind::kNotCommitted) {
             continue;  // committed (or damaged) meanwhile: take it as any other frame
           }
+        }
+        if (kind == FrameKind::kCorrupted && options_.skip_damaged_frames) {
+          const uint64_t next = next_intact_frame(bytes_of_segment, size, base, offset, flags);
+          batch.damaged_bytes_skipped += next - offset;
+          offset = next;
+          continue;
         }
         if (kind == FrameKind::kCorrupted) {
           status = Status(StatusCode::kCorrupted, info.problem);

@@ -169,6 +169,30 @@ TEST_F(Iterators, SeekingToADamagedFrameReportsCorruptedData) {
   EXPECT_EQ(reader.seek(second.sequence_number).code(), StatusCode::kCorrupted);
 }
 
+// Damage stops a reader with CorruptedData unless it asked to skip damaged frames: then it goes on at the
+// next intact frame and says how many bytes it gave up.
+TEST_F(Iterators, ReadersCanSkipDamagedFrames) {
+  put("before");
+  const PutResult damaged = put("damaged");
+  const PutResult after = put("after");
+  auto& state = shmstream::detail::StreamAccess::state(*stream_);
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(state.log(0).map_segment(0, segment).is_ok());
+  auto& word = segment->frame(damaged.sequence_number - segment->base_position()).state;
+  word.store(word.load() ^ (uint64_t{0x40} << 32));
+  ShardReader strict(stream_, 0, {IteratorType::kTrimHorizon});
+  RecordBatch batch;
+  ASSERT_TRUE(strict.get_records(batch).is_ok());
+  ASSERT_EQ(batch.records.size(), 1u);
+  EXPECT_EQ(strict.get_records(batch).code(), StatusCode::kCorrupted);
+  ShardReader skipping(stream_, 0, {IteratorType::kTrimHorizon}, ReaderOptions{.skip_damaged_frames = true});
+  ASSERT_TRUE(skipping.get_records(batch).is_ok());
+  ASSERT_EQ(batch.records.size(), 2u);
+  EXPECT_EQ(batch.records[0].data, "before");
+  EXPECT_EQ(batch.records[1].data, "after");
+  EXPECT_EQ(batch.damaged_bytes_skipped, after.sequence_number - damaged.sequence_number);
+}
+
 TEST_F(Iterators, EveryWaitStrategyWakesOnAPut) {
   for (auto strategy : {WaitStrategy::kBusySpin, WaitStrategy::kYield, WaitStrategy::kBackoff, WaitStrategy::kBlock}) {
     ShardReader reader(stream_, 0, {IteratorType::kLatest});

@@ -188,6 +188,42 @@ TEST_F(JanitorTest, LogsAStreamItCannotUnblockOnce) {
   EXPECT_EQ(janitor_->counters().problems, 1u);
 }
 
+// A committed frame damaged in place (a flipped state word, or a zeroed one) would stop every reader for
+// good: the janitor says so once and, after the unblock timeout, pads over it; the records after it are read.
+TEST_F(JanitorTest, PadsOverDamagedFramesAfterTheTimeoutAndSaysSoOnce) {
+  for (const bool zeroed : {false, true}) {
+    SCOPED_TRACE(zeroed ? "zeroed state word" : "flipped type bit");
+    const std::string name = zeroed ? "z" : "f";
+    StreamOptions options;
+    options.segment_size = 4096;
+    auto stream = Stream::create(name, options, root_.path());
+    Producer producer(stream);
+    PutResult first, damaged, last;
+    ASSERT_TRUE(producer.put_record("k", "first", first).is_ok());
+    ASSERT_TRUE(producer.put_record("k", "damaged record", damaged).is_ok());
+    ASSERT_TRUE(producer.put_record("k", "last", last).is_ok());
+    auto& state = shmstream::detail::StreamAccess::state(*stream);
+    std::shared_ptr<detail::MappedSegment> segment;
+    ASSERT_TRUE(state.log(0).map_segment(0, segment).is_ok());
+    auto& word = segment->frame(damaged.sequence_number).state;
+    word.store(zeroed ? 0 : word.load() ^ (uint64_t{0x40} << 32));
+    ShardReader reader(stream, 0, {IteratorType::kTrimHorizon});
+    EXPECT_EQ(read_all(reader), std::vector<std::string>{"first"});  // stuck at the damage
+    log_.clear();
+    const int64_t start = now_ns();
+    for (int64_t pass = 0; pass < 12; ++pass) janitor_->do_work(start + pass * kSecond);  // 4 timeouts
+    EXPECT_EQ(read_all(reader), std::vector<std::string>{"last"});
+    size_t said = 0;
+    size_t padded = 0;
+    for (const std::string& line : log_) {
+      said += line.find("padded over after the unblock timeout") != std::string::npos;
+      padded += line.find("padded damaged bytes") != std::string::npos;
+    }
+    EXPECT_EQ(said, 1u);  // once, not on every pass
+    EXPECT_EQ(padded, 1u);
+  }
+}
+
 TEST_F(JanitorTest, UnblocksReservedButUnclaimedBytes) {
   put("before");
   reserve_and_die(160, false);
