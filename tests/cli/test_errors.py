@@ -275,3 +275,38 @@ def test_numbers_out_of_every_range_are_reported_as_given(cli):
         result = cli.usage_error(*args)
         assert huge in result.stderr and "9223372036854775807" not in result.stderr, result.stderr
     assert cli.run("list-streams").returncode == 0  # nothing was created
+
+
+def test_a_damaged_record_is_reported_as_damaged_by_the_cli_and_python(cli, root):
+    """A frame damaged on disk by another process: get-records answers CorruptedDataException (not
+    InvalidArgument about the caller's iterator), from a fresh CLI process and from Python."""
+    import os
+    import struct
+    import subprocess
+    import sys
+
+    cli.create("s")
+    cli.put("s", "k", "first")
+    second = int(cli.put("s", "k", "second")["SequenceNumber"])
+    iterator = cli.iterator("s", "shardId-000000000000", "TRIM_HORIZON")
+    page = cli.json("get-records", "--shard-iterator", iterator, "--limit", 1)
+    segment = os.path.join(root, "s", "shards", "0", "00000000000000000000.seg")
+    with open(segment, "r+b") as file:  # flip a bit of the second frame's type
+        file.seek(second + 4)
+        byte = file.read(1)[0]
+        file.seek(second + 4)
+        file.write(bytes([byte ^ 0x40]))
+    cli.fails("CorruptedDataException", "GetRecords", "get-records", "--shard-iterator", page["NextShardIterator"])
+    repo = os.path.join(os.path.dirname(__file__), "..", "..")
+    python = subprocess.run(
+        [sys.executable, "-c",
+         "import shmstream, sys\n"
+         "try:\n"
+         "    list(shmstream.Stream.open('s', root=sys.argv[1]).records())\n"
+         "except shmstream.CorruptedDataException as error:\n"
+         "    print('corrupted:', error)\n", root],
+        capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(os.path.dirname(os.environ["SHMSTREAM_CLI"]),
+                                                                       "..", "bindings", "python"),
+                                                          os.path.join(repo, "bindings", "python")])})
+    assert python.stdout.startswith("corrupted:"), (python.stdout, python.stderr)
