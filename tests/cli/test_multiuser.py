@@ -129,14 +129,29 @@ def test_owner_and_member_share_a_0660_stream_and_an_outsider_is_refused(shared)
     assert child.st_gid == group and child.st_mode & stat.S_ISGID
     ok(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "after",
        "--explicit-hash-key", 1, "--cli-binary-format", "raw-in-base64-out", "--data", "into a child")
-    # The outsider gets AccessDenied from every command, and nothing changes.
+    # The owner reshards the member's children back together.
+    ok(OWNER, binary, root, "merge-shards", "--stream-name", "s", "--shard-to-merge", "shardId-000000000001",
+       "--adjacent-shard-to-merge", "shardId-000000000002")
+    import json
+    token = json.loads(ok(OWNER, binary, root, "get-shard-iterator", "--stream-name", "s", "--shard-id",
+                          "shardId-000000000000", "--shard-iterator-type", "TRIM_HORIZON").stdout)["ShardIterator"]
+    # The outsider gets AccessDenied from every command that touches the stream, and nothing changes.
     for args in (("describe-stream", "--stream-name", "s"),
+                 ("describe-stream-summary", "--stream-name", "s"),
+                 ("list-shards", "--stream-name", "s"),
                  ("put-record", "--stream-name", "s", "--partition-key", "x", "--data", "eA=="),
+                 ("put-records", "--stream-name", "s", "--records", '[{"Data": "eA==", "PartitionKey": "x"}]'),
                  ("get-shard-iterator", "--stream-name", "s", "--shard-id", "shardId-000000000000",
-                  "--shard-iterator-type", "TRIM_HORIZON")):
+                  "--shard-iterator-type", "TRIM_HORIZON"),
+                 ("get-records", "--shard-iterator", token),
+                 ("split-shard", "--stream-name", "s", "--shard-to-split", "shardId-000000000003",
+                  "--new-starting-hash-key", 2 ** 126),
+                 ("update-retention", "--stream-name", "s", "--retention", "1h"),
+                 ("delete-stream", "--stream-name", "s")):
         result = run_as(OUTSIDER, binary, root, *args)
         assert result.returncode == EXIT_SERVICE, f"{args}: {result.returncode} {result.stderr}"
-        assert "(AccessDeniedException)" in result.stderr, result.stderr
+        assert "(AccessDeniedException)" in result.stderr, (args, result.stderr)
+    assert len(records(OWNER, binary, root)) == 101  # the parent shard, untouched
 
 
 PYTHONPATH = os.pathsep.join([os.path.join(os.path.dirname(CLI), "..", "bindings", "python"),
