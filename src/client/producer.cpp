@@ -62,6 +62,7 @@ class ProducerCore {
   }
 
   // Validated put_record: Kinesis's limits, then the footprint against the segment (a record must fit one).
+  // The first attempt is inline; a first put to a shard or a shard closed under us goes to put_routed_again.
   [[gnu::always_inline]] Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
                                     PutResult& result) noexcept {
     // One unsigned compare each: an empty key wraps to the top of the range.
@@ -70,21 +71,34 @@ class ProducerCore {
     }
     const uint64_t footprint = footprint_of(key.size(), data.size());
     if (footprint > max_footprint_) [[unlikely]] return does_not_fit();
+    uint32_t shard_index = 0;
+    if (Status status = route(key, explicit_hash_key, shard_index); !status) [[unlikely]] return status;
+    ShardAppender* appender = appenders_[shard_index].get();
+    if (appender == nullptr) [[unlikely]] return put_routed_again(key, data, explicit_hash_key, footprint, result);
+    Status status = appender->append(key, data, footprint, result.sequence_number);
+    if (status.code() == StatusCode::kShardClosed) [[unlikely]] {
+      return put_routed_again(key, data, explicit_hash_key, footprint, result);
+    }
+    result.shard_index = shard_index;
+    return status;
+  }
+
+  // Routes and appends until the record lands: the shard closed under us (the reshard bumped the table
+  // epoch before closing it, so the next route() rebuilds the map and finds the child), or this is the
+  // first put to the shard.
+  [[gnu::noinline]] Status put_routed_again(std::string_view key, std::string_view data,
+                                            const HashKey* explicit_hash_key, uint64_t footprint,
+                                            PutResult& result) noexcept {
     for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
       uint32_t shard_index = 0;
-      if (Status status = route(key, explicit_hash_key, shard_index); !status) [[unlikely]] return status;
-      ShardAppender* appender = appenders_[shard_index].get();
-      if (appender == nullptr) [[unlikely]] {
-        appender = make_appender(shard_index);  // first put to this shard
-        if (appender == nullptr) return Status(StatusCode::kInternalFailure, "out of memory creating a shard appender");
-      }
+      if (Status status = route(key, explicit_hash_key, shard_index); !status) return status;
+      ShardAppender* appender = appender_for(shard_index);
+      if (appender == nullptr) return Status(StatusCode::kInternalFailure, "out of memory creating a shard appender");
       Status status = appender->append(key, data, footprint, result.sequence_number);
-      if (status.code() != StatusCode::kShardClosed) [[likely]] {
+      if (status.code() != StatusCode::kShardClosed) {
         result.shard_index = shard_index;
         return status;
       }
-      // The shard closed under us. The reshard bumped the table epoch before closing it, so the next
-      // route() rebuilds the map and finds the child.
     }
     return Status(StatusCode::kInternalFailure, "shard kept closing while routing (reshard storm)");
   }
