@@ -57,3 +57,38 @@ def test_tail_stops_cleanly_on_sigint(cli):
     out, err = tail.communicate(timeout=10)
     assert tail.returncode == 130
     assert err == "" and out == ""
+
+
+def test_tail_exit_at_end_and_filters(cli):
+    """--exit-at-end stops once every shard is read to its current end (children of a split included);
+    --shard-id and --partition-key narrow what is printed."""
+    cli.create("s", 2)
+    for i in range(6):
+        cli.put("s", f"key-{i % 3}", f"before {i}")
+    cli.ok("split-shard", "--stream-name", "s", "--shard-to-split", "shardId-000000000000",
+           "--new-starting-hash-key", 2 ** 126)
+    cli.put("s", "child", "after the split", "--explicit-hash-key", 1)
+    started = time.monotonic()
+    everything = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--exit-at-end").stdout.splitlines()
+    assert time.monotonic() - started < 5
+    data = [json.loads(line)["Data"] for line in everything]
+    assert sorted(data) == sorted([f"before {i}" for i in range(6)] + ["after the split"])
+    one_key = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--exit-at-end",
+                     "--partition-key", "key-1").stdout.splitlines()
+    assert [json.loads(line)["Data"] for line in one_key] == ["before 1", "before 4"]
+    one_shard = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--exit-at-end",
+                       "--shard-id", "shardId-000000000001").stdout.splitlines()
+    in_shard_1 = [line for line in everything if json.loads(line)["ShardId"] == "shardId-000000000001"]
+    assert sorted(one_shard) == sorted(in_shard_1)
+    cli.fails("ResourceNotFoundException", "Tail", "tail", "--stream-name", "s", "--shard-id", "shardId-000000000099",
+              "--exit-at-end")
+
+
+def test_tail_says_so_and_fails_when_the_stream_is_deleted_under_it(cli):
+    cli.create("s")
+    tail = start_tail(cli, "--stream-name", "s", "--timeout", "20")
+    time.sleep(0.3)
+    cli.ok("delete-stream", "--stream-name", "s")
+    out, err = tail.communicate(timeout=30)
+    assert tail.returncode == 254, (tail.returncode, err)
+    assert "(ResourceNotFoundException)" in err and "was deleted while tailing it" in err, err

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -31,6 +32,10 @@ struct TailOptions {
   std::string format = "json";
   long long max_records = 0;   // 0: no limit
   double timeout_seconds = 0;  // 0: until interrupted
+  bool exit_at_end = false;    // stop once every followed shard is read to its current end (kcat -e)
+  std::string shard_id;        // --shard-id: follow this shard only (not its children after a reshard)
+  std::optional<uint32_t> shard_index;  // parsed from shard_id
+  std::string partition_key;   // print only records with this key
 };
 
 std::string format_record(const std::string& shard_id, const RecordView& record, bool as_json) {
@@ -66,12 +71,18 @@ class StreamTail {
     auto idle_sleep = std::chrono::microseconds(50);
     bool first_scan = true;
     while (!interrupted() && !limit_reached() && Clock::now() < deadline) {
-      if (Clock::now() >= next_rescan) {
-        if (!adopt_new_shards(first_scan)) return kExitSuccess;  // stream deleted
+      if (Clock::now() >= next_rescan || rescan_now_) {
+        rescan_now_ = false;
+        if (!adopt_new_shards(first_scan)) {
+          std::cout.flush();
+          throw Error(StatusCode::kResourceNotFound, "stream " + stream_->name() + " was deleted while tailing it");
+        }
         first_scan = false;
         next_rescan = Clock::now() + kShardRescanInterval;
       }
-      if (read_round() > 0) {
+      const size_t read_now = read_round();
+      if (options_.exit_at_end && caught_up_) break;
+      if (read_now > 0) {
         std::cout.flush();
         idle_sleep = std::chrono::microseconds(50);
       } else {
@@ -95,6 +106,7 @@ class StreamTail {
     }
     for (const ShardInfo& shard : info.shards) {
       if (!is_listed_shard(shard) || seen_.count(shard.index) > 0) continue;
+      if (options_.shard_index && shard.index != *options_.shard_index) continue;
       // Per-key order across a reshard: a child waits until its parents were read to their end.
       if (still_followed(shard.parent_index) || still_followed(shard.adjacent_parent_index)) continue;
       seen_.insert(shard.index);
@@ -110,9 +122,11 @@ class StreamTail {
 
   bool still_followed(const std::optional<uint32_t>& index) const { return index && followers_.count(*index) > 0; }
 
-  // Reads one batch from every followed shard; returns the number of records printed.
+  // Reads one batch from every followed shard; returns the number of records printed. caught_up_: every
+  // followed shard returned everything up to its current end this round.
   size_t read_round() {
     size_t printed_now = 0;
+    caught_up_ = true;
     const bool as_json = options_.format == "json";
     for (auto it = followers_.begin(); it != followers_.end() && !limit_reached();) {
       Follower& follower = it->second;
@@ -120,13 +134,21 @@ class StreamTail {
       if (options_.max_records > 0)
         limit = static_cast<uint32_t>(std::min<long long>(limit, options_.max_records - printed_));
       throw_unless_ok(follower.reader.get_records(batch_, limit));
+      if (batch_.records.size() == limit || follower.reader.has_data()) caught_up_ = false;
       for (const RecordView& record : batch_.records) {
+        if (!options_.partition_key.empty() && record.partition_key != options_.partition_key) continue;
         std::cout << format_record(follower.shard_id, record, as_json) << '\n';
+        ++printed_;
+        ++printed_now;
       }
-      printed_ += static_cast<long long>(batch_.records.size());
-      printed_now += batch_.records.size();
-      // A closed shard read to its end has nothing more; its children are adopted on the next rescan.
-      it = batch_.shard_ended ? followers_.erase(it) : std::next(it);
+      // A closed shard read to its end has nothing more; its children are adopted on the next round.
+      if (batch_.shard_ended) {
+        it = followers_.erase(it);
+        rescan_now_ = true;
+        caught_up_ = false;
+      } else {
+        ++it;
+      }
     }
     return printed_now;
   }
@@ -144,6 +166,8 @@ class StreamTail {
   std::set<uint32_t> present_at_start_;  // --from applies to these, even when adopted after their parents
   RecordBatch batch_;
   long long printed_ = 0;
+  bool caught_up_ = false;
+  bool rescan_now_ = false;  // a shard ended: adopt its children without waiting for the next rescan
 };
 
 }  // namespace
@@ -158,6 +182,10 @@ void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
       ->check(CLI::IsMember({"json", "text"}));
   sub.add_option("--max-records", options->max_records, "Stop after printing N records");
   sub.add_option("--timeout", options->timeout_seconds, "Stop after this many seconds (fractions allowed)");
+  sub.add_flag("--exit-at-end", options->exit_at_end,
+               "Stop once every followed shard is read to its current end (like kcat -e)");
+  sub.add_option("--shard-id", options->shard_id, "Follow this shard only (e.g. shardId-000000000000)");
+  sub.add_option("--partition-key", options->partition_key, "Print only the records of this partition key");
 
   command.run = [options, &global] {
     IteratorType start = IteratorType::kLatest;
@@ -167,8 +195,13 @@ void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
     }
     if (options->max_records < 0) throw_invalid_argument("--max-records must not be negative");
     if (!(options->timeout_seconds >= 0)) throw_invalid_argument("--timeout must not be negative");
+    auto stream = Stream::open(options->stream_name, global.resolved_root());
+    if (!options->shard_id.empty()) {
+      options->shard_index = shard_index_from_flag("ShardId", options->shard_id);
+      (void)stream->describe_shard(*options->shard_index);  // ResourceNotFoundException for a shard that never was
+    }
     catch_interrupts();
-    StreamTail tail(Stream::open(options->stream_name, global.resolved_root()), start, *options);
+    StreamTail tail(std::move(stream), start, *options);
     return tail.run();
   };
 }
