@@ -117,9 +117,9 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
           }
         }
         if (kind == FrameKind::kCorrupted && options_.skip_damaged_frames) {
-          const uint64_t next = next_intact_frame(bytes_of_segment, size, base, offset, flags);
-          batch.damaged_bytes_skipped += next - offset;
-          offset = next;
+          const uint64_t intact = next_intact_frame(bytes_of_segment, size, base, offset, flags);
+          batch.damaged_bytes_skipped += intact - offset;
+          offset = intact;
           continue;
         }
         if (kind == FrameKind::kCorrupted) {
