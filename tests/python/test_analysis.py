@@ -28,14 +28,17 @@ def test_to_pandas_columns_and_types(make_stream):
     assert list(frame.columns) == ["shard_id", "sequence_number", "arrival_time", "partition_key", "data"]
     assert len(frame) == 50
     assert frame["sequence_number"].dtype == np.uint64
-    assert frame["arrival_time"].dtype == np.dtype("datetime64[ns]")
+    assert frame["arrival_time"].dtype == pd.DatetimeTZDtype("ns", "UTC")  # aware, like Record.arrival_time
+    first = next(iter(stream.records()))
+    assert frame["arrival_time"].iloc[0].value == first.arrival_ns  # the same instant, to the ns
+    assert frame["arrival_time"].iloc[0].tzinfo is not None and first.arrival_time.utcoffset().total_seconds() == 0
     assert set(frame["shard_id"].astype(str)) <= {"shardId-000000000000", "shardId-000000000001",
                                                    "shardId-000000000002"}
     rows = {row.partition_key: row.data for row in frame.itertuples()}
     assert rows == {f"key{i}": f"value{i}".encode() for i in range(50)}
     # Same content as the record iterator, in the same (parent-before-child, then shard) order.
     assert list(frame["sequence_number"]) == [r.sequence_number for r in stream.records()]
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    now = pd.Timestamp.now(tz="UTC")
     assert ((now - frame["arrival_time"]) < pd.Timedelta(minutes=1)).all()
 
 
@@ -88,7 +91,7 @@ def test_to_numpy_metadata_fields(make_stream):
     frame = stream.to_pandas()
     assert list(array.dtype.names[:3]) == ["sequence_number", "arrival_time", "shard_index"]
     assert np.array_equal(array["sequence_number"], frame["sequence_number"].to_numpy())
-    assert np.array_equal(array["arrival_time"], frame["arrival_time"].to_numpy())
+    assert np.array_equal(array["arrival_time"], frame["arrival_time"].dt.tz_localize(None).to_numpy())
     assert sorted(array["size"]) == list(range(200))
 
 

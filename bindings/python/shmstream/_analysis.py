@@ -59,8 +59,8 @@ def to_pandas(stream: NativeStream, shard: Optional[_convert.ShardRef] = None,
               start_time: Optional[_convert.Timestamp] = None, end_time: Optional[_convert.Timestamp] = None,
               max_records: Optional[int] = None) -> pandas.DataFrame:
     """A snapshot as a DataFrame: shard_id (category), sequence_number (uint64), arrival_time
-    (datetime64[ns], UTC), partition_key (str), data (bytes). Sequence bounds are inclusive;
-    end_time is exclusive."""
+    (datetime64[ns, UTC]: timezone-aware, like Record.arrival_time), partition_key (str), data (bytes).
+    Sequence bounds are inclusive; end_time is exclusive."""
     import numpy
     import pandas
 
@@ -75,7 +75,8 @@ def to_pandas(stream: NativeStream, shard: Optional[_convert.ShardRef] = None,
     return pandas.DataFrame({
         "shard_id": shard_ids,
         "sequence_number": columns["sequence_number"],
-        "arrival_time": columns["arrival_ns"].view("datetime64[ns]"),
+        # The stored times are UTC: localising naive UTC values to UTC is a relabel, not a conversion.
+        "arrival_time": pandas.DatetimeIndex(columns["arrival_ns"].view("datetime64[ns]")).tz_localize("UTC"),
         "partition_key": columns["partition_key"],
         "data": columns["data"],
     }, copy=False)
