@@ -174,3 +174,16 @@ def test_exclusive_producer_is_the_only_writer(make_stream):
     assert stream.put("k", b"shared").shard_id == put.shard_id
     with pytest.raises(shmstream.ResourceInUseException, match="another producer"):
         stream.producer(exclusive=True)
+
+
+def test_put_many_names_the_bad_entry(make_stream):
+    """A request-level error of put_many says which record it is about, and nothing of that request lands."""
+    stream = make_stream()
+    for bad, index in (([("k", "a"), ("", "b")], 1),
+                       ([("k", "a"), ("k", "b"), ("x" * 300, "c")], 2),
+                       ([("k", "a"), ("k2", 5)], 1),
+                       ([("k", "a"), ("k", b"x" * (2 << 20))], 1),
+                       ([("k", "a"), ("k", "b", "c", "d")], 1)):
+        with pytest.raises(shmstream.InvalidArgumentException, match=rf"put_many: record {index}\b"):
+            stream.put_many(bad)
+    assert list(stream.records()) == []

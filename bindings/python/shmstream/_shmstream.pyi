@@ -8,6 +8,7 @@ _Bytes = Union[bytes, bytearray, memoryview, str]
 
 DEFAULT_SEGMENT_SIZE: int
 MAX_RECORD_BYTES: int
+MAX_PARTITION_KEY_BYTES: int
 MAX_PUT_RECORDS_ENTRIES: int
 MAX_GET_RECORDS_LIMIT: int
 DEFAULT_RETENTION_NS: int

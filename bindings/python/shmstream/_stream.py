@@ -66,6 +66,26 @@ def _entry(record: PutEntry) -> tuple[Bytes, Bytes, Optional[str]]:
     raise InvalidArgumentException("records are (key, data), (key, data, explicit_hash_key) or dicts")
 
 
+def _as_bytes(value: Any) -> Optional[bytes]:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    return None
+
+
+def _first_bad_entry(entries: list[tuple[Bytes, Bytes, Optional[str]]]) -> Optional[int]:
+    """The index of the first entry a PutRecords request would refuse for its own sake (type, key length,
+    size), to name it in the error; None when the request failed for another reason."""
+    for index, (key, data, _) in enumerate(entries):
+        key_bytes, data_bytes = _as_bytes(key), _as_bytes(data)
+        if key_bytes is None or data_bytes is None or not 1 <= len(key_bytes) <= native.MAX_PARTITION_KEY_BYTES:
+            return index
+        if len(key_bytes) + len(data_bytes) > native.MAX_RECORD_BYTES:
+            return index
+    return None
+
+
 class Producer:
     """Puts records. Cheap to keep; one per thread is fastest (Stream.put does that for you).
 
@@ -83,11 +103,25 @@ class Producer:
         """PutRecords, any number of records: sent in requests of up to 500. Per-record failures are
         reported, not raised; a request-level error (e.g. a key too long) raises and writes none of that
         request."""
-        entries = [_entry(record) for record in records]
+        entries = []
+        for index, record in enumerate(records):
+            try:
+                entries.append(_entry(record))
+            except (InvalidArgumentException, TypeError) as error:
+                raise InvalidArgumentException(f"put_many: record {index}: {error}") from None
         results: list[Union[PutResult, PutFailure]] = []
         failed = 0
         for start in range(0, len(entries), native.MAX_PUT_RECORDS_ENTRIES):
-            count, outcomes = self._native.put_records(entries[start:start + native.MAX_PUT_RECORDS_ENTRIES])
+            request = entries[start:start + native.MAX_PUT_RECORDS_ENTRIES]
+            try:
+                count, outcomes = self._native.put_records(request)
+            except (InvalidArgumentException, TypeError) as error:
+                bad = _first_bad_entry(request)
+                if bad is None:
+                    raise
+                raise InvalidArgumentException(f"put_many: record {start + bad} ({request[bad][0]!r}): {error}; "
+                                               f"nothing of records {start}..{start + len(request) - 1} was written"
+                                               ) from None
             failed += count
             for shard, sequence, error_code, message in outcomes:
                 results.append(PutResult(native.shard_id_text(shard), sequence) if error_code is None

@@ -103,6 +103,7 @@ void register_stream(py::module_& module) {
   module.def("now_ns", &now_ns);
   module.attr("DEFAULT_SEGMENT_SIZE") = kDefaultSegmentSize;
   module.attr("MAX_RECORD_BYTES") = kMaxRecordBytes;
+  module.attr("MAX_PARTITION_KEY_BYTES") = kMaxPartitionKeyBytes;
   module.attr("MAX_PUT_RECORDS_ENTRIES") = kMaxPutRecordsEntries;
   module.attr("MAX_GET_RECORDS_LIMIT") = kMaxGetRecordsLimit;
   module.attr("DEFAULT_RETENTION_NS") =
