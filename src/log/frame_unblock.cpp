@@ -50,6 +50,23 @@ uint64_t pad_damaged_range(const ShardLog& log, uint64_t position, uint64_t obse
   return end - offset;
 }
 
+uint64_t pad_from_first_free_frame(const MappedSegment& segment, uint64_t offset) noexcept {
+  const uint64_t size = segment.size();
+  while (offset < size) {
+    uint64_t expected = 0;
+    // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load.
+    if (segment.frame(offset).state.compare_exchange_strong(
+            expected, layout::make_state(static_cast<int32_t>(size - offset), FrameType::kPad, 0, 0),
+            std::memory_order_seq_cst, std::memory_order_relaxed)) {
+      break;
+    }
+    const uint64_t step = layout::state_footprint(expected);
+    if (step == 0 || step > size - offset) break;
+    offset += step;
+  }
+  return offset;
+}
+
 bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept {
   return layout::state_length(frame.state) < 0 ? pad_claimed_frame(frame.segment, frame.offset, frame.state)
                                                : pad_unwritten_gap(frame.segment, frame.offset, frame.reserved_end) > 0;

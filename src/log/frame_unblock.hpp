@@ -25,6 +25,12 @@ uint64_t pad_unwritten_gap(const MappedSegment& segment, uint64_t offset, uint64
 // that would otherwise stop them for good. Returns the bytes given up, 0 if the word changed meanwhile.
 uint64_t pad_damaged_range(const ShardLog& log, uint64_t position, uint64_t observed_state) noexcept;
 
+// Claims the first free frame at or after `offset` as padding to the segment's end, stepping over frames
+// producers claimed or committed, as a reshard closing the shard does (docs/DESIGN.md §4.5). Returns that
+// frame's offset: the shard's end within the segment (the segment size if it is full; a damaged frame in
+// the way ends it there, and the janitor reports the damage).
+uint64_t pad_from_first_free_frame(const MappedSegment& segment, uint64_t offset) noexcept;
+
 // Pads an unsettled frame as it stands (claimed: its length; unclaimed: the gap up to the next frame).
 bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept;
 

@@ -78,11 +78,7 @@ ShardAppender::Reservation ShardAppender::claim_shared(uint64_t& offset, uint64_
     if (offset + footprint > segment_size) {
       if (offset >= segment_size) return roll(status);
       // The record does not fit: claim the rest of the segment as padding, then roll for everyone.
-      // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load.
-      if (frame_state(offset).compare_exchange_strong(
-              expected, layout::make_state(static_cast<int32_t>(segment_size - offset), FrameType::kPad, 0, 0),
-              std::memory_order_seq_cst, std::memory_order_relaxed)) {
-        log_->wake_readers();
+      if (pad_to_segment_end(offset, expected)) {
         seal(arrival_ns);
         return roll(status);
       }
@@ -179,8 +175,10 @@ ShardAppender::Reservation ShardAppender::settle_reservation(uint64_t offset, ui
     return Reservation::kValid;
   }
   if (offset < segment_size) {
-    // This reservation crossed the end: pad the rest, seal, and roll for everyone.
-    write_padding(offset);
+    // This reservation crossed the end: pad the rest, seal, and roll for everyone. A failed pad means the
+    // janitor already padded this gap, which is just as good.
+    uint64_t observed = 0;
+    (void)pad_to_segment_end(offset, observed);
     seal(arrival_ns);
   }
   return roll(status);
@@ -248,14 +246,16 @@ void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
   }
 }
 
-void ShardAppender::write_padding(uint64_t offset) noexcept {
-  const auto length = static_cast<int32_t>(log_->segment_size() - offset);
-  uint64_t expected = 0;
-  // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load. A
-  // failure means the janitor already padded this gap, which is just as good.
-  segment_->frame(offset).state.compare_exchange_strong(expected, layout::make_state(length, FrameType::kPad, 0, 0),
-                                                        std::memory_order_seq_cst, std::memory_order_relaxed);
+bool ShardAppender::pad_to_segment_end(uint64_t offset, uint64_t& observed) noexcept {
+  observed = 0;
+  // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load.
+  if (!frame_state(offset).compare_exchange_strong(
+          observed, layout::make_state(static_cast<int32_t>(log_->segment_size() - offset), FrameType::kPad, 0, 0),
+          std::memory_order_seq_cst, std::memory_order_relaxed)) {
+    return false;
+  }
   log_->wake_readers();
+  return true;
 }
 
 Status ShardAppender::aborted() noexcept {

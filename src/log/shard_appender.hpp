@@ -205,7 +205,9 @@ class ShardAppender {
   // it and report kShardClosed.
   Status closed_after_exclusive_reservation(uint64_t offset, uint64_t bytes) noexcept;
   Status shard_closed() noexcept;
-  void write_padding(uint64_t offset) noexcept;
+  // CAS the free frame at `offset` to PAD(rest of the segment) and wake readers. false: the word was not
+  // free (`observed` holds what it was).
+  bool pad_to_segment_end(uint64_t offset, uint64_t& observed) noexcept;
   Status aborted() noexcept;
   void count_failure(const Status& status) noexcept;
 

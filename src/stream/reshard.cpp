@@ -10,10 +10,10 @@
 #include "common/system_error.hpp"
 #include "router/hash_ranges.hpp"
 #include "router/shard_map.hpp"
-#include "shmstream/layout/frame.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/file_lock.hpp"
 #include "stream/file_modes.hpp"
+#include "log/frame_unblock.hpp"
 #include "log/shard_positions.hpp"
 #include "stream/stream_state.hpp"
 #include "wait/eventcount.hpp"
@@ -76,20 +76,7 @@ uint64_t close_log(StreamState& state, uint32_t index) {
   // close claims that frame too, as padding to the segment's end: each producer's claim either won its
   // frame before (below the end) or finds the padding, reaches the end, and sees the closed bit.
   const uint64_t size = state.segment_size();
-  uint64_t offset = std::min(tail, size);
-  while (offset < size) {
-    uint64_t expected = 0;
-    // seq_cst: publishes the padding (release) and orders it before the eventcount's waiter-count load.
-    if (segment->frame(offset).state.compare_exchange_strong(
-            expected, layout::make_state(static_cast<int32_t>(size - offset), layout::FrameType::kPad, 0, 0),
-            std::memory_order_seq_cst, std::memory_order_relaxed)) {
-      break;
-    }
-    const uint64_t step = layout::state_footprint(expected);
-    if (step == 0 || step > size - offset) break;  // damaged: the shard ends here (the janitor reports it)
-    offset += step;
-  }
-  return number * size + offset;
+  return number * size + detail::pad_from_first_free_frame(*segment, std::min(tail, size));
 }
 
 void create_child_files(StreamState& state, uint32_t index) {
