@@ -12,6 +12,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/file_descriptor.hpp"
 #include "common/file_names.hpp"
 #include "common/system_error.hpp"
 
@@ -19,13 +20,6 @@ namespace shmstream::detail {
 namespace {
 
 std::atomic<uint64_t> temporary_counter{0};
-
-struct FileDescriptor {
-  int fd = -1;
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 void initialise_header(layout::SegmentHeader& header, uint64_t number, const SegmentIdentity& identity) {
   std::memset(static_cast<void*>(&header), 0, sizeof header);

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "common/aws_names.hpp"
+#include "common/file_descriptor.hpp"
 #include "common/file_names.hpp"
 #include "common/system_error.hpp"
 #include "segment/huge_pages.hpp"
@@ -94,25 +95,22 @@ void ensure_root(const std::string& root) {
   ensure_shared_directory(files::staging_directory(root));
 }
 
-// Lock files exist from the stream's creation on, with its mode whatever the creator's umask: everyone the
-// mode admits can open them, and nobody has to create them later with their own umask.
-void create_lock_file(const std::string& path, uint32_t file_mode) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, file_mode);
-  if (fd < 0) throw_errno(errno, "cannot create " + path);
-  const int error = ::fchmod(fd, file_mode) == 0 ? 0 : errno;
-  ::close(fd);
-  if (error != 0) throw_errno(error, "cannot set mode of " + path);
+// A file of the stream, made new (it must not exist) with the stream's mode whatever the creator's umask.
+detail::FileDescriptor create_with_mode(const std::string& path, uint32_t file_mode) {
+  detail::FileDescriptor file(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, file_mode));
+  if (file.fd < 0) throw_errno(errno, "cannot create " + path);
+  if (::fchmod(file.fd, file_mode) != 0) throw_errno(errno, "cannot set mode of " + path);
+  return file;
 }
+
+// Lock files exist from the stream's creation on, with its mode: everyone the mode admits can open them,
+// and nobody has to create them later with their own umask.
+void create_lock_file(const std::string& path, uint32_t file_mode) { (void)create_with_mode(path, file_mode); }
 
 void write_meta_file(const std::string& path, const detail::MetaParameters& parameters) {
   const uint64_t size = detail::meta_file_size(parameters.shard_capacity);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, parameters.file_mode);
-  if (fd < 0) throw_errno(errno, "cannot create " + path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  if (::fchmod(fd, parameters.file_mode) != 0) throw_errno(errno, "cannot set mode of " + path);
+  const detail::FileDescriptor file = create_with_mode(path, parameters.file_mode);
+  const int fd = file.fd;
   if (const int error = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); error != 0) {
     throw_errno(error, "cannot allocate " + path);
   }
@@ -208,7 +206,8 @@ std::shared_ptr<Stream> Stream::open(std::string_view name, const std::string& r
   check_name(name);
   const std::string directory = root + "/" + std::string(name);
   const std::string meta_path = files::in(directory, files::kStreamMeta);
-  const int fd = ::open(meta_path.c_str(), O_RDWR | O_CLOEXEC);
+  const detail::FileDescriptor file(::open(meta_path.c_str(), O_RDWR | O_CLOEXEC));
+  const int fd = file.fd;
   if (fd < 0) {
     if (errno == ENOENT) {
       throw Error(StatusCode::kResourceNotFound,
@@ -216,10 +215,6 @@ std::shared_ptr<Stream> Stream::open(std::string_view name, const std::string& r
     }
     throw_errno(errno, "cannot open " + meta_path);
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
   struct stat info {};
   if (::fstat(fd, &info) != 0) throw_errno(errno, "cannot stat " + meta_path);
   const auto size = static_cast<uint64_t>(info.st_size);
