@@ -15,6 +15,7 @@
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
+#include "dead_producers.hpp"
 #include "test_support.hpp"
 #include "wait/eventcount.hpp"
 
@@ -49,16 +50,11 @@ std::vector<std::string> read_shard(const std::shared_ptr<Stream>& stream, uint3
   }
 }
 
-// What a producer killed after its reservation (and optionally its claim) leaves behind in shard 0.
-void reserve_and_die(Stream& stream, uint64_t bytes, bool claim) {
-  auto& state = shmstream::detail::StreamAccess::state(stream);
-  std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(state.log(0).map_segment(layout::load_active_segment(state.shard(0)), segment).is_ok());
-  const uint64_t offset = segment->header().tail.fetch_add(bytes);
-  if (claim) {
-    const auto length = -static_cast<int32_t>(bytes);
-    segment->frame(offset).state.store(layout::make_state(length, layout::FrameType::kData, 0, 1));
-  }
+// Puts one record with a shared producer that is gone when this returns.
+void put_with_a_shared_producer(const std::shared_ptr<Stream>& stream, const std::string& data) {
+  Producer shared(stream);
+  PutResult result;
+  ASSERT_TRUE(shared.put_record("k", data, result).is_ok());
 }
 
 TEST(Exclusive, EveryRecordIsReadOnceInOrderAcrossRollsAndPutRecords) {
@@ -117,7 +113,7 @@ TEST(Exclusive, JanitorUnblocksOnlyAfterTheExclusiveProducerIsGone) {
   auto producer = std::make_unique<Producer>(exclusive_producer(stream));
   PutResult result;
   ASSERT_TRUE(producer->put_record("k", "before", result).is_ok());
-  reserve_and_die(*stream, 64, true);  // as if the exclusive producer stalled mid-write
+  test::reserve_and_die(*stream, 64, true);  // as if the exclusive producer stalled mid-write
   const int64_t start = now_ns();
   janitor.do_work(start);
   janitor.do_work(start + 10 * kSecond);  // far past the unblock timeout, but the writer lives
@@ -132,13 +128,9 @@ TEST(Exclusive, JanitorUnblocksOnlyAfterTheExclusiveProducerIsGone) {
 TEST(Exclusive, StartingSettlesFramesThatDeadProducersLeftUnfinished) {
   test::TempRoot root;
   auto stream = make_stream(root, 1);
-  {
-    Producer shared(stream);
-    PutResult result;
-    ASSERT_TRUE(shared.put_record("k", "before", result).is_ok());
-  }
-  reserve_and_die(*stream, 96, true);   // claimed, then killed
-  reserve_and_die(*stream, 64, false);  // reserved, then killed before the claim
+  put_with_a_shared_producer(stream, "before");
+  test::reserve_and_die(*stream, 96, true);   // claimed, then killed
+  test::reserve_and_die(*stream, 64, false);  // reserved, then killed before the claim
   Producer producer = exclusive_producer(stream);
   PutResult result;
   ASSERT_TRUE(producer.put_record("k", "after", result).is_ok());
@@ -152,20 +144,12 @@ TEST(Exclusive, StartingSettlesFramesThatDeadProducersLeftUnfinished) {
 TEST(Exclusive, StartingSettlesAClaimPastTheTailHint) {
   test::TempRoot root;
   auto stream = make_stream(root, 1);
-  {
-    Producer shared(stream);
-    PutResult result;
-    ASSERT_TRUE(shared.put_record("k", "before", result).is_ok());
-  }
-  auto& state = shmstream::detail::StreamAccess::state(*stream);
-  std::shared_ptr<detail::MappedSegment> segment;
-  ASSERT_TRUE(state.log(0).map_segment(layout::load_active_segment(state.shard(0)), segment).is_ok());
-  const uint64_t hint = segment->header().tail.load();
-  segment->frame(hint).state.store(layout::make_state(-80, layout::FrameType::kData, 0, 1));
+  put_with_a_shared_producer(stream, "before");
+  const uint64_t dead = test::claim_at_the_hint_and_die(*stream, 80);
   Producer producer = exclusive_producer(stream);
   PutResult result;
   ASSERT_TRUE(producer.put_record("k", "after", result).is_ok());
-  EXPECT_EQ(result.sequence_number, segment->base_position() + hint + 80);
+  EXPECT_EQ(result.sequence_number, dead + 80);
   EXPECT_EQ(read_shard(stream, 0), (std::vector<std::string>{"before", "after"}));
 }
 

@@ -16,6 +16,7 @@
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
+#include "dead_producers.hpp"
 #include "test_support.hpp"
 
 using namespace shmstream;
@@ -59,31 +60,8 @@ class JanitorTest : public ::testing::Test {
     }
     return count;
   }
-  // What a producer killed after its reservation (and optionally its claim) leaves behind.
-  uint64_t reserve_and_die(uint64_t bytes, bool claim) {
-    auto& state = shmstream::detail::StreamAccess::state(*stream_);
-    auto& entry = state.shard(0);
-    std::shared_ptr<detail::MappedSegment> segment;
-    EXPECT_TRUE(state.log(0).map_segment(entry.active_segment.load(), segment).is_ok());
-    const uint64_t offset = segment->header().tail.fetch_add(bytes);
-    if (claim) {
-      segment->frame(offset).state.store(
-          layout::make_state(-static_cast<int32_t>(bytes), layout::FrameType::kData, 0, 1));
-    }
-    return segment->base_position() + offset;
-  }
-  // What a shared producer killed between its claim and its store of the tail hint leaves behind: a claimed
-  // frame at the hint, with the hint not moved past it.
-  uint64_t claim_at_the_hint_and_die(int32_t bytes) {
-    auto& state = shmstream::detail::StreamAccess::state(*stream_);
-    std::shared_ptr<detail::MappedSegment> segment;
-    EXPECT_TRUE(state.log(0).map_segment(state.shard(0).active_segment.load(), segment).is_ok());
-    const uint64_t offset = segment->header().tail.load();
-    uint64_t expected = 0;
-    EXPECT_TRUE(segment->frame(offset).state.compare_exchange_strong(
-        expected, layout::make_state(-bytes, layout::FrameType::kData, 0, 1)));
-    return segment->base_position() + offset;
-  }
+  uint64_t reserve_and_die(uint64_t bytes, bool claim) { return test::reserve_and_die(*stream_, bytes, claim); }
+  uint64_t claim_at_the_hint_and_die(int32_t bytes) { return test::claim_at_the_hint_and_die(*stream_, bytes); }
   test::TempRoot root_;
   std::shared_ptr<Stream> stream_;
   std::unique_ptr<Producer> producer_;
