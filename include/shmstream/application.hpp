@@ -44,10 +44,15 @@ struct LeaseInfo {
   uint64_t owner_switches_since_checkpoint = 0;  // ownerSwitchesSinceCheckpoint
   std::vector<std::string> parent_shard_ids;     // parentShardId
   // How far the checkpoint is behind the shard's newest record: MillisBehindLatest (as GetRecords reports it
-  // for a reader at the checkpoint) and the log bytes in between. 0 once the shard is read to its end.
+  // for a reader at the checkpoint), the log bytes and the records in between. 0 once the shard is read to
+  // its end.
   int64_t millis_behind_latest = 0;
   uint64_t bytes_behind_latest = 0;
+  // Records after the checkpoint, counted up to kMaxCountedRecordsBehind (a larger lag shows as that number).
+  uint64_t records_behind_latest = 0;
 };
+
+inline constexpr uint64_t kMaxCountedRecordsBehind = 1'000'000;
 
 struct ApplicationInfo {
   std::string name;

@@ -1,9 +1,12 @@
 // The control path over applications: describe (the lease table plus each shard's lag), list, delete.
 #include "shmstream/application.hpp"
 
+#include <algorithm>
+
 #include "application/lease_table.hpp"
 #include "client/lease_rows.hpp"
 #include "shmstream/hash_key.hpp"
+#include "shmstream/limits.hpp"
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
 
@@ -19,8 +22,7 @@ IteratorStart start_of(const Checkpoint& checkpoint) {
   }
 }
 
-// MillisBehindLatest and bytes behind of a reader starting at the checkpoint (one record read, as a
-// GetRecords with Limit 1 would).
+// MillisBehindLatest (of the first GetRecords a reader at the checkpoint makes), bytes and records behind.
 void measure_lag(const std::shared_ptr<Stream>& stream, LeaseInfo& lease) {
   if (lease.checkpoint.kind == Checkpoint::Kind::kShardEnd) return;
   try {
@@ -31,7 +33,15 @@ void measure_lag(const std::shared_ptr<Stream>& stream, LeaseInfo& lease) {
     const ShardInfo shard = stream->describe_shard(lease.shard_index);
     lease.bytes_behind_latest = shard.latest_position > start ? shard.latest_position - start : 0;
     RecordBatch batch;
-    if (reader.get_records(batch, 1)) lease.millis_behind_latest = batch.millis_behind_latest;
+    if (!reader.get_records(batch, 1)) return;
+    lease.millis_behind_latest = batch.millis_behind_latest;
+    // Counted by walking the views (no copy): about a millisecond per 100,000 records.
+    lease.records_behind_latest = batch.records.size();
+    while (!batch.records.empty() && lease.records_behind_latest < kMaxCountedRecordsBehind) {
+      if (!reader.get_records(batch, kMaxGetRecordsLimit)) break;
+      lease.records_behind_latest += batch.records.size();
+    }
+    lease.records_behind_latest = std::min(lease.records_behind_latest, kMaxCountedRecordsBehind);
   } catch (const Error&) {
     // an expired shard: nothing left to be behind on
   }

@@ -1,6 +1,7 @@
 """describe-application, list-applications, delete-application and tail --application-name
 (docs/CLI.md "Applications"). The application is made by the fuzz seed-corpus program: a stream "seed" of 400
 records on one shard, consumed to its end by a Worker of application "seed-app" that checkpointed every batch."""
+import json
 import os
 import subprocess
 
@@ -66,3 +67,25 @@ def test_bad_and_damaged_applications_are_clear_errors(seeded):
                           "seed", "--application-name", "seed-app")
     assert "truncated" in result.stderr and table in result.stderr
     seeded.usage_error("describe-application", "--stream-name", "seed")
+
+
+def test_stat_shows_each_applications_lag_per_shard(seeded):
+    for i in range(3):
+        seeded.put("seed", "k", f"behind-{i}")
+    result = seeded.ok("stat", "--stream-name", "seed", "--interval", "10ms", "--count", "1", "--format", "json")
+    report = json.loads(result.stdout)
+    [application] = report["Applications"]
+    assert application["ApplicationName"] == "seed-app"
+    [shard] = application["Shards"]
+    assert shard["ShardId"] == "shardId-000000000000"
+    assert shard["RecordsBehindLatest"] == 3
+    assert shard["MillisBehindLatest"] >= 0
+    table = seeded.ok("stat", "--stream-name", "seed", "--interval", "10ms", "--count", "1").stdout
+    assert "application seed-app" in table and "RECORDS_BEHIND" in table
+
+
+def test_describe_counts_records_behind(seeded):
+    for i in range(5):
+        seeded.put("seed", "k", f"behind-{i}")
+    [lease] = seeded.json("describe-application", "--stream-name", "seed", "--application-name", "seed-app")["Leases"]
+    assert lease["RecordsBehindLatest"] == 5

@@ -19,6 +19,7 @@ Json lease_json(const LeaseInfo& lease) {
   item["ownerSwitchesSinceCheckpoint"] = lease.owner_switches_since_checkpoint;
   if (!lease.parent_shard_ids.empty()) item["parentShardId"] = lease.parent_shard_ids;
   item["MillisBehindLatest"] = lease.millis_behind_latest;
+  item["RecordsBehindLatest"] = lease.records_behind_latest;
   item["BytesBehindLatest"] = lease.bytes_behind_latest;
   if (lease.owner_pid != 0) {
     item["OwnerPid"] = lease.owner_pid;

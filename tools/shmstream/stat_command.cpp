@@ -1,5 +1,6 @@
 // stat: live per-shard metrics of one stream, from the counters every shard keeps in stream.meta. Rates are
-// the change of incoming_records / incoming_bytes over each interval; one table (or one JSON line) per interval.
+// the change of incoming_records / incoming_bytes over each interval; one table (or one JSON line) per interval,
+// followed by each consumer application's lag per shard (records and ms behind its checkpoint).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "command_table.hpp"
 #include "interrupt_flag.hpp"
 #include "json_output.hpp"
+#include "shmstream/application.hpp"
 #include "shard_listing.hpp"
 #include "value_parsers.hpp"
 
@@ -110,7 +112,64 @@ Json counters_json(const ShardRow& row) {
               {"TrimmedSegments", row.trimmed_segments}};
 }
 
-void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds) {
+// Every application's leases; an application whose table cannot be read now (deleted meanwhile, damaged)
+// is shown with its error instead of stopping stat.
+struct ApplicationLag {
+  std::string name;
+  std::vector<LeaseInfo> leases;
+  std::string error;
+};
+
+std::vector<ApplicationLag> application_lags(const std::shared_ptr<Stream>& stream) {
+  std::vector<ApplicationLag> lags;
+  for (const std::string& name : list_applications(*stream)) {
+    ApplicationLag lag{name, {}, {}};
+    try {
+      lag.leases = describe_application(stream, name).leases;
+    } catch (const Error& error) {
+      lag.error = std::string(error.exception_name()) + ": " + error.what();
+    }
+    lags.push_back(std::move(lag));
+  }
+  return lags;
+}
+
+Json applications_json(const std::vector<ApplicationLag>& lags) {
+  Json applications = Json::array();
+  for (const ApplicationLag& lag : lags) {
+    Json shards = Json::array();
+    for (const LeaseInfo& lease : lag.leases) {
+      shards.push_back(Json{{"ShardId", lease.lease_key},
+                            {"Owner", lease.lease_owner},
+                            {"Checkpoint", lease.checkpoint.text()},
+                            {"RecordsBehindLatest", lease.records_behind_latest},
+                            {"MillisBehindLatest", lease.millis_behind_latest}});
+    }
+    Json application{{"ApplicationName", lag.name}, {"Shards", shards}};
+    if (!lag.error.empty()) application["Error"] = lag.error;
+    applications.push_back(application);
+  }
+  return applications;
+}
+
+void print_application_table(const std::vector<ApplicationLag>& lags) {
+  for (const ApplicationLag& lag : lags) {
+    std::printf("application %s%s%s\n", lag.name.c_str(), lag.error.empty() ? "" : ": ", lag.error.c_str());
+    if (lag.leases.empty()) continue;
+    std::printf("%-20s %-31s %-20s %14s %14s\n", "SHARD", "OWNER", "CHECKPOINT", "RECORDS_BEHIND", "MS_BEHIND");
+    for (const LeaseInfo& lease : lag.leases) {
+      std::printf("%-20s %-31s %-20s %14llu %14lld\n", lease.lease_key.c_str(),
+                  lease.lease_owner.empty() ? "-" : lease.lease_owner.c_str(), lease.checkpoint.text().c_str(),
+                  static_cast<unsigned long long>(lease.records_behind_latest),
+                  static_cast<long long>(lease.millis_behind_latest));
+    }
+  }
+  if (!lags.empty()) std::printf("\n");
+  std::fflush(stdout);
+}
+
+void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds,
+                     const std::vector<ApplicationLag>& lags) {
   Json shards = Json::array();
   for (const ShardRow& row : rows) {
     Json shard{{"ShardId", row.shard_id}, {"State", row.state}};
@@ -119,13 +178,14 @@ void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, 
     shard["LatestPosition"] = row.latest_position;
     shards.push_back(shard);
   }
-  std::cout << compact_json(Json{{"Timestamp", aws_timestamp(now_ns())},
-                                 {"StreamName", info.name},
-                                 {"IntervalSeconds", rounded(seconds * 1000) / 1000},
-                                 {"OpenShardCount", info.open_shard_count},
-                                 {"Shards", shards},
-                                 {"Totals", counters_json(totals(rows))}})
-            << std::endl;
+  Json report{{"Timestamp", aws_timestamp(now_ns())},
+              {"StreamName", info.name},
+              {"IntervalSeconds", rounded(seconds * 1000) / 1000},
+              {"OpenShardCount", info.open_shard_count},
+              {"Shards", shards},
+              {"Totals", counters_json(totals(rows))}};
+  if (!lags.empty()) report["Applications"] = applications_json(lags);  // only streams with consumers
+  std::cout << compact_json(report) << std::endl;
 }
 
 void print_table(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds) {
@@ -186,10 +246,13 @@ void add_stat_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
       const auto sampled_now = Clock::now();
       const double seconds = std::chrono::duration<double>(sampled_now - sampled).count();
       const std::vector<ShardRow> rows = shard_rows(now, before, seconds);
+      const std::vector<ApplicationLag> lags = now.status == "DELETING" ? std::vector<ApplicationLag>{}
+                                                                        : application_lags(stream);
       if (options->format == "json") {
-        print_json_line(now, rows, seconds);
+        print_json_line(now, rows, seconds, lags);
       } else {
         print_table(now, rows, seconds);
+        print_application_table(lags);
       }
       if (now.status == "DELETING") break;  // nothing more will change
       before = std::move(now);
