@@ -18,14 +18,17 @@ RANKS = {
     "log": 3,
     "router": 3,
     "stream": 4,
-    "client": 5,
-    "janitor": 5,  # beside client: neither includes the other
+    "application": 5,  # lease tables (docs/APPLICATIONS.md)
+    "client": 6,
+    "janitor": 6,  # beside client: neither includes the other
 }
 PUBLIC_HEADER_LAYERS = {
     "stream.hpp": "stream",
     "producer.hpp": "client",
     "reader.hpp": "client",
     "stream_reader.hpp": "client",
+    "application.hpp": "client",
+    "worker.hpp": "client",
     "janitor.hpp": "janitor",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
@@ -115,12 +118,15 @@ def test_a_planted_upward_include_is_caught():
         target.write_text('#include "stream/stream_state.hpp"\n' + target.read_text())
         sideways = copy / "src" / "log" / "shard_log.hpp"
         sideways.write_text('#include "router/shard_map.hpp"\n' + sideways.read_text())
+        lease_table = copy / "src" / "application" / "lease_table.cpp"
+        lease_table.write_text('#include "client/lease_rows.hpp"\n' + lease_table.read_text())
         public = copy / "include" / "shmstream" / "stream.hpp"
         public.write_text(public.read_text().replace(
             " private:\n", " public:\n  detail::StreamState& state();\n\n private:\n", 1))
         found = check(copy)
         assert any("segment_cache.cpp (segment) includes stream/stream_state.hpp" in v for v in found), found
         assert any("shard_log.hpp (log) includes router/shard_map.hpp" in v for v in found), found
+        assert any("lease_table.cpp (application) includes client/lease_rows.hpp" in v for v in found), found
         assert any("names an internal type" in v for v in found), found
 
 

@@ -1,11 +1,13 @@
 // libFuzzer target over every parser of on-memory data: the stream.meta validator and the segment reader
 // (header validation, then a walk over the frames exactly as a reader does it, checksums on). The input is
-// both a meta image and a 16 KiB segment image, and (as text) a mountinfo for the huge-page check.
+// both a meta image and a 16 KiB segment image, (as text) a mountinfo for the huge-page check, and a lease
+// table image (whose accepted rows are read whole, so an out-of-bounds row is caught by ASan).
 #include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
 
+#include "application/lease_table.hpp"
 #include "log/frame_check.hpp"
 #include "segment/huge_pages.hpp"
 #include "segment/segment_file.hpp"
@@ -47,5 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   walk_segment(data, size, shmstream::layout::kFlagChecksum);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)shmstream::detail::huge_pages_allowed(text, text, "/dev/shm/streams");
+  shmstream::detail::LeaseTableImage leases;
+  std::string error;
+  if (shmstream::detail::parse_lease_table(data, size, leases, error)) {
+    volatile uint64_t sink = 0;
+    for (const auto& row : leases.rows) sink = sink ^ row.checkpoint_value ^ row.owner_worker_id[31];
+  }
   return 0;
 }

@@ -1,8 +1,11 @@
-// Writes a small real stream (meta + a 16 KiB segment with frames and padding) as the fuzzer's seed corpus.
+// Writes a small real stream (meta + a 16 KiB segment with frames and padding, and the lease table of an
+// application that consumed it) as the fuzzer's seed corpus.
 #include <cstdio>
+#include <thread>
 
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
+#include "shmstream/worker.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
@@ -14,5 +17,21 @@ int main(int argc, char** argv) {
     shmstream::PutResult result;
     if (!producer.put_record("key" + std::to_string(i % 5), std::string(static_cast<size_t>(i % 90), 'x'), result)) return 1;
   }
+  // A lease table with a checkpoint: one worker reads everything, checkpoints, and stops.
+  struct Checkpointing : shmstream::RecordProcessor {
+    void initialize(std::string_view, const shmstream::Checkpoint&) override {}
+    void process_records(std::span<const shmstream::RecordView>, shmstream::Checkpointer& checkpointer,
+                         int64_t) override {
+      checkpointer.checkpoint();
+    }
+    void lease_lost() override {}
+    void shard_ended(shmstream::Checkpointer& checkpointer) override { checkpointer.checkpoint(); }
+    void shutdown_requested(shmstream::Checkpointer& checkpointer) override { checkpointer.checkpoint(); }
+  };
+  shmstream::Worker worker(stream, "seed-app", [] { return std::make_unique<Checkpointing>(); });
+  std::thread run([&worker] { worker.run(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  worker.shutdown();
+  run.join();
   return 0;
 }

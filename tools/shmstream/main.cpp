@@ -45,6 +45,8 @@ int main(int argc, char** argv) try {
   add_record_commands(app, table, global);
   add_iterator_commands(app, table, global);
   add_tail_command(app, table, global);
+  add_application_commands(app, table, global);
+  add_consume_command(app, table, global);
   add_stat_command(app, table, global);
   add_janitor_command(app, table, global);
   add_demo_command(app, table, global);

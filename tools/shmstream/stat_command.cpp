@@ -5,7 +5,8 @@
 // records, so a slow producer would show nothing for minutes): stat follows each shard from LATEST and counts
 // the records and key+data bytes that arrived in the interval; the log bytes are the change of the shard's
 // latest position. Past kMostRecordsCountedPerInterval a shard's rates fall back to the counters, which are
-// exact to 1,024 records at such rates.
+// exact to 1,024 records at such rates. Each consumer application's lag per shard (records and ms behind its
+// checkpoint) follows its stream's table.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "interrupt_flag.hpp"
 #include "json_output.hpp"
 #include "shard_listing.hpp"
+#include "shmstream/application.hpp"
 #include "shmstream/reader.hpp"
 #include "value_parsers.hpp"
 
@@ -204,7 +206,64 @@ Json counters_json(const ShardRow& row) {
               {"BytesInUse", row.bytes_in_use}};
 }
 
-void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds) {
+// Every application's leases; an application whose table cannot be read now (deleted meanwhile, damaged)
+// is shown with its error instead of stopping stat.
+struct ApplicationLag {
+  std::string name;
+  std::vector<LeaseInfo> leases;
+  std::string error;
+};
+
+std::vector<ApplicationLag> application_lags(const std::shared_ptr<Stream>& stream) {
+  std::vector<ApplicationLag> lags;
+  for (const std::string& name : list_applications(*stream)) {
+    ApplicationLag lag{name, {}, {}};
+    try {
+      lag.leases = describe_application(stream, name).leases;
+    } catch (const Error& error) {
+      lag.error = std::string(error.exception_name()) + ": " + error.what();
+    }
+    lags.push_back(std::move(lag));
+  }
+  return lags;
+}
+
+Json applications_json(const std::vector<ApplicationLag>& lags) {
+  Json applications = Json::array();
+  for (const ApplicationLag& lag : lags) {
+    Json shards = Json::array();
+    for (const LeaseInfo& lease : lag.leases) {
+      shards.push_back(Json{{"ShardId", lease.lease_key},
+                            {"Owner", lease.lease_owner},
+                            {"Checkpoint", lease.checkpoint.text()},
+                            {"RecordsBehindLatest", lease.records_behind_latest},
+                            {"MillisBehindLatest", lease.millis_behind_latest}});
+    }
+    Json application{{"ApplicationName", lag.name}, {"Shards", shards}};
+    if (!lag.error.empty()) application["Error"] = lag.error;
+    applications.push_back(application);
+  }
+  return applications;
+}
+
+void print_application_table(const std::vector<ApplicationLag>& lags) {
+  std::string out;
+  for (const ApplicationLag& lag : lags) {
+    out += fmt::format("application {}{}{}\n", lag.name, lag.error.empty() ? "" : ": ", lag.error);
+    if (lag.leases.empty()) continue;
+    constexpr auto kLine = "{:<20} {:<31} {:<20} {:>14} {:>14}\n";
+    out += fmt::format(kLine, "SHARD", "OWNER", "CHECKPOINT", "RECORDS_BEHIND", "MS_BEHIND");
+    for (const LeaseInfo& lease : lag.leases) {
+      out += fmt::format(kLine, lease.lease_key, lease.lease_owner.empty() ? "-" : lease.lease_owner,
+                         lease.checkpoint.text(), lease.records_behind_latest, lease.millis_behind_latest);
+    }
+  }
+  if (!lags.empty()) out += "\n";
+  std::cout << out;
+}
+
+void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds,
+                     const std::vector<ApplicationLag>& lags) {
   Json shards = Json::array();
   for (const ShardRow& row : rows) {
     Json shard{{"ShardId", row.shard_id}, {"State", row.state}};
@@ -213,14 +272,15 @@ void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, 
     shard["LatestPosition"] = row.latest_position;
     shards.push_back(shard);
   }
-  std::cout << compact_json(Json{{"Timestamp", aws_timestamp(now_ns())},
-                                 {"StreamName", info.name},
-                                 {"IntervalSeconds", rounded(seconds * 1000) / 1000},
-                                 {"OpenShardCount", info.open_shard_count},
-                                 {"BytesPerShardCap", info.retention_bytes},
-                                 {"Shards", shards},
-                                 {"Totals", counters_json(totals(rows))}})
-            << '\n';
+  Json report{{"Timestamp", aws_timestamp(now_ns())},
+              {"StreamName", info.name},
+              {"IntervalSeconds", rounded(seconds * 1000) / 1000},
+              {"OpenShardCount", info.open_shard_count},
+              {"BytesPerShardCap", info.retention_bytes},
+              {"Shards", shards},
+              {"Totals", counters_json(totals(rows))}};
+  if (!lags.empty()) report["Applications"] = applications_json(lags);  // only streams with consumers
+  std::cout << compact_json(report) << '\n';
 }
 
 // 1536 -> "1.5K": the table's columns stay narrow at any size.
@@ -311,10 +371,13 @@ class Stat {
       const auto sampled_now = Clock::now();
       const double seconds = std::chrono::duration<double>(sampled_now - watch.sampled).count();
       const std::vector<ShardRow> rows = shard_rows(now, watch.before, seconds, watch.arrivals);
+      const std::vector<ApplicationLag> lags =
+          now.status == "DELETING" ? std::vector<ApplicationLag>{} : application_lags(watch.stream);
       if (as_json_) {
-        print_json_line(now, rows, seconds);
+        print_json_line(now, rows, seconds, lags);
       } else {
         print_table(now, rows, seconds);
+        print_application_table(lags);
       }
       if (now.status == "DELETING") {
         if (!options_.stream_name.empty()) return false;

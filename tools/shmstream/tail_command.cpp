@@ -1,7 +1,9 @@
 // tail: follow every shard of a stream and print records as they arrive, picking up shards that appear
 // later (resharding). Shards that appear after the start are read from their beginning, once their parents
 // are read to the end, so nothing written to a child shard is missed whatever --shard-iterator-type says and
-// records of one partition key stay in order.
+// records of one partition key stay in order. With --application-name, each shard starts where that
+// application checkpointed it (after the checkpointed record; shards at SHARD_END are skipped), without
+// checkpointing.
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -15,6 +17,7 @@
 #include "iterator_flags.hpp"
 #include "json_output.hpp"
 #include "shard_listing.hpp"
+#include "shmstream/application.hpp"
 #include "shmstream/reader.hpp"
 #include "text_codecs.hpp"
 
@@ -40,6 +43,7 @@ struct TailOptions {
   std::string shard_id;        // --shard-id: follow this shard only (not its children after a reshard)
   std::optional<uint32_t> shard_index;  // parsed from shard_id
   std::string partition_key;   // print only records with this key
+  std::string application_name;  // start each shard at this application's checkpoint
 };
 
 std::string format_record(const std::string& shard_id, const RecordView& record, const TailOptions& options) {
@@ -67,7 +71,13 @@ std::string format_record(const std::string& shard_id, const RecordView& record,
 class StreamTail {
  public:
   StreamTail(std::shared_ptr<Stream> stream, const IteratorStart& first_start, const TailOptions& options)
-      : stream_(std::move(stream)), first_start_(first_start), options_(options) {}
+      : stream_(std::move(stream)), first_start_(first_start), options_(options) {
+    if (!options_.application_name.empty()) {
+      for (const LeaseInfo& lease : describe_application(stream_, options_.application_name).leases) {
+        checkpoints_.emplace(lease.shard_index, lease.checkpoint);
+      }
+    }
+  }
 
   int run() {
     const auto started = Clock::now();
@@ -118,17 +128,34 @@ class StreamTail {
       // Per-key order across a reshard: a child waits until its parents were read to their end.
       if (still_followed(shard.parent_index) || still_followed(shard.adjacent_parent_index)) continue;
       seen_.insert(shard.index);
+      IteratorStart start =
+          present_at_start_.count(shard.index) > 0 ? first_start_ : IteratorStart{IteratorType::kTrimHorizon};
+      if (const auto checkpoint = checkpoints_.find(shard.index); checkpoint != checkpoints_.end()) {
+        if (checkpoint->second.kind == Checkpoint::Kind::kShardEnd) {
+          rescan_now_ = true;  // done by the application: its children come next
+          continue;
+        }
+        start = start_at(checkpoint->second);
+      }
       ReaderOptions reader_options;
       // Trimming under a slow terminal is not an error for a human watching: jump ahead.
       reader_options.skip_to_trim_horizon_when_expired = true;
-      const IteratorStart start =
-          present_at_start_.count(shard.index) > 0 ? first_start_ : IteratorStart{IteratorType::kTrimHorizon};
       followers_.emplace(shard.index, Follower{shard.shard_id, ShardReader(stream_, shard.index, start, reader_options)});
     }
     return true;
   }
 
   bool still_followed(const std::optional<uint32_t>& index) const { return index && followers_.count(*index) > 0; }
+
+  static IteratorStart start_at(const Checkpoint& checkpoint) {
+    switch (checkpoint.kind) {
+      case Checkpoint::Kind::kLatest: return {IteratorType::kLatest, 0, 0};
+      case Checkpoint::Kind::kAtTimestamp: return {IteratorType::kAtTimestamp, 0, checkpoint.timestamp_ns};
+      case Checkpoint::Kind::kSequenceNumber:
+        return {IteratorType::kAfterSequenceNumber, checkpoint.sequence_number, 0};
+      default: return {IteratorType::kTrimHorizon, 0, 0};
+    }
+  }
 
   // Reads one batch from every followed shard; returns the number of records printed. caught_up_: every
   // followed shard returned everything up to its current end this round.
@@ -170,6 +197,7 @@ class StreamTail {
   const TailOptions& options_;
   std::map<uint32_t, Follower> followers_;
   std::set<uint32_t> seen_;
+  std::map<uint32_t, Checkpoint> checkpoints_;  // --application-name: where the application stands
   std::set<uint32_t> present_at_start_;  // --shard-iterator-type applies to these, even when adopted after their parents
   RecordBatch batch_;
   long long printed_ = 0;
@@ -203,6 +231,8 @@ void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
                "Stop once every followed shard is read to its current end (like kcat -e)");
   sub.add_option("--shard-id", options->shard_id, "Follow this shard only (e.g. shardId-000000000000)");
   sub.add_option("--partition-key", options->partition_key, "Print only the records of this partition key");
+  sub.add_option("--application-name", options->application_name,
+                 "Start each shard where this consumer application checkpointed it (read only: no checkpoint)");
 
   command.run = [options, &global, sequence, timestamp] {
     const IteratorStart start = iterator_start_from_flags(options->iterator_type, sequence,

@@ -1,0 +1,274 @@
+// Worker in one process (docs/APPLICATIONS.md): delivery from checkpoints, the Checkpointer's rules, restarts
+// of a failing processor, initial positions, and a deleted lease table. Many processes: tests/multiprocess/
+// test_applications.cpp.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "application/lease_table.hpp"
+#include "shmstream/application.hpp"
+#include "shmstream/producer.hpp"
+#include "shmstream/stream.hpp"
+#include "shmstream/worker.hpp"
+#include "test_support.hpp"
+#include "client/worker_support.hpp"
+
+using namespace shmstream;
+using test::eventually;
+using test::Journal;
+using test::JournalProcessor;
+using test::RunningWorker;
+
+namespace {
+
+std::vector<uint64_t> put(const std::shared_ptr<Stream>& stream, int count, int first = 0) {
+  Producer producer(stream);
+  std::vector<uint64_t> sequences;
+  for (int i = first; i < first + count; ++i) {
+    PutResult result;
+    EXPECT_TRUE(producer.put_record("key" + std::to_string(i % 7), "r" + std::to_string(i), result));
+    sequences.push_back(result.sequence_number);
+  }
+  return sequences;
+}
+
+RecordProcessorFactory journal_factory(Journal& journal) {
+  return [&journal] { return std::make_unique<JournalProcessor>(journal); };
+}
+
+WorkerOptions fast_options() {
+  WorkerOptions options;
+  options.failover_time = std::chrono::milliseconds(300);
+  options.lease_pass_interval = std::chrono::milliseconds(5);
+  options.restart_delay = std::chrono::milliseconds(1);
+  return options;
+}
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StreamOptions options;
+    options.shard_count = 2;
+    options.segment_size = 1 << 16;
+    stream = Stream::create("s", options, root.path());
+  }
+  test::TempRoot root;
+  std::shared_ptr<Stream> stream;
+};
+
+}  // namespace
+
+TEST_F(WorkerTest, EveryRecordOnceAndARestartResumesFromTheCheckpoints) {
+  put(stream, 600);
+  Journal journal;
+  {
+    RunningWorker running(stream, "app", journal_factory(journal), fast_options());
+    ASSERT_TRUE(eventually([&] { return journal.count() >= 600; }));
+  }
+  put(stream, 400, 600);
+  Journal second;
+  {
+    RunningWorker running(stream, "app", journal_factory(second), fast_options());
+    ASSERT_TRUE(eventually([&] { return second.count() >= 400; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::set<std::string> first_data;
+  for (const auto& delivery : journal.deliveries()) first_data.insert(delivery.data);
+  EXPECT_EQ(first_data.size(), 600u);
+  EXPECT_EQ(journal.count(), 600u);  // nothing twice
+  std::set<std::string> second_data;
+  for (const auto& delivery : second.deliveries()) second_data.insert(delivery.data);
+  EXPECT_EQ(second.count(), 400u);  // graceful shutdown checkpointed: only the new records
+  EXPECT_EQ(second_data.count("r600"), 1u);
+  EXPECT_EQ(second_data.count("r0"), 0u);
+  const ApplicationInfo info = describe_application(stream, "app");
+  ASSERT_EQ(info.leases.size(), 2u);
+  for (const LeaseInfo& lease : info.leases) {
+    EXPECT_EQ(lease.checkpoint.kind, Checkpoint::Kind::kSequenceNumber);
+    EXPECT_TRUE(lease.lease_owner.empty());  // released at shutdown
+    EXPECT_EQ(lease.bytes_behind_latest, 0u);
+  }
+}
+
+TEST_F(WorkerTest, PerShardOrderAndStartingCheckpointGiven) {
+  const auto sequences = put(stream, 200);
+  Journal journal;
+  RunningWorker running(stream, "app", journal_factory(journal), fast_options());
+  ASSERT_TRUE(eventually([&] { return journal.count() >= 200; }));
+  std::map<uint32_t, uint64_t> last;
+  for (const auto& delivery : journal.deliveries()) {
+    EXPECT_GT(delivery.sequence_number + 1, last[delivery.shard] + 1);
+    last[delivery.shard] = delivery.sequence_number;
+  }
+  const auto events = journal.events();
+  EXPECT_NE(std::find(events.begin(), events.end(), "initialize shardId-000000000000 TRIM_HORIZON"), events.end());
+}
+
+TEST_F(WorkerTest, CheckpointingALeaseNoLongerHeldThrowsShutdownException) {
+  put(stream, 50);
+  Journal journal;
+  std::atomic<int> shutdown_exceptions{0};
+  std::atomic<bool> stolen{false};
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);
+    processor->checkpoint_every_batch = false;
+    processor->before_record = [&, stream = stream](const RecordView&, Checkpointer& checkpointer) {
+      if (stolen.exchange(true)) return;
+      // Both processors initialized (a lease taken before its processor starts is never lease_lost).
+      ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
+      // Another worker (a live process: ours, with another id) takes every lease.
+      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+      table.update([](detail::LeaseTableImage& image) {
+        for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
+        return true;
+      });
+      try {
+        checkpointer.checkpoint();
+      } catch (const ShutdownException& error) {
+        EXPECT_NE(std::string(error.what()).find("ShutdownException"), std::string::npos);
+        EXPECT_NE(std::string(error.what()).find("thief"), std::string::npos) << error.what();
+        ++shutdown_exceptions;
+      }
+    };
+    return processor;
+  };
+  WorkerOptions options = fast_options();
+  options.failover_time = std::chrono::seconds(30);  // the thief's lease does not expire during the test
+  RunningWorker running(stream, "app", factory, options);
+  ASSERT_TRUE(eventually([&] { return shutdown_exceptions.load() == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    const auto events = journal.events();
+    return std::count_if(events.begin(), events.end(), [](const std::string& e) { return e.starts_with("lease_lost"); }) >= 1;
+  }));
+}
+
+TEST_F(WorkerTest, CheckpointArgumentsAreChecked) {
+  const auto sequences = put(stream, 20);
+  Journal journal;
+  std::atomic<int> refused{0};
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);
+    processor->checkpoint_every_batch = false;
+    processor->before_record = [&](const RecordView& record, Checkpointer& checkpointer) {
+      try {
+        checkpointer.checkpoint(record.sequence_number + (uint64_t{1} << 40));  // not delivered yet
+      } catch (const Error& error) {
+        if (error.code() == StatusCode::kInvalidArgument) ++refused;
+      }
+      checkpointer.checkpoint(record.sequence_number);
+      EXPECT_EQ(checkpointer.current(), Checkpoint::at(record.sequence_number));
+    };
+    return processor;
+  };
+  RunningWorker running(stream, "app", factory, fast_options());
+  ASSERT_TRUE(eventually([&] { return journal.count() >= 20; }));
+  EXPECT_EQ(refused.load(), 20);  // every checkpoint past the last record delivered was refused
+}
+
+TEST_F(WorkerTest, AThrowingProcessorRestartsFromTheLastCheckpointWhileOthersGoOn) {
+  put(stream, 300);
+  Journal journal;
+  std::atomic<bool> thrown{false};
+  std::vector<std::string> errors;
+  std::mutex errors_mutex;
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);
+    processor->checkpoint_every_batch = false;
+    processor->before_record = [&](const RecordView& record, Checkpointer& checkpointer) {
+      if (record.data == "r100") checkpointer.checkpoint(record.sequence_number);  // r100 is processed...
+      if (record.data == "r150" && !thrown.exchange(true)) throw std::runtime_error("boom");
+    };
+    return processor;
+  };
+  WorkerOptions options = fast_options();
+  options.max_records = 10;
+  options.on_processor_error = [&](std::string_view shard, const std::exception& error) {
+    const std::lock_guard<std::mutex> lock(errors_mutex);
+    errors.push_back(std::string(shard) + ": " + error.what());
+  };
+  RunningWorker running(stream, "app", factory, options);
+  ASSERT_TRUE(eventually([&] {
+    std::set<std::string> seen;
+    for (const auto& delivery : journal.deliveries()) seen.insert(delivery.data);
+    return seen.size() == 300;
+  }));
+  {
+    const std::lock_guard<std::mutex> lock(errors_mutex);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("boom"), std::string::npos);
+  }
+  // Redelivered: exactly the records of r100's shard after r100 up to r150, by a new instance.
+  const auto deliveries = journal.deliveries();
+  const auto r100 = std::find_if(deliveries.begin(), deliveries.end(), [](auto& d) { return d.data == "r100"; });
+  ASSERT_NE(r100, deliveries.end());
+  std::map<std::string, int> times;
+  for (const auto& delivery : deliveries) ++times[delivery.data];
+  for (const auto& delivery : deliveries) {
+    const bool in_window = delivery.shard == r100->shard && delivery.sequence_number > r100->sequence_number &&
+                           delivery.sequence_number < std::find_if(deliveries.begin(), deliveries.end(), [](auto& d) {
+                                                        return d.data == "r150";
+                                                      })->sequence_number;
+    EXPECT_EQ(times[delivery.data], in_window ? 2 : 1) << delivery.data;
+  }
+  const auto events = journal.events();
+  const std::string restart = "initialize " + shard_id_text(r100->shard) + " " + std::to_string(r100->sequence_number);
+  EXPECT_NE(std::find(events.begin(), events.end(), restart), events.end());
+}
+
+TEST_F(WorkerTest, InitialPositionLatestAndAtTimestamp) {
+  put(stream, 50);
+  Journal latest;
+  WorkerOptions options = fast_options();
+  options.initial_position = Checkpoint::Kind::kLatest;
+  {
+    RunningWorker running(stream, "latest", journal_factory(latest), options);
+    ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 2; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the readers have started at LATEST
+    put(stream, 10, 50);
+    ASSERT_TRUE(eventually([&] { return latest.count() >= 10; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(latest.count(), 10u);
+  for (const auto& delivery : latest.deliveries()) EXPECT_GE(std::stoi(delivery.data.substr(1)), 50);
+
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  put(stream, 5, 60);
+  Journal at_timestamp;
+  options.initial_position = Checkpoint::Kind::kAtTimestamp;
+  options.initial_timestamp_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+  RunningWorker running(stream, "at-timestamp", journal_factory(at_timestamp), options);
+  ASSERT_TRUE(eventually([&] { return at_timestamp.count() >= 5; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(at_timestamp.count(), 5u);
+  EXPECT_EQ(describe_application(stream, "at-timestamp").initial_position.kind, Checkpoint::Kind::kAtTimestamp);
+}
+
+TEST_F(WorkerTest, DeletingTheApplicationStopsItsWorkers) {
+  put(stream, 10);
+  Journal journal;
+  RunningWorker running(stream, "app", journal_factory(journal), fast_options());
+  ASSERT_TRUE(eventually([&] { return journal.count() >= 10; }));
+  EXPECT_EQ(list_applications(*stream), std::vector<std::string>{"app"});
+  delete_application(*stream, "app");
+  ASSERT_TRUE(eventually([&] { return !running.failure().empty(); }));
+  EXPECT_NE(running.failure().find("InvalidStateException"), std::string::npos) << running.failure();
+  EXPECT_TRUE(list_applications(*stream).empty());
+  EXPECT_THROW(describe_application(stream, "app"), Error);
+}
+
+TEST_F(WorkerTest, BadOptionsAreRefused) {
+  Journal journal;
+  WorkerOptions options;
+  options.worker_id = std::string(32, 'w');
+  EXPECT_THROW(Worker(stream, "app", journal_factory(journal), options), Error);
+  options = {};
+  options.initial_position = Checkpoint::Kind::kShardEnd;
+  EXPECT_THROW(Worker(stream, "app", journal_factory(journal), options), Error);
+  options = {};
+  options.max_records = 0;
+  EXPECT_THROW(Worker(stream, "app", journal_factory(journal), options), Error);
+  EXPECT_THROW(Worker(stream, "bad/name", journal_factory(journal)), Error);
+  EXPECT_THROW(Worker(stream, "app", nullptr), Error);
+}
