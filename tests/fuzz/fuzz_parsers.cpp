@@ -1,6 +1,7 @@
 // libFuzzer target over every parser of on-memory data: the stream.meta validator and the segment reader
 // (header validation, then a walk over the frames exactly as a reader does it, checksums on). The input is
-// both a meta image and a 16 KiB segment image, and (as text) a mountinfo for the huge-page check.
+// both a meta image and a 16 KiB segment image, and (as text) a mountinfo for the huge-page check and an
+// attributes.json (tags, consumers); as an image, also a throughput.state of a one-shard table.
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -9,7 +10,10 @@
 #include "log/frame_check.hpp"
 #include "segment/huge_pages.hpp"
 #include "segment/segment_file.hpp"
+#include "shmstream/status.hpp"
+#include "stream/attributes_file.hpp"
 #include "stream/meta_file.hpp"
+#include "stream/throughput_file.hpp"
 
 namespace {
 
@@ -47,5 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   walk_segment(data, size, shmstream::layout::kFlagChecksum);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)shmstream::detail::huge_pages_allowed(text, text, "/dev/shm/streams");
+  try {
+    (void)shmstream::detail::parse_attributes(text, "fuzz");
+  } catch (const shmstream::Error&) {
+    // refused as corrupted: what a damaged file must get
+  }
+  const auto capacity = static_cast<uint32_t>(size >= 64 ? (size - 64) / 64 : 0);
+  (void)shmstream::detail::validate_throughput_state(data, size, capacity);
   return 0;
 }

@@ -14,5 +14,9 @@ int main(int argc, char** argv) {
     shmstream::PutResult result;
     if (!producer.put_record("key" + std::to_string(i % 5), std::string(static_cast<size_t>(i % 90), 'x'), result)) return 1;
   }
+  // attributes.json and throughput.state
+  stream->add_tags({{"team", "fuzz"}, {"env", "seed corpus"}});
+  stream->register_consumer("seed-consumer");
+  stream->set_throttling({.injected_throttle_ppm = 1, .aws_limits = true});
   return 0;
 }
