@@ -175,3 +175,29 @@ TEST(DescribeLimits, CountsOpenShardsAndOnDemandStreams) {
   EXPECT_EQ(limits.on_demand_stream_count, 1u);
   EXPECT_EQ(limits.on_demand_stream_count_limit, kOnDemandStreamCountLimit);
 }
+
+// A writer killed between writing attributes.json.next and renaming it leaves the old tags; the next change
+// replaces the leftover.
+TEST(Tags, AWriterKilledMidWayLosesNothing) {
+  test::TempRoot root;
+  auto stream = make_stream(root, "killed");
+  stream->add_tags({{"kept", "1"}});
+  const std::string leftover = root.path() + "/killed/attributes.json.next";
+  std::ofstream(leftover) << "{\"Version\": 1, \"Tags\": {\"half";
+  EXPECT_EQ(stream->list_tags().tags, (std::vector<Tag>{{"kept", "1"}}));
+  stream->add_tags({{"next", "2"}});
+  EXPECT_EQ(stream->list_tags().tags, (std::vector<Tag>{{"kept", "1"}, {"next", "2"}}));
+  EXPECT_EQ(test::inode_of(leftover), 0u);  // renamed into place, not left behind
+}
+
+// Only ever-valid names and counts are read back: a hand-made file with too many consumers is damage.
+TEST(Consumers, AFileWithMoreThanTwentyIsCorruption) {
+  test::TempRoot root;
+  auto stream = make_stream(root, "crowded");
+  std::string consumers;
+  for (int i = 0; i < 21; ++i) {
+    consumers += std::string(i ? "," : "") + "{\"Name\": \"c" + std::to_string(i) + "\", \"CreationNs\": 1}";
+  }
+  std::ofstream(root.path() + "/crowded/attributes.json") << "{\"Version\": 1, \"Consumers\": [" + consumers + "]}";
+  EXPECT_EQ(code_of([&] { stream->list_consumers(); }), StatusCode::kCorrupted);
+}
