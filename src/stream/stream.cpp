@@ -308,12 +308,15 @@ ShardInfo Stream::describe_shard(uint32_t index) const {
   info.unblocked_frames = entry.unblocked_frames.load(std::memory_order_relaxed);
   info.trimmed_segments = entry.trimmed_segments.load(std::memory_order_relaxed);
   info.aborted_puts = entry.aborted_puts.load(std::memory_order_relaxed);
-  if (access(files::in(directory(), detail::kThroughputFile).c_str(), F_OK) == 0) {
-    Status ignored;  // a file that cannot be mapped leaves the counters at 0; puts under throttling report it
-    if (const layout::ShardThroughput* lines = state_->throughput(ignored)) {
-      info.writes_throttled = lines[index].writes_refused.load(std::memory_order_relaxed);
-      info.reads_throttled = lines[index].reads_refused.load(std::memory_order_relaxed);
-    }
+  // The refusal counters exist once throttling was switched on (throughput.state); mapped at most once.
+  const layout::ShardThroughput* lines = state_->mapped_throughput();
+  if (lines == nullptr && ::access(files::in(directory(), detail::kThroughputFile).c_str(), F_OK) == 0) {
+    Status ignored;  // a file that cannot be mapped leaves the counters at 0; throttled puts report why
+    lines = state_->throughput(ignored);
+  }
+  if (lines != nullptr) {
+    info.writes_throttled = lines[index].writes_refused.load(std::memory_order_relaxed);
+    info.reads_throttled = lines[index].reads_refused.load(std::memory_order_relaxed);
   }
   return info;
 }

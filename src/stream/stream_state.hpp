@@ -46,6 +46,10 @@ class StreamState {
 
   // The per-shard lines of throughput.state (AWS-limits mode), mapped on the first call; nullptr with
   // `status` set when the file cannot be mapped. Later calls are one acquire load.
+  // The lines if this process has mapped them already, else nullptr (no system call).
+  layout::ShardThroughput* mapped_throughput() const noexcept {
+    return throughput_.load(std::memory_order_acquire);  // acquire: as below
+  }
   layout::ShardThroughput* throughput(Status& status) noexcept {
     // acquire: pairs with the release store after the mapping is made.
     if (layout::ShardThroughput* lines = throughput_.load(std::memory_order_acquire)) [[likely]] return lines;
