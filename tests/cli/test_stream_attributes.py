@@ -79,6 +79,9 @@ def test_on_demand_create_and_update_stream_mode(cli):
     cli.ok("create-stream", "--stream-name", "od2", "--segment-size", "64KiB", "--shard-count", 2,
            "--stream-mode-details", "StreamMode=ON_DEMAND")
     assert len(cli.json("list-shards", "--stream-name", "od2")["Shards"]) == 2
+    result = cli.fails("InvalidArgumentException", "UpdateShardCount", "update-shard-count", "--stream-name", "od2",
+                       "--target-shard-count", 4, "--scaling-type", "UNIFORM_SCALING")
+    assert "ON_DEMAND" in result.stderr
     assert cli.ok("update-stream-mode", "--stream-arn", ARN.format("od"),
                   "--stream-mode-details", "StreamMode=PROVISIONED").stdout == ""
     summary = cli.json("describe-stream-summary", "--stream-name", "od")["StreamDescriptionSummary"]

@@ -136,8 +136,13 @@ TEST(StreamModes, CreateUpdateAndDescribe) {
   options.shard_count = kOnDemandInitialShardCount;
   auto stream = make_stream(root, "od", options);
   EXPECT_EQ(stream->describe().stream_mode, StreamMode::kOnDemand);
+  // UpdateShardCount is for PROVISIONED streams (as AWS); split and merge are not.
+  EXPECT_EQ(code_of([&] { stream->update_shard_count(8); }), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->open_shards().size(), 4u);
+  stream->split_shard(0, HashKey{1} << 120);
   stream->update_stream_mode(StreamMode::kProvisioned);
   EXPECT_EQ(Stream::open("od", root.path())->describe().stream_mode, StreamMode::kProvisioned);
+  EXPECT_EQ(stream->update_shard_count(8), 5u);
   stream->update_stream_mode(StreamMode::kProvisioned);  // the same mode again is accepted
   EXPECT_EQ(parse_stream_mode("ON_DEMAND"), StreamMode::kOnDemand);
   EXPECT_EQ(parse_stream_mode("on_demand"), std::nullopt);
