@@ -89,7 +89,7 @@ def test_stat_once_table(cli):
     lines = result.stdout.splitlines()
     assert re.match(r"^\S+\+00:00  s  2 open shard\(s\), rates over 0\.\d\d s$", lines[0]), lines[0]
     assert lines[1].split() == ["SHARD", "STATE", "RECORDS/S", "BYTES/S", "RECORDS", "BYTES", "PUT_ERR", "ABORTED",
-                                "UNBLOCKED", "TRIMMED", "TRIM_HORIZON", "LATEST"]
+                                "UNBLOCKED", "TRIMMED", "TRIM_HORIZON", "LATEST", "THROTTLED(W/R)"]
     rows = [line.split() for line in lines[2:] if line]
     assert [row[0] for row in rows] == ["shardId-000000000000", "shardId-000000000001", "total"]
     assert all(row[1] == "OPEN" for row in rows[:2])
@@ -118,7 +118,8 @@ def test_stat_json_rates_and_closed_shards(cli, root):
     assert [shards[f"shardId-00000000000{i}"]["State"] for i in range(3)] == ["CLOSED", "OPEN", "OPEN"]
     assert list(shards["shardId-000000000000"]) == [
         "ShardId", "State", "RecordsPerSecond", "BytesPerSecond", "IncomingRecords", "IncomingBytes", "PutErrors",
-        "AbortedPuts", "UnblockedFrames", "TrimmedSegments", "TrimHorizon", "LatestPosition"]
+        "AbortedPuts", "UnblockedFrames", "TrimmedSegments", "WriteProvisionedThroughputExceeded",
+        "ReadProvisionedThroughputExceeded", "TrimHorizon", "LatestPosition"]
     assert shards["shardId-000000000000"]["IncomingRecords"] == 5
     assert shards["shardId-000000000000"]["RecordsPerSecond"] == 0
     totals = report["Totals"]

@@ -187,6 +187,9 @@ def test_injected_throttling(cli):
     assert {r["ErrorCode"] for r in output["Records"]} == {"ProvisionedThroughputExceededException"}
     counts = cli.json("describe-throttling", "--stream-name", "s")
     assert sum(s["WriteProvisionedThroughputExceeded"] for s in counts["Shards"]) == 5
+    report = json.loads(cli.ok("stat", "--stream-name", "s", "--count", 1, "--interval", "10ms",
+                               "--format", "json").stdout)
+    assert report["Totals"]["WriteProvisionedThroughputExceeded"] == 5
     cli.ok("update-throttling", "--stream-name", "s", "--put-throttle-probability", "0")
     cli.put("s", "k", "aGk=")
     cli.fails("InvalidArgumentException", "UpdateThrottling", "update-throttling", "--stream-name", "s",

@@ -33,6 +33,7 @@ struct ShardRow {
   double bytes_per_second = 0;
   uint64_t records = 0, bytes = 0, put_errors = 0, aborted_puts = 0, unblocked_frames = 0, trimmed_segments = 0;
   uint64_t trim_horizon = 0, latest_position = 0;
+  uint64_t writes_throttled = 0, reads_throttled = 0;  // refused by throttling (describe-throttling)
 };
 
 const char* state_name(layout::ShardStatus status) {
@@ -76,6 +77,8 @@ std::vector<ShardRow> shard_rows(const StreamInfo& now, const StreamInfo& before
     row.trimmed_segments = shard.trimmed_segments;
     row.trim_horizon = shard.trim_horizon;
     row.latest_position = shard.latest_position;
+    row.writes_throttled = shard.writes_throttled;
+    row.reads_throttled = shard.reads_throttled;
     rows.push_back(row);
   }
   return rows;
@@ -93,6 +96,8 @@ ShardRow totals(const std::vector<ShardRow>& rows) {
     total.aborted_puts += row.aborted_puts;
     total.unblocked_frames += row.unblocked_frames;
     total.trimmed_segments += row.trimmed_segments;
+    total.writes_throttled += row.writes_throttled;
+    total.reads_throttled += row.reads_throttled;
   }
   total.records_per_second = rounded(total.records_per_second);
   total.bytes_per_second = rounded(total.bytes_per_second);
@@ -107,7 +112,9 @@ Json counters_json(const ShardRow& row) {
               {"PutErrors", row.put_errors},
               {"AbortedPuts", row.aborted_puts},
               {"UnblockedFrames", row.unblocked_frames},
-              {"TrimmedSegments", row.trimmed_segments}};
+              {"TrimmedSegments", row.trimmed_segments},
+              {"WriteProvisionedThroughputExceeded", row.writes_throttled},
+              {"ReadProvisionedThroughputExceeded", row.reads_throttled}};
 }
 
 void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds) {
@@ -131,17 +138,18 @@ void print_json_line(const StreamInfo& info, const std::vector<ShardRow>& rows, 
 void print_table(const StreamInfo& info, const std::vector<ShardRow>& rows, double seconds) {
   std::printf("%s  %s  %u open shard(s), rates over %.2f s\n", aws_timestamp(now_ns()).c_str(), info.name.c_str(),
               info.open_shard_count, seconds);
-  const char* header_format = "%-20s %-6s %12s %14s %14s %16s %8s %8s %9s %8s %14s %14s\n";
-  const char* row_format = "%-20s %-6s %12.1f %14.1f %14llu %16llu %8llu %8llu %9llu %8llu %14s %14s\n";
+  const char* header_format = "%-20s %-6s %12s %14s %14s %16s %8s %8s %9s %8s %14s %14s %15s\n";
+  const char* row_format = "%-20s %-6s %12.1f %14.1f %14llu %16llu %8llu %8llu %9llu %8llu %14s %14s %15s\n";
   std::printf(header_format, "SHARD", "STATE", "RECORDS/S", "BYTES/S", "RECORDS", "BYTES", "PUT_ERR", "ABORTED",
-              "UNBLOCKED", "TRIMMED", "TRIM_HORIZON", "LATEST");
+              "UNBLOCKED", "TRIMMED", "TRIM_HORIZON", "LATEST", "THROTTLED(W/R)");
   const auto print_row = [&](const ShardRow& row, bool with_positions) {
     using ull = unsigned long long;
     std::printf(row_format, row.shard_id.c_str(), row.state.c_str(), row.records_per_second, row.bytes_per_second,
                 static_cast<ull>(row.records), static_cast<ull>(row.bytes), static_cast<ull>(row.put_errors),
                 static_cast<ull>(row.aborted_puts), static_cast<ull>(row.unblocked_frames),
                 static_cast<ull>(row.trimmed_segments), with_positions ? std::to_string(row.trim_horizon).c_str() : "",
-                with_positions ? std::to_string(row.latest_position).c_str() : "");
+                with_positions ? std::to_string(row.latest_position).c_str() : "",
+                (std::to_string(row.writes_throttled) + "/" + std::to_string(row.reads_throttled)).c_str());
   };
   for (const ShardRow& row : rows) print_row(row, true);
   print_row(totals(rows), false);
