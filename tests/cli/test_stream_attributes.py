@@ -1,8 +1,11 @@
 """describe-limits, tags, update-stream-mode, enhanced monitoring, stream consumers and throttling: outputs
 checked against the service model's output shapes, errors as AWS names them, --stream-arn beside --stream-name."""
 import json
+import subprocess
 
 import pytest
+
+from conftest import CLI
 
 from shape_check import assert_output_shape
 
@@ -38,6 +41,21 @@ def test_tags_round_trip(cli):
     assert [t["Key"] for t in cli.json("list-tags-for-stream", "--stream-name", "s")["Tags"]] == ["owner", "team"]
     cli.ok("remove-tags-from-stream", "--stream-name", "s", "--tag-keys", '["owner", "team"]')
     assert cli.json("list-tags-for-stream", "--stream-name", "s")["Tags"] == []
+
+
+def test_concurrent_tag_changes_lose_nothing(cli):
+    # Each change is read-modify-write of attributes.json under the stream's flock: none overwrites another.
+    cli.create("s")
+    processes = [subprocess.Popen([CLI, "--root", cli.root, "add-tags-to-stream", "--stream-name", "s",
+                                   "--tags", f"writer{i}=v{i}"], env=cli.env) for i in range(12)]
+    processes += [subprocess.Popen([CLI, "--root", cli.root, "register-stream-consumer", "--stream-name", "s",
+                                    "--consumer-name", f"c{i}"], env=cli.env, stdout=subprocess.DEVNULL)
+                  for i in range(8)]
+    assert [p.wait(timeout=60) for p in processes] == [0] * 20
+    tags = cli.json("list-tags-for-stream", "--stream-name", "s")["Tags"]
+    assert sorted(t["Key"] for t in tags) == sorted(f"writer{i}" for i in range(12))
+    consumers = cli.json("list-stream-consumers", "--stream-name", "s")["Consumers"]
+    assert sorted(c["ConsumerName"] for c in consumers) == sorted(f"c{i}" for i in range(8))
 
 
 def test_tag_limits(cli):
