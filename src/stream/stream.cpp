@@ -331,6 +331,7 @@ StreamInfo Stream::describe() const {
   info.segment_size = header.segment_size;
   info.unblock_timeout_ns = header.unblock_timeout_ns.load(std::memory_order_relaxed);
   info.checksums = (header.frame_flags & layout::kFlagChecksum) != 0;
+  describe_encryption(info);
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     info.shards.push_back(describe_shard(i));

@@ -75,5 +75,6 @@ void add_reshard_commands(CLI::App& app, CommandTable& table, const GlobalOption
 void add_retention_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_janitor_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_stat_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_encryption_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 
 }  // namespace shmstream::cli

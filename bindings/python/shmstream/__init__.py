@@ -18,6 +18,9 @@ from ._errors import (
     IncompatibleLayoutException,
     InternalFailure,
     InvalidArgumentException,
+    KMSAccessDeniedException,
+    KMSDisabledException,
+    KMSNotFoundException,
     LimitExceededException,
     RecordAbortedException,
     ResourceInUseException,
@@ -40,7 +43,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AccessDeniedException", "CorruptedDataException", "Error", "ExpiredIteratorException", "GetRecordsResult",
     "ITERATOR_TYPES", "IncompatibleLayoutException", "InternalFailure", "InvalidArgumentException",
-    "LimitExceededException", "Producer", "PutFailure", "PutManyResult", "PutResult", "Record",
+    "KMSAccessDeniedException", "KMSDisabledException", "KMSNotFoundException", "LimitExceededException", "Producer", "PutFailure", "PutManyResult", "PutResult", "Record",
     "RecordAbortedException", "ResourceInUseException", "ResourceNotFoundException", "ShardClosedException",
     "ShardIterator", "StorageFullException", "Stream", "TimeoutException", "default_root", "read_order",
     "shard_id_text",

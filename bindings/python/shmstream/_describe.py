@@ -50,6 +50,7 @@ def stream_description(info: dict[str, Any]) -> dict[str, Any]:
         "StreamCreationTimestamp": utc_datetime(info["creation_ns"]),
         "RetentionPeriodHours": retention_hours(info["retention_ns"]),
         "EncryptionType": info["encryption_type"],
+        **({"KeyId": info["key_id"]} if info["key_id"] else {}),
         "Shards": [shard_description(s) for s in info["shards"]],
         "HasMoreShards": False,
         # shmstream extensions.

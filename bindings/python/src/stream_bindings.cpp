@@ -66,6 +66,7 @@ py::dict stream_to_dict(const StreamInfo& info) {
   out["checksums"] = info.checksums;
   out["open_shard_count"] = info.open_shard_count;
   out["encryption_type"] = info.encryption_type;
+  out["key_id"] = info.key_id;
   py::list shards;
   for (const ShardInfo& shard : info.shards) shards.append(shard_to_dict(shard));
   out["shards"] = shards;
@@ -133,7 +134,9 @@ void register_stream(py::module_& module) {
       .def("merge_shards", &Stream::merge_shards, py::arg("shard_index"), py::arg("adjacent_shard_index"),
            py::call_guard<py::gil_scoped_release>())
       .def("update_shard_count", &Stream::update_shard_count, py::arg("target_shard_count"),
-           py::call_guard<py::gil_scoped_release>());
+           py::call_guard<py::gil_scoped_release>())
+      .def("start_encryption", &Stream::start_encryption, py::arg("encryption_type"), py::arg("key_id"))
+      .def("stop_encryption", &Stream::stop_encryption, py::arg("encryption_type"), py::arg("key_id"));
 }
 
 }  // namespace shmstream::python

@@ -11,8 +11,13 @@
 //  104 encryption key id (char[152], NUL-terminated)
 //  256 stream name (char[129], NUL-terminated) .. 385 reserved
 //  512 stream eventcount futex word (u32)   516 stream eventcount waiter count (u32)   (own cache line)
-//  576 reserved .. 4096
+//  576 reserved .. 1024
+// 1024 key generation (u32; 0 = never encrypted, bumped by every StartStreamEncryption)   1028 reserved (u32)
+// 1032 key directory of the latest start (char[240], NUL-terminated; empty when its path was longer)
+// 1272 key generations (KeyGeneration x 32, indexed by generation % 32: generation, key uuid)
+// 2040 reserved .. 4096
 // Layout 2.0: frames of layout 2 (frame.hpp) and the stream-wide frame flags at 100 (checksums on/off).
+// Layout 2.2: stream encryption (1024..2039; encryption type at 96 = 1 for KMS, key id at 104 as given).
 #pragma once
 
 #include <atomic>
@@ -23,10 +28,22 @@ namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
 inline constexpr uint16_t kStreamLayoutMajor = 2;
-inline constexpr uint16_t kStreamLayoutMinor = 0;
+inline constexpr uint16_t kStreamLayoutMinor = 2;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;
+inline constexpr uint32_t kMaxKeyDirectoryLength = 239;
+inline constexpr uint32_t kKeyGenerationSlots = 32;  // a frame names its key generation modulo this
+
+enum class EncryptionType : uint32_t { kNone = 0, kKms = 1 };
+
+// The master key of one key generation: data key = HKDF-SHA256(master key, stream uuid || generation).
+struct KeyGeneration {
+  uint32_t generation;  // 0: slot unused
+  uint32_t reserved;
+  uint8_t key_uuid[16];  // the KMS key id (key file <key dir>/<uuid>.key)
+};
+static_assert(sizeof(KeyGeneration) == 24);
 
 enum class StreamStatus : uint32_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
 
@@ -56,7 +73,14 @@ struct StreamHeader {
   // Readers waiting on any shard of the stream (StreamReader, tail): producers wake it like a shard's.
   alignas(64) std::atomic<uint32_t> futex_word;
   std::atomic<uint32_t> waiter_count;
-  uint8_t reserved2[kStreamHeaderSize - 520];
+  uint8_t reserved2[1024 - 520];
+  // Stream encryption, written under stream.lock; the data path reads them (acquire on the generation) when
+  // the shard-table epoch moves, which every start and stop bumps after writing them.
+  std::atomic<uint32_t> key_generation;
+  uint32_t reserved3;
+  char key_directory[kMaxKeyDirectoryLength + 1];
+  KeyGeneration key_generations[kKeyGenerationSlots];
+  uint8_t reserved4[kStreamHeaderSize - 2040];
 };
 
 static_assert(sizeof(StreamHeader) == kStreamHeaderSize);
@@ -77,5 +101,9 @@ static_assert(offsetof(StreamHeader, key_id) == 104);
 static_assert(offsetof(StreamHeader, name) == 256);
 static_assert(offsetof(StreamHeader, futex_word) == 512);
 static_assert(offsetof(StreamHeader, waiter_count) == 516);
+static_assert(offsetof(StreamHeader, key_generation) == 1024);
+static_assert(offsetof(StreamHeader, key_directory) == 1032);
+static_assert(offsetof(StreamHeader, key_generations) == 1272);
+static_assert(offsetof(StreamHeader, reserved4) == 2040);
 
 }  // namespace shmstream::layout
