@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
+#include <openssl/params.h>
 
 #include <cstring>
 
@@ -32,12 +33,19 @@ bool derive_data_key(const uint8_t (&master)[kMasterKeyBytes], const uint8_t (&s
   return ok;
 }
 
-FrameCipher::FrameCipher(Direction direction) : context_(EVP_CIPHER_CTX_new()), direction_(direction) {
-  if (context_ == nullptr) throw Error(StatusCode::kInternalFailure, "OpenSSL cannot make a cipher context");
+FrameCipher::FrameCipher(Direction direction)
+    : cipher_(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)), context_(EVP_CIPHER_CTX_new()),
+      direction_(direction) {
+  if (cipher_ == nullptr || context_ == nullptr) {
+    EVP_CIPHER_free(cipher_);
+    EVP_CIPHER_CTX_free(context_);
+    throw Error(StatusCode::kInternalFailure, "OpenSSL cannot make an AES-256-GCM cipher context");
+  }
 }
 
 FrameCipher::~FrameCipher() {
   EVP_CIPHER_CTX_free(context_);  // also wipes the key schedule
+  EVP_CIPHER_free(cipher_);
   OPENSSL_cleanse(keys_.data(), sizeof keys_);
 }
 
@@ -53,40 +61,38 @@ bool FrameCipher::start(uint32_t slot, uint32_t shard_index, uint64_t position, 
   uint8_t nonce[kNonceBytes];
   std::memcpy(nonce, &shard_index, 4);
   std::memcpy(nonce + 4, &position, 8);
-  const bool seal = direction_ == Direction::kSeal;
   if (slot != keyed_slot_) [[unlikely]] {
     // The key schedule (and GHASH key) is made once per generation, not per record.
-    if ((seal ? EVP_EncryptInit_ex(context_, EVP_aes_256_gcm(), nullptr, keys_[slot].bytes, nonce)
-              : EVP_DecryptInit_ex(context_, EVP_aes_256_gcm(), nullptr, keys_[slot].bytes, nonce)) != 1) {
+    if (EVP_CipherInit_ex2(context_, cipher_, keys_[slot].bytes, nonce, direction_ == Direction::kSeal ? 1 : 0,
+                           nullptr) != 1) {
       keyed_slot_ = layout::kKeyGenerationSlots;
       return false;
     }
     keyed_slot_ = slot;
-  } else if ((seal ? EVP_EncryptInit_ex(context_, nullptr, nullptr, nullptr, nonce)
-                   : EVP_DecryptInit_ex(context_, nullptr, nullptr, nullptr, nonce)) != 1) {
+  } else if (EVP_CipherInit_ex2(context_, nullptr, nullptr, nonce, -1, nullptr) != 1) {
     return false;
   }
   uint8_t aad[kAadBytes];
   std::memcpy(aad, &position, 8);
   std::memcpy(aad + 8, &committed_state, 8);
   std::memcpy(aad + 16, &arrival_ns, 8);
-  int written = 0;
-  return (seal ? EVP_EncryptUpdate(context_, nullptr, &written, aad, sizeof aad)
-               : EVP_DecryptUpdate(context_, nullptr, &written, aad, sizeof aad)) == 1;
+  // EVP_Cipher on an AEAD cipher: a null output takes AAD, a null input finishes; -1 is a failure.
+  return EVP_Cipher(context_, nullptr, aad, sizeof aad) >= 0;
 }
 
 bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                        int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                        size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!start(slot, shard_index, position, committed_state, arrival_ns)) return false;
-  int written = 0;
-  if (EVP_EncryptUpdate(context_, ciphertext, &written, key, static_cast<int>(key_length)) != 1) return false;
+  if (EVP_Cipher(context_, ciphertext, key, static_cast<unsigned>(key_length)) < 0) return false;
   if (data_length != 0 &&
-      EVP_EncryptUpdate(context_, ciphertext + key_length, &written, data, static_cast<int>(data_length)) != 1) {
+      EVP_Cipher(context_, ciphertext + key_length, data, static_cast<unsigned>(data_length)) < 0) {
     return false;
   }
-  return EVP_EncryptFinal_ex(context_, ciphertext + key_length + data_length, &written) == 1 &&
-         EVP_CIPHER_CTX_ctrl(context_, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), tag) == 1;
+  if (EVP_Cipher(context_, nullptr, nullptr, 0) < 0) return false;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagBytes),
+                         OSSL_PARAM_construct_end()};
+  return EVP_CIPHER_CTX_get_params(context_, params) == 1;
 }
 
 bool FrameCipher::open(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
@@ -94,13 +100,12 @@ bool FrameCipher::open(uint32_t slot, uint32_t shard_index, uint64_t position, u
                        uint8_t* plaintext) noexcept {
   if (keys_[slot].generation == 0 || !start(slot, shard_index, position, committed_state, arrival_ns)) return false;
   uint8_t expected_tag[kTagBytes];
-  std::memcpy(expected_tag, tag, kTagBytes);  // the ctrl takes a writable pointer; the mapping may be read-only
-  int written = 0;
-  if (length != 0 && EVP_DecryptUpdate(context_, plaintext, &written, ciphertext, static_cast<int>(length)) != 1) {
-    return false;
-  }
-  return EVP_CIPHER_CTX_ctrl(context_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), expected_tag) == 1 &&
-         EVP_DecryptFinal_ex(context_, plaintext + length, &written) == 1;
+  std::memcpy(expected_tag, tag, kTagBytes);  // the parameter takes a writable pointer; the mapping may be read-only
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, expected_tag, kTagBytes),
+                         OSSL_PARAM_construct_end()};
+  if (EVP_CIPHER_CTX_set_params(context_, params) != 1) return false;
+  if (length != 0 && EVP_Cipher(context_, plaintext, ciphertext, static_cast<unsigned>(length)) < 0) return false;
+  return EVP_Cipher(context_, nullptr, nullptr, 0) >= 0;  // checks the tag
 }
 
 }  // namespace shmstream::detail

@@ -10,9 +10,9 @@ using layout::FrameType;
 using layout::kSegmentHeaderSize;
 
 ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept
-    : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), stream_flags_(log.frame_flags()), flags_(stream_flags_),
+    : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), flags_(log.frame_flags()),
       data_state_(layout::make_state(0, FrameType::kData, flags_, 0)), trailer_bytes_(layout::trailer_size(flags_)),
-      clock_(&clock), tail_(&no_tail_) {}
+      clock_(&clock), tail_(&no_tail_), stream_flags_(log.frame_flags()) {}
 
 ShardAppender::~ShardAppender() { flush_metrics(); }
 

@@ -242,12 +242,9 @@ class ShardAppender {
   layout::ShardEntry* entry_;            // the log's, held here for the fast path (one load less)
   layout::StreamHeader* stream_header_;  // likewise
   FrameCommit commit_;
-  uint8_t stream_flags_;  // the stream's frame flags (checksums)
-  uint8_t flags_;         // this appender's: the stream's, plus ENCRYPTED and the key generation while sealing
+  uint8_t flags_;         // the stream's, plus ENCRYPTED and the key generation while sealing
   uint64_t data_state_;   // make_state(0, kData, flags_, 0): the state word's fixed fields
   uint32_t trailer_bytes_;
-  FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
-  uint32_t key_slot_ = 0;
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;
   // The held segment, unpacked for the fast path.
@@ -259,6 +256,10 @@ class ShardAppender {
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
+  // Encryption (slow path only; kept after the fast path's members).
+  uint8_t stream_flags_;           // the stream's frame flags (checksums)
+  FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
+  uint32_t key_slot_ = 0;
 };
 
 }  // namespace shmstream::detail
