@@ -47,6 +47,7 @@ FrameCipher::~FrameCipher() {
   EVP_CIPHER_CTX_free(context_);  // also wipes the key schedule
   EVP_CIPHER_free(cipher_);
   OPENSSL_cleanse(keys_.data(), sizeof keys_);
+  OPENSSL_cleanse(scratch_, sizeof scratch_);
 }
 
 void FrameCipher::set_data_key(uint32_t generation, const uint8_t (&data_key)[kDataKeyBytes]) noexcept {
@@ -84,9 +85,13 @@ bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, u
                        int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                        size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!start(slot, shard_index, position, committed_state, arrival_ns)) return false;
-  if (EVP_Cipher(context_, ciphertext, key, static_cast<unsigned>(key_length)) < 0) return false;
-  if (data_length != 0 &&
-      EVP_Cipher(context_, ciphertext + key_length, data, static_cast<unsigned>(data_length)) < 0) {
+  const size_t length = key_length + data_length;
+  if (length <= kScratchBytes) {
+    std::memcpy(scratch_, key, key_length);
+    std::memcpy(scratch_ + key_length, data, data_length);
+    if (EVP_Cipher(context_, ciphertext, scratch_, static_cast<unsigned>(length)) < 0) return false;
+  } else if (EVP_Cipher(context_, ciphertext, key, static_cast<unsigned>(key_length)) < 0 ||
+             EVP_Cipher(context_, ciphertext + key_length, data, static_cast<unsigned>(data_length)) < 0) {
     return false;
   }
   if (EVP_Cipher(context_, nullptr, nullptr, 0) < 0) return false;

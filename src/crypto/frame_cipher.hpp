@@ -50,7 +50,9 @@ class FrameCipher {
   uint32_t generation_in_slot(uint32_t slot) const noexcept { return keys_[slot].generation; }
 
   // Seals `key` then `data` into `ciphertext` (key.size() + data.size() bytes; may not overlap the inputs)
-  // and writes the tag. false: OpenSSL failed (nothing to trust in `ciphertext`).
+  // and writes the tag. The plaintext never passes through `ciphertext` (shared memory): a small record is
+  // gathered in the cipher's private scratch and sealed in one call (apart, key and data would pay for a
+  // partial block between them). false: OpenSSL failed (nothing to trust in `ciphertext`).
   bool seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state, int64_t arrival_ns,
             const uint8_t* key, size_t key_length, const uint8_t* data, size_t data_length, uint8_t* ciphertext,
             uint8_t* tag) noexcept;
@@ -71,6 +73,8 @@ class FrameCipher {
   EVP_CIPHER_CTX* context_;
   Direction direction_;
   uint32_t keyed_slot_ = layout::kKeyGenerationSlots;  // the slot whose key schedule the context holds
+  static constexpr size_t kScratchBytes = 4096;
+  uint8_t scratch_[kScratchBytes];  // key || data of a small record being sealed
   std::array<DataKey, layout::kKeyGenerationSlots> keys_{};
 };
 

@@ -169,6 +169,14 @@ TEST(FrameCipher, SealsAndOpensAndAuthenticatesTheHeader) {
   EXPECT_FALSE(opener.open(1, 3, 4096, 0x1234, 77, ciphertext.data(), ciphertext.size(), tag, plain.data()));
   tag[0] ^= 0x80;
   EXPECT_TRUE(opener.open(1, 3, 4096, 0x1234, 77, ciphertext.data(), ciphertext.size(), tag, plain.data()));
+  // A record larger than the cipher's scratch is sealed in two calls: the same format.
+  const std::string large(10000, 'L');
+  std::vector<uint8_t> large_ciphertext(key.size() + large.size()), large_plain(key.size() + large.size());
+  ASSERT_TRUE(sealer.seal(1, 3, 8192, 0x99, 5, reinterpret_cast<const uint8_t*>(key.data()), key.size(),
+                          reinterpret_cast<const uint8_t*>(large.data()), large.size(), large_ciphertext.data(), tag));
+  ASSERT_TRUE(opener.open(1, 3, 8192, 0x99, 5, large_ciphertext.data(), large_ciphertext.size(), tag,
+                          large_plain.data()));
+  EXPECT_EQ(std::string(large_plain.begin(), large_plain.end()), key + large);
   // A slot with no key opens nothing.
   EXPECT_FALSE(opener.open(2, 3, 4096, 0x1234, 77, ciphertext.data(), ciphertext.size(), tag, plain.data()));
 }
