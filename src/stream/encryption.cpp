@@ -1,6 +1,7 @@
 // Start and stop of stream encryption (control path, under the stream's flock; docs/DESIGN.md §8).
 #include <climits>
 #include <cstdlib>
+#include <atomic>
 #include <cstring>
 
 #include "crypto/key_store.hpp"
@@ -40,6 +41,17 @@ void store_key_id(layout::StreamHeader& header, std::string_view key_id) {
   std::memcpy(header.key_id, key_id.data(), key_id.size());
 }
 
+// The key id and encryption type are rewritten inside a seqlock (stream.meta key id sequence) so describe
+// never shows a half-written key id; writers are serialised by the stream lock.
+void begin_key_id_change(layout::StreamHeader& header) {
+  // relaxed + release fence: the odd value is ordered before the field stores that follow.
+  header.key_id_sequence.fetch_add(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+void end_key_id_change(layout::StreamHeader& header) {
+  header.key_id_sequence.fetch_add(1, std::memory_order_release);  // release: the fields before the even value
+}
+
 }  // namespace
 
 void Stream::start_encryption(std::string_view encryption_type, std::string_view key_id) {
@@ -56,9 +68,7 @@ void Stream::start_encryption(std::string_view encryption_type, std::string_view
   // relaxed: generations change only under the stream lock, which we hold.
   const uint32_t generation = header.key_generation.load(std::memory_order_relaxed) + 1;
   if (generation == 0) throw Error(StatusCode::kLimitExceeded, "the stream's key generations are used up");
-  // release: a bump before the fields change too, so describe (which compares the epoch around its copy of
-  // the key id) never takes a half-written one; producers that re-read now still see the old state.
-  header.shard_table_epoch.fetch_add(1, std::memory_order_release);
+  begin_key_id_change(header);
   layout::KeyGeneration& slot = header.key_generations[generation % layout::kKeyGenerationSlots];
   slot.generation = generation;
   std::memcpy(slot.key_uuid, uuid.data(), uuid.size());
@@ -71,6 +81,7 @@ void Stream::start_encryption(std::string_view encryption_type, std::string_view
   // release: a producer or reader that sees the generation (acquire) sees its slot and the key id.
   header.key_generation.store(generation, std::memory_order_release);
   header.encryption_type.store(static_cast<uint32_t>(layout::EncryptionType::kKms), std::memory_order_release);
+  end_key_id_change(header);
   // release: producers re-read the encryption state when the epoch moves (their acquire load per put).
   header.shard_table_epoch.fetch_add(1, std::memory_order_release);
 }
@@ -80,25 +91,27 @@ void Stream::stop_encryption(std::string_view encryption_type, std::string_view 
   check_key_id(key_id);
   detail::FileLock lock(state_->lock_path(), state_->header().file_mode);
   layout::StreamHeader& header = state_->header();
-  header.shard_table_epoch.fetch_add(1, std::memory_order_release);  // release: as in the start
-  // release: as in the start; the key id is cleared after (describe reads the type first).
+  begin_key_id_change(header);
+  // release: as in the start.
   header.encryption_type.store(static_cast<uint32_t>(layout::EncryptionType::kNone), std::memory_order_release);
   store_key_id(header, "");
-  header.shard_table_epoch.fetch_add(1, std::memory_order_release);  // release: as above
+  end_key_id_change(header);
+  header.shard_table_epoch.fetch_add(1, std::memory_order_release);  // release: as in the start
 }
 
 void Stream::describe_encryption(StreamInfo& info) const {
   const layout::StreamHeader& header = state_->header();
   for (;;) {
-    // acquire: pairs with the start's release stores; the key id is re-checked against a second look
-    // at the epoch, since a start or stop may rewrite it meanwhile.
-    const uint64_t epoch = header.shard_table_epoch.load(std::memory_order_acquire);
+    // acquire: pairs with the end of a change (release); an odd sequence is a change in progress.
+    const uint32_t sequence = header.key_id_sequence.load(std::memory_order_acquire);
+    if ((sequence & 1) != 0) continue;
     const bool encrypted =
-        header.encryption_type.load(std::memory_order_acquire) == static_cast<uint32_t>(layout::EncryptionType::kKms);
-    info.key_generation = header.key_generation.load(std::memory_order_acquire);
+        header.encryption_type.load(std::memory_order_relaxed) == static_cast<uint32_t>(layout::EncryptionType::kKms);
+    info.key_generation = header.key_generation.load(std::memory_order_relaxed);
     info.key_id.assign(header.key_id, strnlen(header.key_id, sizeof header.key_id));
     std::atomic_thread_fence(std::memory_order_acquire);  // acquire: the copies above before the re-check
-    if (header.shard_table_epoch.load(std::memory_order_relaxed) != epoch) continue;  // relaxed: after the fence
+    // relaxed: ordered by the fence; a changed sequence means the copy may be torn.
+    if (header.key_id_sequence.load(std::memory_order_relaxed) != sequence) continue;
     info.encryption_type = encrypted ? "KMS" : "NONE";
     if (!encrypted) info.key_id.clear();
     return;

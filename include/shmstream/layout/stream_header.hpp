@@ -12,7 +12,8 @@
 //  256 stream name (char[129], NUL-terminated) .. 385 reserved
 //  512 stream eventcount futex word (u32)   516 stream eventcount waiter count (u32)   (own cache line)
 //  576 reserved .. 1024
-// 1024 key generation (u32; 0 = never encrypted, bumped by every StartStreamEncryption)   1028 reserved (u32)
+// 1024 key generation (u32; 0 = never encrypted, bumped by every StartStreamEncryption)
+// 1028 key id sequence (u32; odd while a start or stop rewrites the encryption type and key id: a seqlock)
 // 1032 key directory of the latest start (char[240], NUL-terminated; empty when its path was longer)
 // 1272 key generations (KeyGeneration x 32, indexed by generation % 32: generation, key uuid)
 // 2040 reserved .. 4096
@@ -77,7 +78,7 @@ struct StreamHeader {
   // Stream encryption, written under stream.lock; the data path reads them (acquire on the generation) when
   // the shard-table epoch moves, which every start and stop bumps after writing them.
   std::atomic<uint32_t> key_generation;
-  uint32_t reserved3;
+  std::atomic<uint32_t> key_id_sequence;
   char key_directory[kMaxKeyDirectoryLength + 1];
   KeyGeneration key_generations[kKeyGenerationSlots];
   uint8_t reserved4[kStreamHeaderSize - 2040];
@@ -102,6 +103,7 @@ static_assert(offsetof(StreamHeader, name) == 256);
 static_assert(offsetof(StreamHeader, futex_word) == 512);
 static_assert(offsetof(StreamHeader, waiter_count) == 516);
 static_assert(offsetof(StreamHeader, key_generation) == 1024);
+static_assert(offsetof(StreamHeader, key_id_sequence) == 1028);
 static_assert(offsetof(StreamHeader, key_directory) == 1032);
 static_assert(offsetof(StreamHeader, key_generations) == 1272);
 static_assert(offsetof(StreamHeader, reserved4) == 2040);

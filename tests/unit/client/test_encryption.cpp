@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <fstream>
 #include <iterator>
 
@@ -304,4 +306,32 @@ TEST(EncryptionWithTheRest, JanitorReshardAndTimestampsTreatSealedFramesAsRecord
   ASSERT_TRUE(at.get_records(batch, 1).is_ok());
   ASSERT_EQ(batch.records.size(), 1u);
   EXPECT_EQ(batch.records[0].data.substr(0, 7), "SEALED-");
+}
+
+TEST(EncryptionWithTheRest, DescribeNeverShowsAHalfWrittenKeyId) {
+  test::TempRoot root;
+  KeyDirectory keys(root.path() + "/keys");
+  auto stream = make_stream(root.path(), false);
+  const detail::KeyMetadata key = detail::KeyStore().create_key("");
+  const std::vector<std::string> ids = {key.key_id, key.arn};  // 36 and 75 characters
+  std::atomic<bool> done{false};
+  std::thread changer([&] {
+    for (int i = 0; i < 300; ++i) {
+      stream->start_encryption("KMS", ids[i % 2]);
+      if (i % 3 == 0) stream->stop_encryption("KMS", ids[i % 2]);
+    }
+    done.store(true);  // seq_cst: test flag
+  });
+  size_t looks = 0;
+  while (!done.load()) {
+    const StreamInfo info = stream->describe();
+    if (info.encryption_type == "KMS") {
+      EXPECT_TRUE(info.key_id == ids[0] || info.key_id == ids[1]) << info.key_id;
+    } else {
+      EXPECT_EQ(info.key_id, "");
+    }
+    ++looks;
+  }
+  changer.join();
+  EXPECT_GT(looks, 0u);
 }

@@ -152,6 +152,7 @@ TEST(Layout, EncryptionFieldsAndEncryptedFrame) {
   EXPECT_EQ(at<uint32_t>(meta, 96), 1u);  // KMS
   EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 104), key_id.c_str());
   EXPECT_EQ(at<uint32_t>(meta, 1024), 1u);  // key generation
+  EXPECT_EQ(at<uint32_t>(meta, 1028), 2u);  // key id sequence: one change, ended (even)
   EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 1032), (root.path() + "/keys").c_str());
   const size_t slot1 = 1272 + 24;
   EXPECT_EQ(at<uint32_t>(meta, slot1), 1u);
