@@ -14,6 +14,7 @@ import tempfile
 RANKS = {
     "foundation": 0,  # status, hash keys, limits, records, the clock, layout/, src/common
     "wait": 1,
+    "crypto": 1,  # beside wait: key files, the local KMS, AES-GCM of frames
     "segment": 2,
     "log": 3,
     "router": 3,

@@ -24,6 +24,10 @@ enum class StatusCode : uint8_t {
   kTimeout,                 // a wait ran out
   kInternalFailure,         // InternalFailure: unexpected system error
   kThroughputExceeded,      // ProvisionedThroughputExceededException: AWS-limits mode or injected throttling
+  kKmsNotFound,             // KMSNotFoundException: no such key (Kinesis) / NotFoundException (kms commands)
+  kKmsDisabled,             // KMSDisabledException: the key is disabled
+  kKmsAccessDenied,         // KMSAccessDeniedException: this user cannot read the key file
+  kAlreadyExists,           // AlreadyExistsException: an alias of that name exists (kms create-alias)
 };
 
 // The Kinesis exception name for a code, e.g. "InvalidArgumentException".

@@ -89,7 +89,9 @@ struct StreamInfo {
   int64_t unblock_timeout_ns = 0;
   uint32_t open_shard_count = 0;
   bool checksums = false;  // every record carries a checksum trailer (StreamOptions::checksums)
-  std::string encryption_type = "NONE";
+  std::string encryption_type = "NONE";  // NONE | KMS
+  std::string key_id;                     // KMS: the KeyId given to StartStreamEncryption, as given
+  uint32_t key_generation = 0;            // starts of encryption so far (shmstream; docs/DESIGN.md §8)
   StreamMode stream_mode = StreamMode::kProvisioned;
   uint32_t shard_level_metrics = 0;  // enhanced monitoring, a mask over kShardLevelMetricNames
   uint32_t consumer_count = 0;       // registered consumers
@@ -200,6 +202,16 @@ class Stream {
   // ListShards with a ShardFilter; EXPIRED shards are never listed.
   std::vector<ShardInfo> list_shards(const ShardFilter& filter = {}) const;
 
+  // Kinesis StartStreamEncryption: `encryption_type` must be "KMS"; `key_id` a key of the local key service
+  // (docs/CLI.md "kms") as UUID, key ARN, alias name or alias ARN; alias/aws/kinesis is made on first use.
+  // Records put from now on are encrypted (AES-256-GCM); earlier ones stay as they are. Each start begins a
+  // new key generation, so records of older ones stay readable to holders of their keys. Throws
+  // InvalidArgument, KMSNotFound, KMSDisabled, KMSAccessDenied (this user cannot read the key file).
+  // The key directory is $SHMSTREAM_KEY_DIR, else $XDG_CONFIG_HOME/shmstream/keys (~/.config when unset).
+  void start_encryption(std::string_view encryption_type, std::string_view key_id);
+  // Kinesis StopStreamEncryption: records put from now on are plain. `encryption_type` must be "KMS".
+  void stop_encryption(std::string_view encryption_type, std::string_view key_id);
+
   // Indexes of OPEN shards in hash-key order.
   std::vector<uint32_t> open_shards() const;
 
@@ -238,6 +250,7 @@ class Stream {
  private:
   friend struct detail::StreamAccess;  // the library's own layers reach the stream's state through it
   explicit Stream(std::unique_ptr<detail::StreamState> state);
+  void describe_encryption(StreamInfo& info) const;
   std::unique_ptr<detail::StreamState> state_;
 };
 

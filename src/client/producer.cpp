@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "crypto/stream_keys.hpp"
 #include "log/frame_unblock.hpp"
 #include "client/throughput_gate.hpp"
 #include "log/shard_appender.hpp"
@@ -29,12 +30,15 @@ class ProducerCore {
         commit_(!options.exclusive            ? FrameCommit::kShared
                 : register_for_waiter_barriers() ? FrameCommit::kExclusive
                                                  : FrameCommit::kExclusiveSeqCst),
-        trailer_bytes_(layout::trailer_size(static_cast<uint8_t>(state_.header().frame_flags))),
+        stream_flags_(static_cast<uint8_t>(state_.header().frame_flags)),
+        trailer_bytes_(layout::trailer_size(stream_flags_)),
         max_footprint_(state_.segment_size() - layout::kSegmentHeaderSize),
         appenders_(state_.shard_capacity()) {
     if (options.exclusive) settle_abandoned_frames_of_stream();
     map_.rebuild(state_.header(), state_.shard_table());
     refresh_throttling();
+    // A user who cannot use the stream's key is told now, before any put (docs/SECURITY.md).
+    if (Status status = refresh_encryption(); !status) throw Error(status.code(), key_message_);
   }
 
   // Routes a validated key. Steady state (no reshard since the last call): one shared load (the table
@@ -46,6 +50,12 @@ class ProducerCore {
     if (epoch != map_.epoch()) [[unlikely]] {
       if (Status status = rebuild_map(); !status) return status;
     }
+    return route_in_map(key, explicit_hash_key, shard_index);
+  }
+
+  // route() once the map is current.
+  [[gnu::always_inline]] Status route_in_map(std::string_view key, const HashKey* explicit_hash_key,
+                                             uint32_t& shard_index) noexcept {
     if (map_.only_shard() != layout::kNoShard) {
       shard_index = map_.only_shard();
       return Status::ok();
@@ -71,10 +81,15 @@ class ProducerCore {
     if (key.size() - 1 >= kMaxPartitionKeyBytes || key.size() + data.size() > kMaxRecordBytes) [[unlikely]] {
       return validate(key, data);
     }
+    // acquire: as in route(). A moved epoch (a reshard, or a start or stop of encryption, which changes the
+    // record's trailers) takes the general path, which rebuilds before it sizes the record.
+    if (header_->shard_table_epoch.load(std::memory_order_acquire) != map_.epoch()) [[unlikely]] {
+      return put_routed_again(key, data, explicit_hash_key, result, /*admitted=*/false);
+    }
     const uint64_t footprint = footprint_of(key.size(), data.size());
     if (footprint > max_footprint_) [[unlikely]] return does_not_fit();
     uint32_t shard_index = 0;
-    if (Status status = route(key, explicit_hash_key, shard_index); !status) [[unlikely]] return status;
+    if (Status status = route_in_map(key, explicit_hash_key, shard_index); !status) [[unlikely]] return status;
     // Fault injection and AWS-limits mode: off, this is the one test they cost (a member, re-read with the table).
     if (throttled_) [[unlikely]] {
       if (Status status = admit(shard_index, key.size() + data.size()); !status) {
@@ -83,26 +98,36 @@ class ProducerCore {
       }
     }
     ShardAppender* appender = appenders_[shard_index].get();
-    if (appender == nullptr) [[unlikely]] return put_routed_again(key, data, explicit_hash_key, footprint, result);
+    if (appender == nullptr) [[unlikely]] return put_routed_again(key, data, explicit_hash_key, result, true);
     Status status = appender->append(key, data, footprint, result.sequence_number);
     if (status.code() == StatusCode::kShardClosed) [[unlikely]] {
-      return put_routed_again(key, data, explicit_hash_key, footprint, result);
+      return put_routed_again(key, data, explicit_hash_key, result, true);
     }
     result.shard_index = shard_index;
     return status;
   }
 
   // Routes and appends until the record lands: the shard closed under us (the reshard bumped the table
-  // epoch before closing it, so the next route() rebuilds the map and finds the child), or this is the
-  // first put to the shard.
+  // epoch before closing it, so the next route() rebuilds the map and finds the child), the epoch moved, or
+  // this is the first put to the shard. The record is sized after each route (its trailers may change).
+  // `admitted`: throttling already let this record through (it is judged once, at its first route).
   [[gnu::noinline]] Status put_routed_again(std::string_view key, std::string_view data,
-                                            const HashKey* explicit_hash_key, uint64_t footprint,
-                                            PutResult& result) noexcept {
+                                            const HashKey* explicit_hash_key, PutResult& result,
+                                            bool admitted) noexcept {
     for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
       uint32_t shard_index = 0;
       if (Status status = route(key, explicit_hash_key, shard_index); !status) return status;
+      if (!admitted && throttled_) {
+        admitted = true;
+        if (Status status = admit(shard_index, key.size() + data.size()); !status) {
+          result.shard_index = shard_index;
+          return status;
+        }
+      }
       ShardAppender* appender = appender_for(shard_index);
       if (appender == nullptr) return Status(StatusCode::kInternalFailure, "out of memory creating a shard appender");
+      const uint64_t footprint = appender->footprint(key.size(), data.size());
+      if (!appender->fits(footprint)) return does_not_fit();
       Status status = appender->append(key, data, footprint, result.sequence_number);
       if (status.code() != StatusCode::kShardClosed) {
         result.shard_index = shard_index;
@@ -165,8 +190,13 @@ class ProducerCore {
   static constexpr uint32_t kMaxRouteAttempts = 64;
 
   Status rebuild_map() noexcept try {
-    map_.rebuild(state_.header(), state_.shard_table());  // cold: after a reshard or a throttling change
+    // cold: after a reshard, a throttling change or a start/stop of encryption
+    map_.rebuild(state_.header(), state_.shard_table());
     refresh_throttling();
+    if (Status status = refresh_encryption(); !status) {
+      map_.invalidate();  // every put comes back here (and fails) until the key can be had
+      return status;
+    }
     return Status::ok();
   } catch (...) {
     return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");
@@ -207,6 +237,36 @@ class ProducerCore {
       results[i].result = PutResult{shard_of_[i], 0};
       pending_[i] = false;
     }
+  }
+
+  // Reads the stream's encryption state (cold: when the shard-table epoch moved, which every start and stop
+  // of encryption bumps) and sets every appender to seal or not. A key this user cannot have fails with its
+  // KMS status; the detail is key_message_ (valid until the next failure).
+  Status refresh_encryption() noexcept try {
+    // acquire: pairs with the start's release stores (the generation's slot is written before them).
+    const bool encrypted = header_->encryption_type.load(std::memory_order_acquire) ==
+                           static_cast<uint32_t>(layout::EncryptionType::kKms);
+    const uint32_t generation = encrypted ? header_->key_generation.load(std::memory_order_acquire) : 0;
+    if (encrypted) {
+      const uint32_t slot = generation % layout::kKeyGenerationSlots;
+      if (!cipher_) cipher_ = std::make_unique<FrameCipher>(FrameCipher::Direction::kSeal);
+      if (cipher_->generation_in_slot(slot) != generation) {
+        if (Status status = load_key_generation(*header_, slot, *cipher_, key_message_); !status) {
+          key_message_ = "cannot encrypt records for stream " + state_.name() + ": " + key_message_;
+          return Status(status.code(), key_message_.c_str());
+        }
+      }
+    }
+    FrameCipher* cipher = encrypted ? cipher_.get() : nullptr;
+    for (auto& appender : appenders_) {
+      if (appender) appender->set_encryption(cipher, generation);
+    }
+    encryption_generation_ = generation;
+    trailer_bytes_ = layout::trailer_size(encrypted ? layout::encrypted_flags(stream_flags_, generation) : stream_flags_);
+    return Status::ok();
+  } catch (const std::exception& error) {
+    key_message_ = error.what();
+    return Status(StatusCode::kInternalFailure, key_message_.c_str());
   }
 
   // A cacheable key that missed (or was cached under an older table): its MD5 (kept if it was cached),
@@ -302,6 +362,7 @@ class ProducerCore {
 
   ShardAppender* make_appender(uint32_t shard_index) noexcept try {
     appenders_[shard_index] = std::make_unique<ShardAppender>(state_.log(shard_index), commit_, clock_);
+    if (encryption_generation_ != 0) appenders_[shard_index]->set_encryption(cipher_.get(), encryption_generation_);
     return appenders_[shard_index].get();
   } catch (...) {
     return nullptr;
@@ -317,7 +378,11 @@ class ProducerCore {
   bool aws_limits_ = false;
   uint64_t injected_threshold_ = 0;
   uint64_t random_state_ = static_cast<uint64_t>(now_ns()) ^ reinterpret_cast<uintptr_t>(this);
-  uint32_t trailer_bytes_;   // the stream's trailers on every frame (checksum)
+  uint8_t stream_flags_;     // the stream's frame flags (checksums)
+  uint32_t trailer_bytes_;   // trailers of the frames this producer writes now (checksum, tag)
+  std::unique_ptr<FrameCipher> cipher_;  // made at the first encrypted put; one context for every shard
+  uint32_t encryption_generation_ = 0;   // the key generation records are sealed under (0: plain)
+  std::string key_message_;
   uint64_t max_footprint_;   // the largest frame a segment holds
   Md5Hasher md5_;
   KeyCache cache_;

@@ -38,7 +38,8 @@ uint64_t frame_after_validation(detail::StreamState& state, uint32_t shard_index
   std::shared_ptr<detail::MappedSegment> segment;
   throw_if_error(log.map_segment(log.segment_number(sequence), segment), "cannot map segment");
   detail::FrameInfo info;
-  if (detail::inspect_frame(*segment, offset, log.frame_flags(), false, info) != detail::FrameKind::kData) {
+  const detail::FrameKind kind = detail::inspect_frame(*segment, offset, log.frame_flags(), false, info);
+  if (kind != detail::FrameKind::kData && kind != detail::FrameKind::kEncrypted) {
     invalid_sequence_number(state, shard_index, sequence);
   }
   return after ? log.normalise(sequence + info.footprint) : sequence;

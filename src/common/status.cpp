@@ -19,6 +19,10 @@ const char* exception_name(StatusCode code) noexcept {
     case StatusCode::kTimeout: return "TimeoutException";
     case StatusCode::kInternalFailure: return "InternalFailure";
     case StatusCode::kThroughputExceeded: return "ProvisionedThroughputExceededException";
+    case StatusCode::kKmsNotFound: return "KMSNotFoundException";
+    case StatusCode::kKmsDisabled: return "KMSDisabledException";
+    case StatusCode::kKmsAccessDenied: return "KMSAccessDeniedException";
+    case StatusCode::kAlreadyExists: return "AlreadyExistsException";
   }
   return "InternalFailure";
 }

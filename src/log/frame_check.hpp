@@ -14,14 +14,17 @@
 
 namespace shmstream::detail {
 
-enum class FrameKind : uint8_t { kNotCommitted, kData, kPad, kCorrupted };
+// kEncrypted: a DATA frame whose key and data are ciphertext (the stream's flags plus ENCRYPTED and a key
+// generation), structurally sound and, where the stream has checksums, with a good checksum; its tag is
+// checked only by whoever decrypts it (ShardCursor).
+enum class FrameKind : uint8_t { kNotCommitted, kData, kPad, kCorrupted, kEncrypted };
 
 struct FrameInfo {
   uint64_t footprint = 0;  // bytes the frame occupies (aligned); 0 unless kData/kPad
   uint16_t key_length = 0;
   uint32_t data_length = 0;
   int64_t arrival_ns = 0;
-  uint8_t flags = 0;
+  uint8_t flags = 0;          // the frame's own flags (kData: the stream's)
   bool claimed = false;      // kNotCommitted: a producer has claimed the frame and is writing it
   const char* problem = "";  // for kCorrupted
 };
@@ -35,9 +38,40 @@ inline uint64_t frame_checksum(const uint8_t* frame, uint64_t position, uint64_t
                  position ^ committed_state);
 }
 
-// A frame that is not a DATA frame with the stream's flags: padding, or damage. Cold.
-inline FrameKind inspect_unusual_frame(uint64_t state, uint64_t footprint, uint8_t expected_flags,
-                                       FrameInfo& info) noexcept {
+// The checks of a DATA frame past its type and flags: key length 1..256, length covering header, key and
+// the `flags`' trailers, and the checksum where `flags` has one and `verify_checksum` is set.
+[[gnu::always_inline]] inline FrameKind check_data_frame(const uint8_t* frame, uint64_t position, uint64_t state,
+                                                          uint8_t flags,
+                                                          bool verify_checksum, FrameKind kind,
+                                                          FrameInfo& info) noexcept {
+  const int32_t length = layout::state_length(state);
+  const uint16_t key_length = layout::state_key_length(state);
+  const uint64_t fixed = uint64_t{layout::kFrameHeaderSize} + key_length + layout::trailer_size(flags);
+  // key_length - 1 wraps for 0: one compare for 1..256.
+  if (uint32_t{key_length} - 1 >= kMaxPartitionKeyBytes || static_cast<uint64_t>(length) < fixed) [[unlikely]] {
+    info.problem = "frame partition key length is out of range";
+    return FrameKind::kCorrupted;
+  }
+  info.key_length = key_length;
+  info.data_length = static_cast<uint32_t>(static_cast<uint64_t>(length) - fixed);
+  info.arrival_ns = reinterpret_cast<const layout::FrameHeader*>(frame)->arrival_ns;
+  info.flags = flags;
+  if ((flags & layout::kFlagChecksum) != 0 && verify_checksum) {
+    const size_t payload = size_t{key_length} + info.data_length;
+    uint64_t stored;
+    std::memcpy(&stored, frame + layout::kFrameHeaderSize + payload, sizeof stored);
+    if (frame_checksum(frame, position, state, payload) != stored) {
+      info.problem = "frame checksum mismatch";
+      return FrameKind::kCorrupted;
+    }
+  }
+  return kind;
+}
+
+// A frame that is not a DATA frame with the stream's flags: an encrypted DATA frame, padding, or damage. Cold:
+// kept out of line so the reader's loop inlines only the usual case.
+[[gnu::noinline]] inline FrameKind inspect_unusual_frame(const uint8_t* frame, uint64_t position, uint64_t state, uint64_t footprint,
+                                       uint8_t expected_flags, bool verify_checksum, FrameInfo& info) noexcept {
   const layout::FrameType type = layout::state_type(state);
   if (type == layout::FrameType::kPad) {
     if (static_cast<uint64_t>(layout::state_length(state)) != footprint) {
@@ -46,19 +80,25 @@ inline FrameKind inspect_unusual_frame(uint64_t state, uint64_t footprint, uint8
     }
     return FrameKind::kPad;
   }
+  const uint8_t flags = layout::state_flags(state);
+  if (type == layout::FrameType::kData &&
+      (flags & ~layout::kFlagKeySlotMask) == (expected_flags | layout::kFlagEncrypted)) {
+    return check_data_frame(frame, position, state, flags, verify_checksum, FrameKind::kEncrypted, info);
+  }
   info.problem = type != layout::FrameType::kData ? "frame type is neither DATA nor PAD"
-                 : layout::state_flags(state) != expected_flags ? "frame flags differ from the stream's"
-                                                                 : "frame is damaged";
+                 : flags != expected_flags        ? "frame flags differ from the stream's"
+                                                  : "frame is damaged";
   return FrameKind::kCorrupted;
 }
 
 // Inspects the frame at `frame` (a multiple of 16 past the segment header; `room` bytes from it to the
 // segment end) at shard position `position`, with an acquire load of its state word, so a kData answer
 // makes the key and data visible. `expected_flags`: the stream's frame flags; a DATA frame with others is
-// corrupted (a flipped flag cannot hide a checksum). The usual case, a DATA frame of the stream, takes one
-// compare per field.
-inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t position, uint8_t expected_flags,
-                               bool verify_checksum, FrameInfo& info) noexcept {
+// corrupted (a flipped flag cannot hide a checksum), except an encrypted one (kEncrypted). The usual case,
+// a DATA frame of the stream, takes one compare per field.
+[[gnu::always_inline]] inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t position,
+                                                     uint8_t expected_flags, bool verify_checksum,
+                                                     FrameInfo& info) noexcept {
   const auto& header = *reinterpret_cast<const layout::FrameHeader*>(frame);
   // acquire: pairs with the producer's commit; key, data and header fields are visible after it.
   const uint64_t state = header.state.load(std::memory_order_acquire);
@@ -76,29 +116,14 @@ inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t pos
   // Type and flags in one compare: bits 32..47 of a DATA frame of this stream.
   const uint64_t data_bits = layout::make_state(0, layout::FrameType::kData, expected_flags, 0) >> 32;
   if (((state >> 32) & 0xffff) != data_bits) [[unlikely]] {
-    return inspect_unusual_frame(state, footprint, expected_flags, info);
+    // Through a copy: `info` never has its address taken on the usual path, so it stays in registers.
+    FrameInfo unusual = info;
+    const FrameKind kind = inspect_unusual_frame(frame, position, state, footprint, expected_flags, verify_checksum,
+                                                 unusual);
+    info = unusual;
+    return kind;
   }
-  const uint16_t key_length = layout::state_key_length(state);
-  const uint64_t fixed = uint64_t{layout::kFrameHeaderSize} + key_length + layout::trailer_size(expected_flags);
-  // key_length - 1 wraps for 0: one compare for 1..256.
-  if (uint32_t{key_length} - 1 >= kMaxPartitionKeyBytes || static_cast<uint64_t>(length) < fixed) [[unlikely]] {
-    info.problem = "frame partition key length is out of range";
-    return FrameKind::kCorrupted;
-  }
-  info.key_length = key_length;
-  info.data_length = static_cast<uint32_t>(static_cast<uint64_t>(length) - fixed);
-  info.arrival_ns = header.arrival_ns;
-  info.flags = expected_flags;
-  if ((expected_flags & layout::kFlagChecksum) != 0 && verify_checksum) {
-    const size_t payload = size_t{key_length} + info.data_length;
-    uint64_t stored;
-    std::memcpy(&stored, frame + layout::kFrameHeaderSize + payload, sizeof stored);
-    if (frame_checksum(frame, position, state, payload) != stored) {
-      info.problem = "frame checksum mismatch";
-      return FrameKind::kCorrupted;
-    }
-  }
-  return FrameKind::kData;
+  return check_data_frame(frame, position, state, expected_flags, verify_checksum, FrameKind::kData, info);
 }
 
 // Where a reader can go on after the damaged frame at `offset` of a segment: the first 16-byte boundary

@@ -78,7 +78,7 @@ WalkResult walk_unsettled_frames(const ShardLog& log, uint64_t from, uint64_t ma
     const uint64_t offset = log.segment_offset(position);
     FrameInfo info;
     const FrameKind kind = inspect_frame(*segment, offset, log.frame_flags(), false, info);
-    if (kind == FrameKind::kData || kind == FrameKind::kPad) {
+    if (kind == FrameKind::kData || kind == FrameKind::kEncrypted || kind == FrameKind::kPad) {
       position = log.normalise(position + info.footprint);
       continue;
     }

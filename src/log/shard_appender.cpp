@@ -12,9 +12,48 @@ using layout::kSegmentHeaderSize;
 ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept
     : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), flags_(log.frame_flags()),
       data_state_(layout::make_state(0, FrameType::kData, flags_, 0)), trailer_bytes_(layout::trailer_size(flags_)),
-      clock_(&clock), tail_(&no_tail_) {}
+      clock_(&clock), tail_(&no_tail_), stream_flags_(log.frame_flags()) {}
 
 ShardAppender::~ShardAppender() { flush_metrics(); }
+
+void ShardAppender::set_encryption(FrameCipher* cipher, uint32_t generation) noexcept {
+  cipher_ = cipher;
+  key_slot_ = generation % layout::kKeyGenerationSlots;
+  flags_ = cipher != nullptr ? layout::encrypted_flags(stream_flags_, generation) : stream_flags_;
+  data_state_ = layout::make_state(0, FrameType::kData, flags_, 0);
+  trailer_bytes_ = layout::trailer_size(flags_);
+  // Sealing takes the slow path; plain again, the fast path resumes up to the preparation offset (the slow
+  // path lifts it past there, as after an attach).
+  fast_limit_ = cipher != nullptr || !segment_ ? 0 : SegmentPreparer::request_offset(log_->segment_size());
+}
+
+bool ShardAppender::seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position,
+                         uint64_t committed, int64_t arrival_ns) noexcept {
+  uint8_t* ciphertext = frame + layout::kFrameHeaderSize;
+  const size_t payload = key.size() + data.size();
+  uint8_t* tag = ciphertext + payload + ((flags_ & layout::kFlagChecksum) != 0 ? layout::kChecksumTrailerSize : 0);
+  return cipher_->seal(key_slot_, log_->index(), position, committed, arrival_ns,
+                       reinterpret_cast<const uint8_t*>(key.data()), key.size(),
+                       reinterpret_cast<const uint8_t*>(data.data()), data.size(), ciphertext, tag);
+}
+
+Status ShardAppender::abandon(uint64_t offset, std::string_view key, std::string_view data) noexcept {
+  const uint64_t pad = layout::make_state(static_cast<int32_t>(layout::align_frame(frame_length(key, data))),
+                                          FrameType::kPad, 0, 0);
+  if (commit_ == FrameCommit::kShared) {
+    uint64_t expected = claimed_state(key, data);
+    // seq_cst: publishes the padding and orders it before the eventcount load; a failure means the janitor
+    // padded the stalled claim already, which is as good.
+    (void)frame_state(offset).compare_exchange_strong(expected, pad, std::memory_order_seq_cst,
+                                                      std::memory_order_relaxed);
+  } else {
+    frame_state(offset).store(pad, std::memory_order_seq_cst);  // seq_cst: as above; we are the only writer
+  }
+  log_->wake_readers();
+  Status status(StatusCode::kInternalFailure, "OpenSSL failed to encrypt the record: it was not written");
+  count_failure(status);
+  return status;
+}
 
 Status ShardAppender::attach_active_segment() noexcept {
   // acquire: a published segment number means that segment's file is complete (see roll_segment).
@@ -31,7 +70,8 @@ Status ShardAppender::attach_active_segment() noexcept {
   base_position_ = segment_->base_position();
   number_ = number;
   // The fast path stops where the next segment is to be asked for; the slow path asks and lifts the limit.
-  fast_limit_ = SegmentPreparer::request_offset(log_->segment_size());
+  // A sealing appender has no fast path (fill_and_commit).
+  fast_limit_ = cipher_ != nullptr ? 0 : SegmentPreparer::request_offset(log_->segment_size());
   return Status::ok();
 }
 
@@ -46,7 +86,7 @@ Status ShardAppender::append_slow(std::string_view key, std::string_view data, u
   if (Status status = reserve(footprint, arrival_ns, offset); !status) return status;
   claim_by_store(offset, key, data);
   sequence_number = base_position_ + offset;
-  return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
+  return fill_and_commit_any(offset, key, data, arrival_ns, sequence_number);
 }
 
 Status ShardAppender::append_shared_slow(std::string_view key, std::string_view data, uint64_t footprint,
@@ -61,7 +101,7 @@ Status ShardAppender::append_shared_slow(std::string_view key, std::string_view 
     switch (claim_shared(offset, footprint, claimed, arrival_ns, status)) {
       case Reservation::kValid:
         sequence_number = base_position_ + offset;
-        return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
+        return fill_and_commit_any(offset, key, data, arrival_ns, sequence_number);
       case Reservation::kRetry:
         continue;
       case Reservation::kFailed:
@@ -110,7 +150,7 @@ void ShardAppender::reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns
     // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
     log_->prepare_segment(number_ + 1);
   }
-  if (offset + bytes >= ask_at) fast_limit_ = log_->segment_size();
+  if (offset + bytes >= ask_at && cipher_ == nullptr) fast_limit_ = log_->segment_size();
 }
 
 void ShardAppender::seal(int64_t arrival_ns) noexcept {
@@ -219,17 +259,16 @@ Status ShardAppender::shard_closed() noexcept {
 void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
   const int64_t arrival_ns = clock_->now_ns();  // one clock read for the group
   uint64_t total = 0;
-  for (const AppendItem& item : items) total += footprint(item.key.size(), item.data.size());
-  if (commit_ == FrameCommit::kShared || items.size() == 1 || !fits(total)) {
-    // One by one (a shared producer claims each frame: the claim is its reservation). After a close, the
-    // rest re-route.
-    bool closed = false;
-    for (AppendItem& item : items) {
-      item.status = closed ? Status(StatusCode::kShardClosed, "shard was closed by a reshard")
-                           : append_at(item.key, item.data, footprint(item.key.size(), item.data.size()), arrival_ns,
-                                       item.sequence_number);
-      closed = item.status.code() == StatusCode::kShardClosed;
+  for (AppendItem& item : items) {
+    // The stream's encryption may have changed since the request was validated: a record that no longer fits
+    // a segment (its tag added) is refused here, alone.
+    if (!fits(footprint(item.key.size(), item.data.size()))) [[unlikely]] {
+      return append_group_one_by_one(items, arrival_ns);
     }
+    total += footprint(item.key.size(), item.data.size());
+  }
+  if (commit_ == FrameCommit::kShared || items.size() == 1 || !fits(total)) {
+    append_group_one_by_one(items, arrival_ns);
     return;
   }
   // An exclusive producer reserves the whole group at once.
@@ -241,8 +280,24 @@ void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
   for (AppendItem& item : items) {
     item.sequence_number = base_position_ + offset;
     claim_by_store(offset, item.key, item.data);
-    item.status = fill_and_commit(offset, item.key, item.data, arrival_ns, item.sequence_number);
+    item.status = fill_and_commit_any(offset, item.key, item.data, arrival_ns, item.sequence_number);
     offset += footprint(item.key.size(), item.data.size());
+  }
+}
+
+void ShardAppender::append_group_one_by_one(std::span<AppendItem> items, int64_t arrival_ns) noexcept {
+  // A shared producer claims each frame: the claim is its reservation. After a close, the rest re-route.
+  bool closed = false;
+  for (AppendItem& item : items) {
+    const uint64_t bytes = footprint(item.key.size(), item.data.size());
+    if (closed) {
+      item.status = Status(StatusCode::kShardClosed, "shard was closed by a reshard");
+    } else if (!fits(bytes)) {
+      item.status = Status(StatusCode::kInvalidArgument, "a record does not fit in one segment of this stream");
+    } else {
+      item.status = append_at(item.key, item.data, bytes, arrival_ns, item.sequence_number);
+    }
+    closed = item.status.code() == StatusCode::kShardClosed;
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/copy_bytes.hpp"
 #include "common/realtime_clock.hpp"
+#include "crypto/frame_cipher.hpp"
 #include "log/frame_check.hpp"
 #include "log/shard_log.hpp"
 #include "segment/segment_file.hpp"
@@ -47,6 +48,10 @@ class ShardAppender {
   ~ShardAppender();
   ShardAppender(const ShardAppender&) = delete;
   ShardAppender& operator=(const ShardAppender&) = delete;
+
+  // Frames appended from now on are sealed with `cipher` under key `generation` (docs/DESIGN.md §8), or
+  // plain when `cipher` is null. The cipher is the producer's (one context for all its appenders).
+  void set_encryption(FrameCipher* cipher, uint32_t generation) noexcept;
 
   // Bytes a record of this size occupies in the log, and whether it can be appended at all (it fits a
   // segment of this stream). The caller checks first: nothing is reserved for a record that cannot fit.
@@ -104,7 +109,7 @@ class ShardAppender {
       return append_slow(key, data, footprint, arrival_ns, sequence_number);  // kExclusiveSeqCst: rare kernels
     }
     sequence_number = base_position_ + offset;
-    return fill_and_commit(offset, key, data, arrival_ns, sequence_number);
+    return fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);  // sealing appenders never get here
   }
 
   // Appends a group of records for this shard with one clock read (docs/DESIGN.md §4.1): a shared producer
@@ -112,6 +117,8 @@ class ShardAppender {
   // gets its status; kShardClosed items were not written and must be re-routed by the caller. Every item
   // must fit a segment (fits()).
   void append_group(std::span<AppendItem> items) noexcept;
+  // append_group's path for shared producers, groups too large to reserve at once, and records that do not fit.
+  void append_group_one_by_one(std::span<AppendItem> items, int64_t arrival_ns) noexcept;
   void flush_metrics() noexcept;
 
  private:
@@ -141,15 +148,23 @@ class ShardAppender {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
 
-  // Fills and commits the claimed frame at `offset` of the held segment, wakes readers, counts it.
+  // Fills (kSealed: encrypts into) and commits the claimed frame at `offset` of the held segment, wakes
+  // readers, counts it. The fast path is only ever plain: a sealing appender keeps fast_limit_ at 0, so its
+  // puts take the slow path, and the plain put pays nothing for encryption.
+  template <bool kSealed>
   [[gnu::always_inline]] Status fill_and_commit(uint64_t offset, std::string_view key, std::string_view data,
                                                 int64_t arrival_ns, uint64_t sequence_number) noexcept {
     uint8_t* frame = segment_bytes_ + offset;
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
     header.arrival_ns = arrival_ns;
-    copy_bytes(frame + layout::kFrameHeaderSize, key.data(), key.size());
-    copy_bytes(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
     const uint64_t committed = committed_state(key, data);
+    if constexpr (kSealed) {
+      // Ciphertext straight into the frame, before the commit publishes it (docs/DESIGN.md §8).
+      if (!seal(frame, key, data, sequence_number, committed, arrival_ns)) return abandon(offset, key, data);
+    } else {
+      copy_bytes(frame + layout::kFrameHeaderSize, key.data(), key.size());
+      copy_bytes(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+    }
     if ((flags_ & layout::kFlagChecksum) != 0) {
       const uint64_t checksum = frame_checksum(frame, sequence_number, committed, key.size() + data.size());
       std::memcpy(frame + layout::kFrameHeaderSize + key.size() + data.size(), &checksum, sizeof checksum);
@@ -170,6 +185,13 @@ class ShardAppender {
     pending_bytes_ += key.size() + data.size();
     if (++pending_records_ >= kMetricsBatch) [[unlikely]] flush_metrics();
     return Status::ok();
+  }
+
+  // fill_and_commit for the slow paths, sealing or not as the appender is set.
+  Status fill_and_commit_any(uint64_t offset, std::string_view key, std::string_view data, int64_t arrival_ns,
+                             uint64_t sequence_number) noexcept {
+    return cipher_ != nullptr ? fill_and_commit<true>(offset, key, data, arrival_ns, sequence_number)
+                              : fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);
   }
 
   // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
@@ -209,14 +231,19 @@ class ShardAppender {
   // free (`observed` holds what it was).
   bool pad_to_segment_end(uint64_t offset, uint64_t& observed) noexcept;
   Status aborted() noexcept;
+  // Encrypts key and data into the claimed `frame` and writes the tag trailer. false: OpenSSL failed.
+  bool seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position, uint64_t committed,
+            int64_t arrival_ns) noexcept;
+  // Sealing failed: the claimed frame at `offset` becomes padding, so nothing unauthenticated is published.
+  Status abandon(uint64_t offset, std::string_view key, std::string_view data) noexcept;
   void count_failure(const Status& status) noexcept;
 
   const ShardLog* log_;
   layout::ShardEntry* entry_;            // the log's, held here for the fast path (one load less)
   layout::StreamHeader* stream_header_;  // likewise
   FrameCommit commit_;
-  uint8_t flags_;
-  uint64_t data_state_;  // make_state(0, kData, flags_, 0): the state word's fixed fields
+  uint8_t flags_;         // the stream's, plus ENCRYPTED and the key generation while sealing
+  uint64_t data_state_;   // make_state(0, kData, flags_, 0): the state word's fixed fields
   uint32_t trailer_bytes_;
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;
@@ -225,10 +252,14 @@ class ShardAppender {
   std::atomic<uint64_t>* tail_ = nullptr;
   uint64_t base_position_ = 0;
   uint64_t number_ = ~uint64_t{0};
-  uint64_t fast_limit_ = 0;  // the fast path's reservations end at or below it (0: no segment held)
+  uint64_t fast_limit_ = 0;  // the fast path's reservations end at or below it (0: no segment held, or sealing)
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
+  // Encryption (slow path only; kept after the fast path's members).
+  uint8_t stream_flags_;           // the stream's frame flags (checksums)
+  FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
+  uint32_t key_slot_ = 0;
 };
 
 }  // namespace shmstream::detail

@@ -1,5 +1,8 @@
 #include "log/shard_cursor.hpp"
 
+#include <algorithm>
+
+#include "crypto/stream_keys.hpp"
 #include "log/frame_check.hpp"
 #include "log/shard_log.hpp"
 #include "shmstream/limits.hpp"
@@ -57,6 +60,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   batch.millis_behind_latest = 0;
   batch.damaged_bytes_skipped = 0;
   held_.clear();
+  plaintext_used_ = 0;
   if (limit < 1 || limit > kMaxGetRecordsLimit) {
     return Status(StatusCode::kInvalidArgument, "limit must be between 1 and 10000");
   }
@@ -106,6 +110,39 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
         *next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
                              {key + info.key_length, info.data_length}};
       } else if (kind != FrameKind::kPad) {
+        if (kind == FrameKind::kEncrypted) {
+          const uint8_t* payload = nullptr;
+          FrameInfo sealed = info;  // a copy: `info` stays in registers on the plain path
+          kind = open_encrypted(bytes_of_segment + offset, base + offset, sealed, next == first, payload, status);
+          info = sealed;
+          if (kind == FrameKind::kData) {
+            // As a plain record above, with the view into the plaintext buffer.
+            const uint64_t payload_bytes = uint64_t{info.key_length} + info.data_length;
+            if (payload_bytes > bytes_left) {
+              if (next != first) {
+                plaintext_used_ -= payload_bytes;  // not handed out: read again on the next call
+                stopped = true;
+                break;
+              }
+              bytes_left = payload_bytes;
+            }
+            bytes_left -= payload_bytes;
+            const auto* key = reinterpret_cast<const char*>(payload);
+            *next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
+                                 {key + info.key_length, info.data_length}};
+            offset += info.footprint;
+            continue;
+          }
+          if (kind == FrameKind::kNotCommitted) {  // no key, or the plaintext buffer is full: end the batch here
+            stopped = true;
+            break;
+          }
+          if (options_.skip_damaged_frames) {  // a failed tag in a sound frame: its length is known
+            batch.damaged_bytes_skipped += info.footprint;
+            offset += info.footprint;
+            continue;
+          }
+        }
         if (kind == FrameKind::kNotCommitted && info.claimed && next == first && options_.claimed_frame_pauses > 0) {
           // A producer is writing this very frame. Re-reading the line now would pull it from the producer
           // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
@@ -161,6 +198,52 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory reading records");
+}
+
+FrameKind ShardCursor::open_encrypted(const uint8_t* frame, uint64_t position, FrameInfo& info,
+                                      bool first_of_batch, const uint8_t*& payload, Status& status) noexcept try {
+  const uint32_t slot = layout::key_slot(info.flags);
+  const size_t length = size_t{info.key_length} + info.data_length;
+  if (!cipher_) cipher_ = std::make_unique<FrameCipher>(FrameCipher::Direction::kOpen);
+  if (cipher_->generation_in_slot(slot) == 0) {
+    if (status = load_key_generation(log_->stream_header(), slot, *cipher_, key_message_); !status) {
+      status = Status(status.code(), key_message_.c_str());
+      return FrameKind::kNotCommitted;
+    }
+  }
+  if (plaintext_used_ + length > plaintext_capacity_) {
+    // Views of this batch point into the buffer: it grows only before the batch's first record.
+    plaintext_wanted_ = std::max({plaintext_wanted_, plaintext_used_ + length, size_t{1} << 20});
+    if (!first_of_batch) return FrameKind::kNotCommitted;
+    plaintext_.reset(new uint8_t[plaintext_wanted_]);  // not zeroed: pages are touched only as they fill
+    plaintext_capacity_ = plaintext_wanted_;
+    plaintext_used_ = 0;
+  }
+  uint8_t* out = plaintext_.get() + plaintext_used_;
+  // relaxed: the frame was seen committed (acquire) and a committed state word never changes.
+  const uint64_t state = reinterpret_cast<const layout::FrameHeader*>(frame)->state.load(std::memory_order_relaxed);
+  const uint8_t* ciphertext = frame + layout::kFrameHeaderSize;
+  const uint8_t* tag = ciphertext + length + ((info.flags & layout::kFlagChecksum) != 0 ? layout::kChecksumTrailerSize : 0);
+  bool opened = cipher_->open(slot, log_->index(), position, state, info.arrival_ns, ciphertext, length, tag, out);
+  if (!opened &&
+      log_->stream_header().key_generations[slot].generation != cipher_->generation_in_slot(slot)) {
+    // The slot names a newer generation than the one loaded (32 starts later): load it and try once more.
+    if (status = load_key_generation(log_->stream_header(), slot, *cipher_, key_message_); !status) {
+      status = Status(status.code(), key_message_.c_str());
+      return FrameKind::kNotCommitted;
+    }
+    opened = cipher_->open(slot, log_->index(), position, state, info.arrival_ns, ciphertext, length, tag, out);
+  }
+  if (!opened) {
+    info.problem = "encrypted frame fails its authentication tag (tampered with, moved, or sealed under another key)";
+    return FrameKind::kCorrupted;
+  }
+  plaintext_used_ += length;
+  payload = out;
+  return FrameKind::kData;
+} catch (...) {
+  status = Status(StatusCode::kInternalFailure, "out of memory decrypting records");
+  return FrameKind::kNotCommitted;
 }
 
 bool ShardCursor::has_data(std::memory_order order) noexcept {

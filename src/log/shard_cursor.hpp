@@ -5,9 +5,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/realtime_clock.hpp"
+#include "crypto/frame_cipher.hpp"
+#include "log/frame_check.hpp"
 #include "segment/segment_file.hpp"
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/record.hpp"
@@ -37,6 +40,14 @@ class ShardCursor {
 
   bool at_shard_end() const noexcept;
 
+  // Decrypts the encrypted frame at `frame` (position `position`, inspected into `info`) into the batch's
+  // plaintext buffer: kData with `payload` pointing at key || data, kCorrupted (the tag fails: tampered,
+  // moved, or sealed under another key; info.problem says so) or kNotCommitted with `status` set when the
+  // key cannot be had (KMSAccessDenied, KMSDisabled, KMSNotFound) or the buffer is full (status ok: the
+  // batch ends here and the frame is read on the next call). Cold: only encrypted streams come here.
+  FrameKind open_encrypted(const uint8_t* frame, uint64_t position, FrameInfo& info, bool first_of_batch,
+                           const uint8_t*& payload, Status& status) noexcept;
+
   const ShardLog* log_;
   layout::ShardEntry* entry_;
   uint64_t position_;
@@ -45,6 +56,14 @@ class ShardCursor {
   std::shared_ptr<MappedSegment> segment_;
   std::vector<std::shared_ptr<MappedSegment>> held_;  // segments the last batch's views point into
   bool next_prepared_ = false;                        // asked the preparer for the segment after segment_
+  // Encrypted frames: the cipher (made at the first one), and the plaintext of the last batch's encrypted
+  // records, which its views point into (allocated untouched, grown only between batches).
+  std::unique_ptr<FrameCipher> cipher_;
+  std::unique_ptr<uint8_t[]> plaintext_;
+  size_t plaintext_capacity_ = 0;
+  size_t plaintext_used_ = 0;
+  size_t plaintext_wanted_ = 0;
+  std::string key_message_;  // the detail of the last key failure (a Status points into it until the next call)
 };
 
 }  // namespace shmstream::detail

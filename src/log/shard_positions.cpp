@@ -49,7 +49,7 @@ Status position_at_timestamp(const ShardLog& log, int64_t timestamp_ns, uint64_t
         position = segment->base_position() + offset;
         return Status::ok();
       }
-      if (kind == FrameKind::kData && info.arrival_ns >= timestamp_ns) {
+      if ((kind == FrameKind::kData || kind == FrameKind::kEncrypted) && info.arrival_ns >= timestamp_ns) {
         position = segment->base_position() + offset;
         return Status::ok();
       }

@@ -20,6 +20,8 @@ class ShardMap {
   // consistent table: open ranges always cover [0, 2^128)).
   uint32_t find(HashKey key) const noexcept;
   uint64_t epoch() const noexcept { return epoch_; }
+  // Makes the next epoch check fail, so the owner rebuilds again (its rebuild failed past the table).
+  void invalidate() noexcept { epoch_ = ~uint64_t{0}; }
   // The stream's only open shard, or layout::kNoShard when it has several: routing needs no hash then.
   uint32_t only_shard() const noexcept { return only_shard_; }
 

@@ -99,6 +99,17 @@ Status validate_stream_meta(const uint8_t* image, size_t size) noexcept {
       header.injected_throttle_ppm.load(std::memory_order_relaxed) > layout::kMaxInjectedThrottlePpm) {
     return Status(StatusCode::kCorrupted, "stream.meta holds an unknown stream mode, metric or throttling setting");
   }
+  if (header.encryption_type.load(std::memory_order_relaxed) > static_cast<uint32_t>(layout::EncryptionType::kKms) ||
+      strnlen(header.key_id, sizeof header.key_id) == sizeof header.key_id ||
+      strnlen(header.key_directory, sizeof header.key_directory) == sizeof header.key_directory) {
+    return Status(StatusCode::kCorrupted, "stream.meta encryption type, key id or key directory is invalid");
+  }
+  for (uint32_t slot = 0; slot < layout::kKeyGenerationSlots; ++slot) {
+    const uint32_t generation = header.key_generations[slot].generation;
+    if (generation != 0 && generation % layout::kKeyGenerationSlots != slot) {
+      return Status(StatusCode::kCorrupted, "stream.meta key generation table is inconsistent");
+    }
+  }
   if (header.status.load(std::memory_order_relaxed) > static_cast<uint32_t>(layout::StreamStatus::kDeleting)) {
     return Status(StatusCode::kCorrupted, "stream.meta status is unknown");
   }

@@ -373,6 +373,7 @@ StreamInfo Stream::describe() const {
                          : StreamMode::kProvisioned;
   info.shard_level_metrics = header.shard_level_metrics.load(std::memory_order_relaxed);
   info.consumer_count = static_cast<uint32_t>(detail::read_attributes(directory()).consumers.size());
+  describe_encryption(info);
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     info.shards.push_back(describe_shard(i));

@@ -1,14 +1,17 @@
-// libFuzzer target over every parser of on-memory data: the stream.meta validator and the segment reader
-// (header validation, then a walk over the frames exactly as a reader does it, checksums on). The input is
-// both a meta image and a 16 KiB segment image, (as text) a mountinfo for the huge-page check and an
-// attributes.json (tags, consumers), a lease table image (whose accepted rows are read whole, so an
-// out-of-bounds row is caught by ASan), and a throughput.state of a one-shard table.
+// libFuzzer target over every parser of on-memory and on-disk data: the stream.meta validator, the segment
+// reader (header validation, then a walk over the frames exactly as a reader does it, checksums on,
+// encrypted frames opened with a fixed key as the cursor does), and the key file parser. The input is a meta
+// image, a 16 KiB segment image and a key file at once, and (as text) a mountinfo for the huge-page check and
+// an attributes.json (tags, consumers); as images also a lease table (whose accepted rows are read whole, so
+// an out-of-bounds row is caught by ASan) and a throughput.state of a one-shard table.
 #include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "application/lease_table.hpp"
+#include "crypto/frame_cipher.hpp"
+#include "crypto/key_file.hpp"
 #include "log/frame_check.hpp"
 #include "segment/huge_pages.hpp"
 #include "segment/segment_file.hpp"
@@ -20,6 +23,21 @@
 namespace {
 
 constexpr uint64_t kSegmentSize = 16384;
+
+// Encrypted frames are opened with a fixed data key in every slot: their tags fail (the seed's key is random),
+// but every length and bound the cursor derives from a frame is exercised on the way.
+shmstream::detail::FrameCipher& opener() {
+  static shmstream::detail::FrameCipher cipher(shmstream::detail::FrameCipher::Direction::kOpen);
+  static const bool keyed = [] {
+    const uint8_t data_key[shmstream::detail::kDataKeyBytes] = {7};
+    for (uint32_t generation = 1; generation <= shmstream::layout::kKeyGenerationSlots; ++generation) {
+      cipher.set_data_key(generation, data_key);
+    }
+    return true;
+  }();
+  (void)keyed;
+  return cipher;
+}
 
 // Walks the frames as a reader does, with the stream's frame flags `flags` (checksums on or off), and
 // touches every byte a reader would hand out, so an out-of-bounds view is caught by ASan.
@@ -35,6 +53,18 @@ void walk_segment(const uint8_t* data, size_t size, uint8_t flags) {
   while (offset < kSegmentSize) {
     shmstream::detail::FrameInfo info;
     const auto kind = shmstream::detail::inspect_frame(segment, offset, flags, true, info);
+    if (kind == shmstream::detail::FrameKind::kEncrypted) {
+      // As the cursor opens it: ciphertext and tag bounds come from the checked lengths.
+      static uint8_t plaintext[kSegmentSize];
+      const uint64_t length = uint64_t{info.key_length} + info.data_length;
+      const uint8_t* ciphertext = segment.bytes(offset + shmstream::layout::kFrameHeaderSize);
+      const uint8_t* tag = ciphertext + length +
+                           ((info.flags & shmstream::layout::kFlagChecksum) != 0 ? shmstream::layout::kChecksumTrailerSize : 0);
+      (void)opener().open(shmstream::layout::key_slot(info.flags), 0, offset, segment.frame(offset).state.load(std::memory_order_relaxed), info.arrival_ns, ciphertext,
+                          length, tag, plaintext);
+      offset += info.footprint;
+      continue;
+    }
     if (kind != shmstream::detail::FrameKind::kData && kind != shmstream::detail::FrameKind::kPad) break;
     if (kind == shmstream::detail::FrameKind::kData) {
       volatile uint8_t sink = 0;
@@ -63,6 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)shmstream::detail::validate_stream_meta(data, size);
   walk_segment(data, size, 0);
   walk_segment(data, size, shmstream::layout::kFlagChecksum);
+  shmstream::detail::MasterKey key;
+  (void)shmstream::detail::parse_key_file(std::span(data, size), key);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)shmstream::detail::huge_pages_allowed(text, text, "/dev/shm/streams");
   shmstream::detail::LeaseTableImage leases;

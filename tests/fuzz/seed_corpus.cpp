@@ -1,6 +1,8 @@
-// Writes a small real stream (meta + a 16 KiB segment with frames and padding, and the lease table of an
-// application that consumed it) and a second one with tags, a consumer and throttling (attributes.json,
-// throughput.state) as the fuzzer's seed corpus.
+// Writes small real streams as the fuzzer's seed corpus: meta + a 16 KiB segment with frames and padding and
+// the lease table of an application that consumed it; one with tags, a consumer and throttling
+// (attributes.json, throughput.state); and one encrypted, its key file beside it.
+#include <stdlib.h>
+
 #include <cstdio>
 #include <thread>
 
@@ -40,5 +42,15 @@ int main(int argc, char** argv) {
   attributed->add_tags({{"team", "fuzz"}, {"env", "seed corpus"}});
   attributed->register_consumer("seed-consumer");
   attributed->set_throttling({.injected_throttle_ppm = 1, .aws_limits = true});
+  // Plain records, then sealed ones: the segment holds both kinds of DATA frame.
+  ::setenv("SHMSTREAM_KEY_DIR", (std::string(argv[1]) + "/keys").c_str(), 1);
+  options.checksums = true;
+  auto encrypted = shmstream::Stream::create("sealed", options, argv[1]);
+  shmstream::Producer sealer(encrypted);
+  for (int i = 0; i < 200; ++i) {
+    if (i == 50) encrypted->start_encryption("KMS", "alias/aws/kinesis");
+    shmstream::PutResult result;
+    if (!sealer.put_record("key" + std::to_string(i % 5), std::string(static_cast<size_t>(i % 90), 'y'), result)) return 1;
+  }
   return 0;
 }

@@ -79,5 +79,6 @@ void add_application_commands(CLI::App& app, CommandTable& table, const GlobalOp
 void add_consume_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 // Limits, tags, stream mode, enhanced monitoring, consumers, throttling (attribute_commands.cpp).
 void add_stream_attribute_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_encryption_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 
 }  // namespace shmstream::cli

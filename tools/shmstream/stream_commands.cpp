@@ -126,6 +126,7 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
     description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
     description["EnhancedMonitoring"] = enhanced_monitoring_json(info);
     description["EncryptionType"] = info.encryption_type;
+    if (!info.key_id.empty()) description["KeyId"] = info.key_id;
     description["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescription", description}});
     return kExitSuccess;
@@ -145,6 +146,7 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     summary["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
     summary["EnhancedMonitoring"] = enhanced_monitoring_json(info);
     summary["EncryptionType"] = info.encryption_type;
+    if (!info.key_id.empty()) summary["KeyId"] = info.key_id;
     summary["OpenShardCount"] = info.open_shard_count;
     summary["ConsumerCount"] = info.consumer_count;
     summary["ShmstreamRetention"] = shmstream_retention_json(info);

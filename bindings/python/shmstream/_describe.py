@@ -62,6 +62,7 @@ def stream_description(info: dict[str, Any], shards: list[dict[str, Any]], has_m
         "StreamCreationTimestamp": utc_datetime(info["creation_ns"]),
         "EnhancedMonitoring": [{"ShardLevelMetrics": list(info["shard_level_metrics"])}],
         "EncryptionType": info["encryption_type"],
+        **({"KeyId": info["key_id"]} if info["key_id"] else {}),
     })
     return out
 
@@ -73,6 +74,7 @@ def stream_description_summary(info: dict[str, Any]) -> dict[str, Any]:
         "StreamCreationTimestamp": utc_datetime(info["creation_ns"]),
         "EnhancedMonitoring": [{"ShardLevelMetrics": list(info["shard_level_metrics"])}],
         "EncryptionType": info["encryption_type"],
+        **({"KeyId": info["key_id"]} if info["key_id"] else {}),
         "OpenShardCount": info["open_shard_count"],
         "ConsumerCount": info["consumer_count"],
     })

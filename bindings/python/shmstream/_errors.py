@@ -2,7 +2,7 @@
 
 They are created by the extension (so C++ errors map onto them directly) and re-exported here. A few
 also derive from the matching builtin: InvalidArgumentException is a ValueError, TimeoutException a
-TimeoutError, AccessDeniedException a PermissionError.
+TimeoutError, AccessDeniedException and KMSAccessDeniedException a PermissionError.
 """
 
 from ._native_import import native
@@ -22,13 +22,18 @@ IncompatibleLayoutException = native.IncompatibleLayoutException
 TimeoutException = native.TimeoutException
 InternalFailure = native.InternalFailure
 ProvisionedThroughputExceededException = native.ProvisionedThroughputExceededException
+KMSNotFoundException = native.KMSNotFoundException
+KMSDisabledException = native.KMSDisabledException
+KMSAccessDeniedException = native.KMSAccessDeniedException
+AlreadyExistsException = native.AlreadyExistsException
 
 # Kinesis names per-record PutRecords failures by these codes; this finds the class for a code.
 BY_NAME = {cls.__name__: cls for cls in (
     InvalidArgumentException, ResourceNotFoundException, ResourceInUseException, LimitExceededException,
     ExpiredIteratorException, RecordAbortedException, ShardClosedException, StorageFullException,
     AccessDeniedException, CorruptedDataException, IncompatibleLayoutException, TimeoutException,
-    InternalFailure, ProvisionedThroughputExceededException,
+    InternalFailure, ProvisionedThroughputExceededException, KMSNotFoundException, KMSDisabledException,
+    KMSAccessDeniedException, AlreadyExistsException,
 )}
 
 __all__ = ["Error", *BY_NAME]

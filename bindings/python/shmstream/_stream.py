@@ -212,6 +212,18 @@ class Stream(_control.ControlPlane):
         """UpdateShardCount (UNIFORM_SCALING)."""
         self._native.update_shard_count(target_shard_count)
 
+    # -- encryption ---------------------------------------------------------------------------------
+    def start_encryption(self, key_id: str = "alias/aws/kinesis", encryption_type: str = "KMS") -> None:
+        """StartStreamEncryption: records put from now on are AES-256-GCM encrypted under the key of the local
+        key service (``shmstream kms``) that key_id names (UUID, key ARN, alias name or alias ARN). Raises
+        KMSNotFoundException, KMSDisabledException, KMSAccessDeniedException, InvalidArgumentException.
+        Keys are looked for in $SHMSTREAM_KEY_DIR (else $XDG_CONFIG_HOME/shmstream/keys)."""
+        self._native.start_encryption(encryption_type, key_id)
+
+    def stop_encryption(self, key_id: str = "alias/aws/kinesis", encryption_type: str = "KMS") -> None:
+        """StopStreamEncryption: records put from now on are plain; earlier ones stay encrypted."""
+        self._native.stop_encryption(encryption_type, key_id)
+
     # -- puts -------------------------------------------------------------------------------------
     def producer(self, exclusive: bool = False) -> Producer:
         """A producer of your own (see Producer); stream.put* keeps one per thread for you."""

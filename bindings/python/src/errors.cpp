@@ -13,11 +13,12 @@ constexpr std::array kAllCodes = {
     StatusCode::kLimitExceeded,   StatusCode::kExpiredIterator,  StatusCode::kAborted,
     StatusCode::kShardClosed,     StatusCode::kStorageFull,      StatusCode::kAccessDenied,
     StatusCode::kCorrupted,       StatusCode::kIncompatibleLayout, StatusCode::kTimeout,
-    StatusCode::kInternalFailure, StatusCode::kThroughputExceeded,
+    StatusCode::kInternalFailure, StatusCode::kThroughputExceeded, StatusCode::kKmsNotFound,
+    StatusCode::kKmsDisabled,     StatusCode::kKmsAccessDenied,    StatusCode::kAlreadyExists,
 };
 
 // Indexed by StatusCode; filled once at import, alive as long as the module (owned by its dict).
-std::array<PyObject*, 16> exception_classes{};
+std::array<PyObject*, 32> exception_classes{};
 PyObject* base_error = nullptr;
 
 // A builtin base that lets callers catch these the Python way as well (`except ValueError`).
@@ -26,6 +27,7 @@ PyObject* builtin_base_for(StatusCode code) {
     case StatusCode::kInvalidArgument: return PyExc_ValueError;
     case StatusCode::kTimeout: return PyExc_TimeoutError;
     case StatusCode::kAccessDenied: return PyExc_PermissionError;
+    case StatusCode::kKmsAccessDenied: return PyExc_PermissionError;
     default: return nullptr;
   }
 }

@@ -72,6 +72,7 @@ py::dict stream_to_dict(const StreamInfo& info) {
   out["stream_mode"] = stream_mode_name(info.stream_mode);
   out["shard_level_metrics"] = shard_level_metric_names(info.shard_level_metrics);
   out["consumer_count"] = info.consumer_count;
+  out["key_id"] = info.key_id;
   py::list shards;
   for (const ShardInfo& shard : info.shards) shards.append(shard_to_dict(shard));
   out["shards"] = shards;
@@ -267,7 +268,9 @@ void register_stream(py::module_& module) {
       .def("throttling", [](const Stream& stream) {
             const ThrottleSettings settings = stream.throttling();
             return py::make_tuple(settings.injected_throttle_ppm, settings.aws_limits);
-          });
+          })
+      .def("start_encryption", &Stream::start_encryption, py::arg("encryption_type"), py::arg("key_id"))
+      .def("stop_encryption", &Stream::stop_encryption, py::arg("encryption_type"), py::arg("key_id"));
 }
 
 }  // namespace shmstream::python

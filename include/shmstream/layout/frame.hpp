@@ -6,14 +6,17 @@
 //  +----------------+----------------+------------------------------------------------------------+
 //  state word (u64):  bits  0..31  int32 length: 0 = free, < 0 = claimed (in progress), > 0 = committed
 //                     bits 32..39  type (kData, kPad)
-//                     bits 40..47  flags: kFlagChecksum (8-byte trailer), kFlagEncrypted (16-byte tag
-//                                  trailer); the other bits are reserved and must be 0
+//                     bits 40..47  flags: bit 0 kFlagChecksum (8-byte trailer), bit 1 kFlagEncrypted
+//                                  (16-byte tag trailer; key and data are AES-256-GCM ciphertext), bits 2..6
+//                                  the key generation modulo 32 (encrypted frames only), bit 7 reserved (0)
 //                     bits 48..63  partition key length
 //  length counts header + key + data + trailers (unpadded); a frame occupies align16(length) bytes.
 //  The sequence number of a record is its position (segment base + offset): it is not stored.
 //  Trailers follow the data in this order, unaligned (read and written with memcpy):
 //    CHECKSUM (u64): XXH3_64bits_withSeed(bytes 8 .. end of data, seed = position ^ committed state word)
-//    ENCRYPTED (16 bytes): the AES-GCM tag (reserved: no stream writes it yet)
+//    ENCRYPTED (16 bytes): the AES-256-GCM tag. Key = the generation's data key (stream_header.hpp), nonce =
+//      shard index (u32 LE) || position (u64 LE), AAD = position (u64 LE) || committed state word (u64 LE) ||
+//      arrival ns (i64 LE); plaintext = key || data, ciphertext in its place (docs/FORMAT.md "Encrypted frames").
 #pragma once
 
 #include <atomic>
@@ -28,7 +31,9 @@ inline constexpr uint32_t kFrameHeaderSize = 16;
 enum class FrameType : uint8_t { kData = 1, kPad = 2 };
 inline constexpr uint8_t kFlagChecksum = 0x01;
 inline constexpr uint8_t kFlagEncrypted = 0x02;
-inline constexpr uint8_t kKnownFlags = kFlagChecksum | kFlagEncrypted;
+inline constexpr uint8_t kFlagKeySlotShift = 2;
+inline constexpr uint8_t kFlagKeySlotMask = 0x7c;  // bits 2..6: key generation % 32
+inline constexpr uint8_t kKnownFlags = kFlagChecksum | kFlagEncrypted | kFlagKeySlotMask;
 inline constexpr uint32_t kChecksumTrailerSize = 8;
 inline constexpr uint32_t kEncryptionTagSize = 16;
 
@@ -51,6 +56,12 @@ constexpr uint32_t trailer_size(uint8_t flags) noexcept {
   return ((flags & kFlagChecksum) != 0 ? kChecksumTrailerSize : 0) +
          ((flags & kFlagEncrypted) != 0 ? kEncryptionTagSize : 0);
 }
+
+// The flags of an encrypted frame of a stream with `stream_flags`, under key generation `generation`.
+constexpr uint8_t encrypted_flags(uint8_t stream_flags, uint32_t generation) noexcept {
+  return static_cast<uint8_t>(stream_flags | kFlagEncrypted | ((generation % 32) << kFlagKeySlotShift));
+}
+constexpr uint32_t key_slot(uint8_t flags) noexcept { return (flags & kFlagKeySlotMask) >> kFlagKeySlotShift; }
 
 constexpr uint64_t make_state(int32_t length, FrameType type, uint8_t flags, uint16_t key_length) noexcept {
   return uint64_t{static_cast<uint32_t>(length)} | (uint64_t{static_cast<uint8_t>(type)} << 32) |

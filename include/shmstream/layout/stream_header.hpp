@@ -13,11 +13,17 @@
 //  512 stream eventcount futex word (u32)   516 stream eventcount waiter count (u32)   (own cache line)
 //  576 stream mode (u32: 0 PROVISIONED, 1 ON_DEMAND)   580 shard-level metrics (u32, bit per MetricsName)
 //  584 throttling flags (u32: kThrottleAwsLimits)       588 injected throttling (u32, parts per million)
-//  592 reserved .. 4096                                  (own cache line from 576: control-path settings)
+//  592 reserved .. 1024                                 (own cache line from 576: control-path settings)
+// 1024 key generation (u32; 0 = never encrypted, bumped by every StartStreamEncryption)
+// 1028 key id sequence (u32; odd while a start or stop rewrites the encryption type and key id: a seqlock)
+// 1032 key directory of the latest start (char[240], NUL-terminated; empty when its path was longer)
+// 1272 key generations (KeyGeneration x 32, indexed by generation % 32: generation, key uuid)
+// 2040 reserved .. 4096
 // Layout 2.0: frames of layout 2 (frame.hpp) and the stream-wide frame flags at 100 (checksums on/off).
 // Layout 2.1: the settings at 576..592. A 2.0 file holds zeros there: PROVISIONED, no enhanced metrics,
 // no throttling, so either library reads the other's files. Changes to 584..592 bump the shard table
 // epoch (32) as well, so producers re-read them where they re-read the table (docs/FORMAT.md).
+// Layout 2.2: stream encryption (1024..2039; encryption type at 96 = 1 for KMS, key id at 104 as given).
 #pragma once
 
 #include <atomic>
@@ -28,10 +34,22 @@ namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
 inline constexpr uint16_t kStreamLayoutMajor = 2;
-inline constexpr uint16_t kStreamLayoutMinor = 1;
+inline constexpr uint16_t kStreamLayoutMinor = 2;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;
+inline constexpr uint32_t kMaxKeyDirectoryLength = 239;
+inline constexpr uint32_t kKeyGenerationSlots = 32;  // a frame names its key generation modulo this
+
+enum class EncryptionType : uint32_t { kNone = 0, kKms = 1 };
+
+// The master key of one key generation: data key = HKDF-SHA256(master key, stream uuid || generation).
+struct KeyGeneration {
+  uint32_t generation;  // 0: slot unused
+  uint32_t reserved;
+  uint8_t key_uuid[16];  // the KMS key id (key file <key dir>/<uuid>.key)
+};
+static_assert(sizeof(KeyGeneration) == 24);
 
 enum class StreamStatus : uint32_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
 enum class StreamModeCode : uint32_t { kProvisioned = 0, kOnDemand = 1 };
@@ -73,7 +91,14 @@ struct StreamHeader {
   std::atomic<uint32_t> shard_level_metrics;             // bit i: kShardLevelMetricNames[i] (stream.hpp)
   std::atomic<uint32_t> throttle_flags;                  // kThrottleAwsLimits
   std::atomic<uint32_t> injected_throttle_ppm;           // 0..kMaxInjectedThrottlePpm
-  uint8_t reserved3[kStreamHeaderSize - 592];
+  uint8_t reserved3[1024 - 592];
+  // Stream encryption, written under stream.lock; the data path reads them (acquire on the generation) when
+  // the shard-table epoch moves, which every start and stop bumps after writing them.
+  std::atomic<uint32_t> key_generation;
+  std::atomic<uint32_t> key_id_sequence;
+  char key_directory[kMaxKeyDirectoryLength + 1];
+  KeyGeneration key_generations[kKeyGenerationSlots];
+  uint8_t reserved4[kStreamHeaderSize - 2040];
 };
 
 static_assert(sizeof(StreamHeader) == kStreamHeaderSize);
@@ -98,5 +123,10 @@ static_assert(offsetof(StreamHeader, stream_mode) == 576);
 static_assert(offsetof(StreamHeader, shard_level_metrics) == 580);
 static_assert(offsetof(StreamHeader, throttle_flags) == 584);
 static_assert(offsetof(StreamHeader, injected_throttle_ppm) == 588);
+static_assert(offsetof(StreamHeader, key_generation) == 1024);
+static_assert(offsetof(StreamHeader, key_id_sequence) == 1028);
+static_assert(offsetof(StreamHeader, key_directory) == 1032);
+static_assert(offsetof(StreamHeader, key_generations) == 1272);
+static_assert(offsetof(StreamHeader, reserved4) == 2040);
 
 }  // namespace shmstream::layout

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <stdlib.h>
+
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -14,6 +16,7 @@
 #include "shmstream/layout/stream_header.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
+#include "crypto/key_store.hpp"
 #include "test_support.hpp"
 
 using namespace shmstream;
@@ -35,7 +38,7 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
-  EXPECT_EQ(layout::stream_magic_word(), 0x000100024d525453ull);  // 2.1
+  EXPECT_EQ(layout::stream_magic_word(), 0x000200024d525453ull);  // 2.2
   EXPECT_EQ(layout::throughput_magic_word(), 0x0000000155524854ull);  // 1.0
   EXPECT_EQ(layout::segment_magic_word(), 0x0000000247455353ull);  // 2.0
   EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
@@ -181,4 +184,41 @@ TEST(Layout, UnknownSettingsAreCorruption) {
     file.write(reinterpret_cast<const char*>(&original), sizeof original);
   }
   EXPECT_NO_THROW(Stream::open("odd", root.path()));
+}
+
+TEST(Layout, EncryptionFieldsAndEncryptedFrame) {
+  test::TempRoot root;
+  ::setenv("SHMSTREAM_KEY_DIR", (root.path() + "/keys").c_str(), 1);
+  StreamOptions options;
+  options.segment_size = 4096;
+  options.checksums = true;
+  auto stream = Stream::create("sealed", options, root.path());
+  const std::string key_id = detail::KeyStore().create_key("").key_id;
+  stream->start_encryption("KMS", key_id);
+  Producer producer(stream);
+  PutResult first, second;
+  ASSERT_TRUE(producer.put_record("key", "hello", first).is_ok());
+  ASSERT_TRUE(producer.put_record("k2", "x", second).is_ok());
+  ::unsetenv("SHMSTREAM_KEY_DIR");
+  EXPECT_EQ(second.sequence_number, 64u + 48u);  // 16 + 3 + 5 + 8 + 16 = 48 bytes
+
+  const auto meta = read_file(root.path() + "/sealed/stream.meta");
+  EXPECT_EQ(at<uint32_t>(meta, 96), 1u);  // KMS
+  EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 104), key_id.c_str());
+  EXPECT_EQ(at<uint32_t>(meta, 1024), 1u);  // key generation
+  EXPECT_EQ(at<uint32_t>(meta, 1028), 2u);  // key id sequence: one change, ended (even)
+  EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 1032), (root.path() + "/keys").c_str());
+  const size_t slot1 = 1272 + 24;
+  EXPECT_EQ(at<uint32_t>(meta, slot1), 1u);
+  detail::KeyUuid uuid;
+  ASSERT_TRUE(detail::parse_uuid(key_id, uuid));
+  EXPECT_EQ(std::memcmp(meta.data() + slot1 + 8, uuid.data(), 16), 0);
+  EXPECT_EQ(at<uint32_t>(meta, 1272), 0u);  // slot 0 unused
+
+  const auto segment = read_file(root.path() + "/sealed/shards/0/00000000000000000000.seg");
+  const uint8_t flags = layout::kFlagChecksum | layout::kFlagEncrypted | (1u << 2);
+  EXPECT_EQ(at<uint64_t>(segment, 64), layout::make_state(48, layout::FrameType::kData, flags, 3));
+  EXPECT_NE(std::memcmp(segment.data() + 80, "keyhello", 8), 0);  // ciphertext in its place
+  // The checksum covers the ciphertext as stored; the tag follows it.
+  EXPECT_EQ(at<uint64_t>(segment, 88), XXH3_64bits_withSeed(segment.data() + 72, 8 + 8, 64u ^ at<uint64_t>(segment, 64)));
 }

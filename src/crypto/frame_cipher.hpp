@@ -1,0 +1,81 @@
+// AES-256-GCM of one frame's partition key and data (docs/FORMAT.md "Encrypted frames", docs/DESIGN.md §8).
+// One per Producer (sealing) or ShardReader (opening): one OpenSSL EVP context, reused for every record, so
+// a record costs no allocation and no key schedule (the context is re-keyed only when the key generation
+// changes); AES-NI and carry-less multiplication come through EVP where the CPU has them. Per record: the
+// nonce through EVP_CipherInit_ex2, then EVP_Cipher (the provider's AEAD call without EVP_CipherUpdate's
+// bookkeeping) for AAD, key, data and the tag, and the tag through a prepared parameter: the fixed cost is
+// what dominates small records.
+//
+//   data key = HKDF-SHA256(master key, salt none, info = stream uuid (16 bytes) || generation (u32 LE))
+//   nonce    = shard index (u32 LE) || position (u64 LE): unique per data key by construction (a position is
+//              never reused in a shard; the key differs per stream and generation)
+//   AAD      = position (u64 LE) || committed state word (u64 LE) || arrival ns (i64 LE): a frame moved,
+//              replayed elsewhere, or with an edited length, flag, generation or key length fails its tag.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "crypto/key_file.hpp"
+#include "shmstream/layout/stream_header.hpp"
+
+namespace shmstream::detail {
+
+static_assert(std::endian::native == std::endian::little, "nonce and AAD are stored little-endian");
+
+inline constexpr size_t kDataKeyBytes = 32;
+inline constexpr size_t kNonceBytes = 12;
+inline constexpr size_t kAadBytes = 24;
+inline constexpr size_t kTagBytes = 16;
+
+// HKDF-SHA256 as above (cold). false: OpenSSL failed.
+bool derive_data_key(const uint8_t (&master)[kMasterKeyBytes], const uint8_t (&stream_uuid)[16], uint32_t generation,
+                     uint8_t (&data_key)[kDataKeyBytes]) noexcept;
+
+class FrameCipher {
+ public:
+  enum class Direction : uint8_t { kSeal, kOpen };
+  explicit FrameCipher(Direction direction);  // throws Error(kInternalFailure) when OpenSSL cannot make a context
+  ~FrameCipher();
+  FrameCipher(const FrameCipher&) = delete;
+  FrameCipher& operator=(const FrameCipher&) = delete;
+
+  // Installs the data key of `generation` for frames naming its slot (generation % 32). Cold.
+  void set_data_key(uint32_t generation, const uint8_t (&data_key)[kDataKeyBytes]) noexcept;
+  // The generation whose data key the slot holds (0: none).
+  uint32_t generation_in_slot(uint32_t slot) const noexcept { return keys_[slot].generation; }
+
+  // Seals `key` then `data` into `ciphertext` (key.size() + data.size() bytes; may not overlap the inputs)
+  // and writes the tag. The plaintext never passes through `ciphertext` (shared memory): a small record is
+  // gathered in the cipher's private scratch and sealed in one call (apart, key and data would pay for a
+  // partial block between them). false: OpenSSL failed (nothing to trust in `ciphertext`).
+  bool seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state, int64_t arrival_ns,
+            const uint8_t* key, size_t key_length, const uint8_t* data, size_t data_length, uint8_t* ciphertext,
+            uint8_t* tag) noexcept;
+  // Opens `length` bytes of ciphertext into `plaintext`. false: the tag does not match (or OpenSSL failed);
+  // `plaintext` then holds nothing to use.
+  bool open(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state, int64_t arrival_ns,
+            const uint8_t* ciphertext, size_t length, const uint8_t* tag, uint8_t* plaintext) noexcept;
+
+ private:
+  bool start(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+             int64_t arrival_ns) noexcept;
+
+  struct DataKey {
+    uint32_t generation = 0;
+    uint8_t bytes[kDataKeyBytes] = {};
+  };
+  EVP_CIPHER* cipher_;  // AES-256-GCM, fetched once from the default provider
+  EVP_CIPHER_CTX* context_;
+  Direction direction_;
+  uint32_t keyed_slot_ = layout::kKeyGenerationSlots;  // the slot whose key schedule the context holds
+  static constexpr size_t kScratchBytes = 4096;
+  uint8_t scratch_[kScratchBytes];  // key || data of a small record being sealed
+  std::array<DataKey, layout::kKeyGenerationSlots> keys_{};
+};
+
+}  // namespace shmstream::detail
