@@ -91,7 +91,6 @@ struct StreamInfo {
   std::string encryption_type = "NONE";
   StreamMode stream_mode = StreamMode::kProvisioned;
   uint32_t shard_level_metrics = 0;  // enhanced monitoring, a mask over kShardLevelMetricNames
-  uint32_t consumer_count = 0;       // registered consumers
   std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
 };
 

@@ -143,7 +143,8 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     summary["EnhancedMonitoring"] = enhanced_monitoring_json(info);
     summary["EncryptionType"] = info.encryption_type;
     summary["OpenShardCount"] = info.open_shard_count;
-    summary["ConsumerCount"] = info.consumer_count;
+    // From attributes.json: a damaged one fails this summary (and the consumer commands), not describe-stream.
+    summary["ConsumerCount"] = stream->list_consumers().size();
     summary["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescriptionSummary", summary}});
     return kExitSuccess;

@@ -66,7 +66,7 @@ def stream_description(info: dict[str, Any], shards: list[dict[str, Any]], has_m
     return out
 
 
-def stream_description_summary(info: dict[str, Any]) -> dict[str, Any]:
+def stream_description_summary(info: dict[str, Any], consumer_count: int) -> dict[str, Any]:
     out = _common(info)
     out.update({
         "RetentionPeriodHours": retention_hours(info["retention_ns"]),
@@ -74,7 +74,7 @@ def stream_description_summary(info: dict[str, Any]) -> dict[str, Any]:
         "EnhancedMonitoring": [{"ShardLevelMetrics": list(info["shard_level_metrics"])}],
         "EncryptionType": info["encryption_type"],
         "OpenShardCount": info["open_shard_count"],
-        "ConsumerCount": info["consumer_count"],
+        "ConsumerCount": consumer_count,
     })
     return out
 
