@@ -94,7 +94,6 @@ struct StreamInfo {
   uint32_t key_generation = 0;            // starts of encryption so far (shmstream; docs/DESIGN.md §8)
   StreamMode stream_mode = StreamMode::kProvisioned;
   uint32_t shard_level_metrics = 0;  // enhanced monitoring, a mask over kShardLevelMetricNames
-  uint32_t consumer_count = 0;       // registered consumers
   std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
 };
 

@@ -21,7 +21,6 @@
 #include "segment/segment_file.hpp"
 #include "shmstream/layout/frame.hpp"
 #include "router/shard_map.hpp"
-#include "stream/attributes_file.hpp"
 #include "stream/file_lock.hpp"
 #include "stream/file_modes.hpp"
 #include "stream/meta_file.hpp"
@@ -372,7 +371,6 @@ StreamInfo Stream::describe() const {
                          ? StreamMode::kOnDemand
                          : StreamMode::kProvisioned;
   info.shard_level_metrics = header.shard_level_metrics.load(std::memory_order_relaxed);
-  info.consumer_count = static_cast<uint32_t>(detail::read_attributes(directory()).consumers.size());
   describe_encryption(info);
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {

@@ -233,3 +233,18 @@ def test_aws_limits_mode_holds_readers_off_after_a_large_read(cli, tmp_path):
     cli.ok("update-throttling", "--stream-name", "s", "--aws-limits", "off")
     for _ in range(8):
         cli.json("get-records", "--shard-iterator", iterator)
+
+
+def test_a_damaged_attributes_file_is_reported_and_the_stream_goes_on(cli):
+    import os
+    cli.create("s")
+    cli.ok("add-tags-to-stream", "--stream-name", "s", "--tags", "a=1")
+    with open(os.path.join(cli.root, "s", "attributes.json"), "w") as file:
+        file.write('{"Version": 1, "Tags": {"a"')  # truncated by hand
+    result = cli.fails("CorruptedDataException", "ListTagsForStream", "list-tags-for-stream", "--stream-name", "s")
+    assert "attributes.json" in result.stderr
+    cli.fails("CorruptedDataException", "DescribeStreamSummary", "describe-stream-summary", "--stream-name", "s")
+    cli.fails("CorruptedDataException", "AddTagsToStream", "add-tags-to-stream", "--stream-name", "s", "--tags", "b=2")
+    assert cli.json("list-streams")["StreamNames"] == ["s"]
+    assert cli.json("describe-stream", "--stream-name", "s")["StreamDescription"]["StreamStatus"] == "ACTIVE"
+    cli.put("s", "k", "aGk=")

@@ -148,7 +148,8 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     summary["EncryptionType"] = info.encryption_type;
     if (!info.key_id.empty()) summary["KeyId"] = info.key_id;
     summary["OpenShardCount"] = info.open_shard_count;
-    summary["ConsumerCount"] = info.consumer_count;
+    // From attributes.json: a damaged one fails this summary (and the consumer commands), not describe-stream.
+    summary["ConsumerCount"] = stream->list_consumers().size();
     summary["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescriptionSummary", summary}});
     return kExitSuccess;

@@ -76,7 +76,7 @@ class ControlPlane:
 
     def describe_summary(self) -> dict[str, Any]:
         """DescribeStreamSummary's StreamDescriptionSummary."""
-        return _describe.stream_description_summary(self._native.describe())
+        return _describe.stream_description_summary(self._native.describe(), self._native.consumer_count())
 
     def details(self) -> dict[str, Any]:
         """shmstream's own settings and per-shard state (StreamId, RetentionSeconds, RetentionBytes,

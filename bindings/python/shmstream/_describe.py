@@ -67,7 +67,7 @@ def stream_description(info: dict[str, Any], shards: list[dict[str, Any]], has_m
     return out
 
 
-def stream_description_summary(info: dict[str, Any]) -> dict[str, Any]:
+def stream_description_summary(info: dict[str, Any], consumer_count: int) -> dict[str, Any]:
     out = _common(info)
     out.update({
         "RetentionPeriodHours": retention_hours(info["retention_ns"]),
@@ -76,7 +76,7 @@ def stream_description_summary(info: dict[str, Any]) -> dict[str, Any]:
         "EncryptionType": info["encryption_type"],
         **({"KeyId": info["key_id"]} if info["key_id"] else {}),
         "OpenShardCount": info["open_shard_count"],
-        "ConsumerCount": info["consumer_count"],
+        "ConsumerCount": consumer_count,
     })
     return out
 

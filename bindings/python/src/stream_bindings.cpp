@@ -71,7 +71,6 @@ py::dict stream_to_dict(const StreamInfo& info) {
   out["unblock_timeout_ns"] = info.unblock_timeout_ns;
   out["stream_mode"] = stream_mode_name(info.stream_mode);
   out["shard_level_metrics"] = shard_level_metric_names(info.shard_level_metrics);
-  out["consumer_count"] = info.consumer_count;
   out["key_id"] = info.key_id;
   py::list shards;
   for (const ShardInfo& shard : info.shards) shards.append(shard_to_dict(shard));
@@ -257,6 +256,7 @@ void register_stream(py::module_& module) {
       .def("describe_consumer", [](const Stream& stream, const std::string& name) {
             return consumer_to_dict(stream.describe_consumer(name));
           }, py::arg("name"))
+      .def("consumer_count", [](const Stream& stream) { return stream.list_consumers().size(); })
       .def("list_consumers", [](const Stream& stream) {
             py::list consumers;
             for (const ConsumerInfo& consumer : stream.list_consumers()) consumers.append(consumer_to_dict(consumer));

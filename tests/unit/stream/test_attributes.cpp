@@ -94,7 +94,8 @@ TEST(Tags, FileHasTheStreamsModeAndDamageIsReported) {
   std::ofstream(path, std::ios::trunc) << "{\"Version\": 2}";
   EXPECT_EQ(code_of([&] { stream->list_tags(); }), StatusCode::kCorrupted);
   std::ofstream(path, std::ios::trunc) << "{\"Version\": 1, \"Tags\": {\"a\"";  // truncated
-  EXPECT_EQ(code_of([&] { stream->describe(); }), StatusCode::kCorrupted);
+  EXPECT_EQ(code_of([&] { stream->list_consumers(); }), StatusCode::kCorrupted);
+  EXPECT_NO_THROW(stream->describe());  // the stream itself is intact: describe and the data path go on
 }
 
 TEST(Consumers, RegisterDescribeListDeregister) {
@@ -110,7 +111,7 @@ TEST(Consumers, RegisterDescribeListDeregister) {
   const auto listed = stream->list_consumers();
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0].name, "my-kcl-app");
-  EXPECT_EQ(stream->describe().consumer_count, 2u);
+  EXPECT_EQ(stream->list_consumers().size(), 2u);
   stream->deregister_consumer("my-kcl-app");
   EXPECT_EQ(code_of([&] { stream->describe_consumer("my-kcl-app"); }), StatusCode::kResourceNotFound);
   EXPECT_EQ(code_of([&] { stream->deregister_consumer("my-kcl-app"); }), StatusCode::kResourceNotFound);
