@@ -406,3 +406,38 @@ TEST_F(ApplicationProcesses, TwoApplicationsOnOneStreamAreIndependent) {
   stop_gracefully(b);
   EXPECT_EQ(list_applications(*stream), (std::vector<std::string>{"a", "b"}));
 }
+
+TEST_F(ApplicationProcesses, ARestartOfTheWholeApplicationResumesFromItsCheckpoints) {
+  create(4);
+  const std::vector<std::string> first_logs = {log(0), log(1)};
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 2; ++i) workers.push_back(start_worker(root.path(), first_logs[i]));
+  BackgroundProducer producer(stream, 16);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Every worker dies at once: nobody checkpoints on the way out.
+  for (const pid_t pid : workers) ::kill(pid, SIGKILL);
+  for (const pid_t pid : workers) ::waitpid(pid, nullptr, 0);
+  std::map<uint32_t, uint64_t> last_checkpoint;
+  for (const std::string& path : first_logs) {
+    for (const LogEntry& entry : read_log(path)) {
+      if (entry.event == Event::kCheckpoint) {
+        last_checkpoint[entry.shard] = std::max(last_checkpoint[entry.shard], entry.sequence_number);
+      }
+    }
+  }
+  ASSERT_FALSE(last_checkpoint.empty());
+  const std::vector<std::string> second_logs = {log(2), log(3)};
+  for (int i = 0; i < 2; ++i) start_worker(root.path(), second_logs[i]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const uint64_t written = producer.stop();
+  std::vector<std::string> all_logs = first_logs;
+  all_logs.insert(all_logs.end(), second_logs.begin(), second_logs.end());
+  EXPECT_TRUE(wait_for([&] { return delivery_counts(all_logs).size() == written; }, std::chrono::seconds(10)));
+  // The new workers start after the old ones' last checkpoints: nothing at or below them comes again.
+  for (const std::string& path : second_logs) {
+    for (const LogEntry& entry : read_log(path)) {
+      if (entry.event != Event::kDeliver) continue;
+      EXPECT_GT(entry.sequence_number, last_checkpoint[entry.shard]) << shard_id_text(entry.shard);
+    }
+  }
+}
