@@ -56,6 +56,8 @@ class ShardConsumer {
  private:
   void run() noexcept;
   void consume_once();
+  void deliver(RecordProcessor& processor, ShardReader& reader, Checkpointer& checkpointer, RecordBatch& batch,
+               WaitStrategy strategy);
   Checkpoint table_checkpoint() const;
 
   WorkerCore& worker_;
@@ -383,25 +385,36 @@ void ShardConsumer::consume_once() {
   RecordBatch batch;
   batch.records.reserve(worker_.options.max_records);
   const WaitStrategy strategy = worker_.options.wait_strategy;
+  try {
+    deliver(*processor, reader, checkpointer, batch, strategy);
+  } catch (const ShutdownException&) {
+    // A checkpoint found the lease taken before this worker's lease pass did: the same as lease lost.
+    processor->lease_lost();
+  }
+}
+
+void ShardConsumer::deliver(RecordProcessor& processor, ShardReader& reader, Checkpointer& checkpointer,
+                            RecordBatch& batch, WaitStrategy strategy) {
   for (;;) {
     if (lost.load(std::memory_order_acquire)) {
-      processor->lease_lost();
+      processor.lease_lost();
       return;
     }
     if (stop.load(std::memory_order_acquire)) {
-      processor->shutdown_requested(checkpointer);
+      processor.shutdown_requested(checkpointer);
       return;
     }
-    throw_if_error(reader.get_records(batch, worker_.options.max_records), "cannot read " + shard_id_);
+    const Status status = reader.get_records(batch, worker_.options.max_records);
+    if (!status) throw_if_error(status, "cannot read " + shard_id_);  // the message is made only on failure
     if (!batch.records.empty()) {
       delivered_any_ = true;
       last_delivered_ = batch.records.back().sequence_number;
-      processor->process_records(std::span<const RecordView>(batch.records.data(), batch.records.size()),
+      processor.process_records(std::span<const RecordView>(batch.records.data(), batch.records.size()),
                                  checkpointer, batch.millis_behind_latest);
     }
     if (batch.shard_ended) {
       at_shard_end_ = true;
-      processor->shard_ended(checkpointer);
+      processor.shard_ended(checkpointer);
       if (checkpoint_.kind != Checkpoint::Kind::kShardEnd) {
         throw Error(StatusCode::kInvalidArgument,
                     "shard_ended returned without checkpointing SHARD_END: the children of " + shard_id_ +

@@ -272,3 +272,38 @@ TEST_F(WorkerTest, BadOptionsAreRefused) {
   EXPECT_THROW(Worker(stream, "bad/name", journal_factory(journal)), Error);
   EXPECT_THROW(Worker(stream, "app", nullptr), Error);
 }
+
+TEST_F(WorkerTest, ACheckpointRefusedForALeaseTakenMeansLeaseLost) {
+  put(stream, 30);
+  Journal journal;
+  std::atomic<bool> stolen{false};
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);  // checkpoints after each batch, uncaught
+    processor->before_record = [&, stream = stream](const RecordView&, Checkpointer&) {
+      if (stolen.exchange(true)) return;
+      ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
+      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+      table.update([](detail::LeaseTableImage& image) {
+        for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
+        return true;
+      });
+    };
+    return processor;
+  };
+  std::vector<std::string> errors;
+  std::mutex errors_mutex;
+  WorkerOptions options = fast_options();
+  options.failover_time = std::chrono::seconds(30);
+  options.lease_pass_interval = std::chrono::seconds(5);  // the checkpoint, not a lease pass, finds the theft
+  options.on_processor_error = [&](std::string_view, const std::exception& error) {
+    const std::lock_guard<std::mutex> lock(errors_mutex);
+    errors.push_back(error.what());
+  };
+  RunningWorker running(stream, "app", factory, options);
+  ASSERT_TRUE(eventually([&] {
+    const auto events = journal.events();
+    return std::any_of(events.begin(), events.end(), [](const std::string& e) { return e.starts_with("lease_lost"); });
+  }));
+  const std::lock_guard<std::mutex> lock(errors_mutex);
+  EXPECT_TRUE(errors.empty()) << errors.front();  // not a processor failure: no restart
+}
