@@ -81,3 +81,19 @@ def test_consume_refuses_bad_arguments(cli):
     cli.fails("ResourceNotFoundException", "Consume", "consume", "--stream-name", "nope", "--application-name", "app",
               "--", "true")
     cli.usage_error("consume", "--stream-name", "s", "--application-name", "app")
+
+
+def test_a_processor_that_dies_is_restarted_from_the_last_checkpoint(cli, tmp_path):
+    cli.create("s", 1)
+    for i in range(10):
+        cli.put("s", "k", f"r{i}")
+    journal = str(tmp_path / "journal")
+    env = dict(cli.env, JOURNAL=journal, CRASH_MARKER=str(tmp_path / "crashed"))
+    crashing = os.path.join(os.path.dirname(__file__), "multilang", "crash_once_processor.py")
+    consume = subprocess.Popen([os.environ["SHMSTREAM_CLI"], "--root", cli.root, "consume", "--stream-name", "s",
+                                "--application-name", "app", "--", sys.executable, crashing],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(records(journal)) == 10)
+    err = stop(consume)
+    assert "exited before answering processRecords" in err
+    assert [r[4] for r in records(journal)] == [f"r{i}" for i in range(10)]  # once each, in order
