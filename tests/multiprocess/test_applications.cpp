@@ -81,7 +81,8 @@ class LoggingProcessor : public RecordProcessor {
 // A forked worker: runs until SIGTERM (graceful shutdown) or SIGKILL.
 std::vector<pid_t> started_workers;  // killed at the end of each test, whatever happened
 
-pid_t start_worker(const std::string& root, const std::string& log_path, const std::string& application = "app") {
+pid_t start_worker(const std::string& root, const std::string& log_path, const std::string& application = "app",
+                   std::chrono::milliseconds failover_time = std::chrono::seconds(2)) {
   const pid_t pid = ::fork();
   if (pid != 0) {
     started_workers.push_back(pid);
@@ -95,6 +96,7 @@ pid_t start_worker(const std::string& root, const std::string& log_path, const s
     const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     WorkerOptions options;
     options.lease_pass_interval = std::chrono::milliseconds(5);
+    options.failover_time = failover_time;
     Worker worker(Stream::open("s", root), application, [fd] { return std::make_unique<LoggingProcessor>(fd); },
                   options);
     std::thread([&worker, term] {
@@ -440,4 +442,28 @@ TEST_F(ApplicationProcesses, ARestartOfTheWholeApplicationResumesFromItsCheckpoi
       EXPECT_GT(entry.sequence_number, last_checkpoint[entry.shard]) << shard_id_text(entry.shard);
     }
   }
+}
+
+TEST_F(ApplicationProcesses, AStoppedWorkersLeasesExpireAndItStepsBackWhenResumed) {
+  create(2);
+  const std::vector<std::string> logs = {log(0), log(1)};
+  const auto failover = std::chrono::milliseconds(300);
+  const pid_t first = start_worker(root.path(), logs[0], "app", failover);
+  ASSERT_TRUE(wait_for([&] { return settled(stream, {2}); }, std::chrono::seconds(10)));
+  const pid_t second = start_worker(root.path(), logs[1], "app", failover);
+  ASSERT_TRUE(wait_for([&] { return settled(stream, {1, 1}); }, std::chrono::seconds(10)));
+  ::kill(first, SIGSTOP);  // alive (its pid and start time match) but renewing nothing
+  const auto stopped_at = std::chrono::steady_clock::now();
+  BackgroundProducer producer(stream, 8);
+  EXPECT_TRUE(wait_for([&] { return settled(stream, {2}); }, std::chrono::seconds(5)));
+  const auto took = std::chrono::steady_clock::now() - stopped_at;
+  EXPECT_GE(took, failover - std::chrono::milliseconds(50));  // not before the lease expired
+  ::kill(first, SIGCONT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const uint64_t written = producer.stop();
+  EXPECT_TRUE(wait_for([&] { return delivery_counts(logs).size() == written; }, std::chrono::seconds(10)));
+  // The resumed worker found its leases gone (lease_lost) and rejoins like a new one: one steal, back to 1/1.
+  EXPECT_TRUE(wait_for([&] { return settled(stream, {1, 1}); }, std::chrono::seconds(10)));
+  stop_gracefully(first);
+  stop_gracefully(second);
 }
