@@ -307,3 +307,60 @@ TEST_F(WorkerTest, ACheckpointRefusedForALeaseTakenMeansLeaseLost) {
   const std::lock_guard<std::mutex> lock(errors_mutex);
   EXPECT_TRUE(errors.empty()) << errors.front();  // not a processor failure: no restart
 }
+
+TEST_F(WorkerTest, PendingCheckpointAndOwnerSwitchesAreRecorded) {
+  const auto sequences = put(stream, 4);
+  Journal journal;
+  std::atomic<int> step{0};
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);
+    processor->checkpoint_every_batch = false;
+    processor->before_record = [&](const RecordView& record, Checkpointer& checkpointer) {
+      if (step.exchange(1) == 0) checkpointer.prepare_checkpoint(record.sequence_number);
+    };
+    return processor;
+  };
+  WorkerOptions options = fast_options();
+  options.worker_id = "first";
+  {
+    RunningWorker running(stream, "app", factory, options);
+    ASSERT_TRUE(eventually([&] { return journal.count() == 4; }));
+    const auto leases = describe_application(stream, "app").leases;
+    const auto pending = std::count_if(leases.begin(), leases.end(), [](const LeaseInfo& l) {
+      return l.pending_checkpoint.has_value() && l.pending_checkpoint->kind == Checkpoint::Kind::kSequenceNumber;
+    });
+    EXPECT_EQ(pending, 1);
+    for (const LeaseInfo& lease : leases) EXPECT_EQ(lease.lease_owner, "first");
+  }
+  // The graceful shutdown checkpointed (clearing the pending one) and released: no owner switch counted.
+  for (const LeaseInfo& lease : describe_application(stream, "app").leases) {
+    EXPECT_FALSE(lease.pending_checkpoint.has_value());
+    EXPECT_EQ(lease.owner_switches_since_checkpoint, 0u);
+    EXPECT_GE(lease.lease_counter, 2u);
+  }
+  // A lease taken from another owner counts as a switch until the next checkpoint. This owner's pid now
+  // belongs to another process (init), so it is dead and its leases are taken at once, not after expiry.
+  auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+  table.update([](detail::LeaseTableImage& image) {
+    for (auto& row : image.rows) {
+      std::strcpy(row.owner_worker_id, "gone");
+      row.owner_pid = 1;
+      row.owner_start_time = 12345;
+      row.renewed_boottime_ns = 0;
+    }
+    return true;
+  });
+  Journal second;
+  options.worker_id = "second";
+  auto idle = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(second);
+    processor->checkpoint_every_batch = false;
+    return processor;
+  };
+  RunningWorker running(stream, "app", idle, options);
+  ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 2; }));
+  for (const LeaseInfo& lease : describe_application(stream, "app").leases) {
+    EXPECT_EQ(lease.lease_owner, "second");
+    EXPECT_EQ(lease.owner_switches_since_checkpoint, 1u);
+  }
+}
