@@ -346,12 +346,15 @@ TEST_F(WorkerTest, PendingCheckpointAndOwnerSwitchesAreRecorded) {
       std::strcpy(row.owner_worker_id, "gone");
       row.owner_pid = 1;
       row.owner_start_time = 12345;
-      row.renewed_boottime_ns = 0;
+      timespec now{};
+      ::clock_gettime(CLOCK_BOOTTIME, &now);
+      row.renewed_boottime_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;  // fresh
     }
     return true;
   });
   Journal second;
   options.worker_id = "second";
+  options.failover_time = std::chrono::seconds(30);  // only the owner's death can free the leases in time
   auto idle = [&]() -> std::unique_ptr<RecordProcessor> {
     auto processor = std::make_unique<JournalProcessor>(second);
     processor->checkpoint_every_batch = false;
