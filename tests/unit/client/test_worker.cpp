@@ -118,7 +118,7 @@ TEST_F(WorkerTest, CheckpointingALeaseNoLongerHeldThrowsShutdownException) {
       // Both processors initialized (a lease taken before its processor starts is never lease_lost).
       ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
       // Another worker (a live process: ours, with another id) takes every lease.
-      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
       table.update([](detail::LeaseTableImage& image) {
         for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
         return true;
@@ -282,7 +282,7 @@ TEST_F(WorkerTest, ACheckpointRefusedForALeaseTakenMeansLeaseLost) {
     processor->before_record = [&, stream = stream](const RecordView&, Checkpointer&) {
       if (stolen.exchange(true)) return;
       ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
-      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
       table.update([](detail::LeaseTableImage& image) {
         for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
         return true;
@@ -340,7 +340,7 @@ TEST_F(WorkerTest, PendingCheckpointAndOwnerSwitchesAreRecorded) {
   }
   // A lease taken from another owner counts as a switch until the next checkpoint. This owner's pid now
   // belongs to another process (init), so it is dead and its leases are taken at once, not after expiry.
-  auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+  auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
   table.update([](detail::LeaseTableImage& image) {
     for (auto& row : image.rows) {
       std::strcpy(row.owner_worker_id, "gone");
