@@ -127,3 +127,41 @@ def test_run_releases_the_gil_while_waiting(make_stream):
     thread.join()
     assert spins > 100_000
     assert worker.worker_id
+
+
+def test_keyboard_interrupt_shuts_the_worker_down_gracefully(make_stream):
+    import _thread
+    stream = make_stream(shard_count=2)
+    stream.put("k", b"x")
+    worker = shmstream.Worker(stream, application="app", processor_factory=Collector)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        worker.run()
+    assert worker.held_shards == []  # released on the way out
+    assert Collector.seen == [b"x"]
+    # The next worker finds the checkpoint written at shutdown: nothing again.
+    Collector.seen = []
+    worker = shmstream.Worker(stream, application="app", processor_factory=Collector)
+    thread = running(worker)
+    wait_for(lambda: len(worker.held_shards) == 2)
+    time.sleep(0.05)
+    worker.shutdown()
+    thread.join()
+    assert Collector.seen == []
+
+
+def test_a_failing_run_raises_in_the_callers_thread(make_stream, root):
+    import shutil
+    stream = make_stream()
+    worker = shmstream.Worker(stream, application="app", processor_factory=Collector)
+
+    def delete_soon():
+        time.sleep(0.1)
+        shutil.rmtree(f"{root}/{stream.name}/apps")
+
+    deleter = threading.Thread(target=delete_soon)
+    deleter.start()
+    with pytest.raises(shmstream.InvalidStateException, match="deleted"):
+        worker.run()
+    deleter.join()

@@ -11,6 +11,7 @@
 """
 
 import datetime
+import threading
 
 from ._native_import import native
 
@@ -62,8 +63,32 @@ class Worker:
             worker_id or "", float(failover_time), float(lease_pass_interval), int(max_records))
 
     def run(self):
-        """Processes until shutdown() (the GIL is released while it waits)."""
-        self._native.run()
+        """Processes until shutdown() (the GIL is released while it waits). Ctrl-C (KeyboardInterrupt) on the
+        thread calling run() shuts the worker down gracefully first, then propagates."""
+        failures = []
+        finished = threading.Event()
+
+        def run_native():
+            try:
+                self._native.run()
+            except BaseException as error:  # handed to the caller's thread below
+                failures.append(error)
+            finally:
+                finished.set()
+
+        # The native run() blocks in C++, where Python cannot deliver a signal: it runs on a helper thread
+        # while this one waits in short steps, so KeyboardInterrupt arrives here. (An Event, not join():
+        # a join interrupted by KeyboardInterrupt may no longer wait for the thread.)
+        threading.Thread(target=run_native, name="shmstream-worker", daemon=True).start()
+        try:
+            while not finished.wait(0.05):
+                pass
+        except KeyboardInterrupt:
+            self.shutdown()
+            finished.wait()
+            raise
+        if failures:
+            raise failures[0]
 
     def shutdown(self):
         """Graceful: every processor gets shutdown_requested, then the leases are released."""
