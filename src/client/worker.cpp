@@ -113,6 +113,15 @@ void WorkerCore::pass() {
       held_now.clear();
       ready.clear();
       bool changed = track_new_shards(image, info);
+      for (const ShardInfo& shard : info.shards) {
+        if (shard.status != layout::ShardStatus::kExpired || shard.index >= image.rows.size()) continue;
+        layout::LeaseRow& row = image.rows[shard.index];
+        if (!row_tracked(row) || row_ended(row)) continue;
+        // The retention removed the shard before the application finished it: what was left is gone, and
+        // its children must not wait for a SHARD_END nobody can write any more.
+        set_checkpoint(row, Checkpoint{Checkpoint::Kind::kShardEnd, 0, 0});
+        changed = true;
+      }
       std::map<std::string, std::vector<uint32_t>> others;  // live owner -> its leases
       uint32_t active = 0;
       uint32_t mine = 0;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "application/lease_table.hpp"
+#include "stream/stream_state.hpp"
 #include "shmstream/application.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
@@ -366,4 +367,38 @@ TEST_F(WorkerTest, PendingCheckpointAndOwnerSwitchesAreRecorded) {
     EXPECT_EQ(lease.lease_owner, "second");
     EXPECT_EQ(lease.owner_switches_since_checkpoint, 1u);
   }
+}
+
+TEST_F(WorkerTest, AShardTheRetentionExpiredBeforeItWasFinishedEndsSoItsChildrenStart) {
+  Producer producer(stream);
+  PutResult result;
+  const HashKey low = 1;  // shard 0, then its first child
+  ASSERT_TRUE(producer.put_record("parent", "in shard 0", result, &low));
+  ASSERT_EQ(result.shard_index, 0u);
+  // A processor that never gets past shard 0 (it fails on every batch there).
+  struct Stuck : JournalProcessor {
+    explicit Stuck(Journal& journal) : JournalProcessor(journal) {}
+    void process_records(std::span<const RecordView> records, Checkpointer& checkpointer, int64_t lag) override {
+      if (shard_ == 0) throw std::runtime_error("stuck on shard 0");
+      JournalProcessor::process_records(records, checkpointer, lag);
+    }
+  };
+  Journal journal;
+  WorkerOptions options = fast_options();
+  options.restart_delay = std::chrono::milliseconds(5);
+  options.on_processor_error = [](std::string_view, const std::exception&) {};
+  RunningWorker running(stream, "app", [&] { return std::make_unique<Stuck>(journal); }, options);
+  ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 2; }));
+  stream->split_shard(0, HashKey{1} << 126);  // children 2 and 3 wait for shard 0's SHARD_END
+  ASSERT_TRUE(producer.put_record("child", "in a child", result, &low));
+  ASSERT_EQ(result.shard_index, 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(journal.count(), 0u);  // the child waits
+  // The retention expires shard 0 (what the janitor does once a closed shard is past the retention window).
+  detail::StreamAccess::state(*stream).shard(0).status.store(static_cast<uint32_t>(layout::ShardStatus::kExpired));
+  ASSERT_TRUE(eventually([&] {
+    const auto deliveries = journal.deliveries();
+    return std::any_of(deliveries.begin(), deliveries.end(), [](const auto& d) { return d.data == "in a child"; });
+  }));
+  EXPECT_EQ(describe_application(stream, "app").leases[0].checkpoint.kind, Checkpoint::Kind::kShardEnd);
 }
