@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <valgrind/callgrind.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,8 +30,6 @@
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--root DIR]\n";
 constexpr std::string_view kStreamName = "hot-path";
 constexpr size_t kKeyCount = 16;
 constexpr size_t kDataBytes = 64;
@@ -53,42 +52,24 @@ struct Options {
   std::exit(1);
 }
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "hot_path: %s\n%s", message.c_str(), kUsage);
-  std::exit(2);
-}
-
 Options parse_options(int argc, char** argv) {
-  if (argc < 2) usage_error("no mode");
   Options options;
-  const std::string_view mode = argv[1];
-  if (mode == "exclusive-put") {
-    options.mode = Mode::kExclusivePut;
-  } else if (mode == "shared-put") {
-    options.mode = Mode::kSharedPut;
-  } else if (mode == "get-records") {
-    options.mode = Mode::kGetRecords;
-  } else {
-    usage_error("unknown mode " + std::string(mode));
+  CLI::App app{"The hot path in isolation, for callgrind (bench/callgrind_budget.py)", "hot_path"};
+  const std::map<std::string, Mode> modes{
+      {"exclusive-put", Mode::kExclusivePut}, {"shared-put", Mode::kSharedPut}, {"get-records", Mode::kGetRecords}};
+  std::string mode;
+  app.add_option("mode", mode, "exclusive-put|shared-put|get-records")->required()->check(CLI::IsMember(modes));
+  app.add_option("--records", options.records, "records measured")->check(CLI::PositiveNumber);
+  std::string checksums = "off";
+  app.add_option("--checksums", checksums, "on|off")->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--root", options.root, "root of the scratch stream (default: a fresh directory under /dev/shm)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error) == 0 ? 0 : 2);
   }
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (i + 1 >= argc) usage_error("missing value after " + std::string(flag));
-    const std::string_view value = argv[++i];
-    if (flag == "--records") {
-      const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), options.records);
-      if (error != std::errc{} || end != value.data() + value.size() || options.records == 0) {
-        usage_error("--records needs a positive integer");
-      }
-    } else if (flag == "--checksums") {
-      if (value != "on" && value != "off") usage_error("--checksums needs on or off");
-      options.checksums = value == "on";
-    } else if (flag == "--root") {
-      options.root = std::string(value);
-    } else {
-      usage_error("unknown option " + std::string(flag));
-    }
-  }
+  options.mode = modes.at(mode);
+  options.checksums = checksums == "on";
   return options;
 }
 

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,93 +37,55 @@ struct Options {
   std::string scratch_parent = "/dev/shm";  // --scratch: e.g. a tmpfs mounted with huge=always
 };
 
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ',');) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-std::vector<int> parse_cpus(const std::string& text) {
-  std::vector<int> cpus;
-  for (const auto& part : split(text)) cpus.push_back(std::stoi(part));
-  return cpus;
-}
-
-[[noreturn]] void usage(const char* problem) {
-  std::cerr << "feed: " << problem << "\n"
-            << "usage: feed throughput|latency|pingpong [--transports LIST] [--seconds S] [--runs N]\n"
-               "            [--producers P] [--consumers C] [--rates R1,R2] [--burst B] [--size mix|32..256]\n"
-               "            [--symbols N] [--zipf S] [--wait spin|block] [--producer-cpu LIST] [--consumer-cpu LIST]\n"
-               "            [--no-verify] [--warmup S] [--stamp scheduled|send] [--idle-backoff-ns N]\n"
-               "            [--prepare-segments N] [--scratch DIR] [--json FILE]\n";
-  std::exit(2);
-}
-
+// Every flag of the usage line above, parsed by CLI11; a bad value is a usage error (exit 2) naming the flag.
 Options parse(int argc, char** argv) {
   Options options;
-  if (argc < 2) usage("missing mode");
-  const std::string mode = argv[1];
-  if (mode == "throughput") options.config.mode = Mode::kThroughput;
-  else if (mode == "latency") options.config.mode = Mode::kLatency;
-  else if (mode == "pingpong") options.config.mode = Mode::kPingPong;
-  else usage("unknown mode");
   if (online_cpus() >= 2) {  // the default placement of BENCHMARKING.md: one side per vCPU
     options.config.producer_cpus = {0};
     options.config.consumer_cpus = {1};
   }
-  for (int i = 2; i < argc; ++i) {
-    const std::string flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
-      return argv[++i];
-    };
-    if (flag == "--transports") options.transports = split(value());
-    else if (flag == "--seconds") options.config.seconds = std::stod(value());
-    else if (flag == "--runs") options.runs = std::stoi(value());
-    else if (flag == "--producers") options.config.producers = std::stoi(value());
-    else if (flag == "--consumers") options.config.consumers = std::stoi(value());
-    else if (flag == "--rates" || flag == "--rate") {
-      options.rates.clear();
-      for (const auto& rate : split(value())) options.rates.push_back(std::stod(rate));
-    } else if (flag == "--burst") options.config.burst = static_cast<uint32_t>(std::stoul(value()));
-    else if (flag == "--size") {
-      options.size_text = value();
-      options.feed.fixed_size = options.size_text == "mix" ? 0 : static_cast<uint32_t>(std::stoul(options.size_text));
-    } else if (flag == "--symbols") options.feed.symbols = static_cast<uint32_t>(std::stoul(value()));
-    else if (flag == "--zipf") options.feed.zipf_exponent = std::stod(value());
-    else if (flag == "--wait") {
-      const std::string wait = value();
-      if (wait != "spin" && wait != "block") usage("--wait is spin or block");
-      options.config.wait = wait == "spin" ? WaitMode::kSpin : WaitMode::kBlock;
-    } else if (flag == "--producer-cpu") options.config.producer_cpus = parse_cpus(value());
-    else if (flag == "--consumer-cpu") options.config.consumer_cpus = parse_cpus(value());
-    else if (flag == "--no-verify") options.config.verify_checksums = false;
-    else if (flag == "--stamp") {
-      const std::string stamp = value();
-      if (stamp != "scheduled" && stamp != "send") usage("--stamp is scheduled or send");
-      options.config.stamp_scheduled = stamp == "scheduled";
-    } else if (flag == "--prepare-segments") options.config.prepared_segments = std::stoi(value());
-    else if (flag == "--idle-backoff-ns") options.config.idle_backoff_ns = std::stoll(value());
-    else if (flag == "--warmup") options.config.warmup_seconds = std::stod(value());
-    else if (flag == "--json") options.json_path = value();
-    else if (flag == "--scratch") options.scratch_parent = value();
-    else usage(("unknown option " + flag).c_str());
+  CLI::App app{"feed: the multi-process market-data harness (docs/PERFORMANCE.md)", "feed"};
+  const std::map<std::string, Mode> modes{
+      {"throughput", Mode::kThroughput}, {"latency", Mode::kLatency}, {"pingpong", Mode::kPingPong}};
+  std::string mode;
+  app.add_option("mode", mode, "throughput|latency|pingpong")->required()->check(CLI::IsMember(modes));
+  app.add_option("--transports", options.transports, "comma-separated transports")->delimiter(',');
+  app.add_option("--seconds", options.config.seconds)->check(CLI::PositiveNumber);
+  app.add_option("--runs", options.runs)->check(CLI::PositiveNumber);
+  app.add_option("--producers", options.config.producers)->check(CLI::Range(1, kMaxProcesses));
+  app.add_option("--consumers", options.config.consumers)->check(CLI::Range(1, kMaxProcesses));
+  app.add_option("--rates,--rate", options.rates, "latency mode: messages per second")->delimiter(',');
+  app.add_option("--burst", options.config.burst)->check(CLI::PositiveNumber);
+  app.add_option("--size", options.size_text, "mix or a fixed size 32..256")
+      ->check(CLI::IsMember({"mix"}) | CLI::Range(32, 256));
+  app.add_option("--symbols", options.feed.symbols)->check(CLI::PositiveNumber);
+  app.add_option("--zipf", options.feed.zipf_exponent);
+  const std::map<std::string, WaitMode> waits{{"spin", WaitMode::kSpin}, {"block", WaitMode::kBlock}};
+  std::string wait = "spin";
+  app.add_option("--wait", wait)->check(CLI::IsMember(waits));
+  const auto online = CLI::Range(0, online_cpus() - 1, "online CPU");
+  app.add_option("--producer-cpu", options.config.producer_cpus)->delimiter(',')->check(online);
+  app.add_option("--consumer-cpu", options.config.consumer_cpus)->delimiter(',')->check(online);
+  bool no_verify = false;
+  app.add_flag("--no-verify", no_verify, "consumers skip the payload check");
+  std::string stamp = "scheduled";
+  app.add_option("--stamp", stamp)->check(CLI::IsMember({"scheduled", "send"}));
+  app.add_option("--prepare-segments", options.config.prepared_segments)->check(CLI::NonNegativeNumber);
+  app.add_option("--idle-backoff-ns", options.config.idle_backoff_ns)->check(CLI::NonNegativeNumber);
+  app.add_option("--warmup", options.config.warmup_seconds)->check(CLI::NonNegativeNumber);
+  app.add_option("--json", options.json_path, "write every run as JSON here");
+  app.add_option("--scratch", options.scratch_parent, "parent of the scratch directory")->check(CLI::ExistingDirectory);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error) == 0 ? 0 : 2);
   }
-  if (options.config.producers < 1 || options.config.producers > kMaxProcesses || options.config.consumers < 1 ||
-      options.config.consumers > kMaxProcesses) {
-    usage("--producers and --consumers must be 1..16");
-  }
-  if (options.runs < 1 || options.config.seconds <= 0) usage("--runs and --seconds must be positive");
+  options.config.mode = modes.at(mode);
+  options.config.wait = waits.at(wait);
+  options.config.verify_checksums = !no_verify;
+  options.config.stamp_scheduled = stamp == "scheduled";
+  options.feed.fixed_size = options.size_text == "mix" ? 0 : static_cast<uint32_t>(std::stoul(options.size_text));
   if (options.config.mode != Mode::kLatency) options.rates = {0};
-  for (int cpu : options.config.producer_cpus) {
-    if (cpu >= online_cpus()) usage("--producer-cpu names a CPU that is not online");
-  }
-  for (int cpu : options.config.consumer_cpus) {
-    if (cpu >= online_cpus()) usage("--consumer-cpu names a CPU that is not online");
-  }
   return options;
 }
 

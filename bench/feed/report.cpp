@@ -1,9 +1,11 @@
 #include "report.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
 
@@ -76,9 +78,7 @@ struct Group {
     std::string text;
     for (const auto& c : classes) text += (text.empty() ? "" : "+") + c;
     const Spread s = spread_of(trips);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, " %.0f-%.0f ns", s.min, s.max);
-    return text + buffer;
+    return fmt::format("{} {:.0f}-{:.0f} ns", text, s.min, s.max);
   }
 };
 
@@ -107,43 +107,26 @@ const Group* find_group(const std::vector<Group>& groups, const Group& like, con
 
 std::string ratio(double a, double b) {
   if (a <= 0 || b <= 0) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2fx", a / b);
-  return buffer;
-}
-
-std::string json_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out;
+  return fmt::format("{:.2f}x", a / b);
 }
 
 }  // namespace
 
 void print_run_line(std::ostream& out, const RunResult& r) {
-  char line[512];
-  std::snprintf(line, sizeof line,
-                "# %-10s %-10s rate=%-9.0f run=%d  %.3f Mmsg/s  %.3f GB/s  p50=%lld p99.9=%lld max=%lld ns  "
-                "cpu %.0f+%.0f ns/msg  placement %.0f/%.0f ns (%s)%s%s",
-                mode_name(r.mode), r.transport.c_str(), r.rate, r.run, r.messages_per_second / 1e6,
-                r.gigabytes_per_second, static_cast<long long>(r.latency.percentile(0.5)),
-                static_cast<long long>(r.latency.percentile(0.999)), static_cast<long long>(r.latency.max()),
-                r.messages ? r.producer_cpu_seconds * 1e9 / static_cast<double>(r.messages) : 0.0,
-                r.messages ? r.consumer_cpu_seconds * 1e9 / static_cast<double>(r.messages) : 0.0, r.placement_before_ns, r.placement_after_ns, placement_class(r.placement_before_ns),
-                r.error.empty() ? "" : "  ERROR: ", r.error.c_str());
-  out << line << std::endl;
+  const double messages = static_cast<double>(r.messages);
+  fmt::print(out,
+             "# {:<10} {:<10} rate={:<9.0f} run={}  {:.3f} Mmsg/s  {:.3f} GB/s  p50={} p99.9={} max={} ns  "
+             "cpu {:.0f}+{:.0f} ns/msg  placement {:.0f}/{:.0f} ns ({}){}{}\n",
+             mode_name(r.mode), r.transport, r.rate, r.run, r.messages_per_second / 1e6, r.gigabytes_per_second,
+             r.latency.percentile(0.5), r.latency.percentile(0.999), r.latency.max(),
+             r.messages ? r.producer_cpu_seconds * 1e9 / messages : 0.0,
+             r.messages ? r.consumer_cpu_seconds * 1e9 / messages : 0.0, r.placement_before_ns, r.placement_after_ns,
+             placement_class(r.placement_before_ns), r.error.empty() ? "" : "  ERROR: ", r.error);
+  out.flush();
 }
 
 void print_table(std::ostream& out, const std::vector<RunResult>& results) {
   const auto groups = group_runs(results);
-  char line[640];
   std::set<std::pair<Mode, double>> sections;
   for (const auto& g : groups) sections.insert({g.mode, g.rate});
   for (const auto& [mode, rate] : sections) {
@@ -152,38 +135,35 @@ void print_table(std::ostream& out, const std::vector<RunResult>& results) {
     if (mode == Mode::kPingPong) out << " (round trip, ns)";
     out << "\n";
     if (mode == Mode::kThroughput) {
-      std::snprintf(line, sizeof line, "%-10s %4s %24s %8s %9s %11s %13s  %s\n", "transport", "runs",
-                    "Mmsg/s min/median/max", "GB/s", "vs spsc", "shmstream/x", "cpu ns/msg p+c", "placement");
+      fmt::print(out, "{:<10} {:>4} {:>24} {:>8} {:>9} {:>11} {:>13}  {}\n", "transport", "runs",
+                 "Mmsg/s min/median/max", "GB/s", "vs spsc", "shmstream/x", "cpu ns/msg p+c", "placement");
     } else {
-      std::snprintf(line, sizeof line, "%-10s %4s %8s %8s %8s %9s %9s %10s %9s %11s  %s\n", "transport", "runs", "p50",
-                    "p90", "p99", "p99.9", "p99.99", "max", "vs spsc", "shmstream/x", "placement");
+      fmt::print(out, "{:<10} {:>4} {:>8} {:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>11}  {}\n", "transport", "runs",
+                 "p50", "p90", "p99", "p99.9", "p99.99", "max", "vs spsc", "shmstream/x", "placement");
     }
-    out << line;
     for (const auto& g : groups) {
       if (g.mode != mode || g.rate != rate) continue;
       const Group* floor = find_group(groups, g, "spsc");
       const Group* ours = find_group(groups, g, "shmstream");
       if (mode == Mode::kThroughput) {
         const Spread t = g.throughput();
-        char spread[64];
-        std::snprintf(spread, sizeof spread, "%.2f/%.2f/%.2f", t.min / 1e6, t.median / 1e6, t.max / 1e6);
         // Throughput: higher is better, so "vs spsc" is this/floor and "shmstream/x" is ours/this.
-        char cpu[32];
-        std::snprintf(cpu, sizeof cpu, "%.0f+%.0f", g.cpu_per_message(true).median, g.cpu_per_message(false).median);
-        std::snprintf(line, sizeof line, "%-10s %4zu %24s %8.3f %9s %11s %13s  %s\n", g.transport.c_str(), g.runs.size(),
-                      spread, g.gigabytes().median, floor ? ratio(t.median, floor->throughput().median).c_str() : "-",
-                      ours ? ratio(ours->throughput().median, t.median).c_str() : "-", cpu, g.placement().c_str());
+        fmt::print(out, "{:<10} {:>4} {:>24} {:>8.3f} {:>9} {:>11} {:>13}  {}\n", g.transport, g.runs.size(),
+                   fmt::format("{:.2f}/{:.2f}/{:.2f}", t.min / 1e6, t.median / 1e6, t.max / 1e6),
+                   g.gigabytes().median, floor ? ratio(t.median, floor->throughput().median) : "-",
+                   ours ? ratio(ours->throughput().median, t.median) : "-",
+                   fmt::format("{:.0f}+{:.0f}", g.cpu_per_message(true).median, g.cpu_per_message(false).median),
+                   g.placement());
       } else {
         // Latency: lower is better, so "vs spsc" is this/floor (>1 = slower) and "shmstream/x" is ours/this
         // (<1 = shmstream faster), both on p50.
         const double p50 = g.quantile(0.5).median;
-        std::snprintf(line, sizeof line, "%-10s %4zu %8.0f %8.0f %8.0f %9.0f %9.0f %10.0f %9s %11s  %s\n",
-                      g.transport.c_str(), g.runs.size(), p50, g.quantile(0.9).median, g.quantile(0.99).median,
-                      g.quantile(0.999).median, g.quantile(0.9999).median, g.maximum().median,
-                      floor ? ratio(p50, floor->quantile(0.5).median).c_str() : "-",
-                      ours ? ratio(ours->quantile(0.5).median, p50).c_str() : "-", g.placement().c_str());
+        fmt::print(out, "{:<10} {:>4} {:>8.0f} {:>8.0f} {:>8.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>9} {:>11}  {}\n",
+                   g.transport, g.runs.size(), p50, g.quantile(0.9).median, g.quantile(0.99).median,
+                   g.quantile(0.999).median, g.quantile(0.9999).median, g.maximum().median,
+                   floor ? ratio(p50, floor->quantile(0.5).median) : "-",
+                   ours ? ratio(ours->quantile(0.5).median, p50) : "-", g.placement());
       }
-      out << line;
     }
   }
   for (const auto& r : results) {
@@ -192,33 +172,44 @@ void print_table(std::ostream& out, const std::vector<RunResult>& results) {
 }
 
 void write_json(std::ostream& out, const ReportContext& context, const std::vector<RunResult>& results) {
-  out << "{\n  \"command\": \"" << json_escape(context.command_line) << "\",\n";
-  out << "  \"wait\": \"" << context.wait_mode << "\", \"message_sizes\": \"" << context.message_sizes
-      << "\", \"mean_message_bytes\": " << context.mean_message_bytes << ", \"producers\": " << context.producers
-      << ", \"consumers\": " << context.consumers << ",\n  \"runs\": [\n";
-  for (size_t i = 0; i < results.size(); ++i) {
-    const RunResult& r = results[i];
-    out << "    {\"transport\": \"" << r.transport << "\", \"mode\": \"" << mode_name(r.mode) << "\", \"rate\": " << r.rate
-        << ", \"run\": " << r.run << ", \"messages\": " << r.messages << ", \"bytes\": " << r.bytes
-        << ", \"seconds\": " << r.seconds << ", \"messages_per_second\": " << r.messages_per_second
-        << ", \"gigabytes_per_second\": " << r.gigabytes_per_second
-        << ", \"achieved_send_rate\": " << r.achieved_send_rate << ", \"placement_before_ns\": " << r.placement_before_ns
-        << ", \"placement_after_ns\": " << r.placement_after_ns << ", \"producer_cpu_seconds\": " << r.producer_cpu_seconds
-        << ", \"consumer_cpu_seconds\": " << r.consumer_cpu_seconds << ", \"placement_class\": \""
-        << placement_class(r.placement_before_ns) << "\", \"latency_ns\": {\"count\": " << r.latency.count()
-        << ", \"min\": " << r.latency.min() << ", \"mean\": " << r.latency.mean();
-    for (size_t q = 0; q < std::size(kQuantiles); ++q) {
-      out << ", \"" << kQuantileNames[q] << "\": " << r.latency.percentile(kQuantiles[q]);
-    }
-    out << ", \"max\": " << r.latency.max() << ", \"cdf\": [";
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (const RunResult& r : results) {
+    nlohmann::ordered_json latency{{"count", r.latency.count()}, {"min", r.latency.min()}, {"mean", r.latency.mean()}};
+    for (size_t q = 0; q < std::size(kQuantiles); ++q) latency[kQuantileNames[q]] = r.latency.percentile(kQuantiles[q]);
+    latency["max"] = r.latency.max();
     // A compact CDF for the plot: 100 log-spaced quantiles from p0 to p99.999.
+    nlohmann::ordered_json cdf = nlohmann::ordered_json::array();
     for (int k = 0; k <= 100 && r.latency.count() > 0; ++k) {
       const double q = 1.0 - std::pow(10.0, -5.0 * k / 100.0);
-      out << (k ? ", " : "") << "[" << q << ", " << r.latency.percentile(q) << "]";
+      cdf.push_back({q, r.latency.percentile(q)});
     }
-    out << "]}, \"error\": \"" << json_escape(r.error) << "\"}" << (i + 1 < results.size() ? "," : "") << "\n";
+    latency["cdf"] = std::move(cdf);
+    runs.push_back({{"transport", r.transport},
+                    {"mode", mode_name(r.mode)},
+                    {"rate", r.rate},
+                    {"run", r.run},
+                    {"messages", r.messages},
+                    {"bytes", r.bytes},
+                    {"seconds", r.seconds},
+                    {"messages_per_second", r.messages_per_second},
+                    {"gigabytes_per_second", r.gigabytes_per_second},
+                    {"achieved_send_rate", r.achieved_send_rate},
+                    {"placement_before_ns", r.placement_before_ns},
+                    {"placement_after_ns", r.placement_after_ns},
+                    {"producer_cpu_seconds", r.producer_cpu_seconds},
+                    {"consumer_cpu_seconds", r.consumer_cpu_seconds},
+                    {"placement_class", placement_class(r.placement_before_ns)},
+                    {"latency_ns", std::move(latency)},
+                    {"error", r.error}});
   }
-  out << "  ]\n}\n";
+  const nlohmann::ordered_json report{{"command", context.command_line},
+                                      {"wait", context.wait_mode},
+                                      {"message_sizes", context.message_sizes},
+                                      {"mean_message_bytes", context.mean_message_bytes},
+                                      {"producers", context.producers},
+                                      {"consumers", context.consumers},
+                                      {"runs", std::move(runs)}};
+  out << report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace feed

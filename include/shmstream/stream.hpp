@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,7 +105,10 @@ class Stream {
                                         const std::string& root = default_root());
   static std::shared_ptr<Stream> open(std::string_view name, const std::string& root = default_root());
   static std::vector<std::string> list(const std::string& root = default_root());
-  static void remove(std::string_view name, const std::string& root = default_root());
+  // Bytes of the stream's files removed so far and in all; called after each file, from the calling thread.
+  using RemovalProgress = std::function<void(uint64_t removed_bytes, uint64_t total_bytes)>;
+  static void remove(std::string_view name, const std::string& root = default_root(),
+                     const RemovalProgress& progress = {});
 
   ~Stream();
   Stream(const Stream&) = delete;

@@ -74,7 +74,7 @@ int Janitor::do_work(int64_t now_ns) noexcept try {
     auto found = streams_.find(name);
     if (found == streams_.end()) {
       try {
-        found = streams_.emplace(name, StreamWatch{Stream::open(name, options_.root), {}}).first;
+        found = streams_.emplace(name, StreamWatch{Stream::open(name, options_.root), {}, {}}).first;
       } catch (const Error& error) {
         ++counters_.problems;
         log("cannot open stream " + name + ": " + error.exception_name() + ": " + error.what());

@@ -263,7 +263,32 @@ std::vector<std::string> Stream::list(const std::string& root) {
   return streams;
 }
 
-void Stream::remove(std::string_view name, const std::string& root) {
+namespace {
+
+// Unlinks the regular files under `directory` (leaving the directories to remove_all), reporting bytes.
+void remove_files_reporting(const std::string& directory, const Stream::RemovalProgress& progress) {
+  std::vector<std::pair<std::filesystem::path, uint64_t>> files;
+  uint64_t total = 0;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(directory, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code size_error;
+    if (!it->is_regular_file(size_error)) continue;
+    const uint64_t size = it->file_size(size_error);
+    files.emplace_back(it->path(), size_error ? 0 : size);
+    total += files.back().second;
+  }
+  uint64_t removed = 0;
+  for (const auto& [path, size] : files) {
+    ::unlink(path.c_str());
+    removed += size;
+    progress(removed, total);
+  }
+}
+
+}  // namespace
+
+void Stream::remove(std::string_view name, const std::string& root, const RemovalProgress& progress) {
   auto stream = open(name, root);
   detail::StreamState& state = *stream->state_;
   detail::FileLock lock(state.lock_path(), state.header().file_mode);
@@ -275,8 +300,10 @@ void Stream::remove(std::string_view name, const std::string& root) {
   if (::rename(state.directory().c_str(), graveyard.c_str()) != 0) {
     throw_errno(errno, "cannot remove " + state.directory());
   }
-  // Mapped segments stay valid for processes that still hold them; the files go now.
+  // Mapped segments stay valid for processes that still hold them; the files go now, one by one when someone
+  // watches (freeing the pages of a big stream takes seconds on tmpfs).
   std::error_code ignored;
+  if (progress) remove_files_reporting(graveyard, progress);
   std::filesystem::remove_all(graveyard, ignored);
 }
 

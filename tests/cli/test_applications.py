@@ -80,7 +80,7 @@ def test_stat_shows_each_applications_lag_per_shard(seeded):
     assert shard["ShardId"] == "shardId-000000000000"
     assert shard["RecordsBehindLatest"] == 3
     assert shard["MillisBehindLatest"] >= 0
-    table = seeded.ok("stat", "--stream-name", "seed", "--interval", "10ms", "--count", "1").stdout
+    table = seeded.ok("stat", "--stream-name", "seed", "--interval", "10ms", "--count", "1", "--output", "table").stdout
     assert "application seed-app" in table and "RECORDS_BEHIND" in table
 
 

@@ -44,7 +44,14 @@ def test_usage_errors(cli, args):
     ["--shard-count", "-1"],
     ["--segment-size", "3000"],
     ["--segment-size", "12XB"],
+    ["--segment-size", "4.5MiB"],
+    ["--segment-size", "0x1000"],
+    ["--segment-size", "99999999999999999999"],
+    ["--segment-size", "16EiB"],
     ["--retention", "10x"],
+    ["--retention", "1.5h"],
+    ["--retention", "-90s"],
+    ["--retention", "999999999999d"],
     ["--retention-bytes", "0"],
     ["--mode", "999"],
     ["--mode", "0400"],
@@ -53,6 +60,21 @@ def test_usage_errors(cli, args):
 def test_create_stream_bad_options(cli, extra):
     cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", "s", *extra)
     assert cli.json("list-streams")["StreamNames"] == []
+
+
+@pytest.mark.parametrize("size, retention, bytes_, seconds", [
+    ("64mb", "90", 64 << 20, 90),           # units are case-insensitive powers of two; a bare number is seconds
+    ("010KiB", "0015m", None, 900),         # leading zeros are decimal, not octal (010KiB is not a power of two)
+    ("8 KiB", "2d", 8 << 10, 2 * 86400),
+])
+def test_create_stream_size_and_duration_forms(cli, size, retention, bytes_, seconds):
+    args = ("create-stream", "--stream-name", "s", "--segment-size", size, "--retention", retention)
+    if bytes_ is None:
+        cli.fails("InvalidArgumentException", "CreateStream", *args)
+        return
+    cli.ok(*args)
+    details = cli.json("describe-stream-summary", "--stream-name", "s")["StreamDescriptionSummary"]["ShmstreamRetention"]
+    assert details["SegmentSize"] == bytes_ and details["Seconds"] == seconds
 
 
 @pytest.mark.parametrize("name", ["bad/name", "spaces here", "x" * 129, "..", ""])

@@ -85,16 +85,18 @@ def test_janitor_on_an_empty_root(cli):
 def test_stat_once_table(cli):
     cli.create("s", 2)
     put_many(cli, 10)
-    result = cli.ok("stat", "--stream-name", "s", "--count", "1", "--interval", "100ms")
+    result = cli.ok("stat", "--stream-name", "s", "--count", "1", "--interval", "100ms", "--output", "table")
     lines = result.stdout.splitlines()
-    assert re.match(r"^\S+\+00:00  s  2 open shard\(s\), rates over 0\.\d\d s$", lines[0]), lines[0]
-    assert lines[1].split() == ["SHARD", "STATE", "RECORDS/S", "BYTES/S", "RECORDS", "BYTES", "PUT_ERR", "ABORTED",
-                                "UNBLOCKED", "TRIMMED", "TRIM_HORIZON", "LATEST"]
+    assert re.match(r"^\S+\+00:00  s  2 open shard\(s\), rates over 0\.\d\d s, byte cap \S+/shard$",
+                    lines[0]), lines[0]
+    assert lines[1].split() == ["SHARD", "STATE", "RECORDS/S", "BYTES/S", "LOG", "B/S", "RECORDS", "BYTES", "SEGS",
+                                "IN", "USE", "PUT_ERR", "ABORTED", "UNBLOCKED", "TRIMMED"]
     rows = [line.split() for line in lines[2:] if line]
     assert [row[0] for row in rows] == ["shardId-000000000000", "shardId-000000000001", "total"]
     assert all(row[1] == "OPEN" for row in rows[:2])
-    assert int(rows[2][3]) == 10  # total records (the "total" row has no STATE column)
+    assert int(rows[2][4]) == 10  # total records (the "total" row has no STATE column)
     assert lines[-1] == ""
+    assert "\x1b[" not in result.stdout  # redrawn in place only on a terminal
 
 
 def test_stat_json_rates_and_closed_shards(cli, root):
@@ -102,7 +104,7 @@ def test_stat_json_rates_and_closed_shards(cli, root):
     put_many(cli, 5)
     cli.ok("split-shard", "--stream-name", "s", "--shard-to-split", "0", "--new-starting-hash-key", 2**127)
     process = subprocess.Popen([CLI, "--root", root, "stat", "--stream-name", "s", "--count", "1", "--interval",
-                                "1500ms", "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                "1500ms"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=cli.env)
     time.sleep(0.4)
     put_many(cli, 100, size=50)
@@ -111,20 +113,26 @@ def test_stat_json_rates_and_closed_shards(cli, root):
     lines = stdout.splitlines()
     assert len(lines) == 1
     report = json.loads(lines[0])
-    assert list(report) == ["Timestamp", "StreamName", "IntervalSeconds", "OpenShardCount", "Shards", "Totals"]
+    # Not a terminal: JSON lines without asking.
+    assert list(report) == ["Timestamp", "StreamName", "IntervalSeconds", "OpenShardCount", "BytesPerShardCap",
+                            "Shards", "Totals"]
     assert report["StreamName"] == "s" and report["OpenShardCount"] == 2
     assert 1.4 < report["IntervalSeconds"] < 5
     shards = {s["ShardId"]: s for s in report["Shards"]}
     assert [shards[f"shardId-00000000000{i}"]["State"] for i in range(3)] == ["CLOSED", "OPEN", "OPEN"]
     assert list(shards["shardId-000000000000"]) == [
-        "ShardId", "State", "RecordsPerSecond", "BytesPerSecond", "IncomingRecords", "IncomingBytes", "PutErrors",
-        "AbortedPuts", "UnblockedFrames", "TrimmedSegments", "TrimHorizon", "LatestPosition"]
+        "ShardId", "State", "RecordsPerSecond", "BytesPerSecond", "LogBytesPerSecond", "IncomingRecords",
+        "IncomingBytes", "PutErrors", "AbortedPuts", "UnblockedFrames", "TrimmedSegments", "SegmentsInUse",
+        "BytesInUse", "TrimHorizon", "LatestPosition"]
     assert shards["shardId-000000000000"]["IncomingRecords"] == 5
     assert shards["shardId-000000000000"]["RecordsPerSecond"] == 0
     totals = report["Totals"]
     assert totals["IncomingRecords"] == 105
     assert totals["RecordsPerSecond"] > 0 and totals["BytesPerSecond"] > 0
-    assert abs(totals["RecordsPerSecond"] * report["IntervalSeconds"] - 100) < 2
+    # Counted from the logs: exactly the 100 records of the interval, and their key + data bytes.
+    assert abs(totals["RecordsPerSecond"] * report["IntervalSeconds"] - 100) < 1
+    assert totals["LogBytesPerSecond"] > totals["BytesPerSecond"]
+    assert totals["BytesInUse"] == sum(s["LatestPosition"] - s["TrimHorizon"] for s in report["Shards"])
     assert totals["PutErrors"] == 0 and totals["AbortedPuts"] == 0
 
 
@@ -134,4 +142,13 @@ def test_stat_errors(cli):
     cli.fails("InvalidArgumentException", "Stat", "stat", "--stream-name", "s", "--count", -1)
     cli.fails("InvalidArgumentException", "Stat", "stat", "--stream-name", "s", "--interval", "0ms")
     cli.usage_error("stat", "--stream-name", "s", "--format", "xml")
-    cli.usage_error("stat")
+
+
+def test_stat_every_stream(cli):
+    """Without --stream-name: one report per stream under the root, in name order."""
+    assert cli.ok("stat", "--count", 1, "--interval", "10ms").stdout.startswith("no streams under ")
+    cli.create("b", 2)
+    cli.create("a")
+    lines = cli.ok("stat", "--count", 2, "--interval", "50ms").stdout.splitlines()
+    assert [json.loads(line)["StreamName"] for line in lines] == ["a", "b", "a", "b"]
+    assert [len(json.loads(line)["Shards"]) for line in lines[:2]] == [1, 2]

@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -144,3 +145,21 @@ def test_cli_producers_python_consumers(root):
     rows = {(str(row.shard_id), int(row.sequence_number), row.partition_key, row.data)
             for row in frame.itertuples(index=False)}
     assert rows == written and isinstance(frame, pandas.DataFrame)
+
+
+def test_stat_counts_a_slow_producer_that_has_not_flushed_its_counters(root):
+    """A producer that puts a few records and stays alive has not flushed its incoming counters (it does so
+    every 1,024 records); stat still shows its rate, counted from the log."""
+    stream = shmstream.Stream.create("slow", shard_count=2, root=root)
+    stat = subprocess.Popen([CLI, "--root", root, "stat", "--stream-name", "slow", "--count", "1", "--interval",
+                             "1500ms"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    for i in range(7):
+        stream.put(f"key-{i}", b"x" * 10)
+    stdout, stderr = stat.communicate(timeout=30)
+    assert stat.returncode == 0, stderr
+    report = json.loads(stdout)
+    totals, seconds = report["Totals"], report["IntervalSeconds"]
+    assert totals["IncomingRecords"] == 0  # nothing flushed yet
+    assert round(totals["RecordsPerSecond"] * seconds) == 7
+    assert round(totals["BytesPerSecond"] * seconds) == 7 * (len("key-0") + 10)

@@ -3,6 +3,7 @@
 #include "command_helpers.hpp"
 #include "common/aws_names.hpp"
 #include "command_table.hpp"
+#include "iterator_flags.hpp"
 #include "iterator_token.hpp"
 #include "json_output.hpp"
 #include "shard_listing.hpp"
@@ -17,6 +18,8 @@ namespace {
   throw Error(StatusCode::kResourceNotFound,
               "Shard " + shard_id_text(shard_index) + detail::aws::in_stream(stream_name) + " does not exist");
 }
+
+}  // namespace
 
 IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI::Option* sequence_option,
                                         const std::string& sequence_text, const CLI::Option* timestamp_option,
@@ -54,6 +57,8 @@ IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI:
   }
   return start;
 }
+
+namespace {
 
 // The shard as the API may see it: ResourceNotFound for indexes never used and for EXPIRED shards.
 ShardInfo visible_shard(const Stream& stream, uint32_t shard_index) {

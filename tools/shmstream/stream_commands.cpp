@@ -6,6 +6,7 @@
 #include "command_helpers.hpp"
 #include "command_table.hpp"
 #include "json_output.hpp"
+#include "progress_line.hpp"
 #include "shard_listing.hpp"
 #include "value_parsers.hpp"
 
@@ -65,7 +66,9 @@ void add_delete_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   sub.add_flag("--enforce-consumer-deletion,!--no-enforce-consumer-deletion", *enforce_consumer_deletion,
                "Accepted for compatibility: shmstream streams have no registered consumers");
   command.run = [stream_name, &global] {
-    Stream::remove(*stream_name, global.resolved_root());
+    ProgressLine progress("deleting " + *stream_name);
+    Stream::remove(*stream_name, global.resolved_root(),
+                   [&progress](uint64_t removed, uint64_t total) { progress.update(removed, total); });
     return kExitSuccess;
   };
 }

@@ -1,8 +1,9 @@
 // tail: follow every shard of a stream and print records as they arrive, picking up shards that appear
 // later (resharding). Shards that appear after the start are read from their beginning, once their parents
-// are read to the end, so nothing written to a child shard is missed whatever --from says and records of
-// one partition key stay in order. With --application-name, each shard starts where that application
-// checkpointed it (after the checkpointed record; shards at SHARD_END are skipped), without checkpointing.
+// are read to the end, so nothing written to a child shard is missed whatever --shard-iterator-type says and
+// records of one partition key stay in order. With --application-name, each shard starts where that
+// application checkpointed it (after the checkpointed record; shards at SHARD_END are skipped), without
+// checkpointing.
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -13,6 +14,7 @@
 #include "command_helpers.hpp"
 #include "command_table.hpp"
 #include "interrupt_flag.hpp"
+#include "iterator_flags.hpp"
 #include "json_output.hpp"
 #include "shard_listing.hpp"
 #include "shmstream/application.hpp"
@@ -30,8 +32,11 @@ constexpr uint32_t kBatchLimit = 1000;
 
 struct TailOptions {
   std::string stream_name;
-  std::string from = "LATEST";
+  std::string iterator_type = "LATEST";  // --shard-iterator-type (alias --from)
+  std::string starting_sequence_number;  // AT_/AFTER_SEQUENCE_NUMBER, with --shard-id
+  std::string timestamp;                 // AT_TIMESTAMP
   std::string format = "json";
+  bool data_as_text = false;  // --data-encoding text: JSON Data is the text itself when it is UTF-8
   long long max_records = 0;   // 0: no limit
   double timeout_seconds = 0;  // 0: until interrupted
   bool exit_at_end = false;    // stop once every followed shard is read to its current end (kcat -e)
@@ -41,27 +46,31 @@ struct TailOptions {
   std::string application_name;  // start each shard at this application's checkpoint
 };
 
-std::string format_record(const std::string& shard_id, const RecordView& record, bool as_json) {
+std::string format_record(const std::string& shard_id, const RecordView& record, const TailOptions& options) {
   const bool printable = is_printable_utf8(record.data);
-  const std::string data = printable ? std::string(record.data) : base64_encode(record.data);
-  if (!as_json) {
+  if (options.format == "text") {
     const bool printable_key = is_printable_utf8(record.partition_key);
     return shard_id + "\t" + format_sequence_number(record.sequence_number) + "\t" +
            (printable_key ? std::string(record.partition_key) : "base64:" + base64_encode(record.partition_key)) +
-           "\t" + (printable ? "" : "base64:") + data;
+           "\t" + (printable ? std::string(record.data) : "base64:" + base64_encode(record.data));
   }
   Json line{{"ShardId", shard_id}, {"SequenceNumber", format_sequence_number(record.sequence_number)}};
   set_partition_key(line, record.partition_key);
   line["ApproximateArrivalTimestamp"] = aws_timestamp(record.arrival_ns);
-  line["Data"] = data;
-  // Only binary data is marked, so the common text case stays a plain object.
-  if (!printable) line["DataEncoding"] = "base64";
+  // Base64 as AWS by default, so a consumer decodes every line the same way; the text mode marks the
+  // records it could not show as text.
+  if (options.data_as_text && printable) {
+    line["Data"] = std::string(record.data);
+  } else {
+    line["Data"] = base64_encode(record.data);
+    if (options.data_as_text) line["DataEncoding"] = "base64";
+  }
   return compact_json(line);
 }
 
 class StreamTail {
  public:
-  StreamTail(std::shared_ptr<Stream> stream, IteratorType first_start, const TailOptions& options)
+  StreamTail(std::shared_ptr<Stream> stream, const IteratorStart& first_start, const TailOptions& options)
       : stream_(std::move(stream)), first_start_(first_start), options_(options) {
     if (!options_.application_name.empty()) {
       for (const LeaseInfo& lease : describe_application(stream_, options_.application_name).leases) {
@@ -119,7 +128,8 @@ class StreamTail {
       // Per-key order across a reshard: a child waits until its parents were read to their end.
       if (still_followed(shard.parent_index) || still_followed(shard.adjacent_parent_index)) continue;
       seen_.insert(shard.index);
-      IteratorStart start{present_at_start_.count(shard.index) > 0 ? first_start_ : IteratorType::kTrimHorizon};
+      IteratorStart start =
+          present_at_start_.count(shard.index) > 0 ? first_start_ : IteratorStart{IteratorType::kTrimHorizon};
       if (const auto checkpoint = checkpoints_.find(shard.index); checkpoint != checkpoints_.end()) {
         if (checkpoint->second.kind == Checkpoint::Kind::kShardEnd) {
           rescan_now_ = true;  // done by the application: its children come next
@@ -130,8 +140,7 @@ class StreamTail {
       ReaderOptions reader_options;
       // Trimming under a slow terminal is not an error for a human watching: jump ahead.
       reader_options.skip_to_trim_horizon_when_expired = true;
-      followers_.emplace(shard.index,
-                         Follower{shard.shard_id, ShardReader(stream_, shard.index, start, reader_options)});
+      followers_.emplace(shard.index, Follower{shard.shard_id, ShardReader(stream_, shard.index, start, reader_options)});
     }
     return true;
   }
@@ -143,7 +152,6 @@ class StreamTail {
   size_t read_round() {
     size_t printed_now = 0;
     caught_up_ = true;
-    const bool as_json = options_.format == "json";
     for (auto it = followers_.begin(); it != followers_.end() && !limit_reached();) {
       Follower& follower = it->second;
       uint32_t limit = kBatchLimit;
@@ -153,7 +161,7 @@ class StreamTail {
       if (batch_.records.size() == limit || follower.reader.has_data()) caught_up_ = false;
       for (const RecordView& record : batch_.records) {
         if (!options_.partition_key.empty() && record.partition_key != options_.partition_key) continue;
-        std::cout << format_record(follower.shard_id, record, as_json) << '\n';
+        std::cout << format_record(follower.shard_id, record, options_) << '\n';
         ++printed_;
         ++printed_now;
       }
@@ -175,12 +183,12 @@ class StreamTail {
   };
 
   std::shared_ptr<Stream> stream_;
-  IteratorType first_start_;
+  IteratorStart first_start_;
   const TailOptions& options_;
   std::map<uint32_t, Follower> followers_;
   std::set<uint32_t> seen_;
   std::map<uint32_t, Checkpoint> checkpoints_;  // --application-name: where the application stands
-  std::set<uint32_t> present_at_start_;  // --from applies to these, even when adopted after their parents
+  std::set<uint32_t> present_at_start_;  // --shard-iterator-type applies to these, even when adopted after their parents
   RecordBatch batch_;
   long long printed_ = 0;
   bool caught_up_ = false;
@@ -194,9 +202,19 @@ void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
   CLI::App& sub = *command.subcommand;
   auto options = std::make_shared<TailOptions>();
   sub.add_option("--stream-name", options->stream_name, "Stream name")->required();
-  sub.add_option("--from", options->from, "Where to start on the shards open now: TRIM_HORIZON or LATEST (default)");
+  sub.add_option("--shard-iterator-type,--from", options->iterator_type,
+                 "Where to start on the shards open now: TRIM_HORIZON, LATEST (default), AT_TIMESTAMP, or with "
+                 "--shard-id AT_SEQUENCE_NUMBER / AFTER_SEQUENCE_NUMBER");
+  CLI::Option* timestamp = sub.add_option(
+      "--timestamp", options->timestamp, "For AT_TIMESTAMP: epoch seconds (1700000000.5) or ISO 8601");
+  CLI::Option* sequence = sub.add_option("--starting-sequence-number", options->starting_sequence_number,
+                                         "For AT_SEQUENCE_NUMBER / AFTER_SEQUENCE_NUMBER (needs --shard-id)");
   sub.add_option("--format", options->format, "json (one object per line, default) or text (tab-separated)")
       ->check(CLI::IsMember({"json", "text"}));
+  sub.add_option_function<std::string>(
+         "--data-encoding", [options](const std::string& encoding) { options->data_as_text = encoding == "text"; },
+         "JSON Data: base64 (default, as AWS) or text (UTF-8 shown as is, other data base64 with DataEncoding)")
+      ->check(CLI::IsMember({"base64", "text"}));
   sub.add_option("--max-records", options->max_records, "Stop after printing N records");
   sub.add_option("--timeout", options->timeout_seconds, "Stop after this many seconds (fractions allowed)");
   sub.add_flag("--exit-at-end", options->exit_at_end,
@@ -206,11 +224,13 @@ void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
   sub.add_option("--application-name", options->application_name,
                  "Start each shard where this consumer application checkpointed it (read only: no checkpoint)");
 
-  command.run = [options, &global] {
-    IteratorType start = IteratorType::kLatest;
-    if (!parse_iterator_type(options->from, start) ||
-        (start != IteratorType::kTrimHorizon && start != IteratorType::kLatest)) {
-      throw_invalid_argument("--from must be TRIM_HORIZON or LATEST, not '" + options->from + "'");
+  command.run = [options, &global, sequence, timestamp] {
+    const IteratorStart start = iterator_start_from_flags(options->iterator_type, sequence,
+                                                          options->starting_sequence_number, timestamp,
+                                                          options->timestamp);
+    // A sequence number is a position in one shard's log here, so it names a start in one shard only.
+    if (sequence->count() > 0 && options->shard_id.empty()) {
+      throw_invalid_argument("--starting-sequence-number needs --shard-id: sequence numbers are per shard");
     }
     if (options->max_records < 0) throw_invalid_argument("--max-records must not be negative");
     if (!(options->timeout_seconds >= 0)) throw_invalid_argument("--timeout must not be negative");

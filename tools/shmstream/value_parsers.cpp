@@ -2,9 +2,12 @@
 
 #include <time.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli_errors.hpp"
@@ -17,16 +20,23 @@ namespace {
                          std::string(expected));
 }
 
-// Splits "64MiB" into 64 and "MiB". false when there is no leading unsigned integer or it overflows.
-bool split_number(std::string_view text, uint64_t& number, std::string_view& unit) {
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, number);
-  if (error != std::errc() || stop == text.data()) return false;
-  unit = std::string_view(stop, static_cast<size_t>(end - stop));
-  return true;
+// Applies one of CLI11's unit transforms (AsSizeValue, AsNumberWithUnit) to `text`, decimal digits and an
+// optional unit: the number it stands for, or false when the transform refuses it (unknown unit, overflow).
+// Leading zeros go first: CLI11 reads "010" as octal.
+bool apply_unit_transform(const CLI::Validator& transform, std::string_view text, uint64_t& number) {
+  const size_t digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  if (digits == 0) return false;
+  const size_t zeros = std::min(text.find_first_not_of('0'), digits - 1);
+  std::string converted(text.substr(zeros));
+  try {
+    if (!transform(converted).empty()) return false;
+  } catch (const CLI::ValidationError&) {
+    return false;
+  }
+  const char* end = converted.data() + converted.size();
+  const auto [stop, error] = std::from_chars(converted.data(), end, number);
+  return error == std::errc() && stop == end;
 }
-
-bool multiply_checked(uint64_t a, uint64_t b, uint64_t& product) { return !__builtin_mul_overflow(a, b, &product); }
 
 int parse_digits(std::string_view text, size_t position, size_t count, bool& ok) {
   int value = 0;
@@ -108,51 +118,30 @@ bool parse_iso8601(std::string_view text, int64_t& ns) {
 }  // namespace
 
 uint64_t parse_byte_size(std::string_view flag, std::string_view text) {
-  constexpr std::string_view kExpected = "a byte count such as 4096, 4KiB, 64MiB or 1GiB";
-  uint64_t number = 0;
-  std::string_view unit;
-  if (!split_number(text, number, unit)) bad_value(flag, text, kExpected);
-  uint64_t scale = 0;
-  if (unit.empty() || unit == "B") {
-    scale = 1;
-  } else if (unit == "KiB" || unit == "KB" || unit == "K" || unit == "k") {
-    scale = uint64_t{1} << 10;
-  } else if (unit == "MiB" || unit == "MB" || unit == "M") {
-    scale = uint64_t{1} << 20;
-  } else if (unit == "GiB" || unit == "GB" || unit == "G") {
-    scale = uint64_t{1} << 30;
-  } else if (unit == "TiB" || unit == "TB" || unit == "T") {
-    scale = uint64_t{1} << 40;
-  } else {
-    bad_value(flag, text, kExpected);
-  }
+  // Every K/M/G/T multiple is a power of two, with or without the "i": a segment or a byte cap in
+  // decimal units would be a size the user almost never means.
+  static const CLI::AsSizeValue kBinarySizes(false);
   uint64_t bytes = 0;
-  if (!multiply_checked(number, scale, bytes)) bad_value(flag, text, kExpected);
+  if (!apply_unit_transform(kBinarySizes, text, bytes)) {
+    bad_value(flag, text, "a byte count such as 4096, 4KiB, 64MiB or 1GiB");
+  }
   return bytes;
 }
 
 std::chrono::nanoseconds parse_duration(std::string_view flag, std::string_view text) {
-  constexpr std::string_view kExpected = "a duration such as 90s, 15m, 24h or 7d";
-  uint64_t number = 0;
-  std::string_view unit;
-  if (!split_number(text, number, unit)) bad_value(flag, text, kExpected);
-  uint64_t unit_ns = 0;
-  if (unit == "ms") {
-    unit_ns = 1'000'000;
-  } else if (unit.empty() || unit == "s") {
-    unit_ns = 1'000'000'000;
-  } else if (unit == "m") {
-    unit_ns = 60'000'000'000;
-  } else if (unit == "h") {
-    unit_ns = 3'600'000'000'000;
-  } else if (unit == "d") {
-    unit_ns = 86'400'000'000'000;
-  } else {
-    bad_value(flag, text, kExpected);
-  }
+  static const CLI::AsNumberWithUnit kDurationUnits(
+      std::map<std::string, uint64_t>{{"ms", 1'000'000},
+                                      {"s", 1'000'000'000},
+                                      {"m", 60'000'000'000},
+                                      {"h", 3'600'000'000'000},
+                                      {"d", 86'400'000'000'000}},
+      CLI::AsNumberWithUnit::CASE_SENSITIVE);
+  // A bare number is seconds; the transform alone would take it as nanoseconds.
+  const bool bare = !text.empty() && std::isdigit(static_cast<unsigned char>(text.back()));
   uint64_t ns = 0;
-  if (!multiply_checked(number, unit_ns, ns) || ns > static_cast<uint64_t>(INT64_MAX)) {
-    bad_value(flag, text, kExpected);
+  if (!apply_unit_transform(kDurationUnits, bare ? std::string(text) + "s" : std::string(text), ns) ||
+      ns > static_cast<uint64_t>(INT64_MAX)) {
+    bad_value(flag, text, "a duration such as 90s, 15m, 24h or 7d");
   }
   return std::chrono::nanoseconds(static_cast<int64_t>(ns));
 }

@@ -9,9 +9,9 @@
 
 namespace shmstream::cli {
 
-// "4096", "4KiB", "64MiB", "1GiB" (also KB/MB/GB as the same powers of two, and K/M/G).
+// "4096", "4KiB", "64MiB", "1GiB" (CLI11's AsSizeValue: K/KB/KiB and up to EiB, any case, all powers of two).
 uint64_t parse_byte_size(std::string_view flag, std::string_view text);
-// "90s", "15m", "24h", "7d", "500ms"; a bare number is seconds.
+// "90s", "15m", "24h", "7d", "500ms" (CLI11's AsNumberWithUnit); a bare number is seconds.
 std::chrono::nanoseconds parse_duration(std::string_view flag, std::string_view text);
 // Epoch seconds with an optional fraction ("1700000000.25"), or ISO 8601 ("2026-11-21T10:00:00.5Z",
 // "2026-11-21T10:00:00+02:00", "2026-11-21 10:00:00" is UTC). Returns ns since the Unix epoch.

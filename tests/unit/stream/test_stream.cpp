@@ -63,6 +63,32 @@ TEST(Registry, CreateOpenListDescribeDelete) {
   EXPECT_TRUE(std::filesystem::is_empty(root.path() + "/+staging"));
 }
 
+TEST(Registry, RemovalReportsEveryByteOfTheStreamsFiles) {
+  test::TempRoot root;
+  auto stream = Stream::create("big", small(2), root.path());
+  Producer producer(stream);
+  const std::string data(1000, 'x');
+  PutResult result;
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(producer.put_record("key-" + std::to_string(i), data, result).is_ok());
+  uint64_t files_bytes = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root.path() + "/big")) {
+    if (entry.is_regular_file()) files_bytes += entry.file_size();
+  }
+  stream.reset();
+  std::vector<std::pair<uint64_t, uint64_t>> reports;
+  Stream::remove("big", root.path(), [&](uint64_t removed, uint64_t total) { reports.emplace_back(removed, total); });
+  ASSERT_GT(reports.size(), 3u);  // stream.meta, the locks, at least one segment per shard
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].second, files_bytes);
+    if (i > 0) {
+      EXPECT_GE(reports[i].first, reports[i - 1].first);
+    }
+  }
+  EXPECT_EQ(reports.back().first, files_bytes);
+  EXPECT_TRUE(Stream::list(root.path()).empty());
+  EXPECT_TRUE(std::filesystem::is_empty(root.path() + "/+staging"));
+}
+
 TEST(Registry, FileModesFollowTheStream) {
   test::TempRoot root;
   auto options = small();

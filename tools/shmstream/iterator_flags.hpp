@@ -1,0 +1,16 @@
+// Where a reader starts, from the flags of get-shard-iterator (also taken by tail): the iterator type and the
+// sequence number or timestamp it needs, with the AWS errors for a missing, superfluous or malformed one.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "shmstream/reader.hpp"
+
+namespace shmstream::cli {
+
+IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI::Option* sequence_option,
+                                        const std::string& sequence_text, const CLI::Option* timestamp_option,
+                                        const std::string& timestamp_text);
+
+}  // namespace shmstream::cli

@@ -1,0 +1,45 @@
+#include "progress_line.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace shmstream::cli {
+namespace {
+
+std::chrono::milliseconds show_after() {
+  const char* text = std::getenv("SHMSTREAM_PROGRESS_AFTER_MS");
+  return std::chrono::milliseconds(text != nullptr ? std::strtoll(text, nullptr, 10) : 1000);
+}
+
+std::string gibibytes(uint64_t bytes) { return fmt::format("{:.2f} GiB", static_cast<double>(bytes) / (1 << 30)); }
+
+}  // namespace
+
+ProgressLine::ProgressLine(std::string label)
+    : label_(std::move(label)),
+      terminal_(::isatty(STDERR_FILENO) == 1),
+      show_from_(Clock::now() + show_after()),
+      next_draw_(show_from_) {}
+
+ProgressLine::~ProgressLine() {
+  if (drawn_) std::fputs("\r\x1b[K", stderr);  // erase: the command's own output (or error) follows cleanly
+}
+
+void ProgressLine::update(uint64_t done_bytes, uint64_t total_bytes) {
+  if (!terminal_) return;
+  const auto now = Clock::now();
+  if (now < next_draw_) return;
+  next_draw_ = now + std::chrono::milliseconds(100);
+  const double percent = total_bytes == 0 ? 100.0 : 100.0 * static_cast<double>(done_bytes) / total_bytes;
+  std::fputs(fmt::format("\r\x1b[K{}: {} of {} ({:.0f} %)", label_, gibibytes(done_bytes), gibibytes(total_bytes),
+                         percent)
+                 .c_str(),
+             stderr);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+}  // namespace shmstream::cli

@@ -1,0 +1,30 @@
+// A progress line on stderr for CLI work that can take seconds (deleting a big stream): shown only on a
+// terminal and only once the work has run for a second (SHMSTREAM_PROGRESS_AFTER_MS overrides, for tests),
+// redrawn in place at most ten times a second, and erased when the work ends.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace shmstream::cli {
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string label);
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  void update(uint64_t done_bytes, uint64_t total_bytes);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  std::string label_;
+  bool terminal_;
+  Clock::time_point show_from_;
+  Clock::time_point next_draw_;
+  bool drawn_ = false;
+};
+
+}  // namespace shmstream::cli
