@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "shmstream/reader.hpp"
+
 namespace shmstream {
 
 class Stream;
@@ -26,6 +28,10 @@ struct Checkpoint {
   std::string text() const;
   bool operator==(const Checkpoint&) const noexcept = default;
 };
+
+// Where a reader resumes at a checkpoint: AFTER_SEQUENCE_NUMBER of it, or the initial position it names.
+// (SHARD_END has nothing after it: TRIM_HORIZON, for completeness.)
+IteratorStart start_after(const Checkpoint& checkpoint) noexcept;
 
 // Parses "TRIM_HORIZON", "LATEST" or "AT_TIMESTAMP" (the initial positions); nullopt otherwise.
 std::optional<Checkpoint::Kind> parse_initial_position(std::string_view name) noexcept;

@@ -185,7 +185,9 @@ LeaseTableFile LeaseTableFile::open(const std::string& stream_directory, std::st
     }
     if (errno != EEXIST) throw_errno(errno, "cannot create " + path);
   }
-  FileDescriptor file(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  // Without `create` the table is only read (describe, tail) or unlinked: a user the stream's mode lets read
+  // but not write can still look at it.
+  FileDescriptor file(::open(path.c_str(), (create ? O_RDWR : O_RDONLY) | O_CLOEXEC));
   if (file.fd < 0 && errno == ENOENT) {
     throw Error(StatusCode::kResourceNotFound, "Application " + std::string(application) + " not found (no " +
                                                    path + ")");

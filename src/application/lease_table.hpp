@@ -47,7 +47,7 @@ class LeaseTableFile {
  public:
   // Opens the table of `application`. With `create`, makes the apps directory (the stream's directory mode)
   // and the file (the stream's file mode, whatever the umask) when missing; without it, a missing table is
-  // ResourceNotFoundException.
+  // ResourceNotFoundException, and the file is opened read-only (read() and remove() only).
   static LeaseTableFile open(const std::string& stream_directory, std::string_view application, uint32_t file_mode,
                              bool create);
 

@@ -13,22 +13,13 @@
 namespace shmstream {
 namespace {
 
-IteratorStart start_of(const Checkpoint& checkpoint) {
-  switch (checkpoint.kind) {
-    case Checkpoint::Kind::kLatest: return {IteratorType::kLatest, 0, 0};
-    case Checkpoint::Kind::kAtTimestamp: return {IteratorType::kAtTimestamp, 0, checkpoint.timestamp_ns};
-    case Checkpoint::Kind::kSequenceNumber: return {IteratorType::kAfterSequenceNumber, checkpoint.sequence_number, 0};
-    default: return {IteratorType::kTrimHorizon, 0, 0};
-  }
-}
-
 // MillisBehindLatest (of the first GetRecords a reader at the checkpoint makes), bytes and records behind.
 void measure_lag(const std::shared_ptr<Stream>& stream, LeaseInfo& lease) {
   if (lease.checkpoint.kind == Checkpoint::Kind::kShardEnd) return;
   try {
     ReaderOptions options;
     options.skip_to_trim_horizon_when_expired = true;
-    ShardReader reader(stream, lease.shard_index, start_of(lease.checkpoint), options);
+    ShardReader reader(stream, lease.shard_index, start_after(lease.checkpoint), options);
     const uint64_t start = reader.position();
     const ShardInfo shard = stream->describe_shard(lease.shard_index);
     lease.bytes_behind_latest = shard.latest_position > start ? shard.latest_position - start : 0;
@@ -48,6 +39,18 @@ void measure_lag(const std::shared_ptr<Stream>& stream, LeaseInfo& lease) {
 }
 
 }  // namespace
+
+IteratorStart start_after(const Checkpoint& checkpoint) noexcept {
+  switch (checkpoint.kind) {
+    case Checkpoint::Kind::kLatest: return {IteratorType::kLatest, 0, 0};
+    case Checkpoint::Kind::kAtTimestamp: return {IteratorType::kAtTimestamp, 0, checkpoint.timestamp_ns};
+    case Checkpoint::Kind::kSequenceNumber:
+      return {IteratorType::kAfterSequenceNumber, checkpoint.sequence_number, 0};
+    case Checkpoint::Kind::kTrimHorizon:
+    case Checkpoint::Kind::kShardEnd: break;
+  }
+  return {IteratorType::kTrimHorizon, 0, 0};
+}
 
 std::string Checkpoint::text() const {
   switch (kind) {

@@ -1,120 +1,23 @@
-// Worker: lease passes on the caller's thread, one ShardConsumer thread per held shard whose parents ended
-// (docs/APPLICATIONS.md "Workers"). The delivery loop of a consumer is get_records -> process_records on
-// the reader's zero-copy views: no allocation and no lock per record or per batch; it looks at two atomic
-// flags per batch.
+// Worker: the lease passes (docs/APPLICATIONS.md "Model") on the thread that calls run(), and the public
+// surface. Each pass, under the lease table's flock: new shards get rows, own leases are renewed, free,
+// expired and dead owners' leases are taken up to ceil(leases / workers), at most one is stolen; then a
+// ShardConsumer starts for each held shard whose parents ended, and the ones that lost their lease stop.
 #include "shmstream/worker.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
-#include <map>
-#include <mutex>
 #include <random>
-#include <thread>
 
-#include "application/lease_table.hpp"
-#include "client/lease_rows.hpp"
+#include "client/worker_core.hpp"
 #include "shmstream/limits.hpp"
-#include "shmstream/reader.hpp"
-#include "shmstream/stream.hpp"
 #include "stream/stream_state.hpp"
 
 namespace shmstream {
 namespace detail {
-
-class WorkerCore;
-
-class ShardConsumer {
- public:
-  ShardConsumer(WorkerCore& worker, uint32_t shard_index) : worker_(worker), shard_index_(shard_index),
-                                                            shard_id_(shard_id_text(shard_index)) {}
-  ~ShardConsumer() {
-    if (thread_.joinable()) thread_.join();
-  }
-  void start() { thread_ = std::thread([this] { run(); }); }
-  void join() {
-    if (thread_.joinable()) thread_.join();
-  }
-
-  // Set by the lease pass; read by the delivery loop once per batch. release/acquire: nothing else is
-  // handed over with them, but a stale false only delays the stop by one batch.
-  std::atomic<bool> lost{false};
-  std::atomic<bool> stop{false};
-  std::atomic<bool> finished{false};  // the thread is done (shard end, lease lost or stopped)
-
-  // Checkpointer
-  void checkpoint_at(const Checkpoint& checkpoint, bool pending);
-  void checkpoint_last_delivered(bool pending);
-  void checkpoint_sequence(uint64_t sequence_number, bool pending);
-  Checkpoint current() const;
-
- private:
-  void run() noexcept;
-  void consume_once();
-  Checkpoint table_checkpoint() const;
-
-  WorkerCore& worker_;
-  const uint32_t shard_index_;
-  const std::string shard_id_;
-  std::thread thread_;
-  // The delivery state the Checkpointer checks against (consumer thread only).
-  bool delivered_any_ = false;
-  uint64_t last_delivered_ = 0;
-  bool at_shard_end_ = false;
-  Checkpoint checkpoint_;  // the table's, as of the last read or write by this consumer
-};
-
-class WorkerCore {
- public:
-  WorkerCore(std::shared_ptr<Stream> stream_in, std::string_view application_in, RecordProcessorFactory factory_in,
-             const WorkerOptions& options_in)
-      : stream(std::move(stream_in)),
-        application(application_in),
-        factory(std::move(factory_in)),
-        options(options_in),
-        table(LeaseTableFile::open(stream->directory(), application, stream_file_mode(), true)),
-        me(current_process()),
-        worker_id(options.worker_id.empty() ? default_worker_id() : options.worker_id) {}
-
-  bool owns(const layout::LeaseRow& row) const noexcept {
-    return row.owner_pid == me.pid && row.owner_start_time == me.start_time && row_owner(row) == worker_id;
-  }
-
-  void pass();
-  void stop_consumers(bool lease_lost);
-  void release_leases();
-  void report(std::string_view shard_id, const std::exception& error) const;
-
-  std::shared_ptr<Stream> stream;
-  std::string application;
-  RecordProcessorFactory factory;
-  WorkerOptions options;
-  LeaseTableFile table;
-  ProcessIdentity me;
-  std::string worker_id;
-
-  mutable std::mutex mutex;  // the fields below
-  std::condition_variable changed;
-  bool shutting_down = false;
-  bool running = false;
-  std::vector<uint32_t> held;
-  std::map<uint32_t, std::unique_ptr<ShardConsumer>> consumers;  // touched by the pass thread only
-
- private:
-  uint32_t stream_file_mode() const;
-  std::string default_worker_id() const;
-  void take(layout::LeaseRow& row, int64_t now, int64_t wall) const;
-  bool track_new_shards(LeaseTableImage& image, const StreamInfo& info) const;
-  void apply(const std::vector<uint32_t>& held_now, const std::vector<uint32_t>& ready);
-
-  int64_t last_renewal_ns_ = 0;
-};
-
 namespace {
 
 bool parents_ended(const LeaseTableImage& image, const layout::LeaseRow& row) {
@@ -124,16 +27,6 @@ bool parents_ended(const LeaseTableImage& image, const layout::LeaseRow& row) {
     if (row_tracked(parent_row) && !row_ended(parent_row)) return false;
   }
   return true;
-}
-
-IteratorStart iterator_start(const Checkpoint& checkpoint) {
-  switch (checkpoint.kind) {
-    case Checkpoint::Kind::kLatest: return {IteratorType::kLatest, 0, 0};
-    case Checkpoint::Kind::kAtTimestamp: return {IteratorType::kAtTimestamp, 0, checkpoint.timestamp_ns};
-    case Checkpoint::Kind::kSequenceNumber:
-      return {IteratorType::kAfterSequenceNumber, checkpoint.sequence_number, 0};
-    default: return {IteratorType::kTrimHorizon, 0, 0};
-  }
 }
 
 std::string owner_key(const layout::LeaseRow& row) {
@@ -220,6 +113,15 @@ void WorkerCore::pass() {
       held_now.clear();
       ready.clear();
       bool changed = track_new_shards(image, info);
+      for (const ShardInfo& shard : info.shards) {
+        if (shard.status != layout::ShardStatus::kExpired || shard.index >= image.rows.size()) continue;
+        layout::LeaseRow& row = image.rows[shard.index];
+        if (!row_tracked(row) || row_ended(row)) continue;
+        // The retention removed the shard before the application finished it: what was left is gone, and
+        // its children must not wait for a SHARD_END nobody can write any more.
+        set_checkpoint(row, Checkpoint{Checkpoint::Kind::kShardEnd, 0, 0});
+        changed = true;
+      }
       std::map<std::string, std::vector<uint32_t>> others;  // live owner -> its leases
       uint32_t active = 0;
       uint32_t mine = 0;
@@ -341,152 +243,7 @@ void WorkerCore::report(std::string_view shard_id, const std::exception& error) 
             << " failed, restarting it from the last checkpoint: " << error.what() << std::endl;
 }
 
-// --- ShardConsumer ---
-
-Checkpoint ShardConsumer::table_checkpoint() const {
-  const LeaseTableImage image = worker_.table.read();
-  if (shard_index_ >= image.rows.size() || !worker_.owns(image.rows[shard_index_])) {
-    throw ShutdownException("ShutdownException: this worker does not hold the lease of " + shard_id_);
-  }
-  return row_checkpoint(image.rows[shard_index_]);
-}
-
-void ShardConsumer::run() noexcept {
-  while (!stop.load(std::memory_order_acquire) && !lost.load(std::memory_order_acquire)) {
-    try {
-      consume_once();
-      break;
-    } catch (const ShutdownException&) {
-      break;  // the lease went to another worker before the processor started
-    } catch (const std::exception& error) {
-      worker_.report(shard_id_, error);
-    } catch (...) {
-      worker_.report(shard_id_, std::runtime_error("a non-standard exception"));
-    }
-    std::this_thread::sleep_for(worker_.options.restart_delay);
-  }
-  finished.store(true, std::memory_order_release);
-}
-
-void ShardConsumer::consume_once() {
-  checkpoint_ = table_checkpoint();
-  if (checkpoint_.kind == Checkpoint::Kind::kShardEnd) return;
-  delivered_any_ = false;
-  at_shard_end_ = false;
-  const std::unique_ptr<RecordProcessor> processor = worker_.factory();
-  if (!processor) throw Error(StatusCode::kInvalidArgument, "the record processor factory returned no processor");
-  processor->initialize(shard_id_, checkpoint_);
-  ReaderOptions reader_options;
-  reader_options.skip_to_trim_horizon_when_expired = true;  // a checkpoint the retention passed: go on at the horizon
-  ShardReader reader(worker_.stream, shard_index_, iterator_start(checkpoint_), reader_options);
-  Checkpointer checkpointer(*this);
-  RecordBatch batch;
-  batch.records.reserve(worker_.options.max_records);
-  const WaitStrategy strategy = worker_.options.wait_strategy;
-  for (;;) {
-    if (lost.load(std::memory_order_acquire)) {
-      processor->lease_lost();
-      return;
-    }
-    if (stop.load(std::memory_order_acquire)) {
-      processor->shutdown_requested(checkpointer);
-      return;
-    }
-    throw_if_error(reader.get_records(batch, worker_.options.max_records), "cannot read " + shard_id_);
-    if (!batch.records.empty()) {
-      delivered_any_ = true;
-      last_delivered_ = batch.records.back().sequence_number;
-      processor->process_records(std::span<const RecordView>(batch.records.data(), batch.records.size()),
-                                 checkpointer, batch.millis_behind_latest);
-    }
-    if (batch.shard_ended) {
-      at_shard_end_ = true;
-      processor->shard_ended(checkpointer);
-      if (checkpoint_.kind != Checkpoint::Kind::kShardEnd) {
-        throw Error(StatusCode::kInvalidArgument,
-                    "shard_ended returned without checkpointing SHARD_END: the children of " + shard_id_ +
-                        " cannot start before it");
-      }
-      return;
-    }
-    if (batch.records.empty()) (void)reader.wait(strategy, std::chrono::milliseconds(50));
-  }
-}
-
-void ShardConsumer::checkpoint_at(const Checkpoint& checkpoint, bool pending) {
-  if (worker_.table.deleted()) {
-    throw InvalidStateException(StatusCode::kResourceNotFound,
-                                "InvalidStateException: the lease table " + worker_.table.path() + " was deleted");
-  }
-  try {
-    worker_.table.update([&](LeaseTableImage& image) {
-      if (shard_index_ >= image.rows.size() || !worker_.owns(image.rows[shard_index_])) {
-        const std::string owner =
-            shard_index_ < image.rows.size() ? std::string(row_owner(image.rows[shard_index_])) : std::string();
-        throw ShutdownException("ShutdownException: Can't update checkpoint - instance doesn't hold the lease for " +
-                                shard_id_ + (owner.empty() ? std::string() : " (held by " + owner + ")"));
-      }
-      layout::LeaseRow& row = image.rows[shard_index_];
-      if (pending) {
-        row.pending_checkpoint_kind = static_cast<uint32_t>(layout_kind(checkpoint.kind));
-        row.pending_checkpoint_value = checkpoint_value(checkpoint);
-      } else {
-        set_checkpoint(row, checkpoint);
-        row.pending_checkpoint_kind = 0;
-        row.pending_checkpoint_value = 0;
-        row.owner_switches_since_checkpoint = 0;
-      }
-      return true;
-    });
-  } catch (const ShutdownException&) {
-    throw;
-  } catch (const Error& error) {
-    if (error.code() == StatusCode::kCorrupted || error.code() == StatusCode::kResourceNotFound) {
-      throw InvalidStateException(error.code(), std::string("InvalidStateException: ") + error.what());
-    }
-    throw;
-  }
-  if (!pending) checkpoint_ = checkpoint;
-}
-
-void ShardConsumer::checkpoint_last_delivered(bool pending) {
-  if (at_shard_end_) {
-    checkpoint_at(Checkpoint{Checkpoint::Kind::kShardEnd, 0, 0}, pending);
-  } else if (delivered_any_) {
-    checkpoint_at(Checkpoint::at(last_delivered_), pending);
-  }
-  // Nothing delivered yet: the checkpoint stays where it is (as the KCL's).
-}
-
-void ShardConsumer::checkpoint_sequence(uint64_t sequence_number, bool pending) {
-  if (!delivered_any_ || sequence_number > last_delivered_) {
-    throw Error(StatusCode::kInvalidArgument,
-                "Could not checkpoint at sequence number " + std::to_string(sequence_number) + " on " + shard_id_ +
-                    ": it is greater than the last record delivered to the processor");
-  }
-  if (checkpoint_.kind == Checkpoint::Kind::kSequenceNumber && sequence_number < checkpoint_.sequence_number) {
-    throw Error(StatusCode::kInvalidArgument,
-                "Could not checkpoint at sequence number " + std::to_string(sequence_number) + " on " + shard_id_ +
-                    ": it is smaller than the last checkpoint " + std::to_string(checkpoint_.sequence_number));
-  }
-  checkpoint_at(Checkpoint::at(sequence_number), pending);
-}
-
-Checkpoint ShardConsumer::current() const { return checkpoint_; }
-
 }  // namespace detail
-
-// --- Checkpointer ---
-
-void Checkpointer::checkpoint() { consumer_.checkpoint_last_delivered(false); }
-void Checkpointer::checkpoint(uint64_t sequence_number) { consumer_.checkpoint_sequence(sequence_number, false); }
-void Checkpointer::prepare_checkpoint() { consumer_.checkpoint_last_delivered(true); }
-void Checkpointer::prepare_checkpoint(uint64_t sequence_number) {
-  consumer_.checkpoint_sequence(sequence_number, true);
-}
-Checkpoint Checkpointer::current() const { return consumer_.current(); }
-
-// --- Worker ---
 
 Worker::Worker(std::shared_ptr<Stream> stream, std::string_view application, RecordProcessorFactory factory,
                const WorkerOptions& options) {

@@ -81,3 +81,39 @@ def test_consume_refuses_bad_arguments(cli):
     cli.fails("ResourceNotFoundException", "Consume", "consume", "--stream-name", "nope", "--application-name", "app",
               "--", "true")
     cli.usage_error("consume", "--stream-name", "s", "--application-name", "app")
+
+
+def test_a_processor_that_dies_is_restarted_from_the_last_checkpoint(cli, tmp_path):
+    cli.create("s", 1)
+    for i in range(10):
+        cli.put("s", "k", f"r{i}")
+    journal = str(tmp_path / "journal")
+    env = dict(cli.env, JOURNAL=journal, CRASH_MARKER=str(tmp_path / "crashed"))
+    crashing = os.path.join(os.path.dirname(__file__), "multilang", "crash_once_processor.py")
+    consume = subprocess.Popen([os.environ["SHMSTREAM_CLI"], "--root", cli.root, "consume", "--stream-name", "s",
+                                "--application-name", "app", "--", sys.executable, crashing],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(records(journal)) == 10)
+    err = stop(consume)
+    assert "exited before answering processRecords" in err
+    assert [r[4] for r in records(journal)] == [f"r{i}" for i in range(10)]  # once each, in order
+
+
+def test_an_interrupt_at_the_terminal_reaches_consume_only(cli, tmp_path):
+    """Ctrl-C signals the terminal's whole process group: the processors are in groups of their own, so they
+    are shut down by consume (shutdownRequested, checkpoint), not killed by the interrupt."""
+    cli.create("s", 1)
+    cli.put("s", "k", "one")
+    journal = str(tmp_path / "journal")
+    env = dict(cli.env, JOURNAL=journal)
+    consume = subprocess.Popen([os.environ["SHMSTREAM_CLI"], "--root", cli.root, "consume", "--stream-name", "s",
+                                "--application-name", "app", "--", sys.executable, PROCESSOR],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    wait_for(lambda: len(records(journal)) == 1)
+    os.killpg(consume.pid, signal.SIGINT)
+    _, err = consume.communicate(timeout=30)
+    assert consume.returncode == 0, err  # a graceful shutdown is consume's way to end
+    assert "failed" not in err, err
+    with open(journal) as f:
+        assert "shutdownRequested shardId-000000000000 None" in f.read().splitlines()

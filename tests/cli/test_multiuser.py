@@ -238,3 +238,71 @@ def test_tags_consumers_and_throttling_are_shared_with_the_group(shared):
         assert result.returncode == EXIT_SERVICE, f"{args}: {result.returncode} {result.stderr}"
         assert "(AccessDeniedException)" in result.stderr, (args, result.stderr)
     assert len(json.loads(ok(OWNER, binary, root, "list-tags-for-stream", "--stream-name", "s").stdout)["Tags"]) == 2
+
+
+def test_an_application_is_shared_by_owner_and_member_and_refused_to_an_outsider(shared):
+    """The lease table a member's worker makes carries the stream's group and mode, so the owner's workers
+    and describe-application use it; an outsider is refused (docs/APPLICATIONS.md)."""
+    import json
+    import time
+    binary, root = shared
+    place = os.path.dirname(binary)
+    processor = os.path.join(place, "journal_processor.py")
+    shutil.copy(os.path.join(os.path.dirname(__file__), "multilang", "journal_processor.py"), processor)
+    os.chmod(processor, 0o755)
+    journals = os.path.join(place, "journals")
+    os.mkdir(journals)
+    os.chmod(journals, 0o777)
+    ok(OWNER, binary, root, "create-stream", "--stream-name", "s", "--shard-count", 2, "--segment-size", "4KiB",
+       "--mode", "0660")
+    for i in range(20):
+        ok(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", f"k{i}", "--data", "eA==")
+
+    def consume(user, journal):
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/", "JOURNAL": os.path.join(journals, journal)}
+        return subprocess.Popen([RUNUSER, "-u", user, "--", binary, "--root", root, "consume", "--stream-name", "s",
+                                 "--application-name", "app", "--", "/usr/bin/python3", processor],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+
+    def processed(journal):
+        path = os.path.join(journals, journal)
+        return sum(1 for line in open(path) if line.startswith("record ")) if os.path.exists(path) else 0
+
+    def stop(process):
+        # SIGTERM to consume itself (runuser's child), as a service manager would send it.
+        with open(f"/proc/{process.pid}/task/{process.pid}/children") as f:
+            os.kill(int(f.read().split()[0]), signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+
+    member = consume(MEMBER, "member")
+    deadline = time.time() + 20
+    while processed("member") < 20:
+        assert time.time() < deadline and member.poll() is None, member.stderr.read() if member.poll() else "timeout"
+        time.sleep(0.02)
+    stop(member)
+    group = grp.getgrnam(GROUP).gr_gid
+    apps = os.stat(os.path.join(root, "s", "apps"))
+    assert apps.st_gid == group and stat.S_IMODE(apps.st_mode) == 0o2770, oct(apps.st_mode)
+    table = os.stat(os.path.join(root, "s", "apps", "app.leases"))
+    assert table.st_uid == pwd.getpwnam(MEMBER).pw_uid
+    assert table.st_gid == group and stat.S_IMODE(table.st_mode) == 0o660, oct(table.st_mode)
+    # The owner's worker resumes after the member's checkpoints.
+    ok(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "late", "--data", "eA==")
+    owner = consume(OWNER, "owner")
+    deadline = time.time() + 20
+    while processed("owner") < 1:
+        assert time.time() < deadline and owner.poll() is None, owner.stderr.read() if owner.poll() else "timeout"
+        time.sleep(0.02)
+    time.sleep(0.2)
+    stop(owner)
+    assert processed("owner") == 1
+    leases = json.loads(ok(MEMBER, binary, root, "describe-application", "--stream-name", "s",
+                           "--application-name", "app").stdout)["Leases"]
+    assert len(leases) == 2
+    for args in (("describe-application", "--stream-name", "s", "--application-name", "app"),
+                 ("list-applications", "--stream-name", "s"),
+                 ("delete-application", "--stream-name", "s", "--application-name", "app")):
+        result = run_as(OUTSIDER, binary, root, *args)
+        assert result.returncode == EXIT_SERVICE and "(AccessDeniedException)" in result.stderr, (args, result.stderr)

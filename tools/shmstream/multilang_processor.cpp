@@ -43,6 +43,10 @@ void MultiLangProcessor::start() {
   child_ = ::fork();
   if (child_ < 0) throw Error(StatusCode::kInternalFailure, std::string("cannot fork: ") + std::strerror(errno));
   if (child_ == 0) {
+    // A process group of its own: Ctrl-C at a terminal signals consume only, which then shuts the
+    // processors down gracefully (shutdownRequested, checkpoint) instead of having them killed mid-batch.
+    // If consume dies, the processor reads the end of its input and exits.
+    ::setpgid(0, 0);
     ::dup2(input[0], STDIN_FILENO);
     ::dup2(output[1], STDOUT_FILENO);
     ::signal(SIGPIPE, SIG_DFL);

@@ -135,7 +135,7 @@ class StreamTail {
           rescan_now_ = true;  // done by the application: its children come next
           continue;
         }
-        start = start_at(checkpoint->second);
+        start = start_after(checkpoint->second);
       }
       ReaderOptions reader_options;
       // Trimming under a slow terminal is not an error for a human watching: jump ahead.
@@ -146,16 +146,6 @@ class StreamTail {
   }
 
   bool still_followed(const std::optional<uint32_t>& index) const { return index && followers_.count(*index) > 0; }
-
-  static IteratorStart start_at(const Checkpoint& checkpoint) {
-    switch (checkpoint.kind) {
-      case Checkpoint::Kind::kLatest: return {IteratorType::kLatest, 0, 0};
-      case Checkpoint::Kind::kAtTimestamp: return {IteratorType::kAtTimestamp, 0, checkpoint.timestamp_ns};
-      case Checkpoint::Kind::kSequenceNumber:
-        return {IteratorType::kAfterSequenceNumber, checkpoint.sequence_number, 0};
-      default: return {IteratorType::kTrimHorizon, 0, 0};
-    }
-  }
 
   // Reads one batch from every followed shard; returns the number of records printed. caught_up_: every
   // followed shard returned everything up to its current end this round.

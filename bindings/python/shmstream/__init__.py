@@ -35,6 +35,7 @@ from ._iterators import ITERATOR_TYPES, GetRecordsResult, ShardIterator
 from ._native_import import native as _native
 from ._order import read_order
 from ._stream import Producer, PutFailure, PutManyResult, PutResult, Stream
+from ._worker import InvalidStateException, RecordProcessor, ShutdownException, Worker
 
 Record = _native.Record
 default_root = _native.default_root
@@ -50,5 +51,5 @@ __all__ = [
     "PutFailure", "PutManyResult", "ProvisionedThroughputExceededException", "PutResult", "Record",
     "RecordAbortedException", "ResourceInUseException", "ResourceNotFoundException", "ShardClosedException",
     "ShardIterator", "StorageFullException", "Stream", "TimeoutException", "default_root", "read_order",
-    "shard_id_text",
+    "shard_id_text", "Worker", "RecordProcessor", "ShutdownException", "InvalidStateException",
 ]

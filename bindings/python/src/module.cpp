@@ -10,4 +10,5 @@ PYBIND11_MODULE(_shmstream, module) {
   register_producer(module);
   register_reader(module);
   register_bulk_read(module);
+  register_worker(module);
 }

@@ -102,6 +102,11 @@ int wait_any(std::vector<ReaderHandle*> handles, int64_t timeout_ns) {
 
 }  // namespace
 
+py::object make_record(const py::str& shard_id, const RecordView& view) {
+  return py::cast(Record{shard_id, view.sequence_number, view.arrival_ns, key_text(view.partition_key),
+                         data_object(view.data, false)});
+}
+
 IteratorStart make_iterator_start(const std::string& iterator_type, uint64_t sequence_number, int64_t timestamp_ns) {
   IteratorStart start;
   if (!parse_iterator_type(iterator_type, start.type)) {

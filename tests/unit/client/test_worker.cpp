@@ -7,6 +7,7 @@
 #include <set>
 
 #include "application/lease_table.hpp"
+#include "stream/stream_state.hpp"
 #include "shmstream/application.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
@@ -118,7 +119,7 @@ TEST_F(WorkerTest, CheckpointingALeaseNoLongerHeldThrowsShutdownException) {
       // Both processors initialized (a lease taken before its processor starts is never lease_lost).
       ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
       // Another worker (a live process: ours, with another id) takes every lease.
-      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, false);
+      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
       table.update([](detail::LeaseTableImage& image) {
         for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
         return true;
@@ -271,4 +272,133 @@ TEST_F(WorkerTest, BadOptionsAreRefused) {
   EXPECT_THROW(Worker(stream, "app", journal_factory(journal), options), Error);
   EXPECT_THROW(Worker(stream, "bad/name", journal_factory(journal)), Error);
   EXPECT_THROW(Worker(stream, "app", nullptr), Error);
+}
+
+TEST_F(WorkerTest, ACheckpointRefusedForALeaseTakenMeansLeaseLost) {
+  put(stream, 30);
+  Journal journal;
+  std::atomic<bool> stolen{false};
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);  // checkpoints after each batch, uncaught
+    processor->before_record = [&, stream = stream](const RecordView&, Checkpointer&) {
+      if (stolen.exchange(true)) return;
+      ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
+      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
+      table.update([](detail::LeaseTableImage& image) {
+        for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
+        return true;
+      });
+    };
+    return processor;
+  };
+  std::vector<std::string> errors;
+  std::mutex errors_mutex;
+  WorkerOptions options = fast_options();
+  options.failover_time = std::chrono::seconds(30);
+  options.lease_pass_interval = std::chrono::seconds(5);  // the checkpoint, not a lease pass, finds the theft
+  options.on_processor_error = [&](std::string_view, const std::exception& error) {
+    const std::lock_guard<std::mutex> lock(errors_mutex);
+    errors.push_back(error.what());
+  };
+  RunningWorker running(stream, "app", factory, options);
+  ASSERT_TRUE(eventually([&] {
+    const auto events = journal.events();
+    return std::any_of(events.begin(), events.end(), [](const std::string& e) { return e.starts_with("lease_lost"); });
+  }));
+  const std::lock_guard<std::mutex> lock(errors_mutex);
+  EXPECT_TRUE(errors.empty()) << errors.front();  // not a processor failure: no restart
+}
+
+TEST_F(WorkerTest, PendingCheckpointAndOwnerSwitchesAreRecorded) {
+  const auto sequences = put(stream, 4);
+  Journal journal;
+  std::atomic<int> step{0};
+  auto factory = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(journal);
+    processor->checkpoint_every_batch = false;
+    processor->before_record = [&](const RecordView& record, Checkpointer& checkpointer) {
+      if (step.exchange(1) == 0) checkpointer.prepare_checkpoint(record.sequence_number);
+    };
+    return processor;
+  };
+  WorkerOptions options = fast_options();
+  options.worker_id = "first";
+  {
+    RunningWorker running(stream, "app", factory, options);
+    ASSERT_TRUE(eventually([&] { return journal.count() == 4; }));
+    const auto leases = describe_application(stream, "app").leases;
+    const auto pending = std::count_if(leases.begin(), leases.end(), [](const LeaseInfo& l) {
+      return l.pending_checkpoint.has_value() && l.pending_checkpoint->kind == Checkpoint::Kind::kSequenceNumber;
+    });
+    EXPECT_EQ(pending, 1);
+    for (const LeaseInfo& lease : leases) EXPECT_EQ(lease.lease_owner, "first");
+  }
+  // The graceful shutdown checkpointed (clearing the pending one) and released: no owner switch counted.
+  for (const LeaseInfo& lease : describe_application(stream, "app").leases) {
+    EXPECT_FALSE(lease.pending_checkpoint.has_value());
+    EXPECT_EQ(lease.owner_switches_since_checkpoint, 0u);
+    EXPECT_GE(lease.lease_counter, 2u);
+  }
+  // A lease taken from another owner counts as a switch until the next checkpoint. This owner's pid now
+  // belongs to another process (init), so it is dead and its leases are taken at once, not after expiry.
+  auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
+  table.update([](detail::LeaseTableImage& image) {
+    for (auto& row : image.rows) {
+      std::strcpy(row.owner_worker_id, "gone");
+      row.owner_pid = 1;
+      row.owner_start_time = 12345;
+      timespec now{};
+      ::clock_gettime(CLOCK_BOOTTIME, &now);
+      row.renewed_boottime_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;  // fresh
+    }
+    return true;
+  });
+  Journal second;
+  options.worker_id = "second";
+  options.failover_time = std::chrono::seconds(30);  // only the owner's death can free the leases in time
+  auto idle = [&]() -> std::unique_ptr<RecordProcessor> {
+    auto processor = std::make_unique<JournalProcessor>(second);
+    processor->checkpoint_every_batch = false;
+    return processor;
+  };
+  RunningWorker running(stream, "app", idle, options);
+  ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 2; }));
+  for (const LeaseInfo& lease : describe_application(stream, "app").leases) {
+    EXPECT_EQ(lease.lease_owner, "second");
+    EXPECT_EQ(lease.owner_switches_since_checkpoint, 1u);
+  }
+}
+
+TEST_F(WorkerTest, AShardTheRetentionExpiredBeforeItWasFinishedEndsSoItsChildrenStart) {
+  Producer producer(stream);
+  PutResult result;
+  const HashKey low = 1;  // shard 0, then its first child
+  ASSERT_TRUE(producer.put_record("parent", "in shard 0", result, &low));
+  ASSERT_EQ(result.shard_index, 0u);
+  // A processor that never gets past shard 0 (it fails on every batch there).
+  struct Stuck : JournalProcessor {
+    explicit Stuck(Journal& journal) : JournalProcessor(journal) {}
+    void process_records(std::span<const RecordView> records, Checkpointer& checkpointer, int64_t lag) override {
+      if (shard_ == 0) throw std::runtime_error("stuck on shard 0");
+      JournalProcessor::process_records(records, checkpointer, lag);
+    }
+  };
+  Journal journal;
+  WorkerOptions options = fast_options();
+  options.restart_delay = std::chrono::milliseconds(5);
+  options.on_processor_error = [](std::string_view, const std::exception&) {};
+  RunningWorker running(stream, "app", [&] { return std::make_unique<Stuck>(journal); }, options);
+  ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 2; }));
+  stream->split_shard(0, HashKey{1} << 126);  // children 2 and 3 wait for shard 0's SHARD_END
+  ASSERT_TRUE(producer.put_record("child", "in a child", result, &low));
+  ASSERT_EQ(result.shard_index, 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(journal.count(), 0u);  // the child waits
+  // The retention expires shard 0 (what the janitor does once a closed shard is past the retention window).
+  detail::StreamAccess::state(*stream).shard(0).status.store(static_cast<uint32_t>(layout::ShardStatus::kExpired));
+  ASSERT_TRUE(eventually([&] {
+    const auto deliveries = journal.deliveries();
+    return std::any_of(deliveries.begin(), deliveries.end(), [](const auto& d) { return d.data == "in a child"; });
+  }));
+  EXPECT_EQ(describe_application(stream, "app").leases[0].checkpoint.kind, Checkpoint::Kind::kShardEnd);
 }
