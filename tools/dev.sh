@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   g++ meson ninja-build pkg-config
   libboost-dev libxxhash-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libicu-dev
   pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-hypothesis
   python3-mesonpy python3-pip python3-matplotlib
   clang libclang-rt-14-dev libzmq3-dev valgrind

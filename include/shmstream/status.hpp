@@ -23,6 +23,7 @@ enum class StatusCode : uint8_t {
   kIncompatibleLayout,      // layout major version differs
   kTimeout,                 // a wait ran out
   kInternalFailure,         // InternalFailure: unexpected system error
+  kThroughputExceeded,      // ProvisionedThroughputExceededException: AWS-limits mode or injected throttling
 };
 
 // The Kinesis exception name for a code, e.g. "InvalidArgumentException".

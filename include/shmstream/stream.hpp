@@ -25,8 +25,24 @@ class StreamState;
 struct StreamAccess;
 }
 
+// Kinesis StreamMode. shmstream does not scale shards by itself: ON_DEMAND is recorded and reported, and an
+// ON_DEMAND stream starts with kOnDemandInitialShardCount shards unless told otherwise (docs/DECISIONS.md).
+enum class StreamMode : uint8_t { kProvisioned, kOnDemand };
+const char* stream_mode_name(StreamMode mode) noexcept;  // PROVISIONED | ON_DEMAND
+std::optional<StreamMode> parse_stream_mode(std::string_view name) noexcept;
+
+// Kinesis MetricsName (without ALL), in the service model's order; bit i of a ShardLevelMetrics mask.
+inline constexpr const char* kShardLevelMetricNames[] = {
+    "IncomingBytes",  "IncomingRecords", "OutgoingBytes", "OutgoingRecords", "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds"};
+inline constexpr uint32_t kAllShardLevelMetrics = (1u << 7) - 1;
+// "ALL" is every bit; nullopt for a name the model does not have.
+std::optional<uint32_t> shard_level_metric_bits(std::string_view name) noexcept;
+std::vector<std::string> shard_level_metric_names(uint32_t mask);
+
 struct StreamOptions {
   uint32_t shard_count = 1;
+  StreamMode stream_mode = StreamMode::kProvisioned;
   uint64_t segment_size = kDefaultSegmentSize;          // power of two in [4 KiB, 1 GiB]
   std::chrono::nanoseconds retention = kDefaultRetention;
   uint64_t retention_bytes = 0;                          // per shard; 0 = default cap (see docs/OPERATIONS.md)
@@ -57,6 +73,8 @@ struct ShardInfo {
   uint64_t unblocked_frames = 0;
   uint64_t trimmed_segments = 0;
   uint64_t aborted_puts = 0;
+  uint64_t writes_throttled = 0;  // puts refused by throttling (WriteProvisionedThroughputExceeded)
+  uint64_t reads_throttled = 0;   // GetRecords refused by AWS-limits mode (ReadProvisionedThroughputExceeded)
 };
 
 struct StreamInfo {
@@ -72,6 +90,9 @@ struct StreamInfo {
   uint32_t open_shard_count = 0;
   bool checksums = false;  // every record carries a checksum trailer (StreamOptions::checksums)
   std::string encryption_type = "NONE";
+  StreamMode stream_mode = StreamMode::kProvisioned;
+  uint32_t shard_level_metrics = 0;  // enhanced monitoring, a mask over kShardLevelMetricNames
+  uint32_t consumer_count = 0;       // registered consumers
   std::vector<ShardInfo> shards;  // every shard entry in use, open and closed, by index
 };
 
@@ -89,6 +110,45 @@ struct ShardFilter {
   ShardFilterType type = ShardFilterType::kAll;
   uint32_t shard_index = 0;
   int64_t timestamp_ns = 0;
+};
+
+// DescribeLimits of a root: ShardLimit is shmstream's per-stream cap (there is no root-wide one);
+// OpenShardCount and OnDemandStreamCount count every stream under the root.
+struct StreamLimits {
+  uint32_t shard_limit = 0;
+  uint32_t open_shard_count = 0;
+  uint32_t on_demand_stream_count = 0;
+  uint32_t on_demand_stream_count_limit = 0;
+};
+
+struct Tag {
+  std::string key;
+  std::string value;
+  bool operator==(const Tag&) const = default;
+};
+
+struct TagPage {
+  std::vector<Tag> tags;  // by key
+  bool has_more = false;
+};
+
+// A registered (enhanced fan-out) consumer. ARN: <stream ARN>/consumer/<name>:<creation epoch seconds>.
+struct ConsumerInfo {
+  std::string name;
+  std::string arn;
+  std::string status;  // ACTIVE (registration and deregistration take effect at once here)
+  int64_t creation_ns = 0;
+};
+
+// Testing a producer's retry path (docs/OPERATIONS.md "Throttling"); both off by default.
+struct ThrottleSettings {
+  // Probability that each PutRecord / PutRecords entry fails with ProvisionedThroughputExceededException,
+  // in parts per million (0..1'000'000).
+  uint32_t injected_throttle_ppm = 0;
+  // Enforce the real service's per-shard limits: 1 MiB/s and 1000 records/s written, 5 GetRecords/s and
+  // 2 MiB/s read.
+  bool aws_limits = false;
+  bool operator==(const ThrottleSettings&) const = default;
 };
 
 // $SHMSTREAM_ROOT, or /dev/shm/shmstream.
@@ -142,6 +202,38 @@ class Stream {
 
   // Indexes of OPEN shards in hash-key order.
   std::vector<uint32_t> open_shards() const;
+
+  // DescribeLimits over every stream under `root`.
+  static StreamLimits describe_limits(const std::string& root = default_root());
+
+  // Tags, as AWS: keys 1..128 and values 0..256 characters of Unicode letters, digits, white space and
+  // _ . / = + - % @; at most 50 per stream. Kept in <stream>/attributes.json, replaced atomically under the
+  // stream's flock (docs/FORMAT.md); producers and readers never touch it. InvalidArgument / LimitExceeded
+  // refuse the whole request.
+  void add_tags(const std::vector<Tag>& tags);
+  void remove_tags(const std::vector<std::string>& keys);
+  // ListTagsForStream: tags whose key sorts after `exclusive_start_key`, at most `limit` (1..50).
+  TagPage list_tags(const std::string& exclusive_start_key = {}, uint32_t limit = kMaxTagsPerStream) const;
+
+  // UpdateStreamMode. ResourceInUse while the stream is not ACTIVE; the same mode again is accepted.
+  void update_stream_mode(StreamMode mode);
+
+  // Enable-/DisableEnhancedMonitoring: `metrics` is a mask over kShardLevelMetricNames. Returns the mask
+  // before the change (Current); the new one (Desired) is in describe().shard_level_metrics.
+  uint32_t enable_enhanced_monitoring(uint32_t metrics);
+  uint32_t disable_enhanced_monitoring(uint32_t metrics);
+
+  // Register-/Deregister-/Describe-/ListStreamConsumers (names [a-zA-Z0-9_.-]{1,128}, at most 20 per
+  // stream), kept in <stream>/attributes.json beside the tags.
+  ConsumerInfo register_consumer(const std::string& consumer_name);
+  void deregister_consumer(const std::string& consumer_name);
+  ConsumerInfo describe_consumer(const std::string& consumer_name) const;
+  std::vector<ConsumerInfo> list_consumers() const;  // by creation time
+
+  // Fault injection and AWS-limits mode (see ThrottleSettings). Running producers see a change on their
+  // next put (it bumps the shard table epoch they check anyway); readers on their next get_records.
+  void set_throttling(const ThrottleSettings& settings);
+  ThrottleSettings throttling() const;
 
  private:
   friend struct detail::StreamAccess;  // the library's own layers reach the stream's state through it

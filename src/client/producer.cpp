@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "log/frame_unblock.hpp"
+#include "client/throughput_gate.hpp"
 #include "log/shard_appender.hpp"
 #include "router/key_cache.hpp"
 #include "router/md5_hasher.hpp"
@@ -33,6 +34,7 @@ class ProducerCore {
         appenders_(state_.shard_capacity()) {
     if (options.exclusive) settle_abandoned_frames_of_stream();
     map_.rebuild(state_.header(), state_.shard_table());
+    refresh_throttling();
   }
 
   // Routes a validated key. Steady state (no reshard since the last call): one shared load (the table
@@ -73,6 +75,13 @@ class ProducerCore {
     if (footprint > max_footprint_) [[unlikely]] return does_not_fit();
     uint32_t shard_index = 0;
     if (Status status = route(key, explicit_hash_key, shard_index); !status) [[unlikely]] return status;
+    // Fault injection and AWS-limits mode: off, this is the one test they cost (a member, re-read with the table).
+    if (throttled_) [[unlikely]] {
+      if (Status status = admit(shard_index, key.size() + data.size()); !status) {
+        result.shard_index = shard_index;
+        return status;
+      }
+    }
     ShardAppender* appender = appenders_[shard_index].get();
     if (appender == nullptr) [[unlikely]] return put_routed_again(key, data, explicit_hash_key, footprint, result);
     Status status = appender->append(key, data, footprint, result.sequence_number);
@@ -132,6 +141,7 @@ class ProducerCore {
     std::fill_n(pending_.begin(), entries.size(), true);
     for (uint32_t attempt = 0; attempt < kMaxRouteAttempts; ++attempt) {
       if (!route_pending(entries, results)) return;
+      if (attempt == 0 && throttled_) [[unlikely]] admit_entries(entries, results);
       for (size_t first = 0; first < entries.size(); ++first) {
         if (pending_[first] && shard_of_[first] != layout::kNoShard) append_group_from(first, entries, results);
       }
@@ -155,10 +165,48 @@ class ProducerCore {
   static constexpr uint32_t kMaxRouteAttempts = 64;
 
   Status rebuild_map() noexcept try {
-    map_.rebuild(state_.header(), state_.shard_table());  // cold: after a reshard
+    map_.rebuild(state_.header(), state_.shard_table());  // cold: after a reshard or a throttling change
+    refresh_throttling();
     return Status::ok();
   } catch (...) {
     return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");
+  }
+
+  // The stream's throttling settings, re-read whenever the table epoch moves (set_throttling bumps it).
+  void refresh_throttling() noexcept {
+    // relaxed: ordered after the epoch's acquire load by the route that called us.
+    const uint32_t ppm = header_->injected_throttle_ppm.load(std::memory_order_relaxed);
+    aws_limits_ = (header_->throttle_flags.load(std::memory_order_relaxed) & layout::kThrottleAwsLimits) != 0;
+    injected_threshold_ = injected_threshold(ppm);
+    throttled_ = aws_limits_ || ppm != 0;
+  }
+
+  // One record of `bytes` to `shard_index` under throttling: the injected dice, then the shard's limits.
+  [[gnu::noinline]] Status admit(uint32_t shard_index, uint64_t bytes) noexcept {
+    layout::ShardThroughput* lines = nullptr;
+    if (aws_limits_ || injected_threshold_ != 0) {
+      Status status;
+      lines = state_.throughput(status);
+      if (lines == nullptr && aws_limits_) return status;  // injection alone works without the counters
+    }
+    const bool refused = (next_random(random_state_) >> 32) < injected_threshold_ ||
+                         (aws_limits_ && !admit_write(lines[shard_index], bytes));
+    if (!refused) return Status::ok();
+    // relaxed: a monitoring counter (WriteProvisionedThroughputExceeded).
+    if (lines != nullptr) lines[shard_index].writes_refused.fetch_add(1, std::memory_order_relaxed);
+    return Status(StatusCode::kThroughputExceeded, "Rate exceeded for shard");
+  }
+
+  // PutRecords under throttling: each routed entry is admitted or failed on its own, as Kinesis does.
+  void admit_entries(std::span<const PutRecordsEntry> entries, std::span<PutRecordsResultEntry> results) noexcept {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!pending_[i]) continue;
+      const Status status = admit(shard_of_[i], entries[i].partition_key.size() + entries[i].data.size());
+      if (status) continue;
+      results[i].status = status;
+      results[i].result = PutResult{shard_of_[i], 0};
+      pending_[i] = false;
+    }
   }
 
   // A cacheable key that missed (or was cached under an older table): its MD5 (kept if it was cached),
@@ -265,6 +313,10 @@ class ProducerCore {
   WriterLock writer_lock_;  // held for the producer's lifetime
   FrameCommit commit_;
   RealtimeClock clock_;  // arrival times of every shard's frames
+  bool throttled_ = false;   // injected throttling or AWS-limits mode is on (refresh_throttling)
+  bool aws_limits_ = false;
+  uint64_t injected_threshold_ = 0;
+  uint64_t random_state_ = static_cast<uint64_t>(now_ns()) ^ reinterpret_cast<uintptr_t>(this);
   uint32_t trailer_bytes_;   // the stream's trailers on every frame (checksum)
   uint64_t max_footprint_;   // the largest frame a segment holds
   Md5Hasher md5_;

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "client/throughput_gate.hpp"
 #include "common/aws_names.hpp"
 #include "log/frame_check.hpp"
 #include "log/shard_cursor.hpp"
@@ -84,7 +85,36 @@ class ReaderCore {
  public:
   ReaderCore(std::shared_ptr<Stream> stream, uint32_t shard_index, uint64_t position, const ReaderOptions& options)
       : stream_(std::move(stream)), state_(StreamAccess::state(*stream_)),
-        cursor_(state_.log(shard_index), position, options) {}
+        throttle_flags_(&state_.header().throttle_flags), cursor_(state_.log(shard_index), position, options) {}
+
+  // AWS-limits mode is on for the stream. relaxed: a setting; the mapping it leads to is ordered on its own.
+  bool aws_limits() const noexcept {
+    return (throttle_flags_->load(std::memory_order_relaxed) & layout::kThrottleAwsLimits) != 0;
+  }
+
+  // GetRecords under AWS-limits mode: admitted against the shard's 5 calls/s and 2 MiB/s, then charged with
+  // the bytes it returned. A refused call returns no records and leaves the cursor where it was.
+  [[gnu::noinline]] Status read_throttled(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept {
+    Status status;
+    layout::ShardThroughput* lines = state_.throughput(status);
+    if (lines == nullptr) return status;
+    layout::ShardThroughput& line = lines[cursor_.log().index()];
+    const int64_t now = monotonic_ns();
+    if (!admit_read(line, now)) {
+      line.reads_refused.fetch_add(1, std::memory_order_relaxed);  // relaxed: ReadProvisionedThroughputExceeded
+      batch.records.clear();
+      batch.next_position = cursor_.position();
+      batch.shard_ended = false;
+      batch.child_shards.clear();
+      batch.damaged_bytes_skipped = 0;
+      return Status(StatusCode::kThroughputExceeded, "Rate exceeded for shard");
+    }
+    status = cursor_.read(batch, limit, max_bytes);
+    uint64_t bytes = 0;
+    for (const RecordView& record : batch.records) bytes += record.partition_key.size() + record.data.size();
+    charge_read(line, now, bytes);
+    return status;
+  }
 
   // A closed shard read to its end: its children, as ListShards would name them.
   void fill_children(RecordBatch& batch) const noexcept try {
@@ -102,6 +132,7 @@ class ReaderCore {
 
   std::shared_ptr<Stream> stream_;
   StreamState& state_;
+  const std::atomic<uint32_t>* throttle_flags_;  // the stream header's, read once per get_records
   ShardCursor cursor_;
 };
 }  // namespace detail
@@ -124,7 +155,8 @@ ShardReader::ShardReader(ShardReader&&) noexcept = default;
 ShardReader& ShardReader::operator=(ShardReader&&) noexcept = default;
 
 Status ShardReader::get_records(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept {
-  Status status = core_->cursor_.read(batch, limit, max_bytes);
+  Status status = core_->aws_limits() ? core_->read_throttled(batch, limit, max_bytes)
+                                      : core_->cursor_.read(batch, limit, max_bytes);
   if (batch.shard_ended) core_->fill_children(batch);
   return status;
 }

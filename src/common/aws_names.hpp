@@ -19,4 +19,10 @@ inline std::string in_stream(std::string_view stream_name) {
   return " in stream " + std::string(stream_name) + " under account " + kAccountId;
 }
 
+// Kinesis's ProvisionedThroughputExceededException message for a shard.
+inline std::string rate_exceeded(std::string_view stream_name, std::string_view shard_id) {
+  return "Rate exceeded for shard " + std::string(shard_id) + " in stream " + std::string(stream_name) +
+         " under account " + kAccountId + ".";
+}
+
 }  // namespace shmstream::detail::aws

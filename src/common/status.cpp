@@ -18,6 +18,7 @@ const char* exception_name(StatusCode code) noexcept {
     case StatusCode::kIncompatibleLayout: return "IncompatibleLayoutException";
     case StatusCode::kTimeout: return "TimeoutException";
     case StatusCode::kInternalFailure: return "InternalFailure";
+    case StatusCode::kThroughputExceeded: return "ProvisionedThroughputExceededException";
   }
   return "InternalFailure";
 }

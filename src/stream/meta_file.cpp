@@ -32,6 +32,7 @@ void write_initial_meta(uint8_t* image, const MetaParameters& p) {
   header.unblock_timeout_ns.store(2'000'000'000, std::memory_order_relaxed);
   header.file_mode = p.file_mode;
   header.frame_flags = p.frame_flags;
+  header.stream_mode.store(p.stream_mode, std::memory_order_relaxed);
   header.status.store(static_cast<uint32_t>(layout::StreamStatus::kActive), std::memory_order_relaxed);
   std::memcpy(header.uuid, p.uuid, sizeof header.uuid);
   std::memcpy(header.name, p.name.data(), p.name.size());
@@ -90,6 +91,13 @@ Status validate_stream_meta(const uint8_t* image, size_t size) noexcept {
   }
   if ((header.frame_flags & ~uint32_t{layout::kFlagChecksum}) != 0) {
     return Status(StatusCode::kCorrupted, "stream.meta frame flags name an unknown trailer");
+  }
+  // Layout 2.1 settings (zeros in a 2.0 file).
+  if (header.stream_mode.load(std::memory_order_relaxed) > static_cast<uint32_t>(layout::StreamModeCode::kOnDemand) ||
+      (header.shard_level_metrics.load(std::memory_order_relaxed) & ~kAllShardLevelMetrics) != 0 ||
+      (header.throttle_flags.load(std::memory_order_relaxed) & ~layout::kKnownThrottleFlags) != 0 ||
+      header.injected_throttle_ppm.load(std::memory_order_relaxed) > layout::kMaxInjectedThrottlePpm) {
+    return Status(StatusCode::kCorrupted, "stream.meta holds an unknown stream mode, metric or throttling setting");
   }
   if (header.status.load(std::memory_order_relaxed) > static_cast<uint32_t>(layout::StreamStatus::kDeleting)) {
     return Status(StatusCode::kCorrupted, "stream.meta status is unknown");

@@ -18,6 +18,7 @@ struct MetaParameters {
   uint64_t retention_bytes = 0;
   uint32_t file_mode = 0600;
   uint32_t frame_flags = 0;  // layout::kFlagChecksum or 0
+  uint32_t stream_mode = 0;  // layout::StreamModeCode
   int64_t creation_ns = 0;
   uint8_t uuid[16] = {};
 };

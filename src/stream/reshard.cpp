@@ -220,6 +220,13 @@ void Stream::merge_shards(uint32_t shard_to_merge, uint32_t adjacent_shard_to_me
 }
 
 uint32_t Stream::update_shard_count(uint32_t target) {
+  // As AWS: UpdateShardCount is for PROVISIONED streams only (split and merge stay open to both modes).
+  // relaxed: a setting; a mode changed meanwhile is as if it changed just after this call.
+  if (state_->header().stream_mode.load(std::memory_order_relaxed) ==
+      static_cast<uint32_t>(layout::StreamModeCode::kOnDemand)) {
+    throw Error(StatusCode::kInvalidArgument, "UpdateShardCount is not supported for stream " + name() +
+                                                  " in ON_DEMAND capacity mode; use UpdateStreamMode to PROVISIONED");
+  }
   detail::FileLock lock(state_->lock_path(), state_->header().file_mode);
   const uint32_t current = open_shard_count(*state_);
   if (target < 1 || target > kMaxShardsPerStream) {

@@ -21,16 +21,19 @@
 #include "segment/segment_file.hpp"
 #include "shmstream/layout/frame.hpp"
 #include "router/shard_map.hpp"
+#include "stream/attributes_file.hpp"
 #include "stream/file_lock.hpp"
 #include "stream/file_modes.hpp"
 #include "stream/meta_file.hpp"
 #include "stream/retention_defaults.hpp"
 #include "log/shard_positions.hpp"
 #include "stream/stream_state.hpp"
+#include "stream/throughput_file.hpp"
 
 namespace shmstream {
 namespace {
 
+using detail::create_with_mode;
 using detail::throw_errno;
 
 namespace files = detail::file_names;
@@ -95,14 +98,6 @@ void ensure_root(const std::string& root) {
   ensure_shared_directory(files::staging_directory(root));
 }
 
-// A file of the stream, made new (it must not exist) with the stream's mode whatever the creator's umask.
-detail::FileDescriptor create_with_mode(const std::string& path, uint32_t file_mode) {
-  detail::FileDescriptor file(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, file_mode));
-  if (file.fd < 0) throw_errno(errno, "cannot create " + path);
-  if (::fchmod(file.fd, file_mode) != 0) throw_errno(errno, "cannot set mode of " + path);
-  return file;
-}
-
 // Lock files exist from the stream's creation on, with its mode: everyone the mode admits can open them,
 // and nobody has to create them later with their own umask.
 void create_lock_file(const std::string& path, uint32_t file_mode) { (void)create_with_mode(path, file_mode); }
@@ -156,6 +151,9 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
                                    : detail::default_retention_bytes(root, options.segment_size, options.shard_count);
   parameters.file_mode = options.file_mode;
   parameters.frame_flags = options.checksums.value_or(checksums_by_default(root)) ? layout::kFlagChecksum : 0;
+  parameters.stream_mode = static_cast<uint32_t>(options.stream_mode == StreamMode::kOnDemand
+                                                     ? layout::StreamModeCode::kOnDemand
+                                                     : layout::StreamModeCode::kProvisioned);
   parameters.creation_ns = now_ns();
   if (RAND_bytes(parameters.uuid, sizeof parameters.uuid) != 1) {
     throw Error(StatusCode::kInternalFailure, "OpenSSL could not produce random bytes for the stream uuid");
@@ -337,6 +335,16 @@ ShardInfo Stream::describe_shard(uint32_t index) const {
   info.unblocked_frames = entry.unblocked_frames.load(std::memory_order_relaxed);
   info.trimmed_segments = entry.trimmed_segments.load(std::memory_order_relaxed);
   info.aborted_puts = entry.aborted_puts.load(std::memory_order_relaxed);
+  // The refusal counters exist once throttling was switched on (throughput.state); mapped at most once.
+  const layout::ShardThroughput* lines = state_->mapped_throughput();
+  if (lines == nullptr && ::access(files::in(directory(), detail::kThroughputFile).c_str(), F_OK) == 0) {
+    Status ignored;  // a file that cannot be mapped leaves the counters at 0; throttled puts report why
+    lines = state_->throughput(ignored);
+  }
+  if (lines != nullptr) {
+    info.writes_throttled = lines[index].writes_refused.load(std::memory_order_relaxed);
+    info.reads_throttled = lines[index].reads_refused.load(std::memory_order_relaxed);
+  }
   return info;
 }
 
@@ -358,6 +366,13 @@ StreamInfo Stream::describe() const {
   info.segment_size = header.segment_size;
   info.unblock_timeout_ns = header.unblock_timeout_ns.load(std::memory_order_relaxed);
   info.checksums = (header.frame_flags & layout::kFlagChecksum) != 0;
+  // relaxed: reported settings.
+  info.stream_mode = header.stream_mode.load(std::memory_order_relaxed) ==
+                             static_cast<uint32_t>(layout::StreamModeCode::kOnDemand)
+                         ? StreamMode::kOnDemand
+                         : StreamMode::kProvisioned;
+  info.shard_level_metrics = header.shard_level_metrics.load(std::memory_order_relaxed);
+  info.consumer_count = static_cast<uint32_t>(detail::read_attributes(directory()).consumers.size());
   const uint32_t count = state_->shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     info.shards.push_back(describe_shard(i));

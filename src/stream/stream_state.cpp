@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "stream/throughput_file.hpp"
+
 namespace shmstream::detail {
 namespace {
 
@@ -21,6 +23,18 @@ StreamState::StreamState(std::string root, std::string name, MappedRegion meta)
   const uint32_t capacity = shard_capacity();
   logs_.reserve(capacity);
   for (uint32_t i = 0; i < capacity; ++i) logs_.emplace_back(*segments_, header(), shard(i), i);
+}
+
+layout::ShardThroughput* StreamState::map_throughput(Status& status) noexcept {
+  std::lock_guard<std::mutex> guard(throughput_mutex_);
+  // relaxed: the mutex orders this against another thread's mapping.
+  if (layout::ShardThroughput* lines = throughput_.load(std::memory_order_relaxed)) return lines;
+  status = map_throughput_file(directory_, shard_capacity(), throughput_region_);
+  if (!status) return nullptr;
+  auto* lines = reinterpret_cast<layout::ShardThroughput*>(throughput_region_.data() + sizeof(layout::ThroughputHeader));
+  // release: a thread that loads the pointer sees the mapping made.
+  throughput_.store(lines, std::memory_order_release);
+  return lines;
 }
 
 }  // namespace shmstream::detail

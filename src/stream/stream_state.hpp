@@ -3,8 +3,10 @@
 // path reads it without locks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "segment/mapped_region.hpp"
 #include "segment/segment_store.hpp"
 #include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/layout/shard_throughput.hpp"
 #include "shmstream/layout/stream_header.hpp"
 #include "shmstream/stream.hpp"
 
@@ -41,6 +44,18 @@ class StreamState {
     return reinterpret_cast<layout::ShardEntry*>(meta_.data() + layout::kStreamHeaderSize);
   }
 
+  // The per-shard lines of throughput.state (AWS-limits mode), mapped on the first call; nullptr with
+  // `status` set when the file cannot be mapped. Later calls are one acquire load.
+  // The lines if this process has mapped them already, else nullptr (no system call).
+  layout::ShardThroughput* mapped_throughput() const noexcept {
+    return throughput_.load(std::memory_order_acquire);  // acquire: as below
+  }
+  layout::ShardThroughput* throughput(Status& status) noexcept {
+    // acquire: pairs with the release store after the mapping is made.
+    if (layout::ShardThroughput* lines = throughput_.load(std::memory_order_acquire)) [[likely]] return lines;
+    return map_throughput(status);
+  }
+
  private:
   std::string root_;
   std::string name_;
@@ -48,6 +63,11 @@ class StreamState {
   MappedRegion meta_;
   std::unique_ptr<SegmentStore> segments_;
   std::vector<ShardLog> logs_;  // one per shard-table entry, built once: stable addresses
+  std::mutex throughput_mutex_;  // the first mapping only
+  MappedRegion throughput_region_;
+  std::atomic<layout::ShardThroughput*> throughput_{nullptr};
+
+  layout::ShardThroughput* map_throughput(Status& status) noexcept;
 };
 
 // How the layers above reach a Stream's state (the public Stream hands out no internal type).

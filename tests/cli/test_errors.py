@@ -55,7 +55,9 @@ def test_usage_errors(cli, args):
     ["--retention-bytes", "0"],
     ["--mode", "999"],
     ["--mode", "0400"],
-    ["--stream-mode-details", "StreamMode=ON_DEMAND"],
+    ["--stream-mode-details", "StreamMode=SERVERLESS"],
+    ["--stream-mode-details", "Mode=ON_DEMAND"],
+    ["--stream-mode-details", '{"StreamMode": 1}'],
 ])
 def test_create_stream_bad_options(cli, extra):
     cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", "s", *extra)

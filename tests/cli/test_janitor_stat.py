@@ -90,7 +90,7 @@ def test_stat_once_table(cli):
     assert re.match(r"^\S+\+00:00  s  2 open shard\(s\), rates over 0\.\d\d s, byte cap \S+/shard$",
                     lines[0]), lines[0]
     assert lines[1].split() == ["SHARD", "STATE", "RECORDS/S", "BYTES/S", "LOG", "B/S", "RECORDS", "BYTES", "SEGS",
-                                "IN", "USE", "PUT_ERR", "ABORTED", "UNBLOCKED", "TRIMMED"]
+                                "IN", "USE", "PUT_ERR", "ABORTED", "UNBLOCKED", "TRIMMED", "THROTTLED(W/R)"]
     rows = [line.split() for line in lines[2:] if line]
     assert [row[0] for row in rows] == ["shardId-000000000000", "shardId-000000000001", "total"]
     assert all(row[1] == "OPEN" for row in rows[:2])
@@ -123,7 +123,8 @@ def test_stat_json_rates_and_closed_shards(cli, root):
     assert list(shards["shardId-000000000000"]) == [
         "ShardId", "State", "RecordsPerSecond", "BytesPerSecond", "LogBytesPerSecond", "IncomingRecords",
         "IncomingBytes", "PutErrors", "AbortedPuts", "UnblockedFrames", "TrimmedSegments", "SegmentsInUse",
-        "BytesInUse", "TrimHorizon", "LatestPosition"]
+        "BytesInUse", "WriteProvisionedThroughputExceeded",
+        "ReadProvisionedThroughputExceeded", "TrimHorizon", "LatestPosition"]
     assert shards["shardId-000000000000"]["IncomingRecords"] == 5
     assert shards["shardId-000000000000"]["RecordsPerSecond"] == 0
     totals = report["Totals"]

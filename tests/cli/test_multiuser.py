@@ -277,3 +277,32 @@ def test_an_application_is_shared_by_owner_and_member_and_refused_to_an_outsider
                  ("delete-application", "--stream-name", "s", "--application-name", "app")):
         result = run_as(OUTSIDER, binary, root, *args)
         assert result.returncode == EXIT_SERVICE and "(AccessDeniedException)" in result.stderr, (args, result.stderr)
+
+
+def test_tags_consumers_and_throttling_are_shared_with_the_group(shared):
+    import json
+    binary, root = shared
+    ok(OWNER, binary, root, "create-stream", "--stream-name", "s", "--segment-size", "4KiB", "--mode", "0660")
+    ok(OWNER, binary, root, "add-tags-to-stream", "--stream-name", "s", "--tags", "owner=yes")
+    # The member replaces attributes.json and makes throughput.state: both keep the stream's group and mode.
+    ok(MEMBER, binary, root, "add-tags-to-stream", "--stream-name", "s", "--tags", "member=yes")
+    ok(MEMBER, binary, root, "register-stream-consumer", "--stream-name", "s", "--consumer-name", "app")
+    ok(MEMBER, binary, root, "update-throttling", "--stream-name", "s", "--put-throttle-probability", 1)
+    group = grp.getgrnam(GROUP).gr_gid
+    for name in ("attributes.json", "throughput.state"):
+        info = os.stat(os.path.join(root, "s", name))
+        assert info.st_gid == group and stat.S_IMODE(info.st_mode) == 0o660, (name, info)
+    tags = json.loads(ok(OWNER, binary, root, "list-tags-for-stream", "--stream-name", "s").stdout)["Tags"]
+    assert [t["Key"] for t in tags] == ["member", "owner"]
+    result = run_as(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "k", "--data", "eA==")
+    assert result.returncode == EXIT_SERVICE and "(ProvisionedThroughputExceededException)" in result.stderr
+    ok(OWNER, binary, root, "update-throttling", "--stream-name", "s", "--put-throttle-probability", 0)
+    ok(OWNER, binary, root, "deregister-stream-consumer", "--stream-name", "s", "--consumer-name", "app")
+    for args in (("list-tags-for-stream", "--stream-name", "s"),
+                 ("add-tags-to-stream", "--stream-name", "s", "--tags", "outsider=yes"),
+                 ("register-stream-consumer", "--stream-name", "s", "--consumer-name", "intruder"),
+                 ("update-throttling", "--stream-name", "s", "--aws-limits", "on")):
+        result = run_as(OUTSIDER, binary, root, *args)
+        assert result.returncode == EXIT_SERVICE, f"{args}: {result.returncode} {result.stderr}"
+        assert "(AccessDeniedException)" in result.stderr, (args, result.stderr)
+    assert len(json.loads(ok(OWNER, binary, root, "list-tags-for-stream", "--stream-name", "s").stdout)["Tags"]) == 2

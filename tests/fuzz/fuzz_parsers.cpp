@@ -1,7 +1,8 @@
 // libFuzzer target over every parser of on-memory data: the stream.meta validator and the segment reader
 // (header validation, then a walk over the frames exactly as a reader does it, checksums on). The input is
-// both a meta image and a 16 KiB segment image, (as text) a mountinfo for the huge-page check, and a lease
-// table image (whose accepted rows are read whole, so an out-of-bounds row is caught by ASan).
+// both a meta image and a 16 KiB segment image, (as text) a mountinfo for the huge-page check and an
+// attributes.json (tags, consumers), a lease table image (whose accepted rows are read whole, so an
+// out-of-bounds row is caught by ASan), and a throughput.state of a one-shard table.
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -11,7 +12,10 @@
 #include "log/frame_check.hpp"
 #include "segment/huge_pages.hpp"
 #include "segment/segment_file.hpp"
+#include "shmstream/status.hpp"
+#include "stream/attributes_file.hpp"
 #include "stream/meta_file.hpp"
+#include "stream/throughput_file.hpp"
 
 namespace {
 
@@ -41,6 +45,18 @@ void walk_segment(const uint8_t* data, size_t size, uint8_t flags) {
   }
 }
 
+// throughput.state as a mapper sees it: page-aligned (the input buffer is only malloc-aligned), with the
+// capacity its size implies, so the size check passes and the header checks run.
+void validate_throughput(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  void* memory = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return;
+  std::memcpy(memory, data, size);
+  const auto capacity = static_cast<uint32_t>(size >= 64 ? (size - 64) / 64 : 0);
+  (void)shmstream::detail::validate_throughput_state(static_cast<const uint8_t*>(memory), size, capacity);
+  ::munmap(memory, size);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -55,5 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     volatile uint64_t sink = 0;
     for (const auto& row : leases.rows) sink = sink ^ row.checkpoint_value ^ row.owner_worker_id[31];
   }
+  try {
+    (void)shmstream::detail::parse_attributes(text, "fuzz");
+  } catch (const shmstream::Error&) {
+    // refused as corrupted: what a damaged file must get
+  }
+  validate_throughput(data, size);
   return 0;
 }

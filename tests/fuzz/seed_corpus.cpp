@@ -1,5 +1,6 @@
 // Writes a small real stream (meta + a 16 KiB segment with frames and padding, and the lease table of an
-// application that consumed it) as the fuzzer's seed corpus.
+// application that consumed it) and a second one with tags, a consumer and throttling (attributes.json,
+// throughput.state) as the fuzzer's seed corpus.
 #include <cstdio>
 #include <thread>
 
@@ -33,5 +34,11 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   worker.shutdown();
   run.join();
+  // attributes.json and throughput.state, on a stream of their own: the tests that read "seed" through the
+  // CLI must not be throttled.
+  auto attributed = shmstream::Stream::create("seed-attributes", options, argv[1]);
+  attributed->add_tags({{"team", "fuzz"}, {"env", "seed corpus"}});
+  attributed->register_consumer("seed-consumer");
+  attributed->set_throttling({.injected_throttle_ppm = 1, .aws_limits = true});
   return 0;
 }

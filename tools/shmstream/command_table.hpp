@@ -77,5 +77,7 @@ void add_janitor_command(CLI::App& app, CommandTable& table, const GlobalOptions
 void add_stat_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_application_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_consume_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+// Limits, tags, stream mode, enhanced monitoring, consumers, throttling (attribute_commands.cpp).
+void add_stream_attribute_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 
 }  // namespace shmstream::cli

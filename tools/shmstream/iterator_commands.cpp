@@ -144,7 +144,11 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
     throw_unless_ok(reader.seek(token.position));
     RecordBatch batch;
-    throw_unless_ok(reader.get_records(batch, static_cast<uint32_t>(flags->limit)));
+    const Status status = reader.get_records(batch, static_cast<uint32_t>(flags->limit));
+    if (status.code() == StatusCode::kThroughputExceeded) {
+      throw Error(status.code(), detail::aws::rate_exceeded(stream->name(), shard_id_text(token.shard_index)));
+    }
+    throw_unless_ok(status);
 
     Json records = Json::array();
     for (const RecordView& record : batch.records) {

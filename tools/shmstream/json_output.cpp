@@ -64,9 +64,11 @@ Json shard_json(const ShardInfo& shard) {
   return json;
 }
 
-Json stream_mode_details_json() { return Json{{"StreamMode", "PROVISIONED"}}; }
+Json stream_mode_details_json(const StreamInfo& info) { return Json{{"StreamMode", stream_mode_name(info.stream_mode)}}; }
 
-Json enhanced_monitoring_json() { return Json::array({Json{{"ShardLevelMetrics", Json::array()}}}); }
+Json enhanced_monitoring_json(const StreamInfo& info) {
+  return Json::array({Json{{"ShardLevelMetrics", shard_level_metric_names(info.shard_level_metrics)}}});
+}
 
 int64_t retention_period_hours(int64_t retention_ns) {
   constexpr int64_t kHourNs = int64_t{3600} * 1'000'000'000;

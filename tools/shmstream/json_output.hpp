@@ -25,8 +25,9 @@ std::string aws_timestamp(int64_t ns_since_epoch);
 Json hash_key_range_json(const ShardInfo& shard);
 // A Shard object of DescribeStream / ListShards.
 Json shard_json(const ShardInfo& shard);
-Json stream_mode_details_json();
-Json enhanced_monitoring_json();
+Json stream_mode_details_json(const StreamInfo& info);
+// [{"ShardLevelMetrics": [...]}]: the metrics enable-enhanced-monitoring turned on.
+Json enhanced_monitoring_json(const StreamInfo& info);
 // RetentionPeriodHours is an integer in the API; shorter shmstream retentions round up to 1 hour.
 int64_t retention_period_hours(int64_t retention_ns);
 // shmstream extension of DescribeStream / DescribeStreamSummary, the settings RetentionPeriodHours cannot show:

@@ -42,6 +42,7 @@ int main(int argc, char** argv) try {
   add_stream_commands(app, table, global);
   add_reshard_commands(app, table, global);
   add_retention_commands(app, table, global);
+  add_stream_attribute_commands(app, table, global);
   add_record_commands(app, table, global);
   add_iterator_commands(app, table, global);
   add_tail_command(app, table, global);

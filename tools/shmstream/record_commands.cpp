@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command_helpers.hpp"
+#include "common/aws_names.hpp"
 #include "command_table.hpp"
 #include "json_output.hpp"
 #include "shmstream/producer.hpp"
@@ -72,7 +73,11 @@ void add_put_record(CLI::App& app, CommandTable& table, const GlobalOptions& glo
 
     Producer producer(Stream::open(flags->stream_name, global.resolved_root()));
     PutResult result;
-    throw_unless_ok(producer.put_record(flags->partition_key, bytes, result, hash_key ? &*hash_key : nullptr));
+    const Status status = producer.put_record(flags->partition_key, bytes, result, hash_key ? &*hash_key : nullptr);
+    if (status.code() == StatusCode::kThroughputExceeded) {
+      throw Error(status.code(), detail::aws::rate_exceeded(producer.stream()->name(), shard_id_text(result.shard_index)));
+    }
+    throw_unless_ok(status);
     print_json(Json{{"ShardId", shard_id_text(result.shard_index)},
                     {"SequenceNumber", format_sequence_number(result.sequence_number)}});
     return kExitSuccess;
@@ -159,6 +164,10 @@ void add_put_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
       if (result.status) {
         output_records.push_back(Json{{"SequenceNumber", format_sequence_number(result.result.sequence_number)},
                                       {"ShardId", shard_id_text(result.result.shard_index)}});
+      } else if (result.status.code() == StatusCode::kThroughputExceeded) {
+        output_records.push_back(Json{{"ErrorCode", exception_name(result.status.code())},
+                                      {"ErrorMessage", detail::aws::rate_exceeded(producer.stream()->name(),
+                                                                                  shard_id_text(result.result.shard_index))}});
       } else {
         output_records.push_back(
             Json{{"ErrorCode", exception_name(result.status.code())}, {"ErrorMessage", result.status.detail()}});

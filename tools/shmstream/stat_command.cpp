@@ -52,6 +52,7 @@ struct ShardRow {
   uint64_t records = 0, bytes = 0, put_errors = 0, aborted_puts = 0, unblocked_frames = 0, trimmed_segments = 0;
   uint64_t trim_horizon = 0, latest_position = 0;
   uint64_t segments_in_use = 0, bytes_in_use = 0;
+  uint64_t writes_throttled = 0, reads_throttled = 0;  // refused by throttling (describe-throttling)
 };
 
 const char* state_name(layout::ShardStatus status) {
@@ -165,6 +166,8 @@ std::vector<ShardRow> shard_rows(const StreamInfo& now, const StreamInfo& before
     row.latest_position = shard.latest_position;
     row.bytes_in_use = delta(shard.latest_position, shard.trim_horizon);
     row.segments_in_use = shard.latest_position / now.segment_size - shard.trim_horizon / now.segment_size + 1;
+    row.writes_throttled = shard.writes_throttled;
+    row.reads_throttled = shard.reads_throttled;
     rows.push_back(row);
   }
   return rows;
@@ -185,6 +188,8 @@ ShardRow totals(const std::vector<ShardRow>& rows) {
     total.trimmed_segments += row.trimmed_segments;
     total.segments_in_use += row.segments_in_use;
     total.bytes_in_use += row.bytes_in_use;
+    total.writes_throttled += row.writes_throttled;
+    total.reads_throttled += row.reads_throttled;
   }
   total.records_per_second = rounded(total.records_per_second);
   total.bytes_per_second = rounded(total.bytes_per_second);
@@ -203,7 +208,9 @@ Json counters_json(const ShardRow& row) {
               {"UnblockedFrames", row.unblocked_frames},
               {"TrimmedSegments", row.trimmed_segments},
               {"SegmentsInUse", row.segments_in_use},
-              {"BytesInUse", row.bytes_in_use}};
+              {"BytesInUse", row.bytes_in_use},
+              {"WriteProvisionedThroughputExceeded", row.writes_throttled},
+              {"ReadProvisionedThroughputExceeded", row.reads_throttled}};
 }
 
 // Every application's leases; an application whose table cannot be read now (deleted meanwhile, damaged)
@@ -298,15 +305,17 @@ void print_table(const StreamInfo& info, const std::vector<ShardRow>& rows, doub
   std::string out = fmt::format("{}  {}  {} open shard(s), rates over {:.2f} s, byte cap {}/shard\n",
                                 aws_timestamp(now_ns()), info.name, info.open_shard_count, seconds,
                                 human(static_cast<double>(info.retention_bytes)));
-  constexpr auto kLine = "{:<20} {:<6} {:>10} {:>9} {:>9} {:>10} {:>9} {:>5} {:>8} {:>7} {:>7} {:>9} {:>7}\n";
+  constexpr auto kLine =
+      "{:<20} {:<6} {:>10} {:>9} {:>9} {:>10} {:>9} {:>5} {:>8} {:>7} {:>7} {:>9} {:>7} {:>14}\n";
   out += fmt::format(kLine, "SHARD", "STATE", "RECORDS/S", "BYTES/S", "LOG B/S", "RECORDS", "BYTES", "SEGS",
-                     "IN USE", "PUT_ERR", "ABORTED", "UNBLOCKED", "TRIMMED");
+                     "IN USE", "PUT_ERR", "ABORTED", "UNBLOCKED", "TRIMMED", "THROTTLED(W/R)");
   const auto add_row = [&](const ShardRow& row) {
     out += fmt::format(kLine, row.shard_id, row.state, human(row.records_per_second), human(row.bytes_per_second),
                        human(row.log_bytes_per_second), human(static_cast<double>(row.records)),
                        human(static_cast<double>(row.bytes)), row.segments_in_use,
                        human(static_cast<double>(row.bytes_in_use)), row.put_errors, row.aborted_puts,
-                       row.unblocked_frames, row.trimmed_segments);
+                       row.unblocked_frames, row.trimmed_segments,
+                       fmt::format("{}/{}", row.writes_throttled, row.reads_throttled));
   };
   for (const ShardRow& row : rows) add_row(row);
   add_row(totals(rows));

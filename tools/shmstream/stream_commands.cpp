@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "attribute_parsers.hpp"
 #include "command_helpers.hpp"
+#include "common/aws_names.hpp"
 #include "command_table.hpp"
 #include "json_output.hpp"
 #include "progress_line.hpp"
@@ -23,9 +25,11 @@ void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name, [a-zA-Z0-9_.-]{1,128}")->required();
-  integer_as_given(sub.add_option("--shard-count", flags->shard_count, "Number of shards (default 1)"));
+  CLI::Option* shard_count =
+      integer_as_given(sub.add_option("--shard-count", flags->shard_count, "Number of shards (default 1)"));
   sub.add_option("--stream-mode-details", flags->stream_mode_details,
-                 "StreamMode=PROVISIONED (the only mode; accepted for compatibility)");
+                 "StreamMode=PROVISIONED|ON_DEMAND (or as JSON); ON_DEMAND starts with 4 shards unless "
+                 "--shard-count says otherwise");
   sub.add_option("--segment-size", flags->segment_size,
                  "shmstream: segment file size, a power of two from 4KiB to 1GiB (default 64MiB)");
   sub.add_option("--retention", flags->retention, "shmstream: retention period such as 90s, 15m, 24h (default 24h)");
@@ -37,12 +41,15 @@ void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
                  "persistent filesystem, off on tmpfs such as /dev/shm)")
       ->check(CLI::IsMember({"on", "off"}));
 
-  command.run = [flags, &global] {
+  command.run = [flags, shard_count, &global] {
     StreamOptions options;
     check_range("shardCount", flags->shard_count, 1, std::numeric_limits<int32_t>::max());
     options.shard_count = static_cast<uint32_t>(flags->shard_count);
-    if (!flags->stream_mode_details.empty() && flags->stream_mode_details != "StreamMode=PROVISIONED") {
-      throw_invalid_argument("shmstream supports only StreamMode=PROVISIONED, not " + flags->stream_mode_details);
+    if (!flags->stream_mode_details.empty()) {
+      options.stream_mode = parse_stream_mode_details("--stream-mode-details", flags->stream_mode_details);
+      if (options.stream_mode == StreamMode::kOnDemand && shard_count->count() == 0) {
+        options.shard_count = kOnDemandInitialShardCount;  // as AWS starts an on-demand stream
+      }
     }
     if (!flags->segment_size.empty()) options.segment_size = parse_byte_size("--segment-size", flags->segment_size);
     if (!flags->retention.empty()) options.retention = parse_duration("--retention", flags->retention);
@@ -64,8 +71,14 @@ void add_delete_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   auto enforce_consumer_deletion = std::make_shared<bool>(false);
   sub.add_option("--stream-name", *stream_name, "Stream name")->required();
   sub.add_flag("--enforce-consumer-deletion,!--no-enforce-consumer-deletion", *enforce_consumer_deletion,
-               "Accepted for compatibility: shmstream streams have no registered consumers");
-  command.run = [stream_name, &global] {
+               "Delete the stream even when it has registered consumers (as AWS, refused otherwise)");
+  command.run = [stream_name, enforce_consumer_deletion, &global] {
+    if (!*enforce_consumer_deletion &&
+        !Stream::open(*stream_name, global.resolved_root())->list_consumers().empty()) {
+      throw Error(StatusCode::kResourceInUse, "Stream " + *stream_name + " under account " + detail::aws::kAccountId +
+                                                  " has registered consumers: deregister them, or delete with "
+                                                  "--enforce-consumer-deletion.");
+    }
     ProgressLine progress("deleting " + *stream_name);
     Stream::remove(*stream_name, global.resolved_root(),
                    [&progress](uint64_t removed, uint64_t total) { progress.update(removed, total); });
@@ -77,7 +90,7 @@ Json stream_header_fields(const StreamInfo& info) {
   return Json{{"StreamName", info.name},
               {"StreamARN", info.arn},
               {"StreamStatus", info.status},
-              {"StreamModeDetails", stream_mode_details_json()}};
+              {"StreamModeDetails", stream_mode_details_json(info)}};
 }
 
 void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
@@ -111,7 +124,7 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
     description["HasMoreShards"] = listing.has_more;
     description["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
     description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
-    description["EnhancedMonitoring"] = enhanced_monitoring_json();
+    description["EnhancedMonitoring"] = enhanced_monitoring_json(info);
     description["EncryptionType"] = info.encryption_type;
     description["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescription", description}});
@@ -130,10 +143,10 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     Json summary = stream_header_fields(info);
     summary["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
     summary["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
-    summary["EnhancedMonitoring"] = enhanced_monitoring_json();
+    summary["EnhancedMonitoring"] = enhanced_monitoring_json(info);
     summary["EncryptionType"] = info.encryption_type;
     summary["OpenShardCount"] = info.open_shard_count;
-    summary["ConsumerCount"] = 0;
+    summary["ConsumerCount"] = info.consumer_count;
     summary["ShmstreamRetention"] = shmstream_retention_json(info);
     print_json(Json{{"StreamDescriptionSummary", summary}});
     return kExitSuccess;

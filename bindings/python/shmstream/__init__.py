@@ -19,6 +19,7 @@ from ._errors import (
     InternalFailure,
     InvalidArgumentException,
     LimitExceededException,
+    ProvisionedThroughputExceededException,
     RecordAbortedException,
     ResourceInUseException,
     ResourceNotFoundException,
@@ -26,6 +27,7 @@ from ._errors import (
     StorageFullException,
     TimeoutException,
 )
+from ._control import SHARD_FILTER_TYPES, ExpiredNextTokenException
 from ._iterators import ITERATOR_TYPES, GetRecordsResult, ShardIterator
 from ._native_import import native as _native
 from ._order import read_order
@@ -39,9 +41,10 @@ shard_id_text = _native.shard_id_text
 __version__ = "0.1.0"
 
 __all__ = [
-    "AccessDeniedException", "CorruptedDataException", "Error", "ExpiredIteratorException", "GetRecordsResult",
+    "AccessDeniedException", "CorruptedDataException", "Error", "ExpiredIteratorException",
+    "ExpiredNextTokenException", "GetRecordsResult", "SHARD_FILTER_TYPES",
     "ITERATOR_TYPES", "IncompatibleLayoutException", "InternalFailure", "InvalidArgumentException",
-    "LimitExceededException", "Producer", "PutFailure", "PutManyResult", "PutResult", "Record",
+    "LimitExceededException", "Producer", "PutFailure", "PutManyResult", "ProvisionedThroughputExceededException", "PutResult", "Record",
     "RecordAbortedException", "ResourceInUseException", "ResourceNotFoundException", "ShardClosedException",
     "ShardIterator", "StorageFullException", "Stream", "TimeoutException", "default_root", "read_order",
     "shard_id_text", "Worker", "RecordProcessor", "ShutdownException", "InvalidStateException",

@@ -1,4 +1,6 @@
-"""Shapes the native describe() output like Kinesis DescribeStream's StreamDescription."""
+"""Shapes the native describe() output like the Kinesis responses: DescribeStream's StreamDescription,
+DescribeStreamSummary's StreamDescriptionSummary, ListShards' Shard, exactly as the service model has them;
+shmstream's own fields go to Stream.details()."""
 
 from __future__ import annotations
 
@@ -15,47 +17,92 @@ def utc_datetime(ns: int) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).replace(microsecond=rest // 1000)
 
 
-def retention_hours(ns: int) -> int | float:
-    # Kinesis reports whole hours; short IPC retentions here may be fractions of one.
-    hours = ns / NS_PER_HOUR
-    return int(hours) if hours.is_integer() else hours
+def retention_hours(ns: int) -> int:
+    """RetentionPeriodHours is an integer: a finer shmstream window rounds up to whole hours (at least 1);
+    details()["RetentionSeconds"] has the exact window."""
+    return max(1, -(-ns // NS_PER_HOUR))
 
 
-def shard_description(shard: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"ShardId": shard["shard_id"]}
-    if shard["parent_index"] is not None:
-        out["ParentShardId"] = native.shard_id_text(shard["parent_index"])
-    if shard["adjacent_parent_index"] is not None:
-        out["AdjacentParentShardId"] = native.shard_id_text(shard["adjacent_parent_index"])
-    out["HashKeyRange"] = {"StartingHashKey": shard["starting_hash_key"],
-                           "EndingHashKey": shard["ending_hash_key"]}
-    sequence_range = {"StartingSequenceNumber": str(shard["starting_sequence_number"])}
-    if shard["ending_sequence_number"] is not None:
-        sequence_range["EndingSequenceNumber"] = str(shard["ending_sequence_number"])
+def shard(shard_row: dict[str, Any]) -> dict[str, Any]:
+    """A Shard of DescribeStream / ListShards."""
+    out: dict[str, Any] = {"ShardId": shard_row["shard_id"]}
+    if shard_row["parent_index"] is not None:
+        out["ParentShardId"] = native.shard_id_text(shard_row["parent_index"])
+    if shard_row["adjacent_parent_index"] is not None:
+        out["AdjacentParentShardId"] = native.shard_id_text(shard_row["adjacent_parent_index"])
+    out["HashKeyRange"] = {"StartingHashKey": shard_row["starting_hash_key"],
+                           "EndingHashKey": shard_row["ending_hash_key"]}
+    sequence_range = {"StartingSequenceNumber": str(shard_row["starting_sequence_number"])}
+    if shard_row["ending_sequence_number"] is not None:
+        sequence_range["EndingSequenceNumber"] = str(shard_row["ending_sequence_number"])
     out["SequenceNumberRange"] = sequence_range
-    # shmstream extensions (not in the AWS response): live state and counters.
-    out["ShardState"] = shard["state"]
-    out["TrimHorizon"] = shard["trim_horizon"]
-    out["LatestPosition"] = shard["latest_position"]
-    out["IncomingRecords"] = shard["incoming_records"]
-    out["IncomingBytes"] = shard["incoming_bytes"]
     return out
 
 
-def stream_description(info: dict[str, Any]) -> dict[str, Any]:
+def listed_shards(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Shard rows Kinesis still knows (EXPIRED ones are gone), by index."""
+    return [s for s in info["shards"] if s["state"] != "EXPIRED"]
+
+
+def _common(info: dict[str, Any]) -> dict[str, Any]:
     return {
         "StreamName": info["name"],
         "StreamARN": info["arn"],
         "StreamStatus": info["status"],
-        "StreamCreationTimestamp": utc_datetime(info["creation_ns"]),
-        "RetentionPeriodHours": retention_hours(info["retention_ns"]),
-        "EncryptionType": info["encryption_type"],
-        "Shards": [shard_description(s) for s in info["shards"]],
-        "HasMoreShards": False,
-        # shmstream extensions.
-        "StreamId": info["uuid"],
-        "OpenShardCount": info["open_shard_count"],
-        "SegmentSize": info["segment_size"],
-        "RetentionBytes": info["retention_bytes"],
-        "Checksums": info["checksums"],
+        "StreamModeDetails": {"StreamMode": info["stream_mode"]},
     }
+
+
+def stream_description(info: dict[str, Any], shards: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    out = _common(info)
+    out.update({
+        "Shards": [shard(s) for s in shards],
+        "HasMoreShards": has_more,
+        "RetentionPeriodHours": retention_hours(info["retention_ns"]),
+        "StreamCreationTimestamp": utc_datetime(info["creation_ns"]),
+        "EnhancedMonitoring": [{"ShardLevelMetrics": list(info["shard_level_metrics"])}],
+        "EncryptionType": info["encryption_type"],
+    })
+    return out
+
+
+def stream_description_summary(info: dict[str, Any]) -> dict[str, Any]:
+    out = _common(info)
+    out.update({
+        "RetentionPeriodHours": retention_hours(info["retention_ns"]),
+        "StreamCreationTimestamp": utc_datetime(info["creation_ns"]),
+        "EnhancedMonitoring": [{"ShardLevelMetrics": list(info["shard_level_metrics"])}],
+        "EncryptionType": info["encryption_type"],
+        "OpenShardCount": info["open_shard_count"],
+        "ConsumerCount": info["consumer_count"],
+    })
+    return out
+
+
+def details(info: dict[str, Any]) -> dict[str, Any]:
+    """shmstream's settings and live per-shard state, which no Kinesis response has room for."""
+    return {
+        "StreamId": info["uuid"],
+        "RetentionSeconds": info["retention_ns"] / 1e9 if info["retention_ns"] % 1_000_000_000
+        else info["retention_ns"] // 1_000_000_000,
+        "RetentionBytes": info["retention_bytes"],
+        "UnblockTimeoutMillis": info["unblock_timeout_ns"] // 1_000_000,
+        "SegmentSize": info["segment_size"],
+        "Checksums": info["checksums"],
+        "Shards": [{
+            "ShardId": s["shard_id"],
+            "ShardState": s["state"],
+            "TrimHorizon": s["trim_horizon"],
+            "LatestPosition": s["latest_position"],
+            "IncomingRecords": s["incoming_records"],
+            "IncomingBytes": s["incoming_bytes"],
+            "WriteProvisionedThroughputExceeded": s["writes_throttled"],
+            "ReadProvisionedThroughputExceeded": s["reads_throttled"],
+        } for s in info["shards"]],
+    }
+
+
+def consumer(row: dict[str, Any]) -> dict[str, Any]:
+    """A Consumer of RegisterStreamConsumer / ListStreamConsumers."""
+    return {"ConsumerName": row["name"], "ConsumerARN": row["arn"], "ConsumerStatus": row["status"],
+            "ConsumerCreationTimestamp": utc_datetime(row["creation_ns"])}

@@ -21,13 +21,14 @@ CorruptedDataException = native.CorruptedDataException
 IncompatibleLayoutException = native.IncompatibleLayoutException
 TimeoutException = native.TimeoutException
 InternalFailure = native.InternalFailure
+ProvisionedThroughputExceededException = native.ProvisionedThroughputExceededException
 
 # Kinesis names per-record PutRecords failures by these codes; this finds the class for a code.
 BY_NAME = {cls.__name__: cls for cls in (
     InvalidArgumentException, ResourceNotFoundException, ResourceInUseException, LimitExceededException,
     ExpiredIteratorException, RecordAbortedException, ShardClosedException, StorageFullException,
     AccessDeniedException, CorruptedDataException, IncompatibleLayoutException, TimeoutException,
-    InternalFailure,
+    InternalFailure, ProvisionedThroughputExceededException,
 )}
 
 __all__ = ["Error", *BY_NAME]

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from . import _convert, _describe, _iterators
-from ._errors import InvalidArgumentException
+from . import _control, _convert, _iterators
+from ._errors import InvalidArgumentException, ResourceInUseException
 from ._native_import import native
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class Producer:
         self._native.flush_metrics()
 
 
-class Stream:
+class Stream(_control.ControlPlane):
     """One stream under a root directory (default $SHMSTREAM_ROOT or /dev/shm/shmstream)."""
 
     def __init__(self, native_stream: NativeStream, root: str) -> None:
@@ -142,18 +142,22 @@ class Stream:
 
     # -- control path -----------------------------------------------------------------------------
     @classmethod
-    def create(cls, name: str, shard_count: int = 1, segment_size: int = native.DEFAULT_SEGMENT_SIZE,
+    def create(cls, name: str, shard_count: Optional[int] = None, segment_size: int = native.DEFAULT_SEGMENT_SIZE,
                retention: Union[_dt.timedelta, float] = _dt.timedelta(hours=24), retention_bytes: int = 0,
-               mode: int = 0o600, root: Optional[str] = None, checksums: Optional[bool] = None) -> Stream:
+               mode: int = 0o600, root: Optional[str] = None, checksums: Optional[bool] = None,
+               stream_mode: str = "PROVISIONED") -> Stream:
         """CreateStream. segment_size: power of two in [4 KiB, 1 GiB]; retention: timedelta or seconds;
         retention_bytes: per-shard cap, 0 for the default; mode: file permission bits; checksums: a checksum
         on every record, fixed for the stream's life (None: on where the root is on a persistent filesystem,
-        off on tmpfs such as /dev/shm); describe()["Checksums"] shows the setting."""
+        off on tmpfs such as /dev/shm); details()["Checksums"] shows the setting. stream_mode: "PROVISIONED"
+        or "ON_DEMAND" (which starts with 4 shards unless shard_count is given, as AWS)."""
         if checksums is not None and not isinstance(checksums, bool):
             raise InvalidArgumentException(f"checksums must be None, True or False, not {checksums!r}")
+        if shard_count is None:
+            shard_count = native.ON_DEMAND_INITIAL_SHARD_COUNT if stream_mode == "ON_DEMAND" else 1
         root = _root(root)
         return cls(native.NativeStream.create(name, shard_count, segment_size, _convert.duration_ns(retention),
-                                              retention_bytes, mode, root, checksums), root)
+                                              retention_bytes, mode, root, checksums, stream_mode), root)
 
     @classmethod
     def open(cls, name: str, root: Optional[str] = None) -> Stream:
@@ -165,8 +169,13 @@ class Stream:
         return native.NativeStream.list(_root(root))
 
     @staticmethod
-    def delete(name: str, root: Optional[str] = None) -> None:
-        native.NativeStream.remove(name, _root(root))
+    def delete(name: str, root: Optional[str] = None, enforce_consumer_deletion: bool = False) -> None:
+        """DeleteStream; a stream with registered consumers needs enforce_consumer_deletion, as AWS."""
+        root = _root(root)
+        if not enforce_consumer_deletion and native.NativeStream.open(name, root).list_consumers():
+            raise ResourceInUseException(f"Stream {name} has registered consumers: deregister them, or delete "
+                                         f"with enforce_consumer_deletion=True.")
+        native.NativeStream.remove(name, root)
 
     @property
     def name(self) -> str:
@@ -176,9 +185,11 @@ class Stream:
     def root(self) -> str:
         return self._root
 
-    def describe(self) -> dict[str, Any]:
-        """Like DescribeStream's StreamDescription (plus a few shmstream fields, see docs/PYTHON.md)."""
-        return _describe.stream_description(self._native.describe())
+    @staticmethod
+    def describe_limits(root: Optional[str] = None) -> dict[str, int]:
+        """DescribeLimits: ShardLimit (per stream here), OpenShardCount and OnDemandStreamCount over the
+        root, OnDemandStreamCountLimit."""
+        return _control.describe_limits(_root(root))
 
     def shards(self) -> list[dict[str, Any]]:
         """Raw shard table rows: index, shard_id, parent_index, adjacent_parent_index, state, positions,

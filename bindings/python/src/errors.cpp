@@ -13,7 +13,7 @@ constexpr std::array kAllCodes = {
     StatusCode::kLimitExceeded,   StatusCode::kExpiredIterator,  StatusCode::kAborted,
     StatusCode::kShardClosed,     StatusCode::kStorageFull,      StatusCode::kAccessDenied,
     StatusCode::kCorrupted,       StatusCode::kIncompatibleLayout, StatusCode::kTimeout,
-    StatusCode::kInternalFailure,
+    StatusCode::kInternalFailure, StatusCode::kThroughputExceeded,
 };
 
 // Indexed by StatusCode; filled once at import, alive as long as the module (owned by its dict).

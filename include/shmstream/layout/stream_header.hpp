@@ -11,8 +11,13 @@
 //  104 encryption key id (char[152], NUL-terminated)
 //  256 stream name (char[129], NUL-terminated) .. 385 reserved
 //  512 stream eventcount futex word (u32)   516 stream eventcount waiter count (u32)   (own cache line)
-//  576 reserved .. 4096
+//  576 stream mode (u32: 0 PROVISIONED, 1 ON_DEMAND)   580 shard-level metrics (u32, bit per MetricsName)
+//  584 throttling flags (u32: kThrottleAwsLimits)       588 injected throttling (u32, parts per million)
+//  592 reserved .. 4096                                  (own cache line from 576: control-path settings)
 // Layout 2.0: frames of layout 2 (frame.hpp) and the stream-wide frame flags at 100 (checksums on/off).
+// Layout 2.1: the settings at 576..592. A 2.0 file holds zeros there: PROVISIONED, no enhanced metrics,
+// no throttling, so either library reads the other's files. Changes to 584..592 bump the shard table
+// epoch (32) as well, so producers re-read them where they re-read the table (docs/FORMAT.md).
 #pragma once
 
 #include <atomic>
@@ -23,12 +28,17 @@ namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
 inline constexpr uint16_t kStreamLayoutMajor = 2;
-inline constexpr uint16_t kStreamLayoutMinor = 0;
+inline constexpr uint16_t kStreamLayoutMinor = 1;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;
 
 enum class StreamStatus : uint32_t { kCreating = 0, kActive = 1, kUpdating = 2, kDeleting = 3 };
+enum class StreamModeCode : uint32_t { kProvisioned = 0, kOnDemand = 1 };
+
+inline constexpr uint32_t kThrottleAwsLimits = 1;      // per-shard limits of the real service enforced
+inline constexpr uint32_t kKnownThrottleFlags = kThrottleAwsLimits;
+inline constexpr uint32_t kMaxInjectedThrottlePpm = 1'000'000;
 
 constexpr uint64_t stream_magic_word() noexcept {
   return uint64_t{kStreamMagic} | (uint64_t{kStreamLayoutMajor} << 32) | (uint64_t{kStreamLayoutMinor} << 48);
@@ -56,7 +66,14 @@ struct StreamHeader {
   // Readers waiting on any shard of the stream (StreamReader, tail): producers wake it like a shard's.
   alignas(64) std::atomic<uint32_t> futex_word;
   std::atomic<uint32_t> waiter_count;
-  uint8_t reserved2[kStreamHeaderSize - 520];
+  uint8_t reserved2[576 - 520];
+  // Settings of the control path (under the stream's flock); read by describe, the producers' refresh
+  // after an epoch change, and readers' get_records (throttling flags only).
+  alignas(64) std::atomic<uint32_t> stream_mode;         // StreamModeCode
+  std::atomic<uint32_t> shard_level_metrics;             // bit i: kShardLevelMetricNames[i] (stream.hpp)
+  std::atomic<uint32_t> throttle_flags;                  // kThrottleAwsLimits
+  std::atomic<uint32_t> injected_throttle_ppm;           // 0..kMaxInjectedThrottlePpm
+  uint8_t reserved3[kStreamHeaderSize - 592];
 };
 
 static_assert(sizeof(StreamHeader) == kStreamHeaderSize);
@@ -77,5 +94,9 @@ static_assert(offsetof(StreamHeader, key_id) == 104);
 static_assert(offsetof(StreamHeader, name) == 256);
 static_assert(offsetof(StreamHeader, futex_word) == 512);
 static_assert(offsetof(StreamHeader, waiter_count) == 516);
+static_assert(offsetof(StreamHeader, stream_mode) == 576);
+static_assert(offsetof(StreamHeader, shard_level_metrics) == 580);
+static_assert(offsetof(StreamHeader, throttle_flags) == 584);
+static_assert(offsetof(StreamHeader, injected_throttle_ppm) == 588);
 
 }  // namespace shmstream::layout

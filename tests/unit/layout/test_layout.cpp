@@ -10,6 +10,7 @@
 #include "shmstream/layout/frame.hpp"
 #include "shmstream/layout/segment_header.hpp"
 #include "shmstream/layout/shard_entry.hpp"
+#include "shmstream/layout/shard_throughput.hpp"
 #include "shmstream/layout/stream_header.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
@@ -34,7 +35,8 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
-  EXPECT_EQ(layout::stream_magic_word(), 0x000000024d525453ull);  // 2.0
+  EXPECT_EQ(layout::stream_magic_word(), 0x000100024d525453ull);  // 2.1
+  EXPECT_EQ(layout::throughput_magic_word(), 0x0000000155524854ull);  // 1.0
   EXPECT_EQ(layout::segment_magic_word(), 0x0000000247455353ull);  // 2.0
   EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
   EXPECT_EQ(layout::make_state(-100, layout::FrameType::kData, 0, 5), 0x00050001ffffff9cull);
@@ -49,7 +51,11 @@ TEST(Layout, StreamMetaBytes) {
   options.retention = std::chrono::hours(48);
   options.retention_bytes = 1 << 20;
   options.checksums = true;
-  Stream::create("golden", options, root.path());
+  options.stream_mode = StreamMode::kOnDemand;
+  auto stream = Stream::create("golden", options, root.path());
+  stream->enable_enhanced_monitoring(*shard_level_metric_bits("IncomingBytes") |
+                                     *shard_level_metric_bits("IteratorAgeMilliseconds"));
+  stream->set_throttling({.injected_throttle_ppm = 250'000, .aws_limits = true});
   const auto meta = read_file(root.path() + "/golden/stream.meta");
   ASSERT_EQ(meta.size(), 4096u + 4096u * 256u);
   EXPECT_EQ(at<uint64_t>(meta, 0), layout::stream_magic_word());
@@ -64,6 +70,15 @@ TEST(Layout, StreamMetaBytes) {
   EXPECT_EQ(at<uint32_t>(meta, 76), 1u);  // ACTIVE
   EXPECT_EQ(at<uint32_t>(meta, 100), 1u);  // frame flags: checksums (asked for below)
   EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 256), "golden");
+  EXPECT_EQ(at<uint64_t>(meta, 32), 2u);     // shard table epoch: 1, bumped by the throttling change
+  EXPECT_EQ(at<uint32_t>(meta, 576), 1u);    // ON_DEMAND
+  EXPECT_EQ(at<uint32_t>(meta, 580), 0x41u); // IncomingBytes (bit 0), IteratorAgeMilliseconds (bit 6)
+  EXPECT_EQ(at<uint32_t>(meta, 584), 1u);    // AWS-limits mode
+  EXPECT_EQ(at<uint32_t>(meta, 588), 250'000u);
+  const auto throughput = read_file(root.path() + "/golden/throughput.state");
+  ASSERT_EQ(throughput.size(), 64u + 4096u * 64u);
+  EXPECT_EQ(at<uint64_t>(throughput, 0), layout::throughput_magic_word());
+  EXPECT_EQ(at<uint32_t>(throughput, 8), 4096u);
   // shard 1 of 2 covers [2^127, 2^128 - 1]
   const size_t shard1 = 4096 + 256;
   EXPECT_EQ(at<uint64_t>(meta, shard1 + 0), 0u);
@@ -127,4 +142,43 @@ TEST(Layout, ChecksumTrailer) {
   EXPECT_EQ(state, layout::make_state(32, layout::FrameType::kData, layout::kFlagChecksum, 3));
   // checksum = XXH3_64bits_withSeed(arrival ‖ key ‖ data, seed = position ^ committed state word)
   EXPECT_EQ(at<uint64_t>(segment, 88), XXH3_64bits_withSeed(segment.data() + 72, 8 + 8, 64u ^ state));
+}
+
+// A layout 2.0 stream.meta (zeros at 576..592) opens as PROVISIONED, without metrics or throttling.
+TEST(Layout, Minor0StreamMetaOpens) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 8192;
+  Stream::create("older", options, root.path());
+  const std::string path = root.path() + "/older/stream.meta";
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    const uint16_t minor0 = 0;
+    file.seekp(6);
+    file.write(reinterpret_cast<const char*>(&minor0), sizeof minor0);
+  }
+  const StreamInfo info = Stream::open("older", root.path())->describe();
+  EXPECT_EQ(info.stream_mode, StreamMode::kProvisioned);
+  EXPECT_EQ(info.shard_level_metrics, 0u);
+  EXPECT_EQ(Stream::open("older", root.path())->throttling(), ThrottleSettings{});
+}
+
+// Settings no library writes are refused as damage, not trusted.
+TEST(Layout, UnknownSettingsAreCorruption) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 8192;
+  Stream::create("odd", options, root.path());
+  const std::string path = root.path() + "/odd/stream.meta";
+  for (const size_t offset : {576u, 580u, 584u, 588u}) {
+    const uint32_t original = 0, odd = offset == 588 ? 1'000'001u : 0x80u;
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(offset));
+    file.write(reinterpret_cast<const char*>(&odd), sizeof odd);
+    file.flush();
+    EXPECT_EQ(test::code_of([&] { Stream::open("odd", root.path()); }), StatusCode::kCorrupted) << offset;
+    file.seekp(static_cast<std::streamoff>(offset));
+    file.write(reinterpret_cast<const char*>(&original), sizeof original);
+  }
+  EXPECT_NO_THROW(Stream::open("odd", root.path()));
 }

@@ -138,8 +138,8 @@ TEST(Corruption, MetaFileDamage) {
   Stream::create("c", options(), root.path());
   const std::string meta = root.path() + "/c/stream.meta";
   const auto code_of_open = [&] { return test::code_of([&] { Stream::open("c", root.path()); }); };
-  const uint16_t old_major = 1;  // a stream of layout 1 (32-byte frames)
-  overwrite(meta, 4, &old_major, sizeof old_major);
+  const uint16_t old_version[2] = {1, 0};  // a stream of layout 1.0 (32-byte frames): major, minor
+  overwrite(meta, 4, old_version, sizeof old_version);
   try {
     Stream::open("c", root.path());
     FAIL();

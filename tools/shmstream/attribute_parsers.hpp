@@ -1,0 +1,23 @@
+// Flag values of the tag, stream-mode and metrics commands, in the AWS CLI's shorthand or as JSON (also from
+// file://). Each throws InvalidArgumentException naming the flag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmstream/stream.hpp"
+
+namespace shmstream::cli {
+
+// --tags: Key1=Value1,Key2=Value2 or {"Key1": "Value1", ...}.
+std::vector<Tag> parse_tag_map(std::string_view flag, const std::string& text);
+// --stream-mode-details: StreamMode=ON_DEMAND or {"StreamMode": "ON_DEMAND"}.
+StreamMode parse_stream_mode_details(std::string_view flag, const std::string& text);
+// A list flag: one item per argument, or a JSON list (["a", "b"], which CLI11 may hand over unpacked).
+std::vector<std::string> parse_string_list(std::string_view flag, const std::vector<std::string>& arguments);
+// --shard-level-metrics: the names (one per argument, or a JSON list) -> a mask; ALL is every metric.
+uint32_t parse_shard_level_metrics(std::string_view flag, const std::vector<std::string>& names);
+
+}  // namespace shmstream::cli
