@@ -60,10 +60,12 @@ class ShardIterator:
 
     @property
     def shard_id(self) -> str:
+        """The ShardId this iterator reads."""
         return self._reader.shard_id
 
     @property
     def position(self) -> int:
+        """Where the next get_records continues (a sequence number; save it to resume with seek())."""
         return self._reader.position
 
     def seek(self, position: int) -> None:

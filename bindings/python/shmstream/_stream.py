@@ -96,6 +96,8 @@ class Producer:
         self._native: NativeProducer = native.NativeProducer(stream, exclusive)
 
     def put(self, key: Bytes, data: Bytes, explicit_hash_key: Optional[HashKey] = None) -> PutResult:
+        """PutRecord: routes by the MD5 of `key` (or `explicit_hash_key`) and appends; returns the shard and
+        sequence number. Raises the Kinesis exception of a refused record, which is then not written."""
         shard, sequence = self._native.put(key, data, _hash_key_text(explicit_hash_key))
         return PutResult(native.shard_id_text(shard), sequence)
 
@@ -129,6 +131,8 @@ class Producer:
         return PutManyResult(failed, results)
 
     def flush_metrics(self) -> None:
+        """Adds this producer's pending incoming-records/bytes counts to the shared counters now (they are
+        otherwise added every 1,024 records, at segment rolls and when the producer is closed)."""
         self._native.flush_metrics()
 
 
@@ -161,11 +165,13 @@ class Stream(_control.ControlPlane):
 
     @classmethod
     def open(cls, name: str, root: Optional[str] = None) -> Stream:
+        """Opens an existing stream (ResourceNotFoundException if there is none)."""
         root = _root(root)
         return cls(native.NativeStream.open(name, root), root)
 
     @staticmethod
     def list(root: Optional[str] = None) -> list[str]:
+        """ListStreams: the names of the streams under `root` (default $SHMSTREAM_ROOT or /dev/shm/shmstream)."""
         return native.NativeStream.list(_root(root))
 
     @staticmethod
@@ -179,10 +185,12 @@ class Stream(_control.ControlPlane):
 
     @property
     def name(self) -> str:
+        """The stream's name."""
         return self._native.name
 
     @property
     def root(self) -> str:
+        """The directory the stream lives under."""
         return self._root
 
     @staticmethod
@@ -197,6 +205,7 @@ class Stream(_control.ControlPlane):
         return self._native.describe()["shards"]
 
     def shard_ids(self) -> list[str]:
+        """ShardIds of every shard still known (open and closed), by index."""
         return [s["shard_id"] for s in self.shards()]
 
     # -- resharding ---------------------------------------------------------------------------------
@@ -276,6 +285,8 @@ class Stream(_control.ControlPlane):
                   end_sequence_number: Optional[_convert.SequenceNumber] = None,
                   start_time: Optional[_convert.Timestamp] = None, end_time: Optional[_convert.Timestamp] = None,
                   max_records: Optional[int] = None) -> pandas.DataFrame:
+        """A snapshot as a DataFrame (shard_id, sequence_number, arrival_time in UTC, partition_key, data),
+        read in C++ with the GIL released; docs/PYTHON.md "Analysis" has the range arguments."""
         from ._analysis import to_pandas
         return to_pandas(self._native, shard, start_sequence_number, end_sequence_number, start_time, end_time,
                          max_records)
@@ -285,6 +296,8 @@ class Stream(_control.ControlPlane):
                  end_sequence_number: Optional[_convert.SequenceNumber] = None,
                  start_time: Optional[_convert.Timestamp] = None, end_time: Optional[_convert.Timestamp] = None,
                  max_records: Optional[int] = None, metadata: bool = False, strict: bool = True) -> numpy.ndarray:
+        """Fixed-layout payloads as a structured array of `dtype`, copied once from the mapping; metadata=True
+        adds sequence_number, arrival_time and shard_index; docs/PYTHON.md "Analysis"."""
         from ._analysis import to_numpy
         return to_numpy(self._native, dtype, shard, start_sequence_number, end_sequence_number, start_time,
                         end_time, max_records, metadata, strict)

@@ -96,6 +96,7 @@ class Worker:
 
     @property
     def worker_id(self):
+        """This worker's id, as leaseOwner shows it in describe-application."""
         return self._native.worker_id
 
     @property

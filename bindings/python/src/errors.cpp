@@ -32,8 +32,33 @@ PyObject* builtin_base_for(StatusCode code) {
   }
 }
 
-PyObject* make_class(const std::string& qualified_name, PyObject* bases) {
-  PyObject* type = PyErr_NewException(qualified_name.c_str(), bases, nullptr);
+// What help() says of each class: when Kinesis (or shmstream) raises it.
+const char* doc_for(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument: return "A request or argument is not valid (also a ValueError).";
+    case StatusCode::kResourceNotFound: return "The stream, shard, key or application does not exist.";
+    case StatusCode::kResourceInUse: return "The stream exists already, or is in use (e.g. has registered consumers).";
+    case StatusCode::kLimitExceeded: return "A limit of the stream or the host is reached (shards, tags, consumers).";
+    case StatusCode::kExpiredIterator: return "The iterator's position was trimmed by retention, or the iterator is too old.";
+    case StatusCode::kAborted: return "The record was not written (its frame could not be completed).";
+    case StatusCode::kShardClosed: return "The shard was closed by a reshard; route to its children.";
+    case StatusCode::kStorageFull: return "The filesystem under the root is full; nothing was written.";
+    case StatusCode::kAccessDenied: return "This Unix user may not use the stream's files (also a PermissionError).";
+    case StatusCode::kCorrupted: return "Damaged data: a frame, segment or stream file failed its checks.";
+    case StatusCode::kIncompatibleLayout: return "The stream was written by a release with another layout version.";
+    case StatusCode::kTimeout: return "A wait ended without data (also a TimeoutError).";
+    case StatusCode::kInternalFailure: return "An unexpected failure inside the library.";
+    case StatusCode::kThroughputExceeded: return "Throttled: fault injection or the AWS-limits mode refused the request.";
+    case StatusCode::kKmsNotFound: return "The encryption key does not exist.";
+    case StatusCode::kKmsDisabled: return "The encryption key is disabled.";
+    case StatusCode::kKmsAccessDenied: return "This Unix user cannot read the key file (also a PermissionError).";
+    case StatusCode::kAlreadyExists: return "A key alias of that name exists.";
+    default: return "A shmstream error.";
+  }
+}
+
+PyObject* make_class(const std::string& qualified_name, PyObject* bases, const char* doc) {
+  PyObject* type = PyErr_NewExceptionWithDoc(qualified_name.c_str(), doc, bases, nullptr);
   if (type == nullptr) throw py::error_already_set();
   return type;
 }
@@ -46,14 +71,15 @@ void throw_status(Status status, const std::string& context) {
 
 void register_errors(py::module_& module) {
   // Named as seen from the public package, so tracebacks say shmstream.ResourceNotFoundException.
-  base_error = make_class("shmstream.Error", PyExc_Exception);
+  base_error = make_class("shmstream.Error", PyExc_Exception,
+                          "Base of every shmstream error; the subclasses are named after the Kinesis exceptions.");
   module.add_object("Error", py::handle(base_error));
   for (StatusCode code : kAllCodes) {
     const std::string name = exception_name(code);
     PyObject* builtin = builtin_base_for(code);
     py::tuple bases = builtin != nullptr ? py::make_tuple(py::handle(base_error), py::handle(builtin))
                                          : py::make_tuple(py::handle(base_error));
-    PyObject* type = make_class("shmstream." + name, bases.ptr());
+    PyObject* type = make_class("shmstream." + name, bases.ptr(), doc_for(code));
     exception_classes[static_cast<size_t>(code)] = type;
     module.add_object(name.c_str(), py::handle(type));
   }

@@ -121,13 +121,16 @@ IteratorStart make_iterator_start(const std::string& iterator_type, uint64_t seq
 }
 
 void register_reader(py::module_& module) {
-  py::class_<Record>(module, "Record")
-      .def_readonly("shard_id", &Record::shard_id)
-      .def_readonly("sequence_number", &Record::sequence_number)
-      .def_readonly("arrival_ns", &Record::arrival_ns)
-      .def_readonly("partition_key", &Record::partition_key)
-      .def_readonly("data", &Record::data)
-      .def_property_readonly("arrival_time", [](const Record& record) { return utc_datetime(record.arrival_ns); })
+  py::class_<Record>(module, "Record", "One record as GetRecords returns it.")
+      .def_readonly("shard_id", &Record::shard_id, "ShardId of the shard holding the record")
+      .def_readonly("sequence_number", &Record::sequence_number,
+                    "SequenceNumber: the record's position in its shard's log (int)")
+      .def_readonly("arrival_ns", &Record::arrival_ns, "ApproximateArrivalTimestamp as ns since the Unix epoch")
+      .def_readonly("partition_key", &Record::partition_key, "PartitionKey (str)")
+      .def_readonly("data", &Record::data, "Data: bytes, or a memoryview of the shared mapping with zero_copy=True")
+      .def_property_readonly(
+          "arrival_time", [](const Record& record) { return utc_datetime(record.arrival_ns); },
+          "ApproximateArrivalTimestamp as a timezone-aware datetime (UTC)")
       .def("__repr__", [](const Record& record) {
         return py::str("Record(shard_id={!r}, sequence_number={}, arrival_ns={}, partition_key={!r}, data={!r})")
             .format(record.shard_id, record.sequence_number, record.arrival_ns, record.partition_key, record.data);

@@ -121,8 +121,13 @@ struct ReleasingDeleter {
 }  // namespace
 
 void register_worker(py::module_& module) {
-  shutdown_exception = PyErr_NewException("shmstream.ShutdownException", module.attr("Error").ptr(), nullptr);
-  invalid_state_exception = PyErr_NewException("shmstream.InvalidStateException", module.attr("Error").ptr(), nullptr);
+  shutdown_exception = PyErr_NewExceptionWithDoc(
+      "shmstream.ShutdownException", "A checkpoint of a lease this worker no longer holds (the KCL's name).",
+      module.attr("Error").ptr(), nullptr);
+  invalid_state_exception = PyErr_NewExceptionWithDoc(
+      "shmstream.InvalidStateException",
+      "The application's lease table is gone or damaged, or a checkpoint is not valid now (the KCL's name).",
+      module.attr("Error").ptr(), nullptr);
   module.add_object("ShutdownException", py::handle(shutdown_exception));
   module.add_object("InvalidStateException", py::handle(invalid_state_exception));
   // Registered after the Error translator, so tried first.
