@@ -206,6 +206,25 @@ _CHECKS = {
 
 # --- Input constraints ----------------------------------------------------------------------------------------
 
+class MapEntries:
+    """A map value derived from the request's first entry: `count` entries with that value under numbered copies of
+    its key (for a map's max entries), or that one entry with its key or value replaced."""
+
+    def __init__(self, count=1, key=None, value=None):
+        self.count, self.key, self.value = count, key, value
+
+    def __repr__(self):
+        if self.key is not None:
+            return f"<key {self.key!r}>"
+        return f"<value {self.value!r}>" if self.value is not None else f"<{self.count} entries>"
+
+    def build(self, first):
+        key, value = next(iter(first.items()))
+        if self.key is not None or self.value is not None:
+            return {self.key if self.key is not None else key: self.value if self.value is not None else value}
+        return {f"{key}{i}": value for i in range(self.count)}
+
+
 class RepeatFirst:
     """A list value made of `count` copies of the request's first element (for a list's max items)."""
 
@@ -270,6 +289,16 @@ def violations(shape_name, path=()):
         if "max" in definition:
             found.append(Violation(list(path), RepeatFirst(definition["max"] + 1), f"max items {definition['max']}"))
         found += violations(definition["member"]["shape"], (*path, 0))
+    elif kind == "map":
+        if definition.get("min", 0) >= 1:
+            found.append(Violation(list(path), {}, f"min entries {definition['min']}"))
+        if "max" in definition:
+            found.append(Violation(list(path), MapEntries(count=definition["max"] + 1),
+                                   f"max entries {definition['max']}"))
+        for key in violations(definition["key"]["shape"]):
+            found.append(Violation(list(path), MapEntries(key=key.value), f"key: {key.constraint}"))
+        for value in violations(definition["value"]["shape"]):
+            found.append(Violation(list(path), MapEntries(value=value.value), f"value: {value.constraint}"))
     elif kind == "structure":
         for member, reference in definition.get("members", {}).items():
             found += violations(reference["shape"], (*path, member))
@@ -312,6 +341,8 @@ def with_violation(document, violation):
     for step in steps[:-1]:
         target = target[step]
     value = violation.value
+    if isinstance(value, MapEntries):
+        value = value.build(target[steps[-1]])
     if isinstance(value, RepeatFirst):
         value = [target[steps[-1]][0]] * value.count
     if isinstance(value, bytes):

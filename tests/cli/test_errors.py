@@ -59,12 +59,17 @@ def test_create_stream_shard_count_outside_the_model(cli, extra):
     ["--retention-bytes", "0"],
     ["--mode", "999"],
     ["--mode", "0400"],
-    ["--stream-mode-details", "StreamMode=SERVERLESS"],
     ["--stream-mode-details", "Mode=ON_DEMAND"],
     ["--stream-mode-details", '{"StreamMode": 1}'],
 ])
 def test_create_stream_bad_options(cli, extra):
     cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", "s", *extra)
+    assert cli.json("list-streams")["StreamNames"] == []
+
+
+def test_create_stream_unknown_stream_mode_breaks_the_model(cli):
+    cli.fails("ValidationException", "CreateStream", "create-stream", "--stream-name", "s",
+              "--stream-mode-details", "StreamMode=SERVERLESS")
     assert cli.json("list-streams")["StreamNames"] == []
 
 

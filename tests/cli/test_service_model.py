@@ -34,6 +34,19 @@ OPERATIONS = implemented_operations()
 def baseline_request(cli, operation):
     """A valid request for each operation against the stream "s" of the `model_stream` fixture. An operation the
     CLI implements without a baseline here fails the test: its constraints would go unchecked."""
+    def summary():
+        return cli.json("describe-stream-summary", "--stream-name", "s")["StreamDescriptionSummary"]
+
+    def arn():
+        return summary()["StreamARN"]
+
+    def created():
+        return summary()["StreamCreationTimestamp"]
+
+    def registered_consumer():
+        cli.json("register-stream-consumer", "--stream-arn", arn(), "--consumer-name", "c")
+        return "c"
+
     requests = {
         "CreateStream": {"StreamName": "fresh", "ShardCount": 1, "StreamModeDetails": {"StreamMode": "PROVISIONED"}},
         "DeleteStream": {"StreamName": "s"},
@@ -41,8 +54,7 @@ def baseline_request(cli, operation):
         "DescribeStreamSummary": {"StreamName": "s"},
         "ListStreams": {"Limit": 1, "ExclusiveStartStreamName": "a"},
         "ListShards": {"StreamName": "s", "MaxResults": 1, "ShardFilter": {"Type": "AT_LATEST"},
-                       "StreamCreationTimestamp": lambda: cli.json("describe-stream-summary", "--stream-name", "s")[
-                           "StreamDescriptionSummary"]["StreamCreationTimestamp"]},
+                       "StreamCreationTimestamp": created},
         "PutRecord": {"StreamName": "s", "Data": b64(b"x"), "PartitionKey": "k", "ExplicitHashKey": "1",
                       "SequenceNumberForOrdering": "1"},
         "PutRecords": {"StreamName": "s", "Records": [{"Data": b64(b"x"), "PartitionKey": "k",
@@ -54,6 +66,19 @@ def baseline_request(cli, operation):
         "UpdateShardCount": {"StreamName": "s", "TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"},
         "IncreaseStreamRetentionPeriod": {"StreamName": "s", "RetentionPeriodHours": 48},
         "DecreaseStreamRetentionPeriod": {"StreamName": "s", "RetentionPeriodHours": 24},
+        "DescribeLimits": {},
+        "AddTagsToStream": {"StreamName": "s", "Tags": {"team": "quant"}},
+        "RemoveTagsFromStream": {"StreamName": "s", "TagKeys": ["team"]},
+        "ListTagsForStream": {"StreamName": "s", "ExclusiveStartTagKey": "a", "Limit": 1},
+        "UpdateStreamMode": {"StreamARN": arn, "StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
+        "EnableEnhancedMonitoring": {"StreamName": "s", "ShardLevelMetrics": ["IncomingBytes"]},
+        "DisableEnhancedMonitoring": {"StreamName": "s", "ShardLevelMetrics": ["IncomingBytes"]},
+        "RegisterStreamConsumer": {"StreamARN": arn, "ConsumerName": "fresh"},
+        "DeregisterStreamConsumer": {"StreamARN": arn, "ConsumerName": registered_consumer},
+        "DescribeStreamConsumer": {"StreamARN": arn, "ConsumerName": registered_consumer},
+        "ListStreamConsumers": {"StreamARN": arn, "MaxResults": 1, "StreamCreationTimestamp": created},
+        "StartStreamEncryption": {"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+        "StopStreamEncryption": {"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
     }
     assert operation in requests, f"{operation} is implemented but has no baseline request in this test"
     return {member: value() if callable(value) else value for member, value in requests[operation].items()}
@@ -66,7 +91,8 @@ def cases():
 
 
 @pytest.fixture
-def model_stream(cli):
+def model_stream(cli, tmp_path):
+    cli.env["SHMSTREAM_KEY_DIR"] = str(tmp_path / "keys")  # StartStreamEncryption's default key is made here
     cli.create("s", 2)
     cli.put("s", "k", "one record")
     return cli

@@ -75,7 +75,8 @@ void append_input_json(std::vector<std::string>& arguments, const Command& comma
   }
 }
 
-// List members take several values (`--records A B`), structures one; shorthand values become JSON text.
+// List members take several values (`--records A B`, `--tag-keys a b`), structures and maps one; shorthand values (and
+// the items of a list of strings) become JSON text.
 std::vector<std::string> normalize_structured_values(const std::vector<std::string>& arguments,
                                                      const Command& command) {
   const ServiceModel& model = ServiceModel::kinesis();
@@ -86,7 +87,7 @@ std::vector<std::string> normalize_structured_values(const std::vector<std::stri
     const auto member = model.member_for_flag(command.operation, arguments[i]);
     if (!member) continue;
     const std::string type = model.member_type(command.operation, *member);
-    if (type != "structure" && type != "list") continue;
+    if (type != "structure" && type != "map" && type != "list") continue;
     std::vector<std::string> values;
     while (i + 1 < arguments.size() && !is_flag(arguments[i + 1]) && (values.empty() || type == "list")) {
       values.push_back(arguments[++i]);
@@ -98,7 +99,10 @@ std::vector<std::string> normalize_structured_values(const std::vector<std::stri
       result.push_back(values[0]);
     } else if (type == "list") {
       Json list = Json::array();
-      for (const std::string& value : values) list.push_back(parse_shorthand(arguments[i - values.size()], value));
+      const bool scalar_items = model.list_item_type(command.operation, *member) != "structure";
+      for (const std::string& value : values) {
+        list.push_back(scalar_items ? Json(value) : parse_shorthand(arguments[i - values.size()], value));
+      }
       result.push_back(list.dump());
     } else {
       result.push_back(parse_shorthand(arguments[i - 1], values[0]).dump());
@@ -152,7 +156,7 @@ Json request_from_flags(const Command& command) {
       }
     } else if (type == "boolean") {
       request[*member] = option->as<bool>();
-    } else if (type == "structure" || type == "list") {
+    } else if (type == "structure" || type == "map" || type == "list") {
       try {
         request[*member] = Json::parse(load_parameter_value(option->get_name(), text));
       } catch (const std::exception&) {

@@ -52,6 +52,10 @@ class Walker {
     } else if (type == "map") {
       if (!value.is_object()) return;
       check_bounds(shape, static_cast<long long>(value.size()), value, path, "length");
+      for (const auto& [key, item] : value.items()) {
+        walk(shape["key"]["shape"].get<std::string>(), Json(key), path + "." + key + ".key");
+        walk(shape["value"]["shape"].get<std::string>(), item, path + "." + key + ".value");
+      }
     } else if (type == "string") {
       if (!value.is_string()) return;
       const std::string& text = value.get_ref<const std::string&>();
@@ -167,6 +171,15 @@ std::string ServiceModel::member_type(std::string_view operation, std::string_vi
   const auto found = members.find(std::string(member));
   if (found == members.end()) return "";
   return model_["shapes"][(*found)["shape"].get<std::string>()].value("type", "");
+}
+
+std::string ServiceModel::list_item_type(std::string_view operation, std::string_view member) const {
+  const Json members = input_shape(operation).value("members", Json::object());
+  const auto found = members.find(std::string(member));
+  if (found == members.end()) return "";
+  const Json& list = model_["shapes"][(*found)["shape"].get<std::string>()];
+  if (list.value("type", "") != "list") return "";
+  return model_["shapes"][list["member"]["shape"].get<std::string>()].value("type", "");
 }
 
 void ServiceModel::validate_input(std::string_view operation, const Json& request) const {

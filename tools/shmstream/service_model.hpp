@@ -21,6 +21,8 @@ class ServiceModel {
   std::optional<std::string> member_for_flag(std::string_view operation, std::string_view flag) const;
   // The type of an input member's shape: "string", "integer", "structure", "list", "blob", ...
   std::string member_type(std::string_view operation, std::string_view member) const;
+  // The type of a list member's items ("string", "structure", ...); empty when the member is not a list.
+  std::string list_item_type(std::string_view operation, std::string_view member) const;
   // Throws ServiceError("ValidationException", ...) naming every constraint `request` breaks.
   void validate_input(std::string_view operation, const Json& request) const;
 
