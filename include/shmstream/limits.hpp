@@ -12,7 +12,10 @@ inline constexpr uint64_t kMaxSegmentSize = uint64_t{1} << 30;
 inline constexpr uint32_t kMaxShardsPerStream = 1024;      // at creation and open at any time
 inline constexpr uint32_t kShardTableCapacity = 4096;      // entries ever (children get new indexes)
 inline constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 20;  // partition key + data, as Kinesis
-inline constexpr uint32_t kMaxPartitionKeyBytes = 256;
+// Kinesis counts partition keys in Unicode characters (1..256); as UTF-8 that is at most 1024 bytes, the bound
+// the frame format checks.
+inline constexpr uint32_t kMaxPartitionKeyCharacters = 256;
+inline constexpr uint32_t kMaxPartitionKeyBytes = 4 * kMaxPartitionKeyCharacters;
 inline constexpr uint32_t kMaxPutRecordsEntries = 500;
 inline constexpr uint64_t kMaxPutRecordsRequestBytes = uint64_t{5} << 20;
 inline constexpr uint32_t kMaxGetRecordsLimit = 10000;

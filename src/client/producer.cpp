@@ -77,9 +77,10 @@ class ProducerCore {
   // The first attempt is inline; a first put to a shard or a shard closed under us goes to put_routed_again.
   [[gnu::always_inline]] Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
                                     PutResult& result) noexcept {
-    // One unsigned compare each: an empty key wraps to the top of the range.
-    if (key.size() - 1 >= kMaxPartitionKeyBytes || key.size() + data.size() > kMaxRecordBytes) [[unlikely]] {
-      return validate(key, data);
+    // One unsigned compare each: an empty key wraps to the top of the range. A key of up to 256 bytes has at
+    // most 256 characters; longer ones are counted in validate().
+    if (key.size() - 1 >= kMaxPartitionKeyCharacters || key.size() + data.size() > kMaxRecordBytes) [[unlikely]] {
+      if (Status status = validate(key, data); !status) return status;
     }
     // acquire: as in route(). A moved epoch (a reshard, or a start or stop of encryption, which changes the
     // record's trailers) takes the general path, which rebuilds before it sizes the record.
@@ -137,8 +138,16 @@ class ProducerCore {
     return Status(StatusCode::kInternalFailure, "shard kept closing while routing (reshard storm)");
   }
 
+  // Characters of a UTF-8 key: the bytes that do not continue a character.
+  static size_t key_characters(std::string_view key) noexcept {
+    size_t characters = 0;
+    for (const char c : key) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    return characters;
+  }
+
   static Status validate(std::string_view key, std::string_view data) noexcept {
-    if (key.empty() || key.size() > kMaxPartitionKeyBytes) [[unlikely]] {
+    if (key.empty() || key.size() > kMaxPartitionKeyBytes || key_characters(key) > kMaxPartitionKeyCharacters)
+        [[unlikely]] {
       return Status(StatusCode::kInvalidArgument, "1 validation error detected: Value at 'partitionKey' failed to "
                                                   "satisfy constraint: Member must have length between 1 and 256");
     }

@@ -8,8 +8,9 @@
 //   <root>/<stream>/shards/<index>/.tmp-*        a segment being made (unlinked if its maker died)
 //   <root>/+staging/creating-<stream>-*          a stream being created (renamed to <stream> when done)
 //   <root>/+staging/deleted-<stream>-*           a stream being deleted (renamed away first)
-// '+' is outside the stream-name alphabet: no stream name can collide with the staging directory, and any
-// directory name a stream may have (".", ".hidden", ".deleted-x") names a stream.
+//   <root>/%2E, <root>/%2E%2E                   the streams named "." and ".."
+// '+' and '%' are outside the stream-name alphabet: no stream name can collide with the staging directory, and
+// any directory name a stream may have (".hidden", ".deleted-x") names a stream.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,29 @@ inline std::string shard_directory(const std::string& stream_directory, uint32_t
 }
 
 inline std::string staging_directory(const std::string& root) { return in(root, kStagingDirectory); }
+
+// The stream names "." and ".." are valid in Kinesis but name other directories: they live in "%2E" and "%2E%2E"
+// ('%' is outside the stream-name alphabet, so no other name maps there).
+inline constexpr std::string_view kDotDirectory = "%2E";
+inline constexpr std::string_view kDotDotDirectory = "%2E%2E";
+
+inline std::string stream_directory_name(std::string_view stream_name) {
+  if (stream_name == ".") return std::string(kDotDirectory);
+  if (stream_name == "..") return std::string(kDotDotDirectory);
+  return std::string(stream_name);
+}
+
+// The stream name a directory entry of the root stands for (before checking it is a valid name).
+inline std::string stream_name_of_directory(std::string_view entry) {
+  if (entry == kDotDirectory) return ".";
+  if (entry == kDotDotDirectory) return "..";
+  if (entry == "." || entry == "..") return "";  // the root itself and its parent
+  return std::string(entry);
+}
+
+inline std::string stream_directory(const std::string& root, std::string_view stream_name) {
+  return in(root, stream_directory_name(stream_name));
+}
 
 inline bool has_prefix(std::string_view name, std::string_view prefix) noexcept {
   return name.substr(0, prefix.size()) == prefix;

@@ -47,7 +47,7 @@ inline uint64_t frame_checksum(const uint8_t* frame, uint64_t position, uint64_t
   const int32_t length = layout::state_length(state);
   const uint16_t key_length = layout::state_key_length(state);
   const uint64_t fixed = uint64_t{layout::kFrameHeaderSize} + key_length + layout::trailer_size(flags);
-  // key_length - 1 wraps for 0: one compare for 1..256.
+  // key_length - 1 wraps for 0: one compare for 1..kMaxPartitionKeyBytes.
   if (uint32_t{key_length} - 1 >= kMaxPartitionKeyBytes || static_cast<uint64_t>(length) < fixed) [[unlikely]] {
     info.problem = "frame partition key length is out of range";
     return FrameKind::kCorrupted;

@@ -26,7 +26,8 @@ std::optional<uint32_t> parse_shard_id(std::string_view text) noexcept {
 }
 
 bool is_valid_stream_name(std::string_view name) noexcept {
-  if (name.empty() || name.size() > layout::kMaxStreamNameLength || name == "." || name == "..") return false;
+  // The Kinesis pattern [a-zA-Z0-9_.-]+ and 1..128 characters: "." and ".." are names too (docs/FORMAT.md, Files).
+  if (name.empty() || name.size() > layout::kMaxStreamNameLength) return false;
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
                     c == '.' || c == '-';

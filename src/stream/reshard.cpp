@@ -229,16 +229,20 @@ uint32_t Stream::update_shard_count(uint32_t target) {
   }
   detail::FileLock lock(state_->lock_path(), state_->header().file_mode);
   const uint32_t current = open_shard_count(*state_);
-  if (target < 1 || target > kMaxShardsPerStream) {
-    throw Error(StatusCode::kInvalidArgument, "TargetShardCount " + std::to_string(target) + " must be between 1 and " +
+  if (target < 1) {
+    throw Error(StatusCode::kInvalidArgument, "TargetShardCount must be at least 1");
+  }
+  // Beyond the scaling limits Kinesis answers LimitExceededException, as here.
+  if (target > kMaxShardsPerStream) {
+    throw Error(StatusCode::kLimitExceeded, "TargetShardCount " + std::to_string(target) + " must be between 1 and " +
                                                   std::to_string(kMaxShardsPerStream));
   }
   if (target > 2 * current) {
-    throw Error(StatusCode::kInvalidArgument, "UpdateShardCount cannot scale up over double the current open shard count " +
+    throw Error(StatusCode::kLimitExceeded, "UpdateShardCount cannot scale up over double the current open shard count " +
                                                   std::to_string(current) + " of stream " + name());
   }
   if (2 * target < current) {
-    throw Error(StatusCode::kInvalidArgument, "UpdateShardCount cannot scale down below half the current open shard count " +
+    throw Error(StatusCode::kLimitExceeded, "UpdateShardCount cannot scale down below half the current open shard count " +
                                                   std::to_string(current) + " of stream " + name());
   }
   const auto goal = detail::even_split(target);

@@ -161,7 +161,7 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
   parameters.uuid[8] = static_cast<uint8_t>((parameters.uuid[8] & 0x3f) | 0x80);
 
   // Build the whole stream in a private directory, then rename it into place: nobody sees half a stream.
-  const std::string final_directory = root + "/" + parameters.name;
+  const std::string final_directory = files::stream_directory(root, parameters.name);
   if (::access(final_directory.c_str(), F_OK) == 0) {
     throw Error(StatusCode::kResourceInUse,
                 "Stream " + parameters.name + " under account " + detail::aws::kAccountId + " already exists.");
@@ -201,7 +201,7 @@ std::shared_ptr<Stream> Stream::create(std::string_view name, const StreamOption
 
 std::shared_ptr<Stream> Stream::open(std::string_view name, const std::string& root) {
   check_name(name);
-  const std::string directory = root + "/" + std::string(name);
+  const std::string directory = files::stream_directory(root, name);
   const std::string meta_path = files::in(directory, files::kStreamMeta);
   const detail::FileDescriptor file(::open(meta_path.c_str(), O_RDWR | O_CLOEXEC));
   const int fd = file.fd;
@@ -251,9 +251,11 @@ std::vector<std::string> Stream::list(const std::string& root) {
     throw_errno(errno, "cannot list " + root);
   }
   while (const dirent* entry = ::readdir(directory)) {
-    const std::string name = entry->d_name;
-    if (!is_valid_stream_name(name)) continue;  // "." and "..", the staging directory, stray files
-    if (::access(files::in(root + "/" + name, files::kStreamMeta).c_str(), F_OK) == 0) streams.push_back(name);
+    const std::string name = files::stream_name_of_directory(entry->d_name);
+    if (!is_valid_stream_name(name)) continue;  // the root and its parent, the staging directory, stray files
+    if (::access(files::in(files::stream_directory(root, name), files::kStreamMeta).c_str(), F_OK) == 0) {
+      streams.push_back(name);
+    }
   }
   ::closedir(directory);
   std::sort(streams.begin(), streams.end());
@@ -320,7 +322,9 @@ ShardInfo Stream::describe_shard(uint32_t index) const {
   info.starting_sequence_number = entry.starting_sequence_number;
   // acquire: pairs with the reshard's release store once the parent's last frame is settled.
   const uint64_t ending = entry.ending_sequence_number.load(std::memory_order_acquire);
-  if (ending != layout::kNoSequence) info.ending_sequence_number = ending;
+  // A shard closed before its first record ends just below where it starts; the API never shows an end below the
+  // start (a reader's "past the end" test keeps using the stored value).
+  if (ending != layout::kNoSequence) info.ending_sequence_number = std::max(ending, info.starting_sequence_number);
   // relaxed loads below: a monitoring snapshot, each value consistent on its own.
   info.status = static_cast<layout::ShardStatus>(entry.status.load(std::memory_order_acquire));
   info.created_ns = entry.created_ns;

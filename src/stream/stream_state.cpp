@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/file_names.hpp"
 #include "stream/throughput_file.hpp"
 
 namespace shmstream::detail {
@@ -18,7 +19,7 @@ StreamSegmentsIdentity segments_identity(const layout::StreamHeader& header) noe
 }  // namespace
 
 StreamState::StreamState(std::string root, std::string name, MappedRegion meta)
-    : root_(std::move(root)), name_(std::move(name)), directory_(root_ + "/" + name_), meta_(std::move(meta)) {
+    : root_(std::move(root)), name_(std::move(name)), directory_(file_names::stream_directory(root_, name_)), meta_(std::move(meta)) {
   segments_ = std::make_unique<SegmentStore>(directory_, segments_identity(header()), shard_table());
   const uint32_t capacity = shard_capacity();
   logs_.reserve(capacity);

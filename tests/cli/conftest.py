@@ -8,6 +8,8 @@ import tempfile
 
 import pytest
 
+import service_model
+
 CLI = os.environ.get("SHMSTREAM_CLI", "")
 
 EXIT_USAGE = 252
@@ -37,6 +39,7 @@ class Cli:
         document = json.loads(result.stdout)
         # Byte for byte what the AWS CLI would print for the same document.
         assert result.stdout == json.dumps(document, indent=4, ensure_ascii=False) + "\n"
+        validate_response(args, document)
         return document
 
     def fails(self, exception, operation, *args, **kwargs):
@@ -59,7 +62,9 @@ class Cli:
         self.ok("create-stream", "--stream-name", name, "--shard-count", shards, "--segment-size", "64KiB", *extra)
 
     def put(self, name, key, data, *extra):
-        return self.json("put-record", "--stream-name", name, "--partition-key", key, "--data", data, *extra)
+        """put-record of raw text (--cli-binary-format raw-in-base64-out, as an AWS CLI v2 user would)."""
+        return self.json("put-record", "--stream-name", name, "--partition-key", key, "--data", data,
+                         "--cli-binary-format", "raw-in-base64-out", *extra)
 
     def iterator(self, name, shard, kind, *extra):
         return self.json("get-shard-iterator", "--stream-name", name, "--shard-id", shard,
@@ -79,6 +84,23 @@ class Cli:
     def record_count(self, name):
         shards = self.json("list-shards", "--stream-name", name)["Shards"]
         return sum(len(self.read_all(name, shard["ShardId"])) for shard in shards)
+
+
+# The documented extension object of --shmstream-details: a top-level sibling of the AWS response object.
+EXTENSION_MEMBER = "ShmstreamDetails"
+
+
+def validate_response(args, document):
+    """Every response of a command that is a Kinesis operation has that operation's output shape exactly (an
+    extension object only where --shmstream-details asked for it, beside the AWS object)."""
+    args = [str(arg) for arg in args]
+    operation = service_model.operation_for_command(args[0]) if args else None
+    if operation is None or "--query" in args:
+        return
+    if "--shmstream-details" in args:
+        assert isinstance(document.get(EXTENSION_MEMBER), dict), document
+        document = {key: value for key, value in document.items() if key != EXTENSION_MEMBER}
+    service_model.validate_output(operation, document)
 
 
 def assert_no_crash(result):

@@ -27,10 +27,14 @@ def test_create_prints_nothing_and_describe_shape(cli):
     description = cli.json("describe-stream", "--stream-name", "orders")["StreamDescription"]
     assert list(description) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "Shards",
                                  "HasMoreShards", "RetentionPeriodHours", "StreamCreationTimestamp",
-                                 "EnhancedMonitoring", "EncryptionType", "ShmstreamRetention"]
-    # The shmstream extension: what the integer RetentionPeriodHours cannot say.
-    assert description["ShmstreamRetention"] == {"Seconds": 90, "BytesPerShard": 1 << 20, "UnblockTimeoutMillis": 2000,
-                                                 "SegmentSize": 64 << 10, "Checksums": False}  # tmpfs root
+                                 "EnhancedMonitoring", "EncryptionType"]
+    # The shmstream extension, only when asked for and beside the AWS object: what RetentionPeriodHours cannot say.
+    detailed = cli.json("describe-stream", "--stream-name", "orders", "--shmstream-details")
+    assert list(detailed) == ["StreamDescription", "ShmstreamDetails"]
+    assert detailed["StreamDescription"] == description
+    assert detailed["ShmstreamDetails"] == {"RetentionSeconds": 90, "RetentionBytesPerShard": 1 << 20,
+                                            "UnblockTimeoutMillis": 2000, "SegmentSize": 64 << 10,
+                                            "Checksums": False}  # tmpfs root
     assert description["StreamName"] == "orders"
     assert description["StreamARN"].endswith(":stream/orders")
     assert description["StreamStatus"] == "ACTIVE"
@@ -71,7 +75,7 @@ def test_describe_stream_summary_shape(cli):
     summary = cli.json("describe-stream-summary", "--stream-name", "summary")["StreamDescriptionSummary"]
     assert list(summary) == ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "RetentionPeriodHours",
                              "StreamCreationTimestamp", "EnhancedMonitoring", "EncryptionType", "OpenShardCount",
-                             "ConsumerCount", "ShmstreamRetention"]
+                             "ConsumerCount"]
     assert summary["OpenShardCount"] == 2
     assert summary["ConsumerCount"] == 0
     assert summary["RetentionPeriodHours"] == 24
@@ -166,10 +170,10 @@ def stored_frame_flags(root, name):
 
 
 def assert_checksums(cli, name, expected):
-    description = cli.json("describe-stream", "--stream-name", name)["StreamDescription"]
-    assert description["ShmstreamRetention"]["Checksums"] is expected
-    summary = cli.json("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
-    assert summary["ShmstreamRetention"]["Checksums"] is expected
+    description = cli.json("describe-stream", "--stream-name", name, "--shmstream-details")
+    assert description["ShmstreamDetails"]["Checksums"] is expected
+    summary = cli.json("describe-stream-summary", "--stream-name", name, "--shmstream-details")
+    assert summary["ShmstreamDetails"]["Checksums"] is expected
     # A record round-trips, and the setting reaches the stream header and the frames.
     put = cli.put(name, "key", "payload of " + name)
     records = cli.read_all(name)

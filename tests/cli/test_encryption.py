@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from conftest import CLI, EXIT_SERVICE, unb64
+from conftest import CLI, EXIT_SERVICE, b64, unb64
 
 KEY_METADATA = ["AWSAccountId", "KeyId", "Arn", "CreationDate", "Enabled", "Description", "KeyUsage", "KeyState",
                 "Origin", "KeyManager", "CustomerMasterKeySpec", "KeySpec", "EncryptionAlgorithms", "MultiRegion"]
@@ -117,7 +117,7 @@ def test_start_errors_are_the_aws_ones(cli, keys):
     iterator = cli.iterator("s", "shardId-000000000000", "TRIM_HORIZON")
     cli.fails("KMSDisabledException", "GetRecords", "get-records", "--shard-iterator", iterator)
     cli.fails("KMSDisabledException", "PutRecord", "put-record", "--stream-name", "s", "--partition-key", "k",
-              "--data", "x")
+              "--data", b64(b"x"))
 
 
 # -- other Unix users ------------------------------------------------------------------------------------
@@ -215,7 +215,8 @@ def test_other_users_need_the_key_file_and_a_group_shares_it(place):
     assert started.returncode == 0, started.stderr
     for i in range(3):
         assert cli_as(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "k",
-                      "--data", f"owner secret {i}", env=owner).returncode == 0
+                      "--data", f"owner secret {i}", "--cli-binary-format", "raw-in-base64-out",
+                      env=owner).returncode == 0
 
     def get_records(user):
         token = json.loads(cli_as(user, binary, root, "get-shard-iterator", "--stream-name", "s", "--shard-id", 0,
@@ -228,7 +229,7 @@ def test_other_users_need_the_key_file_and_a_group_shares_it(place):
         assert denied.returncode == EXIT_SERVICE, denied.stderr
         assert "(KMSAccessDeniedException) when calling the GetRecords operation" in denied.stderr
         assert "may not read the key file" in denied.stderr and key_id in denied.stderr
-        put = cli_as(user, binary, root, "put-record", "--stream-name", "s", "--partition-key", "k", "--data", "x")
+        put = cli_as(user, binary, root, "put-record", "--stream-name", "s", "--partition-key", "k", "--data", b64(b"x"))
         assert put.returncode == EXIT_SERVICE and "KMSAccessDeniedException" in put.stderr, put.stderr
         tail = cli_as(user, binary, root, "tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--timeout", "2")
         assert tail.returncode == EXIT_SERVICE and "KMSAccessDeniedException" in tail.stderr, tail.stderr
@@ -256,7 +257,7 @@ def test_other_users_need_the_key_file_and_a_group_shares_it(place):
     assert python.returncode == 0, python.stderr
     assert python.stdout.strip() == str([f"owner secret {i}" for i in range(3)])
     assert cli_as(MEMBER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "m",
-                  "--data", "member secret").returncode == 0
+                  "--data", "member secret", "--cli-binary-format", "raw-in-base64-out").returncode == 0
     assert get_records(OUTSIDER).returncode == EXIT_SERVICE
     for segment in glob.glob(os.path.join(root, "s", "shards", "*", "*.seg")):
         assert b"secret" not in open(segment, "rb").read()

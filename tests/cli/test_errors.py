@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import b64
+from conftest import b64, unb64
 
 SHARD = "shardId-000000000000"
 TWO_TO_128 = str(2**128)
@@ -39,9 +39,13 @@ def test_usage_errors(cli, args):
 
 # --- create-stream / delete-stream ------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("extra", [["--shard-count", "0"], ["--shard-count", "-1"]])
+def test_create_stream_shard_count_outside_the_model(cli, extra):
+    cli.fails("ValidationException", "CreateStream", "create-stream", "--stream-name", "s", *extra)
+    assert cli.json("list-streams")["StreamNames"] == []
+
+
 @pytest.mark.parametrize("extra", [
-    ["--shard-count", "0"],
-    ["--shard-count", "-1"],
     ["--segment-size", "3000"],
     ["--segment-size", "12XB"],
     ["--segment-size", "4.5MiB"],
@@ -55,12 +59,17 @@ def test_usage_errors(cli, args):
     ["--retention-bytes", "0"],
     ["--mode", "999"],
     ["--mode", "0400"],
-    ["--stream-mode-details", "StreamMode=SERVERLESS"],
     ["--stream-mode-details", "Mode=ON_DEMAND"],
     ["--stream-mode-details", '{"StreamMode": 1}'],
 ])
 def test_create_stream_bad_options(cli, extra):
     cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", "s", *extra)
+    assert cli.json("list-streams")["StreamNames"] == []
+
+
+def test_create_stream_unknown_stream_mode_breaks_the_model(cli):
+    cli.fails("ValidationException", "CreateStream", "create-stream", "--stream-name", "s",
+              "--stream-mode-details", "StreamMode=SERVERLESS")
     assert cli.json("list-streams")["StreamNames"] == []
 
 
@@ -75,14 +84,26 @@ def test_create_stream_size_and_duration_forms(cli, size, retention, bytes_, sec
         cli.fails("InvalidArgumentException", "CreateStream", *args)
         return
     cli.ok(*args)
-    details = cli.json("describe-stream-summary", "--stream-name", "s")["StreamDescriptionSummary"]["ShmstreamRetention"]
-    assert details["SegmentSize"] == bytes_ and details["Seconds"] == seconds
+    details = cli.json("describe-stream-summary", "--stream-name", "s", "--shmstream-details")["ShmstreamDetails"]
+    assert details["SegmentSize"] == bytes_ and details["RetentionSeconds"] == seconds
 
 
-@pytest.mark.parametrize("name", ["bad/name", "spaces here", "x" * 129, "..", ""])
+@pytest.mark.parametrize("name", ["bad/name", "spaces here", "x" * 129, ""])
 def test_create_stream_bad_name(cli, name):
-    cli.fails("InvalidArgumentException", "CreateStream", "create-stream", "--stream-name", name)
+    cli.fails("ValidationException", "CreateStream", "create-stream", "--stream-name", name)
     assert cli.json("list-streams")["StreamNames"] == []
+
+
+@pytest.mark.parametrize("name", [".", "..", "...", "-", "_", "x" * 128])
+def test_every_name_of_the_model_pattern_is_a_stream(cli, name):
+    """The model's [a-zA-Z0-9_.-]{1,128}: "." and ".." too, although they name directories on a filesystem."""
+    cli.create(name)
+    cli.put(name, "k", "in " + name)
+    assert name in cli.json("list-streams")["StreamNames"]
+    assert cli.json("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]["StreamName"] == name
+    assert [unb64(r["Data"]) for r in cli.read_all(name)] == [b"in " + name.encode()]
+    cli.ok("delete-stream", "--stream-name", name)
+    assert name not in cli.json("list-streams")["StreamNames"]
 
 
 def test_create_stream_too_many_shards(cli):
@@ -95,7 +116,7 @@ def test_create_existing_stream(cli, stream):
 
 def test_delete_missing_stream(cli):
     cli.fails("ResourceNotFoundException", "DeleteStream", "delete-stream", "--stream-name", "missing")
-    cli.fails("InvalidArgumentException", "DeleteStream", "delete-stream", "--stream-name", "bad/name")
+    cli.fails("ValidationException", "DeleteStream", "delete-stream", "--stream-name", "bad/name")
 
 
 # --- describe / list --------------------------------------------------------------------------------------------
@@ -104,33 +125,33 @@ def test_describe_stream_errors(cli, stream):
     result = cli.fails("ResourceNotFoundException", "DescribeStream", "describe-stream", "--stream-name", "missing")
     assert "Stream missing under account 000000000000 not found." in result.stderr
     for limit in ("0", "10001"):
-        cli.fails("InvalidArgumentException", "DescribeStream", "describe-stream", "--stream-name", stream,
+        cli.fails("ValidationException", "DescribeStream", "describe-stream", "--stream-name", stream,
                   "--limit", limit)
-    cli.fails("InvalidArgumentException", "DescribeStream", "describe-stream", "--stream-name", stream,
-              "--exclusive-start-shard-id", "shard-one")
+    cli.fails("ValidationException", "DescribeStream", "describe-stream", "--stream-name", stream,
+              "--exclusive-start-shard-id", "shard one")
 
 
 def test_describe_stream_summary_errors(cli):
     cli.fails("ResourceNotFoundException", "DescribeStreamSummary", "describe-stream-summary", "--stream-name", "nope")
-    cli.fails("InvalidArgumentException", "DescribeStreamSummary", "describe-stream-summary", "--stream-name", "a b")
+    cli.fails("ValidationException", "DescribeStreamSummary", "describe-stream-summary", "--stream-name", "a b")
 
 
 def test_list_streams_errors(cli):
     for limit in ("0", "10001"):
-        cli.fails("InvalidArgumentException", "ListStreams", "list-streams", "--limit", limit)
+        cli.fails("ValidationException", "ListStreams", "list-streams", "--limit", limit)
 
 
 def test_list_shards_errors(cli, stream):
     cli.fails("ResourceNotFoundException", "ListShards", "list-shards", "--stream-name", "missing")
     for limit in ("0", "10001"):
-        cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--stream-name", stream,
+        cli.fails("ValidationException", "ListShards", "list-shards", "--stream-name", stream,
                   "--max-results", limit)
     cli.fails("InvalidArgumentException", "ListShards", "list-shards")
     cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--next-token", "garbage!")
     token = cli.json("list-shards", "--stream-name", stream, "--max-results", "1")["NextToken"]
     cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--next-token", token, "--stream-name", stream)
-    cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--stream-name", stream,
-              "--exclusive-start-shard-id", "nope")
+    cli.fails("ValidationException", "ListShards", "list-shards", "--stream-name", stream,
+              "--exclusive-start-shard-id", "no/pe")
 
 
 # --- put-record -------------------------------------------------------------------------------------------------
@@ -145,11 +166,9 @@ def put(cli, *args):
     ["--data-base64", "not base64!"],
     ["--data-base64", "eA="],
     ["--data-base64", "eB=="],  # non-zero padding bits
-    ["--data", "x", "--explicit-hash-key", TWO_TO_128],
-    ["--data", "x", "--explicit-hash-key", "-1"],
-    ["--data", "x", "--explicit-hash-key", "12abc"],
-    ["--data", "x", "--explicit-hash-key", " 1"],
+    ["--data", "eA==", "--explicit-hash-key", TWO_TO_128],  # the pattern allows it; the range does not
     ["--data", "file:///nonexistent/file"],
+    ["--data", "not base64!"],
     ["--data", "not base64!", "--cli-binary-format", "base64"],
 ])
 def test_put_record_bad_arguments(cli, stream, args):
@@ -157,11 +176,22 @@ def test_put_record_bad_arguments(cli, stream, args):
     assert_nothing_written(cli)
 
 
-def test_put_record_bad_partition_keys(cli, stream):
-    for key in ("", "k" * 257):
-        cli.fails("InvalidArgumentException", "PutRecord", "put-record", "--stream-name", stream,
-                  "--partition-key", key, "--data", "x")
+@pytest.mark.parametrize("key", ["-1", "12abc", " 1", "007"])
+def test_put_record_explicit_hash_key_outside_the_pattern(cli, stream, key):
+    cli.fails("ValidationException", "PutRecord", *put(cli, "--data", "eA==", "--explicit-hash-key", key))
     assert_nothing_written(cli)
+
+
+def test_put_record_partition_keys_count_characters(cli, stream):
+    for key in ("", "k" * 257, "é" * 257):
+        cli.fails("ValidationException", "PutRecord", "put-record", "--stream-name", stream,
+                  "--partition-key", key, "--data", "eA==")
+    assert_nothing_written(cli)
+    for key in ("é" * 256, "\U0001F600" * 256):  # 512 and 1024 bytes of UTF-8: 256 characters each
+        cli.put(stream, key, "x")
+    keys = [r["PartitionKey"] for shard in ("shardId-000000000000", "shardId-000000000001")
+            for r in cli.read_all(stream, shard)]
+    assert sorted(keys) == sorted(["é" * 256, "\U0001F600" * 256])
 
 
 def test_put_record_oversized(cli, stream, tmp_path):
@@ -182,9 +212,9 @@ def test_put_record_oversized(cli, stream, tmp_path):
 
 def test_put_record_missing_stream(cli):
     cli.fails("ResourceNotFoundException", "PutRecord", "put-record", "--stream-name", "missing",
-              "--partition-key", "k", "--data", "x")
-    cli.fails("InvalidArgumentException", "PutRecord", "put-record", "--stream-name", "bad/name",
-              "--partition-key", "k", "--data", "x")
+              "--partition-key", "k", "--data", "eA==")
+    cli.fails("ValidationException", "PutRecord", "put-record", "--stream-name", "bad/name",
+              "--partition-key", "k", "--data", "eA==")
 
 
 # --- put-records ------------------------------------------------------------------------------------------------
@@ -211,6 +241,9 @@ BAD_RECORDS = {
 }
 
 
+MODEL_VIOLATIONS = {"empty-list", "empty-partition-key", "501-entries"}
+
+
 @pytest.mark.parametrize("case", list(BAD_RECORDS))
 def test_put_records_bad_input_writes_nothing(cli, stream, case, tmp_path):
     records = BAD_RECORDS[case]()
@@ -218,7 +251,8 @@ def test_put_records_bad_input_writes_nothing(cli, stream, case, tmp_path):
         path = tmp_path / "records.json"
         path.write_text(records)
         records = f"file://{path}"
-    cli.fails("InvalidArgumentException", "PutRecords", "put-records", "--stream-name", stream, "--records", records)
+    exception = "ValidationException" if case in MODEL_VIOLATIONS else "InvalidArgumentException"
+    cli.fails(exception, "PutRecords", "put-records", "--stream-name", stream, "--records", records)
     assert_nothing_written(cli)
 
 
@@ -236,11 +270,16 @@ def iterator_args(*args, shard=SHARD, kind="TRIM_HORIZON"):
 @pytest.mark.parametrize("args", [
     iterator_args(kind="OLDEST"),
     iterator_args(kind="trim_horizon"),
-    iterator_args(shard="shard-0"),
-    iterator_args(shard="shardId-abc"),
-    iterator_args(kind="AT_SEQUENCE_NUMBER"),
     iterator_args("--starting-sequence-number", "abc", kind="AT_SEQUENCE_NUMBER"),
     iterator_args("--starting-sequence-number", "-5", kind="AFTER_SEQUENCE_NUMBER"),
+    iterator_args("--starting-sequence-number", "0064", kind="AT_SEQUENCE_NUMBER"),
+])
+def test_get_shard_iterator_outside_the_model(cli, stream, args):
+    cli.fails("ValidationException", "GetShardIterator", *args)
+
+
+@pytest.mark.parametrize("args", [
+    iterator_args(kind="AT_SEQUENCE_NUMBER"),
     iterator_args("--starting-sequence-number", "999999", kind="AT_SEQUENCE_NUMBER"),
     iterator_args("--starting-sequence-number", "65", kind="AT_SEQUENCE_NUMBER"),
     iterator_args("--starting-sequence-number", "64", kind="TRIM_HORIZON"),
@@ -258,6 +297,9 @@ def test_get_shard_iterator_missing_things(cli, stream):
     result = cli.fails("ResourceNotFoundException", "GetShardIterator",
                        *iterator_args(shard="shardId-000000000009"))
     assert "shardId-000000000009" in result.stderr
+    for well_formed in ("shard-0", "shardId-abc", "shardId-999999999999"):  # the model's pattern, but no such shard
+        result = cli.fails("ResourceNotFoundException", "GetShardIterator", *iterator_args(shard=well_formed))
+        assert well_formed in result.stderr
     cli.fails("ResourceNotFoundException", "GetShardIterator", "get-shard-iterator", "--stream-name", "missing",
               "--shard-id", SHARD, "--shard-iterator-type", "LATEST")
 
@@ -267,10 +309,11 @@ def test_get_shard_iterator_missing_things(cli, stream):
 def test_get_records_bad_arguments(cli, stream):
     iterator = cli.iterator(stream, SHARD, "TRIM_HORIZON")
     for limit in ("0", "10001", "-3"):
-        result = cli.fails("InvalidArgumentException", "GetRecords", "get-records", "--shard-iterator", iterator,
+        result = cli.fails("ValidationException", "GetRecords", "get-records", "--shard-iterator", iterator,
                            "--limit", limit)
         assert "limit" in result.stderr
-    for bad in ("garbage", "!!!!", "", "AAAA" * 20, iterator + "A"):
+    cli.fails("ValidationException", "GetRecords", "get-records", "--shard-iterator", "")
+    for bad in ("garbage", "!!!!", "AAAA" * 20, iterator + "A"):
         cli.fails("InvalidArgumentException", "GetRecords", "get-records", "--shard-iterator", bad)
 
 

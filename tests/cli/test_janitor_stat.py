@@ -50,8 +50,8 @@ def test_janitor_once_trims_expired_segments(cli, root):
     assert int(records[0]["SequenceNumber"]) > int(first_before["SequenceNumber"])
     assert records[-1]["SequenceNumber"] == late["SequenceNumber"] and unb64(records[-1]["Data"]) == b"late"
     cli.fails("ExpiredIteratorException", "GetRecords", "get-records", "--shard-iterator", old_iterator)
-    stats = cli.json("describe-stream-summary", "--stream-name", "s")
-    assert stats["StreamDescriptionSummary"]["ShmstreamRetention"]["Seconds"] == 1
+    stats = cli.json("describe-stream-summary", "--stream-name", "s", "--shmstream-details")
+    assert stats["ShmstreamDetails"]["RetentionSeconds"] == 1
 
     again = cli.run("janitor", "--once")  # nothing left to do: silent
     assert again.returncode == 0 and again.stderr == ""

@@ -176,7 +176,7 @@ def test_the_janitor_runs_as_a_member_and_exclusion_holds_across_users(shared):
        "--mode", "0660", "--retention-bytes", "16KiB")
     for i in range(100):
         ok(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", f"k{i}",
-           "--data", f"owner record {i:03} " + "y" * 80)
+           "--cli-binary-format", "raw-in-base64-out", "--data", f"owner record {i:03} " + "y" * 80)
     # The member's janitor services the owner's stream: it trims to the byte cap (unlinking the owner's
     # files) and logs no problem.
     import json
@@ -195,12 +195,12 @@ def test_the_janitor_runs_as_a_member_and_exclusion_holds_across_users(shared):
     try:
         assert holder.stdout.readline().strip() == "held", holder.stderr.read() if holder.poll() is not None else ""
         refused = run_as(MEMBER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "m",
-                         "--data", "while held")
+                         "--cli-binary-format", "raw-in-base64-out", "--data", "while held")
         assert refused.returncode == EXIT_SERVICE and "(ResourceInUseException)" in refused.stderr, refused.stderr
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
-    ok(MEMBER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "m", "--data", "after")
+    ok(MEMBER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "m", "--cli-binary-format", "raw-in-base64-out", "--data", "after")
     # The outsider gets AccessDeniedException from Python too.
     outsider = python_as(OUTSIDER, "import shmstream, sys\n"
                                    "try:\n"

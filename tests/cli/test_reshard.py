@@ -125,20 +125,21 @@ def three_shards(cli):
      ["split-shard", "--shard-to-split", sid(0), "--new-starting-hash-key", str(HALF)]),
     ("InvalidArgumentException", "SplitShard",
      ["split-shard", "--shard-to-split", sid(0), "--new-starting-hash-key", str(2**128)]),
-    ("InvalidArgumentException", "SplitShard", ["split-shard", "--shard-to-split", sid(0), "--new-starting-hash-key", "-1"]),
-    ("InvalidArgumentException", "SplitShard", ["split-shard", "--shard-to-split", sid(0), "--new-starting-hash-key", "1e5"]),
-    ("InvalidArgumentException", "SplitShard", ["split-shard", "--shard-to-split", "shard-one", "--new-starting-hash-key", "5"]),
+    ("ValidationException", "SplitShard", ["split-shard", "--shard-to-split", sid(0), "--new-starting-hash-key", "-1"]),
+    ("ValidationException", "SplitShard", ["split-shard", "--shard-to-split", sid(0), "--new-starting-hash-key", "1e5"]),
+    ("ResourceNotFoundException", "SplitShard",  # well-formed for the model, but no such shard
+     ["split-shard", "--shard-to-split", "shard-one", "--new-starting-hash-key", "5"]),
     ("InvalidArgumentException", "MergeShards",  # not adjacent
      ["merge-shards", "--shard-to-merge", sid(0), "--adjacent-shard-to-merge", sid(2)]),
     ("InvalidArgumentException", "MergeShards",
      ["merge-shards", "--shard-to-merge", sid(1), "--adjacent-shard-to-merge", sid(1)]),
-    ("InvalidArgumentException", "UpdateShardCount",  # over double
+    ("LimitExceededException", "UpdateShardCount",  # over double: a scaling limit, as in Kinesis
      ["update-shard-count", "--target-shard-count", "7", "--scaling-type", "UNIFORM_SCALING"]),
-    ("InvalidArgumentException", "UpdateShardCount",  # under half
+    ("LimitExceededException", "UpdateShardCount",  # under half
      ["update-shard-count", "--target-shard-count", "1", "--scaling-type", "UNIFORM_SCALING"]),
-    ("InvalidArgumentException", "UpdateShardCount",
+    ("ValidationException", "UpdateShardCount",
      ["update-shard-count", "--target-shard-count", "0", "--scaling-type", "UNIFORM_SCALING"]),
-    ("InvalidArgumentException", "UpdateShardCount",
+    ("ValidationException", "UpdateShardCount",
      ["update-shard-count", "--target-shard-count", "4", "--scaling-type", "NONUNIFORM_SCALING"]),
 ])
 def test_reshard_errors_change_nothing(cli, exception, operation, args):
@@ -235,17 +236,13 @@ def test_list_shards_filter_pages_keep_the_filter(cli, lineage):
 
 
 @pytest.mark.parametrize("shard_filter", [
-    "Type=BOGUS",
     "Type=AFTER_SHARD_ID",
     "Type=AT_TIMESTAMP",
     "Type=FROM_TIMESTAMP",
     "Type=AT_LATEST,ShardId=shardId-000000000001",
     "Type=AT_LATEST,Timestamp=1700000000",
     "Type=AT_TIMESTAMP,Timestamp=yesterday",
-    "Type=AFTER_SHARD_ID,ShardId=shard-two",
     "Type=AT_LATEST,Colour=red",
-    "Type=AT_LATEST,Type=AT_LATEST",
-    "AT_LATEST",
     "ShardId=shardId-000000000001",
     '{"Type": 5}',
     '{"Type": "AT_LATEST"',
@@ -255,6 +252,29 @@ def test_list_shards_bad_filter(cli, shard_filter):
     cli.create("s", 1)
     cli.fails("InvalidArgumentException", "ListShards", "list-shards", "--stream-name", "s",
               "--shard-filter", shard_filter)
+
+
+def test_list_shards_filter_type_outside_the_model(cli):
+    cli.create("s", 2)
+    cli.fails("ValidationException", "ListShards", "list-shards", "--stream-name", "s", "--shard-filter", "Type=BOGUS")
+
+
+@pytest.mark.parametrize("shard_filter", ["Type=AT_LATEST,Type=AT_LATEST", "AT_LATEST"])
+def test_list_shards_filter_shorthand_that_does_not_parse_is_a_usage_error(cli, shard_filter):
+    cli.create("s", 2)
+    result = cli.usage_error("list-shards", "--stream-name", "s", "--shard-filter", shard_filter)
+    assert "Error parsing parameter '--shard-filter'" in result.stderr
+
+
+def test_list_shards_after_a_well_formed_id_that_names_no_shard(cli):
+    """Kinesis lists the shards whose ids sort after ExclusiveStartShardId / ShardFilter's ShardId, a shard or not."""
+    cli.create("s", 3)
+    every = [s["ShardId"] for s in cli.json("list-shards", "--stream-name", "s")["Shards"]]
+    assert [s["ShardId"] for s in cli.json("list-shards", "--stream-name", "s", "--shard-filter",
+                                           "Type=AFTER_SHARD_ID,ShardId=shard-two")["Shards"]] == every
+    assert [s["ShardId"] for s in cli.json("list-shards", "--stream-name", "s", "--exclusive-start-shard-id",
+                                           "shardId-000000000000x")["Shards"]] == every[1:]
+    assert cli.json("list-shards", "--stream-name", "s", "--exclusive-start-shard-id", "zzz")["Shards"] == []
 
 
 def test_list_shards_filter_with_next_token_is_rejected(cli):

@@ -3,8 +3,8 @@ import pytest
 
 
 def retention(cli, name="s"):
-    summary = cli.json("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
-    return summary["RetentionPeriodHours"], summary["ShmstreamRetention"]
+    output = cli.json("describe-stream-summary", "--stream-name", name, "--shmstream-details")
+    return output["StreamDescriptionSummary"]["RetentionPeriodHours"], output["ShmstreamDetails"]
 
 
 def test_increase_then_decrease(cli):
@@ -12,7 +12,7 @@ def test_increase_then_decrease(cli):
     assert retention(cli)[0] == 24
     assert cli.ok("increase-stream-retention-period", "--stream-name", "s", "--retention-period-hours", 48).stdout == ""
     hours, extension = retention(cli)
-    assert hours == 48 and extension["Seconds"] == 48 * 3600
+    assert hours == 48 and extension["RetentionSeconds"] == 48 * 3600
     assert cli.json("describe-stream", "--stream-name", "s")["StreamDescription"]["RetentionPeriodHours"] == 48
     cli.ok("increase-stream-retention-period", "--stream-name", "s", "--retention-period-hours", 8760)
     assert retention(cli)[0] == 8760
@@ -42,7 +42,7 @@ def test_retention_period_rules(cli, command, hours, message):
 def test_retention_period_from_a_short_ipc_retention(cli):
     cli.create("s", 1, "--retention", "90s")
     hours, extension = retention(cli)
-    assert hours == 1 and extension["Seconds"] == 90  # the API's integer rounds up; the extension is exact
+    assert hours == 1 and extension["RetentionSeconds"] == 90  # the API's integer rounds up; the extension is exact
     cli.fails("InvalidArgumentException", "DecreaseStreamRetentionPeriod", "decrease-stream-retention-period",
               "--stream-name", "s", "--retention-period-hours", 24)  # 24 h is longer than 90 s
     cli.ok("increase-stream-retention-period", "--stream-name", "s", "--retention-period-hours", 24)
@@ -62,19 +62,19 @@ def test_retention_commands_unknown_stream_and_usage(cli):
 
 def test_update_retention(cli):
     cli.create("s", 2)  # 64 KiB segments
-    default_bytes = retention(cli)[1]["BytesPerShard"]
-    assert retention(cli)[1] == {"Seconds": 86400, "BytesPerShard": default_bytes, "UnblockTimeoutMillis": 2000,
+    default_bytes = retention(cli)[1]["RetentionBytesPerShard"]
+    assert retention(cli)[1] == {"RetentionSeconds": 86400, "RetentionBytesPerShard": default_bytes, "UnblockTimeoutMillis": 2000,
                                  "SegmentSize": 65536, "Checksums": False}
     assert cli.ok("update-retention", "--stream-name", "s", "--retention", "15m").stdout == ""
-    assert retention(cli) == (1, {"Seconds": 900, "BytesPerShard": default_bytes, "UnblockTimeoutMillis": 2000,
+    assert retention(cli) == (1, {"RetentionSeconds": 900, "RetentionBytesPerShard": default_bytes, "UnblockTimeoutMillis": 2000,
                                   "SegmentSize": 65536, "Checksums": False})
     cli.ok("update-retention", "--stream-name", "s", "--retention-bytes", "512KiB", "--unblock-timeout", "500ms")
-    assert retention(cli)[1] == {"Seconds": 900, "BytesPerShard": 512 << 10, "UnblockTimeoutMillis": 500,
+    assert retention(cli)[1] == {"RetentionSeconds": 900, "RetentionBytesPerShard": 512 << 10, "UnblockTimeoutMillis": 500,
                                  "SegmentSize": 65536, "Checksums": False}
     cli.ok("update-retention", "--stream-name", "s", "--retention", "1500ms", "--retention-bytes", "0")
     hours, extension = retention(cli)
-    assert hours == 1 and extension["Seconds"] == 1.5
-    assert extension["BytesPerShard"] == default_bytes  # 0: back to the default cap
+    assert hours == 1 and extension["RetentionSeconds"] == 1.5
+    assert extension["RetentionBytesPerShard"] == default_bytes  # 0: back to the default cap
     cli.ok("update-retention", "--stream-name", "s", "--retention", "8760h")
     assert retention(cli)[0] == 8760
 

@@ -132,7 +132,7 @@ def test_cli_producers_python_consumers(root):
     for worker in workers:
         worker.join()
     single = json.loads(cli(root, "put-record", "--stream-name", stream.name, "--partition-key", "solo",
-                            "--data", "plain text").stdout)
+                            "--cli-binary-format", "raw-in-base64-out", "--data", "plain text").stdout)
     consumer.join(timeout=30)
     written = set(results[0]) | set(results[1])
     written.add((single["ShardId"], int(single["SequenceNumber"]), "solo", b"plain text"))

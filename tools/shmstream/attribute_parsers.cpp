@@ -74,33 +74,21 @@ StreamMode parse_stream_mode_details(std::string_view flag, const std::string& g
   return *parsed;
 }
 
-std::vector<std::string> parse_string_list(std::string_view flag, const std::vector<std::string>& arguments) {
+std::vector<std::string> parse_string_list(std::string_view flag, const std::string& given) {
+  const std::string text = load_parameter_value(flag, given);
+  const std::optional<Json> document = as_json(text);
+  if (!document) return {text};  // one bare item
+  if (!document->is_array()) bad_value(flag, "expected a JSON list of strings");
   std::vector<std::string> items;
-  for (const std::string& argument : arguments) {
-    if (const std::optional<Json> document = as_json(argument)) {
-      if (!document->is_array()) bad_value(flag, "expected a JSON list of strings");
-      for (const Json& item : *document) {
-        if (!item.is_string()) bad_value(flag, "expected a JSON list of strings");
-        items.push_back(item.get<std::string>());
-      }
-      continue;
-    }
-    // CLI11 unpacks ["a", "b"] itself, into ` "b"`-like items: such an item is a JSON string.
-    const size_t first = argument.find_first_not_of(' ');
-    const size_t last = argument.find_last_not_of(' ');
-    if (first != std::string::npos && last > first && argument[first] == '"' && argument[last] == '"') {
-      const Json item = Json::parse(argument.substr(first, last - first + 1), nullptr, /*allow_exceptions=*/false);
-      if (!item.is_string()) bad_value(flag, "expected a JSON list of strings");
-      items.push_back(item.get<std::string>());
-    } else {
-      items.push_back(argument);
-    }
+  for (const Json& item : *document) {
+    if (!item.is_string()) bad_value(flag, "expected a JSON list of strings");
+    items.push_back(item.get<std::string>());
   }
   return items;
 }
 
-uint32_t parse_shard_level_metrics(std::string_view flag, const std::vector<std::string>& arguments) {
-  const std::vector<std::string> names = parse_string_list(flag, arguments);
+uint32_t parse_shard_level_metrics(std::string_view flag, const std::string& given) {
+  const std::vector<std::string> names = parse_string_list(flag, given);
   if (names.empty() || names.size() > 7) {
     throw_invalid_argument("1 validation error detected: Value at 'shardLevelMetrics' failed to satisfy "
                            "constraint: Member must have length between 1 and 7");

@@ -15,9 +15,9 @@ namespace shmstream::cli {
 std::vector<Tag> parse_tag_map(std::string_view flag, const std::string& text);
 // --stream-mode-details: StreamMode=ON_DEMAND or {"StreamMode": "ON_DEMAND"}.
 StreamMode parse_stream_mode_details(std::string_view flag, const std::string& text);
-// A list flag: one item per argument, or a JSON list (["a", "b"], which CLI11 may hand over unpacked).
-std::vector<std::string> parse_string_list(std::string_view flag, const std::vector<std::string>& arguments);
-// --shard-level-metrics: the names (one per argument, or a JSON list) -> a mask; ALL is every metric.
-uint32_t parse_shard_level_metrics(std::string_view flag, const std::vector<std::string>& names);
+// A list flag's value: a JSON list of strings (request_flags.cpp turns `--flag a b` into one), or one bare item.
+std::vector<std::string> parse_string_list(std::string_view flag, const std::string& text);
+// --shard-level-metrics: the names as parse_string_list reads them -> a mask; ALL is every metric.
+uint32_t parse_shard_level_metrics(std::string_view flag, const std::string& text);
 
 }  // namespace shmstream::cli

@@ -55,6 +55,12 @@ class CommandTable {
     return *commands_.back();
   }
 
+  std::vector<const Command*> commands() const {
+    std::vector<const Command*> all;
+    for (const auto& command : commands_) all.push_back(command.get());
+    return all;
+  }
+
   const Command* selected() const {
     for (const auto& command : commands_) {
       if (command->subcommand->parsed()) return command.get();

@@ -6,8 +6,10 @@
 #include "iterator_flags.hpp"
 #include "iterator_token.hpp"
 #include "json_output.hpp"
+#include "request_flags.hpp"
 #include "shard_listing.hpp"
 #include "shmstream/reader.hpp"
+#include "stream_target.hpp"
 #include "text_codecs.hpp"
 #include "value_parsers.hpp"
 
@@ -90,7 +92,7 @@ void add_get_shard_iterator(CLI::App& app, CommandTable& table, const GlobalOpti
   command.run = [flags, sequence, timestamp, &global] {
     const IteratorStart start =
         iterator_start_from_flags(flags->type, sequence, flags->sequence, timestamp, flags->timestamp);
-    const uint32_t shard_index = shard_index_from_flag("shardId", flags->shard_id);
+    const uint32_t shard_index = shard_index_from_flag(flags->shard_id, flags->stream_name);
     std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
     visible_shard(*stream, shard_index);
     const ShardReader reader(stream, shard_index, start);
@@ -125,14 +127,25 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
   struct Flags {
     std::string shard_iterator;
     long long limit = kMaxGetRecordsLimit;
+    bool details = false;
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--shard-iterator", flags->shard_iterator, "ShardIterator or NextShardIterator")->required();
   integer_as_given(sub.add_option("--limit", flags->limit, "Maximum number of records (1..10000, default 10000)"));
+  sub.add_flag("--shmstream-details", flags->details,
+               "Add \"ShmstreamDetails\": {\"Base64PartitionKeys\": [sequence numbers]} naming the records whose "
+               "PartitionKey is shown in base64 because it is not UTF-8 (keys put through the C++ or Python API)");
 
-  command.run = [flags, &global] {
+  command.run = [flags, &sub, &global] {
     check_range("limit", flags->limit, 1, kMaxGetRecordsLimit);
     const IteratorToken token = decode_iterator_token(flags->shard_iterator);
+    // --stream-arn (added where the model has StreamARN) must name the iterator's stream.
+    if (const CLI::Option* arn = sub.get_option_no_throw("--stream-arn"); arn != nullptr && arn->count() > 0) {
+      if (stream_name_from_arn(arn->results().front()) != token.stream_name) {
+        throw_invalid_argument("StreamARN " + arn->results().front() + " does not name the stream of the iterator (" +
+                               token.stream_name + ")");
+      }
+    }
     check_iterator_age(token, now_ns(), iterator_time_to_live());
     std::shared_ptr<Stream> stream = Stream::open(token.stream_name, global.resolved_root());
     if (parse_stream_uuid(stream->describe().uuid) != token.stream_uuid) {
@@ -151,11 +164,15 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     throw_unless_ok(status);
 
     Json records = Json::array();
+    Json base64_keys = Json::array();
     for (const RecordView& record : batch.records) {
       Json item{{"SequenceNumber", format_sequence_number(record.sequence_number)},
                 {"ApproximateArrivalTimestamp", aws_timestamp(record.arrival_ns)},
                 {"Data", base64_encode(record.data)}};
-      set_partition_key(item, record.partition_key);
+      // A key that is not UTF-8 is shown in base64 (never with U+FFFD); the marker stays out of the AWS shape.
+      if (!set_partition_key(item, record.partition_key, /*mark_encoding=*/false)) {
+        base64_keys.push_back(item["SequenceNumber"]);
+      }
       records.push_back(std::move(item));
     }
     Json output{{"Records", records}};
@@ -167,6 +184,7 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     }
     output["MillisBehindLatest"] = batch.millis_behind_latest;
     if (batch.shard_ended) output["ChildShards"] = child_shards_json(*stream, batch.child_shards);
+    if (flags->details) output["ShmstreamDetails"] = Json{{"Base64PartitionKeys", base64_keys}};
     print_json(output);
     return kExitSuccess;
   };

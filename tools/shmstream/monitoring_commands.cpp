@@ -17,7 +17,7 @@ void add_monitoring_command(CLI::App& app, CommandTable& table, const GlobalOpti
                                         "Disable shard-level metrics of a stream");
   CLI::App& sub = *command.subcommand;
   auto target = add_stream_target(sub);
-  auto metrics = std::make_shared<std::vector<std::string>>();
+  auto metrics = std::make_shared<std::string>();
   sub.add_option("--shard-level-metrics", *metrics,
                  "IncomingBytes IncomingRecords OutgoingBytes OutgoingRecords WriteProvisionedThroughputExceeded "
                  "ReadProvisionedThroughputExceeded IteratorAgeMilliseconds, or ALL")

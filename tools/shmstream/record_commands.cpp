@@ -13,12 +13,12 @@
 namespace shmstream::cli {
 namespace {
 
+// The model's pattern (checked before) allows 39 digits; a hash key must also be below 2^128.
 HashKey explicit_hash_key_from_text(const std::string& text) {
   const auto key = parse_hash_key(text);
   if (!key) {
-    throw_invalid_argument("1 validation error detected: Value '" + text +
-                           "' at 'explicitHashKey' failed to satisfy constraint: Member must satisfy regular "
-                           "expression pattern: 0|([1-9]\\d{0,38}) and be less than 2^128");
+    throw_invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                           "Specified value was " + text);
   }
   return *key;
 }
@@ -32,6 +32,14 @@ std::string decode_base64_flag(std::string_view member, const std::string& text)
   return std::move(*bytes);
 }
 
+// A blob argument as AWS CLI v2 reads it: fileb:// is the file's bytes; anything else (inline or file://) is
+// base64 text, or the raw text itself with --cli-binary-format raw-in-base64-out.
+std::string blob_from_flag(std::string_view flag, const std::string& value, const std::string& binary_format) {
+  const std::string text = load_parameter_value(flag, value);
+  if (value.rfind("fileb://", 0) == 0 || binary_format == "raw-in-base64-out") return text;
+  return decode_base64_flag(flag.substr(2), text);
+}
+
 void add_put_record(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
   Command& command = table.add(app, "put-record", "PutRecord", "Write one record");
   CLI::App& sub = *command.subcommand;
@@ -40,15 +48,17 @@ void add_put_record(CLI::App& app, CommandTable& table, const GlobalOptions& glo
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--partition-key", flags->partition_key, "Partition key, 1..256 bytes")->required();
-  CLI::Option* data =
-      sub.add_option("--data", flags->data, "Record data as raw text (file:// or fileb:// to read a file)");
-  CLI::Option* data_base64 =
-      sub.add_option("--data-base64", flags->data_base64, "Record data in base64 (file:// to read the text)");
+  sub.add_option("--partition-key", flags->partition_key, "Partition key, 1..256 Unicode characters")->required();
+  CLI::Option* data = sub.add_option(
+      "--data", flags->data,
+      "Record data in base64 as in AWS CLI v2 (raw text with --cli-binary-format raw-in-base64-out; "
+      "file://path reads the text, fileb://path the bytes)");
+  CLI::Option* data_base64 = sub.add_option("--data-base64", flags->data_base64,
+                                            "Record data in base64 whatever --cli-binary-format says");
   sub.add_option("--explicit-hash-key", flags->explicit_hash_key,
                  "Decimal hash key < 2^128 overriding the MD5 routing");
   sub.add_option("--cli-binary-format", flags->binary_format,
-                 "raw-in-base64-out (default: --data is raw) or base64 (--data is base64, AWS CLI v2 default)")
+                 "base64 (default, as AWS CLI v2: --data is base64) or raw-in-base64-out (--data is the raw text)")
       ->check(CLI::IsMember({"raw-in-base64-out", "base64"}));
   sub.add_option("--sequence-number-for-ordering", flags->ordering,
                  "Accepted for compatibility: records of a shard are always in order");
@@ -63,10 +73,8 @@ void add_put_record(CLI::App& app, CommandTable& table, const GlobalOptions& glo
     std::string bytes;
     if (data_base64->count() > 0) {
       bytes = decode_base64_flag("data", load_parameter_value("--data-base64", flags->data_base64));
-    } else if (flags->binary_format == "base64") {
-      bytes = decode_base64_flag("data", load_parameter_value("--data", flags->data));
     } else {
-      bytes = load_parameter_value("--data", flags->data);
+      bytes = blob_from_flag("--data", flags->data, flags->binary_format);
     }
     std::optional<HashKey> hash_key;
     if (!flags->explicit_hash_key.empty()) hash_key = explicit_hash_key_from_text(flags->explicit_hash_key);
@@ -91,7 +99,7 @@ struct DecodedRecord {
   std::optional<HashKey> explicit_hash_key;
 };
 
-std::vector<DecodedRecord> decode_records_json(const std::string& text) {
+std::vector<DecodedRecord> decode_records_json(const std::string& text, const std::string& binary_format) {
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);
@@ -121,7 +129,9 @@ std::vector<DecodedRecord> decode_records_json(const std::string& text) {
                              ": \"Data\" and \"PartitionKey\" are required");
     }
     DecodedRecord record;
-    record.data = decode_base64_flag(where + ".Data", entry["Data"].get<std::string>());
+    record.data = binary_format == "raw-in-base64-out"
+                      ? entry["Data"].get<std::string>()
+                      : decode_base64_flag(where + ".Data", entry["Data"].get<std::string>());
     record.partition_key = entry["PartitionKey"].get<std::string>();
     if (entry.contains("ExplicitHashKey")) {
       record.explicit_hash_key = explicit_hash_key_from_text(entry["ExplicitHashKey"].get<std::string>());
@@ -143,11 +153,12 @@ void add_put_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
                  "JSON list of {\"Data\": base64, \"PartitionKey\": key, \"ExplicitHashKey\"?: decimal}, inline "
                  "or file://path.json")
       ->required();
-  sub.add_option("--cli-binary-format", flags->binary_format, "Accepted for compatibility; Data is base64")
+  sub.add_option("--cli-binary-format", flags->binary_format,
+                 "base64 (default): Data is base64; raw-in-base64-out: Data is the raw text, as in AWS CLI v2")
       ->check(CLI::IsMember({"raw-in-base64-out", "base64"}));
 
   command.run = [flags, &global] {
-    const std::vector<DecodedRecord> records = decode_records_json(load_parameter_value("--records", flags->records));
+    const std::vector<DecodedRecord> records = decode_records_json(load_parameter_value("--records", flags->records), flags->binary_format);
     std::vector<PutRecordsEntry> entries;
     entries.reserve(records.size());
     for (const DecodedRecord& record : records) {

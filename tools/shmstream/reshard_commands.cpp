@@ -24,7 +24,7 @@ void add_split_shard(CLI::App& app, CommandTable& table, const GlobalOptions& gl
       ->required();
 
   command.run = [flags, &global] {
-    const uint32_t shard_index = shard_index_from_flag("shardToSplit", flags->shard_to_split);
+    const uint32_t shard_index = shard_index_from_flag(flags->shard_to_split, flags->stream_name);
     const auto new_start = parse_hash_key(flags->new_starting_hash_key);
     if (!new_start) {
       throw_invalid_argument("1 validation error detected: Value '" + flags->new_starting_hash_key +
@@ -51,8 +51,8 @@ void add_merge_shards(CLI::App& app, CommandTable& table, const GlobalOptions& g
       ->required();
 
   command.run = [flags, &global] {
-    const uint32_t to_merge = shard_index_from_flag("shardToMerge", flags->shard_to_merge);
-    const uint32_t adjacent = shard_index_from_flag("adjacentShardToMerge", flags->adjacent_shard_to_merge);
+    const uint32_t to_merge = shard_index_from_flag(flags->shard_to_merge, flags->stream_name);
+    const uint32_t adjacent = shard_index_from_flag(flags->adjacent_shard_to_merge, flags->stream_name);
     Stream::open(flags->stream_name, global.resolved_root())->merge_shards(to_merge, adjacent);
     return kExitSuccess;  // MergeShards prints nothing, like the AWS CLI
   };

@@ -8,13 +8,14 @@
 
 #include "command_helpers.hpp"
 #include "text_codecs.hpp"
+#include "paging.hpp"
+#include "shmstream/clock.hpp"
 #include "value_parsers.hpp"
 
 namespace shmstream::cli {
 namespace {
-constexpr std::string_view kTokenPrefix = "shmstream-list-shards:1:";
-// Listings with a ShardFilter: "shmstream-list-shards:2:<last index>:<type>:<shard index>:<timestamp ns>:<name>".
-constexpr std::string_view kFilteredTokenPrefix = "shmstream-list-shards:2:";
+// "shmstream-list-shards:3:<issued ns>:<last index>:<filter type>:<filter shard index>:<filter timestamp ns>:<name>"
+constexpr std::string_view kTokenPrefix = "shmstream-list-shards:3:";
 
 struct FilterTypeName {
   std::string_view name;
@@ -119,7 +120,11 @@ ShardFilter parse_shard_filter(const std::string& text) {
   const auto shard_id = members.find("ShardId");
   if (wants_shard_id && shard_id == members.end()) bad_filter(text, "ShardId is required for Type " + type_name);
   if (!wants_shard_id && shard_id != members.end()) bad_filter(text, "ShardId can only be used with AFTER_SHARD_ID");
-  if (wants_shard_id) filter.shard_index = shard_index_from_flag("shardFilter.shardId", shard_id->second);
+  if (wants_shard_id) {
+    const auto after = exclusive_start_index(shard_id->second);
+    if (!after) return ShardFilter{};  // every shard id sorts after it: the filter keeps every shard
+    filter.shard_index = *after;
+  }
 
   const bool wants_timestamp =
       filter.type == ShardFilterType::kAtTimestamp || filter.type == ShardFilterType::kFromTimestamp;
@@ -140,22 +145,17 @@ ShardPredicate shard_filter_predicate(const Stream& stream, const ShardFilter& f
 
 std::string encode_list_shards_token(const std::string& stream_name, uint32_t last_shard_index,
                                      const ShardFilter& filter) {
-  if (filter.type == ShardFilterType::kAll) {
-    return base64url_encode(std::string(kTokenPrefix) + std::to_string(last_shard_index) + ":" + stream_name);
-  }
-  return base64url_encode(std::string(kFilteredTokenPrefix) + std::to_string(last_shard_index) + ":" +
-                          std::to_string(static_cast<unsigned>(filter.type)) + ":" +
-                          std::to_string(filter.shard_index) + ":" + std::to_string(filter.timestamp_ns) + ":" +
+  return base64url_encode(std::string(kTokenPrefix) + std::to_string(now_ns()) + ":" +
+                          std::to_string(last_shard_index) + ":" + std::to_string(static_cast<unsigned>(filter.type)) +
+                          ":" + std::to_string(filter.shard_index) + ":" + std::to_string(filter.timestamp_ns) + ":" +
                           stream_name);
 }
 
 ListShardsPosition decode_list_shards_token(const std::string& token) {
   const auto text = base64url_decode(token);
   const auto invalid = [&] { throw_invalid_argument("Invalid NextToken: " + token); };
-  if (!text) invalid();
-  const bool filtered = text->rfind(kFilteredTokenPrefix, 0) == 0;
-  if (!filtered && text->rfind(kTokenPrefix, 0) != 0) invalid();
-  std::string rest = text->substr(filtered ? kFilteredTokenPrefix.size() : kTokenPrefix.size());
+  if (!text || text->rfind(kTokenPrefix, 0) != 0) invalid();
+  std::string rest = text->substr(kTokenPrefix.size());
   // The next field up to ':', removed from `rest`.
   const auto field = [&] {
     const size_t colon = rest.find(':');
@@ -164,20 +164,21 @@ ListShardsPosition decode_list_shards_token(const std::string& token) {
     rest.erase(0, colon + 1);
     return value;
   };
+  int64_t issued_ns = 0;
+  if (!parse_number(field(), issued_ns)) invalid();
   const auto index = parse_shard_id(field());
   if (!index) invalid();
   ListShardsPosition position;
   position.last_shard_index = *index;
-  if (filtered) {
-    unsigned type = 0;
-    if (!parse_number(field(), type) || type == 0 || type > static_cast<unsigned>(ShardFilterType::kFromTimestamp) ||
-        !parse_number(field(), position.filter.shard_index) || !parse_number(field(), position.filter.timestamp_ns)) {
-      invalid();
-    }
-    position.filter.type = static_cast<ShardFilterType>(type);
+  unsigned type = 0;
+  if (!parse_number(field(), type) || type > static_cast<unsigned>(ShardFilterType::kFromTimestamp) ||
+      !parse_number(field(), position.filter.shard_index) || !parse_number(field(), position.filter.timestamp_ns)) {
+    invalid();
   }
+  position.filter.type = static_cast<ShardFilterType>(type);
   position.stream_name = rest;
   if (!is_valid_stream_name(position.stream_name)) invalid();
+  check_next_token_age(issued_ns);
   return position;
 }
 

@@ -1,6 +1,7 @@
 // Control-plane commands: create-stream, delete-stream, describe-stream, describe-stream-summary,
 // list-streams, list-shards.
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "attribute_parsers.hpp"
@@ -9,10 +10,14 @@
 #include "command_table.hpp"
 #include "json_output.hpp"
 #include "progress_line.hpp"
+#include "paging.hpp"
 #include "shard_listing.hpp"
 #include "value_parsers.hpp"
 
 namespace shmstream::cli {
+
+void add_wait_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);  // wait_command.cpp
+
 namespace {
 
 void add_create_stream(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
@@ -93,42 +98,71 @@ Json stream_header_fields(const StreamInfo& info) {
               {"StreamModeDetails", stream_mode_details_json(info)}};
 }
 
+// The aws CLI's own paging flags: --max-items N prints at most N items in all (with the NextToken to go on
+// from), --starting-token T goes on from such a NextToken; pages are still followed.
+CLI::Option* add_max_items(CLI::App& sub, long long& max_items) {
+  return integer_as_given(sub.add_option("--max-items", max_items,
+                                         "At most this many items in all, with a NextToken to continue from"));
+}
+
+CLI::Option* add_starting_token(CLI::App& sub, std::string& starting_token) {
+  return sub.add_option("--starting-token", starting_token, "Continue from the NextToken of a --max-items listing");
+}
+
+// --shmstream-details: the settings an AWS shape has no member for, as a top-level sibling of the AWS response
+// object, never inside it (docs/DECISIONS.md, "Extension fields").
+void add_details_flag(CLI::App& sub, bool& wanted) {
+  sub.add_flag("--shmstream-details", wanted,
+               "Add \"ShmstreamDetails\" (exact retention, byte cap, segment size, checksums) beside the AWS object");
+}
+
+void describe_stream_page(const StreamInfo& info, const ShardListingRequest& request, bool details) {
+  const ShardListing listing = select_shards(info, request);
+  Json description = stream_header_fields(info);
+  Json shards = Json::array();
+  for (const ShardInfo& shard : listing.shards) shards.push_back(shard_json(shard));
+  description["Shards"] = shards;
+  description["HasMoreShards"] = listing.has_more;
+  description["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
+  description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
+  description["EnhancedMonitoring"] = enhanced_monitoring_json(info);
+  description["EncryptionType"] = info.encryption_type;
+  if (!info.key_id.empty()) description["KeyId"] = info.key_id;
+  Json output{{"StreamDescription", description}};
+  if (details) output["ShmstreamDetails"] = shmstream_details_json(info);
+  print_json(output);
+}
+
 void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
   Command& command = table.add(app, "describe-stream", "DescribeStream", "Describe a stream and its shards");
   CLI::App& sub = *command.subcommand;
   struct Flags {
     std::string stream_name;
-    long long limit = 100;
+    long long limit = kDescribeStreamPageShards;
     std::string exclusive_start_shard_id;
+    bool details = false;
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  integer_as_given(sub.add_option("--limit", flags->limit, "Maximum number of shards to describe (1..10000, default 100)"));
-  sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "Describe shards after this one");
+  CLI::Option* limit = integer_as_given(sub.add_option(
+      "--limit", flags->limit, "Shards per page (1..10000; a page holds at most 100). Without --limit and "
+                               "--exclusive-start-shard-id every page is fetched and merged, as the aws CLI does"));
+  CLI::Option* start =
+      sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "Describe shards after this one");
+  add_details_flag(sub, flags->details);
 
-  command.run = [flags, &global] {
+  command.run = [flags, limit, start, &global] {
     check_range("limit", flags->limit, 1, 10000);
     ShardListingRequest request;
-    request.max_results = static_cast<uint32_t>(flags->limit);
+    const bool one_page = limit->count() > 0 || start->count() > 0;
+    // One stream.meta snapshot serves every page, so the merged listing is consistent.
+    request.max_results = one_page ? std::min<uint32_t>(static_cast<uint32_t>(flags->limit), kDescribeStreamPageShards)
+                                   : UINT32_MAX;
     if (!flags->exclusive_start_shard_id.empty()) {
-      request.exclusive_start_shard = shard_index_from_flag("exclusiveStartShardId", flags->exclusive_start_shard_id);
+      request.exclusive_start_shard = exclusive_start_index(flags->exclusive_start_shard_id);
     }
     const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
-    const StreamInfo info = stream->describe();
-    const ShardListing listing = select_shards(info, request);
-
-    Json description = stream_header_fields(info);
-    Json shards = Json::array();
-    for (const ShardInfo& shard : listing.shards) shards.push_back(shard_json(shard));
-    description["Shards"] = shards;
-    description["HasMoreShards"] = listing.has_more;
-    description["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
-    description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
-    description["EnhancedMonitoring"] = enhanced_monitoring_json(info);
-    description["EncryptionType"] = info.encryption_type;
-    if (!info.key_id.empty()) description["KeyId"] = info.key_id;
-    description["ShmstreamRetention"] = shmstream_retention_json(info);
-    print_json(Json{{"StreamDescription", description}});
+    describe_stream_page(stream->describe(), request, flags->details);
     return kExitSuccess;
   };
 }
@@ -136,10 +170,15 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
 void add_describe_stream_summary(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
   Command& command = table.add(app, "describe-stream-summary", "DescribeStreamSummary",
                                "Describe a stream without listing its shards");
-  auto stream_name = std::make_shared<std::string>();
-  command.subcommand->add_option("--stream-name", *stream_name, "Stream name")->required();
-  command.run = [stream_name, &global] {
-    const std::shared_ptr<Stream> stream = Stream::open(*stream_name, global.resolved_root());
+  struct Flags {
+    std::string stream_name;
+    bool details = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  command.subcommand->add_option("--stream-name", flags->stream_name, "Stream name")->required();
+  add_details_flag(*command.subcommand, flags->details);
+  command.run = [flags, &global] {
+    const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
     const StreamInfo info = stream->describe();
     Json summary = stream_header_fields(info);
     summary["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
@@ -150,8 +189,9 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
     summary["OpenShardCount"] = info.open_shard_count;
     // From attributes.json: a damaged one fails this summary (and the consumer commands), not describe-stream.
     summary["ConsumerCount"] = stream->list_consumers().size();
-    summary["ShmstreamRetention"] = shmstream_retention_json(info);
-    print_json(Json{{"StreamDescriptionSummary", summary}});
+    Json output{{"StreamDescriptionSummary", summary}};
+    if (flags->details) output["ShmstreamDetails"] = shmstream_details_json(info);
+    print_json(output);
     return kExitSuccess;
   };
 }
@@ -160,22 +200,45 @@ void add_list_streams(CLI::App& app, CommandTable& table, const GlobalOptions& g
   Command& command = table.add(app, "list-streams", "ListStreams", "List the streams under the root");
   CLI::App& sub = *command.subcommand;
   struct Flags {
-    long long limit = 10000;
+    long long limit = kListStreamsPageStreams;
     std::string exclusive_start_stream_name;
+    std::string next_token;
+    long long max_items = 0;
+    std::string starting_token;
   };
   auto flags = std::make_shared<Flags>();
-  integer_as_given(sub.add_option("--limit", flags->limit, "Maximum number of streams to list (1..10000)"));
-  sub.add_option("--exclusive-start-stream-name", flags->exclusive_start_stream_name,
-                 "List streams whose names sort after this one");
-  command.run = [flags, &global] {
+  CLI::Option* limit = integer_as_given(sub.add_option(
+      "--limit", flags->limit, "Streams per page (1..10000; a page holds at most 100). Without a page flag every "
+                               "page is fetched and merged, as the aws CLI does"));
+  CLI::Option* start = sub.add_option("--exclusive-start-stream-name", flags->exclusive_start_stream_name,
+                                      "List streams whose names sort after this one");
+  CLI::Option* token = sub.add_option("--next-token", flags->next_token, "NextToken of an earlier page");
+  CLI::Option* max_items = add_max_items(sub, flags->max_items);
+  CLI::Option* starting_token = add_starting_token(sub, flags->starting_token);
+  command.run = [flags, limit, start, token, max_items, starting_token, &global] {
     check_range("limit", flags->limit, 1, 10000);
+    if (max_items->count() > 0) check_range("--max-items", flags->max_items, 1, INT32_MAX);
+    const bool one_page = limit->count() > 0 || start->count() > 0 || token->count() > 0;
+    size_t page_size =
+        one_page ? std::min<size_t>(static_cast<size_t>(flags->limit), kListStreamsPageStreams) : SIZE_MAX;
+    if (!one_page && max_items->count() > 0) page_size = static_cast<size_t>(flags->max_items);
+    std::string after = flags->exclusive_start_stream_name;
+    if (token->count() > 0 && starting_token->count() > 0) {
+      throw_invalid_argument("--next-token and --starting-token cannot be used together.");
+    }
+    if (token->count() > 0 || starting_token->count() > 0) {
+      if (start->count() > 0) {
+        throw_invalid_argument("NextToken and ExclusiveStartStreamName cannot be provided together.");
+      }
+      after = decode_list_streams_token(token->count() > 0 ? flags->next_token : flags->starting_token);
+    }
     const std::string root = global.resolved_root();
     Json names = Json::array();
     Json summaries = Json::array();
     bool has_more = false;
     for (const std::string& name : Stream::list(root)) {
-      if (!flags->exclusive_start_stream_name.empty() && name <= flags->exclusive_start_stream_name) continue;
-      if (names.size() == static_cast<size_t>(flags->limit)) {
+      if ((start->count() > 0 || token->count() > 0 || starting_token->count() > 0) && name <= after) continue;
+      if (names.size() == page_size) {
         has_more = true;
         break;
       }
@@ -190,7 +253,10 @@ void add_list_streams(CLI::App& app, CommandTable& table, const GlobalOptions& g
       summary["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
       summaries.push_back(summary);
     }
-    print_json(Json{{"StreamNames", names}, {"HasMoreStreams", has_more}, {"StreamSummaries", summaries}});
+    Json output{{"StreamNames", names}, {"HasMoreStreams", has_more}};
+    if (has_more) output["NextToken"] = encode_list_streams_token(names.back().get<std::string>());
+    output["StreamSummaries"] = summaries;
+    print_json(output);
     return kExitSuccess;
   };
 }
@@ -200,24 +266,52 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
   CLI::App& sub = *command.subcommand;
   struct Flags {
     std::string stream_name;
-    long long max_results = 10000;
+    long long max_results = kListShardsPageShards;
     std::string exclusive_start_shard_id;
     std::string next_token;
     std::string shard_filter;
+    long long max_items = 0;
+    std::string starting_token;
+    std::string stream_creation_timestamp;
   };
   auto flags = std::make_shared<Flags>();
   sub.add_option("--stream-name", flags->stream_name, "Stream name (or --next-token)");
-  integer_as_given(sub.add_option("--max-results", flags->max_results, "Maximum number of shards to list (1..10000)"));
-  sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "List shards after this one");
-  sub.add_option("--next-token", flags->next_token, "NextToken of an earlier, truncated list-shards");
+  sub.add_option("--stream-creation-timestamp", flags->stream_creation_timestamp,
+                 "Only list the shards if the stream was created at this time (tells a re-created stream apart)");
+  CLI::Option* max_results = integer_as_given(sub.add_option(
+      "--max-results", flags->max_results, "Shards per page (1..10000; a page holds at most 1000). Without a page "
+                                           "flag every page is fetched and merged, as the aws CLI does"));
+  CLI::Option* start =
+      sub.add_option("--exclusive-start-shard-id", flags->exclusive_start_shard_id, "List shards after this one");
+  sub.add_option("--next-token", flags->next_token, "NextToken of an earlier page (valid 300 s)");
   sub.add_option("--shard-filter", flags->shard_filter,
                  "Type=AFTER_SHARD_ID,ShardId=ID | Type=AT_TRIM_HORIZON | Type=FROM_TRIM_HORIZON | Type=AT_LATEST | "
                  "Type=AT_TIMESTAMP,Timestamp=T | Type=FROM_TIMESTAMP,Timestamp=T (or the same as JSON)");
 
-  command.run = [flags, &global] {
+  CLI::Option* max_items = add_max_items(sub, flags->max_items);
+  CLI::Option* starting_token = add_starting_token(sub, flags->starting_token);
+
+  command.run = [flags, max_results, start, max_items, starting_token, &global] {
     check_range("maxResults", flags->max_results, 1, 10000);
+    if (max_items->count() > 0) check_range("--max-items", flags->max_items, 1, INT32_MAX);
     ShardListingRequest request;
-    request.max_results = static_cast<uint32_t>(flags->max_results);
+    const bool one_page = max_results->count() > 0 || start->count() > 0 || !flags->next_token.empty();
+    request.max_results =
+        one_page ? std::min<uint32_t>(static_cast<uint32_t>(flags->max_results), kListShardsPageShards) : UINT32_MAX;
+    if (!one_page && max_items->count() > 0) request.max_results = static_cast<uint32_t>(flags->max_items);
+    if (!flags->next_token.empty() && starting_token->count() > 0) {
+      throw_invalid_argument("--next-token and --starting-token cannot be used together.");
+    }
+    // --starting-token continues a listing as --next-token does, but keeps following pages.
+    if (starting_token->count() > 0) {
+      const ListShardsPosition position = decode_list_shards_token(flags->starting_token);
+      if (!flags->stream_name.empty() && flags->stream_name != position.stream_name) {
+        throw_invalid_argument("--starting-token continues a listing of " + position.stream_name + ", not " +
+                               flags->stream_name);
+      }
+      flags->stream_name.clear();  // the aws CLI passes it along; the token names the stream
+      flags->next_token = flags->starting_token;
+    }
     std::string stream_name = flags->stream_name;
     ShardFilter filter;
     if (!flags->next_token.empty()) {
@@ -232,7 +326,7 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     } else {
       if (stream_name.empty()) throw_invalid_argument("Either NextToken or StreamName should be provided.");
       if (!flags->exclusive_start_shard_id.empty()) {
-        request.exclusive_start_shard = shard_index_from_flag("exclusiveStartShardId", flags->exclusive_start_shard_id);
+        request.exclusive_start_shard = exclusive_start_index(flags->exclusive_start_shard_id);
       }
       if (!flags->shard_filter.empty()) {
         filter = parse_shard_filter(load_parameter_value("--shard-filter", flags->shard_filter));
@@ -241,6 +335,15 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
 
     const std::shared_ptr<Stream> stream = Stream::open(stream_name, global.resolved_root());
     const StreamInfo info = stream->describe();
+    if (!flags->stream_creation_timestamp.empty()) {
+      // The printed creation time has microseconds; a time within a millisecond of it names this stream.
+      const int64_t given = parse_timestamp("--stream-creation-timestamp", flags->stream_creation_timestamp);
+      if (std::llabs(given - info.creation_ns) >= 1'000'000) {
+        throw Error(StatusCode::kResourceNotFound, "Stream " + info.name + " under account " +
+                                                       std::string(detail::aws::kAccountId) + " created at " +
+                                                       flags->stream_creation_timestamp + " not found.");
+      }
+    }
     if (filter.type != ShardFilterType::kAll) request.filters.push_back(shard_filter_predicate(*stream, filter));
     const ShardListing listing = select_shards(info, request);
     Json shards = Json::array();
@@ -263,6 +366,7 @@ void add_stream_commands(CLI::App& app, CommandTable& table, const GlobalOptions
   add_describe_stream_summary(app, table, global);
   add_list_streams(app, table, global);
   add_list_shards(app, table, global);
+  add_wait_commands(app, table, global);
 }
 
 }  // namespace shmstream::cli

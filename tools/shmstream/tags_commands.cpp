@@ -26,7 +26,7 @@ void add_remove_tags(CLI::App& app, CommandTable& table, const GlobalOptions& gl
   Command& command = table.add(app, "remove-tags-from-stream", "RemoveTagsFromStream", "Remove tags from a stream");
   CLI::App& sub = *command.subcommand;
   auto target = add_stream_target(sub);
-  auto keys = std::make_shared<std::vector<std::string>>();
+  auto keys = std::make_shared<std::string>();
   sub.add_option("--tag-keys", *keys, "Tag keys to remove (1..50); keys the stream does not have are ignored")
       ->required();
   command.run = [target, keys, &global] {

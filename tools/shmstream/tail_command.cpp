@@ -236,7 +236,7 @@ void add_tail_command(CLI::App& app, CommandTable& table, const GlobalOptions& g
     if (!(options->timeout_seconds >= 0)) throw_invalid_argument("--timeout must not be negative");
     auto stream = Stream::open(options->stream_name, global.resolved_root());
     if (!options->shard_id.empty()) {
-      options->shard_index = shard_index_from_flag("ShardId", options->shard_id);
+      options->shard_index = shard_index_from_flag(options->shard_id, options->stream_name);
       (void)stream->describe_shard(*options->shard_index);  // ResourceNotFoundException for a shard that never was
     }
     catch_interrupts();

@@ -81,6 +81,9 @@ def _first_bad_entry(entries: list[tuple[Bytes, Bytes, Optional[str]]]) -> Optio
         key_bytes, data_bytes = _as_bytes(key), _as_bytes(data)
         if key_bytes is None or data_bytes is None or not 1 <= len(key_bytes) <= native.MAX_PARTITION_KEY_BYTES:
             return index
+        # Kinesis counts characters: the UTF-8 bytes that do not continue one.
+        if sum(1 for byte in key_bytes if byte & 0xC0 != 0x80) > native.MAX_PARTITION_KEY_CHARACTERS:
+            return index
         if len(key_bytes) + len(data_bytes) > native.MAX_RECORD_BYTES:
             return index
     return None
@@ -245,7 +248,7 @@ class Stream(_control.ControlPlane):
         return producer
 
     def put(self, key: Bytes, data: Bytes, explicit_hash_key: Optional[HashKey] = None) -> PutResult:
-        """PutRecord. key: str (or bytes) of 1..256 bytes; data: bytes-like or str (UTF-8)."""
+        """PutRecord. key: str of 1..256 characters (bytes: UTF-8 of as many); data: bytes-like or str (UTF-8)."""
         return self._thread_producer().put(key, data, explicit_hash_key)
 
     def put_many(self, records: Iterable[PutEntry]) -> PutManyResult:

@@ -166,6 +166,7 @@ void register_stream(py::module_& module) {
   module.attr("DEFAULT_SEGMENT_SIZE") = kDefaultSegmentSize;
   module.attr("MAX_RECORD_BYTES") = kMaxRecordBytes;
   module.attr("MAX_PARTITION_KEY_BYTES") = kMaxPartitionKeyBytes;
+  module.attr("MAX_PARTITION_KEY_CHARACTERS") = kMaxPartitionKeyCharacters;
   module.attr("MAX_PUT_RECORDS_ENTRIES") = kMaxPutRecordsEntries;
   module.attr("MAX_GET_RECORDS_LIMIT") = kMaxGetRecordsLimit;
   module.attr("MAX_SHARDS_PER_STREAM") = kMaxShardsPerStream;

@@ -136,6 +136,17 @@ TEST(Reshard, MergeGivesAwsLineage) {
   EXPECT_EQ(stream->describe().open_shard_count, 2u);
 }
 
+TEST(Reshard, AClosedShardWithoutRecordsDoesNotEndBelowItsStart) {
+  test::TempRoot root;
+  auto stream = make(root, 2);
+  stream->merge_shards(0, 1);
+  for (uint32_t parent : {0u, 1u}) {
+    const ShardInfo shard = stream->describe_shard(parent);
+    ASSERT_TRUE(shard.ending_sequence_number.has_value());
+    EXPECT_GE(*shard.ending_sequence_number, shard.starting_sequence_number);
+  }
+}
+
 TEST(Reshard, InvalidRequestsGetAwsErrors) {
   test::TempRoot root;
   auto stream = make(root, 3);
@@ -149,8 +160,8 @@ TEST(Reshard, InvalidRequestsGetAwsErrors) {
   stream->split_shard(0, shard0.ending_hash_key);  // a one-key child is valid
   EXPECT_EQ(code_of([&] { stream->split_shard(0, 5); }), StatusCode::kInvalidArgument);  // already split
   EXPECT_EQ(code_of([&] { stream->merge_shards(0, 1); }), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code_of([&] { stream->update_shard_count(9); }), StatusCode::kInvalidArgument);  // > 2x 4
-  EXPECT_EQ(code_of([&] { stream->update_shard_count(1); }), StatusCode::kInvalidArgument);  // < half
+  EXPECT_EQ(code_of([&] { stream->update_shard_count(9); }), StatusCode::kLimitExceeded);  // > 2x 4
+  EXPECT_EQ(code_of([&] { stream->update_shard_count(1); }), StatusCode::kLimitExceeded);  // < half
   EXPECT_EQ(code_of([&] { stream->update_shard_count(0); }), StatusCode::kInvalidArgument);
 }
 

@@ -131,9 +131,27 @@ TEST(Registry, AProducerThatCannotOpenTheWritersLockIsRefused) {
   EXPECT_NE(code_of([&] { Producer producer(stream, ProducerOptions{.exclusive = true}); }), StatusCode::kOk);
 }
 
+// The model's pattern [a-zA-Z0-9_.-]+ makes "." and ".." stream names; their directories must not be the root
+// or its parent.
+TEST(Registry, DotNamesAreStreamsOfTheirOwn) {
+  test::TempRoot root;
+  auto dot = Stream::create(".", small(), root.path());
+  auto dots = Stream::create("..", small(), root.path());
+  PutResult result;
+  EXPECT_TRUE(Producer(dot).put_record("k", "in dot", result).is_ok());
+  EXPECT_EQ(Stream::list(root.path()), (std::vector<std::string>{".", ".."}));
+  EXPECT_EQ(Stream::open(".", root.path())->name(), ".");
+  EXPECT_EQ(Stream::open("..", root.path())->describe().name, "..");
+  EXPECT_TRUE(std::filesystem::exists(root.path() + "/%2E/stream.meta"));
+  EXPECT_TRUE(std::filesystem::exists(root.path() + "/%2E%2E/stream.meta"));
+  Stream::remove(".", root.path());
+  EXPECT_EQ(Stream::list(root.path()), (std::vector<std::string>{".."}));
+  EXPECT_TRUE(std::filesystem::exists(root.path()));
+}
+
 TEST(Registry, BadCreateArguments) {
   test::TempRoot root;
-  for (const char* name : {"", "has space", "slash/name", "..", ".", "ünï"}) {
+  for (const char* name : {"", "has space", "slash/name", "ünï", "%2E"}) {
     EXPECT_EQ(code_of([&] { Stream::create(name, small(), root.path()); }), StatusCode::kInvalidArgument) << name;
   }
   EXPECT_EQ(code_of([&] { Stream::create(std::string(129, 'n'), small(), root.path()); }), StatusCode::kInvalidArgument);
@@ -196,8 +214,16 @@ TEST(Put, BadRecordsWriteNothing) {
   EXPECT_EQ(producer.put_record("k", std::string(kMaxRecordBytes, 'd'), result).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(records_in(stream), 0u);
   EXPECT_TRUE(producer.put_record(std::string(256, 'k'), "x", result).is_ok());
+  // Kinesis counts characters: 256 of them in 2 and 4 bytes of UTF-8 each are one key, 257 are not.
+  std::string two_byte, four_byte;
+  for (int i = 0; i < 256; ++i) two_byte += "\u00e9", four_byte += "\U0001F600";
+  EXPECT_EQ(producer.put_record(two_byte + "e", "x", result).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(records_in(stream), 1u);
+  EXPECT_TRUE(producer.put_record(two_byte, "x", result).is_ok());
+  EXPECT_TRUE(producer.put_record(four_byte, "x", result).is_ok());
+  EXPECT_EQ(records_in(stream), 3u);
   EXPECT_TRUE(producer.put_record("k", std::string(kMaxRecordBytes - 1, 'd'), result).is_ok());
-  EXPECT_EQ(records_in(stream), 2u);
+  EXPECT_EQ(records_in(stream), 4u);
 }
 
 TEST(Put, RecordLargerThanASegmentIsRejected) {
