@@ -93,3 +93,18 @@ def test_tail_with_zero_copy_releases_each_batch(make_stream):
     assert sorted(seen) == sorted(f"v{i}".encode() for i in range(50))
     with pytest.raises(ValueError):
         bytes(views[0])
+
+
+def test_a_tail_stopped_by_a_live_buffer_resumes_from_its_positions(make_stream):
+    stream = make_stream(shard_count=1)
+    stream.put_many(("k", f"v{i}") for i in range(3))
+    tail = stream.tail(timeout=0.2, iterator_type="TRIM_HORIZON", zero_copy=True)
+    kept = []
+    with pytest.raises(BufferError):
+        for record in tail:
+            kept.append(record.data[:])  # a slice: keeps the batch exported
+            stream.put("k", "later")
+    assert [bytes(view) for view in kept] == [b"v0", b"v1", b"v2"]
+    saved = tail.positions
+    del kept
+    assert [bytes(r.data) for r in stream.tail(timeout=0.2, positions=saved)] == [b"later"] * 3
