@@ -4,7 +4,6 @@ tokens of another stream or of a re-created one refused, the shard's end ends th
 
 import base64
 import json
-import os
 import subprocess
 
 import pytest
@@ -88,4 +87,3 @@ def test_foreign_and_damaged_tokens_are_refused(make_stream, root):
     again = shmstream.Stream.create(name, root=root)
     with pytest.raises(shmstream.InvalidArgumentException, match="deleted and created again"):
         again.iterator_from_token(token)
-    os.environ.pop("SHMSTREAM_ITERATOR_TTL_SECONDS", None)
