@@ -99,3 +99,16 @@ def test_bad_saved_positions(make_stream):
         list(stream.tail(timeout=0.1, positions=start))
     skipped = list(stream.tail(timeout=0.1, positions=start, skip_expired=True))
     assert 0 < len(skipped) < 40
+
+
+def test_resume_across_a_merge_made_after_the_save(make_stream):
+    stream = make_stream(shard_count=2)
+    stream.put_many((f"k{i}", f"a{i}") for i in range(40))
+    first, saved = take(stream.tail(timeout=0.2, iterator_type="TRIM_HORIZON"), 15)
+    stream.put_many((f"k{i}", f"b{i}") for i in range(10))  # the parents
+    stream.merge_shards(0, 1)
+    stream.put_many((f"k{i}", f"c{i}") for i in range(10))  # the child, after both parents end
+    resumed = [r.data.decode() for r in stream.tail(timeout=0.3, positions=saved)]
+    expected = [f"a{i}" for i in range(40)] + [f"b{i}" for i in range(10)] + [f"c{i}" for i in range(10)]
+    assert sorted(first + resumed) == sorted(expected) and len(first + resumed) == len(expected)
+    assert all(value.startswith("c") for value in resumed[-10:])
