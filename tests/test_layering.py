@@ -25,6 +25,7 @@ RANKS = {
 }
 PUBLIC_HEADER_LAYERS = {
     "stream.hpp": "stream",
+    "iterator_token.hpp": "stream",
     "producer.hpp": "client",
     "reader.hpp": "client",
     "stream_reader.hpp": "client",

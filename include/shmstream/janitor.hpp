@@ -18,9 +18,19 @@ namespace shmstream {
 
 class Stream;
 
+// Where a pass is, for a progress display: called before each stream's shards and after each shard.
+struct JanitorProgress {
+  std::string stream_name;
+  uint32_t stream_number = 0;  // 1-based, of stream_count
+  uint32_t stream_count = 0;
+  uint32_t shards_done = 0;    // of this stream, of shard_count
+  uint32_t shard_count = 0;
+};
+
 struct JanitorOptions {
   std::string root;                                      // empty: default_root()
   std::function<void(const std::string&)> log;           // one line per action; empty: silent
+  std::function<void(const JanitorProgress&)> progress;  // empty: none; must not throw
   int64_t orphan_age_ns = int64_t{60} * 1'000'000'000;   // leftovers of crashed creates/deletes/rolls
   int64_t unblock_timeout_override_ns = 0;               // > 0: instead of each stream's own setting
 };
@@ -68,7 +78,7 @@ class Janitor {
     std::string problem;  // why the stream cannot be fully serviced, as last logged ("" = it can)
   };
 
-  int work_on_stream(StreamWatch& watch, int64_t now_ns);
+  int work_on_stream(StreamWatch& watch, int64_t now_ns, JanitorProgress& progress);
   int unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& watch, int64_t now_ns, int64_t timeout_ns);
   int trim_expired_segments(Stream& stream, uint32_t shard_index, int64_t now_ns);
   int prepare_next_segment(Stream& stream, uint32_t shard_index);
@@ -76,6 +86,7 @@ class Janitor {
   int remove_orphans(int64_t now_ns);
   int remove_stale_files(Stream& stream, uint32_t shard_index, int64_t now_ns);
   void log(const std::string& line);
+  void report(const JanitorProgress& progress);
 
   JanitorOptions options_;
   JanitorCounters counters_;

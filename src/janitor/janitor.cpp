@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include "common/file_names.hpp"
 #include "log/frame_unblock.hpp"
@@ -66,11 +67,21 @@ void Janitor::log(const std::string& line) {
   if (options_.log) options_.log(line);
 }
 
+void Janitor::report(const JanitorProgress& progress) {
+  if (options_.progress) options_.progress(progress);
+}
+
 int Janitor::do_work(int64_t now_ns) noexcept try {
   int actions = remove_orphans(now_ns);
   std::set<std::string> present;
-  for (const std::string& name : Stream::list(options_.root)) {
+  const std::vector<std::string> names = Stream::list(options_.root);
+  JanitorProgress progress;
+  progress.stream_count = static_cast<uint32_t>(names.size());
+  for (const std::string& name : names) {
     present.insert(name);
+    ++progress.stream_number;
+    progress.stream_name = name;
+    progress.shards_done = progress.shard_count = 0;
     auto found = streams_.find(name);
     if (found == streams_.end()) {
       try {
@@ -81,7 +92,7 @@ int Janitor::do_work(int64_t now_ns) noexcept try {
         continue;
       }
     }
-    const int done = work_on_stream(found->second, now_ns);
+    const int done = work_on_stream(found->second, now_ns, progress);
     if (done < 0) {
       streams_.erase(found);  // deleted (or re-created: a fresh handle next pass)
     } else {
@@ -96,7 +107,7 @@ int Janitor::do_work(int64_t now_ns) noexcept try {
   return 0;
 }
 
-int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
+int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns, JanitorProgress& progress) {
   Stream& stream = *watch.stream;
   StreamState& state = detail::StreamAccess::state(stream);
   // acquire: pairs with the deleter's release store.
@@ -129,9 +140,15 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
   }
   int actions = 0;
   const uint32_t count = state.shard_count();
+  progress.shard_count = count;
+  report(progress);
   for (uint32_t i = 0; i < count; ++i) {
+    progress.shards_done = i + 1;
     layout::ShardEntry& entry = state.shard(i);
-    if (has_status(entry, layout::ShardStatus::kExpired)) continue;
+    if (has_status(entry, layout::ShardStatus::kExpired)) {
+      report(progress);
+      continue;
+    }
     if (may_unblock) actions += unblock_shard(stream, i, watch.shards[i], now_ns, timeout_ns);
     actions += trim_expired_segments(stream, i, now_ns);
     const ShardLog& shard = state.log(i);
@@ -144,6 +161,7 @@ int Janitor::work_on_stream(StreamWatch& watch, int64_t now_ns) {
     actions += prepare_next_segment(stream, i);
     actions += expire_closed_shard(stream, i, now_ns);
     actions += remove_stale_files(stream, i, now_ns);
+    report(progress);
   }
   // Segments this process mapped (created ahead, scanned) and kept for reuse may since have been trimmed
   // by producers: unmap those, or their memory would stay allocated for as long as the janitor runs.

@@ -153,3 +153,61 @@ def test_stat_every_stream(cli):
     lines = cli.ok("stat", "--count", 2, "--interval", "50ms").stdout.splitlines()
     assert [json.loads(line)["StreamName"] for line in lines] == ["a", "b", "a", "b"]
     assert [len(json.loads(line)["Shards"]) for line in lines[:2]] == [1, 2]
+
+
+def run_on_terminal(cli, *args, env):
+    """Runs the CLI with stderr on a pseudo-terminal; returns (result with stdout, bytes shown on the terminal)."""
+    import pty
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run([CLI, "--root", cli.root, *args], stdout=subprocess.PIPE, stderr=terminal,
+                                env=dict(cli.env, **env), timeout=60)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end is closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    return result, shown
+
+
+PASS_PROGRESS = rb"\r\x1b\[Kjanitor pass: stream (\d+) of 4 \(([a-z]+)\), shard (\d+) of (\d+)"
+
+
+def test_janitor_pass_shows_progress_on_a_terminal_only(cli):
+    """On a terminal, a janitor pass that runs long shows where it is (stream k of n, shard i of m) on one
+    line, erased before each log line and at the end of the pass (SHMSTREAM_PROGRESS_AFTER_MS=0 stands in for
+    a root big enough to take a second); piped, stderr carries the log lines only."""
+    for name, shards in (("a", 2), ("b", 3), ("c", 1), ("d", 1)):
+        cli.create(name, shards)
+    os.truncate(os.path.join(cli.root, "b", "stream.meta"), 100)  # logged as a problem in mid-pass
+    result, shown = run_on_terminal(cli, "janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "0"})
+    assert result.returncode == 0 and json.loads(result.stdout)["Passes"] == 1
+    drawn = re.findall(PASS_PROGRESS, shown)
+    assert drawn, shown
+    stream_shards = {"a": 2, "c": 1, "d": 1}
+    for number, name, done, count in drawn:
+        assert int(number) == "abcd".index(name.decode()) + 1
+        assert int(count) == stream_shards[name.decode()] and 0 <= int(done) <= int(count)
+    assert shown.endswith(b"\r\x1b[K"), shown
+    # Log lines start at the beginning of a line: the progress line was erased before each.
+    text = re.sub(PASS_PROGRESS, b"", shown).replace(b"\r\x1b[K", b"")
+    lines = [line for line in text.decode().replace("\r\n", "\n").split("\n") if line]
+    assert lines and all(LOG_LINE.match(line) for line in lines), shown
+    assert any("cannot open stream b" in line for line in lines), shown
+    for log_start in re.finditer(rb"\d{4}-\d\d-\d\dT", shown):
+        before = shown[:log_start.start()]
+        assert before == b"" or before.endswith((b"\r\x1b[K", b"\n")), shown
+
+    # A threshold not reached: nothing drawn.
+    quiet, shown = run_on_terminal(cli, "janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "60000"})
+    assert quiet.returncode == 0 and b"janitor pass" not in shown, shown
+    # Not a terminal: no progress, whatever the threshold.
+    piped = cli.run("janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "0"})
+    assert piped.returncode == 0 and "janitor pass" not in piped.stderr, piped.stderr

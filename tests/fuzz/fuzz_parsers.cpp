@@ -2,11 +2,13 @@
 // reader (header validation, then a walk over the frames exactly as a reader does it, checksums on,
 // encrypted frames opened with a fixed key as the cursor does), and the key file parser. The input is a meta
 // image, a 16 KiB segment image and a key file at once, and (as text) a mountinfo for the huge-page check and
-// an attributes.json (tags, consumers); as images also a lease table (whose accepted rows are read whole, so
-// an out-of-bounds row is caught by ASan) and a throughput.state of a one-shard table.
+// an attributes.json (tags, consumers) and a ShardIterator token (re-encoded when accepted: it must come
+// back the same); as images also a lease table (whose accepted rows are read whole, so an out-of-bounds row
+// is caught by ASan) and a throughput.state of a one-shard table.
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #include "application/lease_table.hpp"
@@ -15,6 +17,7 @@
 #include "log/frame_check.hpp"
 #include "segment/huge_pages.hpp"
 #include "segment/segment_file.hpp"
+#include "shmstream/iterator_token.hpp"
 #include "shmstream/status.hpp"
 #include "stream/attributes_file.hpp"
 #include "stream/meta_file.hpp"
@@ -109,5 +112,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // refused as corrupted: what a damaged file must get
   }
   validate_throughput(data, size);
+  // A token is canonical: the text the parser accepts is the only text of its fields.
+  if (const auto token = shmstream::parse_iterator_token(text)) {
+    if (shmstream::encode_iterator_token(*token) != text) std::abort();
+  }
   return 0;
 }

@@ -14,10 +14,11 @@ clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   "$src/stream/meta_file.cpp" "$src/stream/names.cpp" "$src/router/hash_ranges.cpp" \
   "$src/stream/attributes_file.cpp" "$src/stream/throughput_file.cpp" \
   "$src/common/hash_key.cpp" "$src/common/status.cpp" "$src/application/lease_table.cpp" \
+  "$src/common/base64.cpp" "$src/stream/iterator_token.cpp" \
   "$src/crypto/frame_cipher.cpp" "$src/crypto/key_file.cpp" \
   -lxxhash -licuuc -lcrypto -o "$work/fuzz_parsers"
 # Seed the corpus with a real segment and meta file so the fuzzer starts from valid structures.
 if [ -n "${SHMSTREAM_FUZZ_SEED_DIR:-}" ] && [ -d "$SHMSTREAM_FUZZ_SEED_DIR" ]; then
-  find "$SHMSTREAM_FUZZ_SEED_DIR" -type f \( -name '*.seg' -o -name stream.meta -o -name '*.leases' -o -name attributes.json -o -name throughput.state -o -name '*.key' \) -exec cp {} "$work/corpus/" \; || true
+  find "$SHMSTREAM_FUZZ_SEED_DIR" -type f \( -name '*.seg' -o -name stream.meta -o -name '*.leases' -o -name attributes.json -o -name throughput.state -o -name '*.key' -o -name '*.token' \) -exec cp {} "$work/corpus/" \; || true
 fi
 exec "$work/fuzz_parsers" -max_total_time="$seconds" -max_len=1052672 -rss_limit_mb=2048 -print_final_stats=1 "$work/corpus"

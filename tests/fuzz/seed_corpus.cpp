@@ -1,11 +1,16 @@
 // Writes small real streams as the fuzzer's seed corpus: meta + a 16 KiB segment with frames and padding and
 // the lease table of an application that consumed it; one with tags, a consumer and throttling
-// (attributes.json, throughput.state); and one encrypted, its key file beside it.
+// (attributes.json, throughput.state); one encrypted, its key file beside it; and a ShardIterator token
+// (tokens/seed.token).
 #include <stdlib.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
+#include "shmstream/iterator_token.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/stream.hpp"
 #include "shmstream/worker.hpp"
@@ -52,5 +57,8 @@ int main(int argc, char** argv) {
     shmstream::PutResult result;
     if (!sealer.put_record("key" + std::to_string(i % 5), std::string(static_cast<size_t>(i % 90), 'y'), result)) return 1;
   }
+  const std::string tokens = std::string(argv[1]) + "/tokens";
+  ::mkdir(tokens.c_str(), 0700);
+  std::ofstream(tokens + "/seed.token") << shmstream::issue_iterator_token(*stream, 0, 64, 1'764'000'000'000'000'000);
   return 0;
 }

@@ -1,13 +1,13 @@
-// Data-plane reads: get-shard-iterator hands out a token (see iterator_token.hpp); get-records reads from it
-// and hands out the next one.
+// Data-plane reads: get-shard-iterator hands out a token (the library's, shmstream/iterator_token.hpp, so
+// Python and C++ programs take it too); get-records reads from it and hands out the next one.
 #include "command_helpers.hpp"
 #include "common/aws_names.hpp"
 #include "command_table.hpp"
 #include "iterator_flags.hpp"
-#include "iterator_token.hpp"
 #include "json_output.hpp"
 #include "request_flags.hpp"
 #include "shard_listing.hpp"
+#include "shmstream/iterator_token.hpp"
 #include "shmstream/reader.hpp"
 #include "stream_target.hpp"
 #include "text_codecs.hpp"
@@ -96,14 +96,7 @@ void add_get_shard_iterator(CLI::App& app, CommandTable& table, const GlobalOpti
     std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
     visible_shard(*stream, shard_index);
     const ShardReader reader(stream, shard_index, start);
-
-    IteratorToken token;
-    token.stream_name = stream->name();
-    token.stream_uuid = parse_stream_uuid(stream->describe().uuid);
-    token.shard_index = shard_index;
-    token.position = reader.position();
-    token.created_ns = now_ns();
-    print_json(Json{{"ShardIterator", encode_iterator_token(token)}});
+    print_json(Json{{"ShardIterator", issue_iterator_token(*stream, shard_index, reader.position(), now_ns())}});
     return kExitSuccess;
   };
 }
@@ -138,7 +131,7 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
 
   command.run = [flags, &sub, &global] {
     check_range("limit", flags->limit, 1, kMaxGetRecordsLimit);
-    const IteratorToken token = decode_iterator_token(flags->shard_iterator);
+    const IteratorToken token = decode_iterator_token(flags->shard_iterator, now_ns());
     // --stream-arn (added where the model has StreamARN) must name the iterator's stream.
     if (const CLI::Option* arn = sub.get_option_no_throw("--stream-arn"); arn != nullptr && arn->count() > 0) {
       if (stream_name_from_arn(arn->results().front()) != token.stream_name) {
@@ -146,13 +139,8 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
                                token.stream_name + ")");
       }
     }
-    check_iterator_age(token, now_ns(), iterator_time_to_live());
     std::shared_ptr<Stream> stream = Stream::open(token.stream_name, global.resolved_root());
-    if (parse_stream_uuid(stream->describe().uuid) != token.stream_uuid) {
-      throw_invalid_argument("Invalid ShardIterator: stream " + token.stream_name +
-                             " was deleted and created again since the iterator was issued");
-    }
-    visible_shard(*stream, token.shard_index);
+    verify_iterator_token(*stream, token);
     // The token holds an exact position: start anywhere cheap and seek there.
     ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
     throw_unless_ok(reader.seek(token.position));
@@ -177,10 +165,7 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     }
     Json output{{"Records", records}};
     if (!batch.shard_ended) {
-      IteratorToken next = token;
-      next.position = batch.next_position;
-      next.created_ns = now_ns();
-      output["NextShardIterator"] = encode_iterator_token(next);
+      output["NextShardIterator"] = issue_iterator_token(*stream, token.shard_index, batch.next_position, now_ns());
     }
     output["MillisBehindLatest"] = batch.millis_behind_latest;
     if (batch.shard_ended) output["ChildShards"] = child_shards_json(*stream, batch.child_shards);

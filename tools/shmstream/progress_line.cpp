@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -28,18 +29,33 @@ ProgressLine::~ProgressLine() {
   if (drawn_) std::fputs("\r\x1b[K", stderr);  // erase: the command's own output (or error) follows cleanly
 }
 
-void ProgressLine::update(uint64_t done_bytes, uint64_t total_bytes) {
-  if (!terminal_) return;
+bool ProgressLine::due() {
+  if (!terminal_) return false;
   const auto now = Clock::now();
-  if (now < next_draw_) return;
+  if (now < next_draw_) return false;
   next_draw_ = now + std::chrono::milliseconds(100);
-  const double percent = total_bytes == 0 ? 100.0 : 100.0 * static_cast<double>(done_bytes) / total_bytes;
-  std::fputs(fmt::format("\r\x1b[K{}: {} of {} ({:.0f} %)", label_, gibibytes(done_bytes), gibibytes(total_bytes),
-                         percent)
-                 .c_str(),
-             stderr);
+  return true;
+}
+
+void ProgressLine::draw(const std::string& status) {
+  std::fputs(fmt::format("\r\x1b[K{}: {}", label_, status).c_str(), stderr);
   std::fflush(stderr);
   drawn_ = true;
+}
+
+void ProgressLine::update(uint64_t done_bytes, uint64_t total_bytes) {
+  update_with([&] {
+    const double percent = total_bytes == 0 ? 100.0 : 100.0 * static_cast<double>(done_bytes) / total_bytes;
+    return fmt::format("{} of {} ({:.0f} %)", gibibytes(done_bytes), gibibytes(total_bytes), percent);
+  });
+}
+
+void ProgressLine::clear() {
+  if (!drawn_) return;
+  std::fputs("\r\x1b[K", stderr);
+  std::fflush(stderr);
+  drawn_ = false;
+  next_draw_ = std::max(show_from_, Clock::now());
 }
 
 }  // namespace shmstream::cli

@@ -1,5 +1,6 @@
 // Byte <-> text encodings the CLI needs: base64 for record data (as the Kinesis API), base64url for opaque
-// tokens, and a check that decides whether `tail` can show data as text.
+// tokens (both the library's, common/base64.hpp), and a check that decides whether `tail` can show data as
+// text.
 #pragma once
 
 #include <optional>

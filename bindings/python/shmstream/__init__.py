@@ -31,13 +31,14 @@ from ._errors import (
     TimeoutException,
 )
 from ._control import SHARD_FILTER_TYPES, ExpiredNextTokenException
-from ._iterators import ITERATOR_TYPES, GetRecordsResult, ShardIterator
+from ._iterators import ITERATOR_TYPES, GetRecordsResult, ShardIterator, Tail
 from ._native_import import native as _native
 from ._order import read_order
-from ._stream import Producer, PutFailure, PutManyResult, PutResult, Stream
+from ._stream import Producer, PutFailure, PutManyResult, PutResult, Stream, get_records, iterator_from_token
 from ._worker import InvalidStateException, RecordProcessor, ShutdownException, Worker
 
 Record = _native.Record
+ZeroCopyRecord = _native.ZeroCopyRecord
 default_root = _native.default_root
 shard_id_text = _native.shard_id_text
 
@@ -52,4 +53,5 @@ __all__ = [
     "RecordAbortedException", "ResourceInUseException", "ResourceNotFoundException", "ShardClosedException",
     "ShardIterator", "StorageFullException", "Stream", "TimeoutException", "default_root", "read_order",
     "shard_id_text", "Worker", "RecordProcessor", "ShutdownException", "InvalidStateException",
+    "Tail", "ZeroCopyRecord", "get_records", "iterator_from_token",
 ]

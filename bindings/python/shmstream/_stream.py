@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     import numpy
     import pandas
 
-    from ._shmstream import NativeProducer, NativeStream, Record
+    from ._iterators import AnyRecord
+    from ._shmstream import NativeProducer, NativeStream
 
 Bytes = Union[bytes, bytearray, memoryview, str]
 HashKey = Union[int, str]
@@ -267,20 +268,44 @@ class Stream(_control.ControlPlane):
                                           skip_expired)
         return _iterators.ShardIterator(reader, zero_copy)
 
+    def get_shard_iterator(self, shard: _convert.ShardRef = 0, iterator_type: str = "TRIM_HORIZON",
+                           sequence_number: Optional[_convert.SequenceNumber] = None,
+                           timestamp: Optional[_convert.Timestamp] = None) -> str:
+        """GetShardIterator as the API has it: a ShardIterator token (valid 300 s), the same the CLI's
+        get-shard-iterator prints; read it with shmstream.get_records() or stream.iterator_from_token()."""
+        return self.iterator(shard, iterator_type, sequence_number, timestamp).token()
+
+    def iterator_from_token(self, token: str, zero_copy: bool = False,
+                            skip_expired: bool = False) -> _iterators.ShardIterator:
+        """A ShardIterator at a token's position (from get_shard_iterator, a NextShardIterator, or the CLI).
+        Raises ExpiredIteratorException for a token older than 300 s, InvalidArgumentException for a
+        malformed one or one of another stream (or of this stream before it was deleted and created again),
+        ResourceNotFoundException once its shard expired."""
+        return _iterators.iterator_from_token(self._native, token, zero_copy, skip_expired)
+
     def records(self, iterator_type: str = "TRIM_HORIZON", timestamp: Optional[_convert.Timestamp] = None,
-                zero_copy: bool = False) -> Iterator[Record]:
+                zero_copy: bool = False) -> Iterator[AnyRecord]:
         """Every shard up to its current end, parents read to their end before their children."""
         if iterator_type.upper() not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
             raise InvalidArgumentException("sequence-number iterators are per shard: use iterator()")
         return _iterators.snapshot_records(self._native, iterator_type.upper(), timestamp, zero_copy)
 
     def tail(self, timeout: Optional[float] = None, iterator_type: str = "LATEST",
-             timestamp: Optional[_convert.Timestamp] = None, zero_copy: bool = False) -> Iterator[Record]:
-        """Blocking generator over all shards: yields records as they arrive, children after their
-        parents end; returns after `timeout` seconds without a record (None: never)."""
+             timestamp: Optional[_convert.Timestamp] = None, zero_copy: bool = False,
+             positions: Optional[Mapping[_convert.ShardRef, _convert.SequenceNumber]] = None,
+             skip_expired: bool = False) -> _iterators.Tail:
+        """Blocking iterator over all shards: yields records as they arrive, children after their parents
+        end; stops after `timeout` seconds without a record (None: never). Its `positions` ({ShardId:
+        position}) saved after handling a record and given back here as `positions` continue with exactly
+        the records after it (iterator_type and timestamp then apply to nothing); a saved position that
+        retention removed raises ExpiredIteratorException, or continues at the trim horizon with
+        skip_expired=True."""
         if iterator_type.upper() not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
             raise InvalidArgumentException("sequence-number iterators are per shard: use iterator().tail()")
-        return _iterators.tail_records(self._native, timeout, iterator_type, timestamp, zero_copy)
+        if positions is not None and not isinstance(positions, Mapping):
+            raise InvalidArgumentException("positions is a mapping {ShardId: position}, as Tail.positions gives")
+        return _iterators.Tail(self._native, timeout, iterator_type.upper(), timestamp, zero_copy, positions,
+                               skip_expired)
 
     # -- analysis ---------------------------------------------------------------------------------
     def to_pandas(self, shard: Optional[_convert.ShardRef] = None,
@@ -307,3 +332,22 @@ class Stream(_control.ControlPlane):
 
     def __repr__(self) -> str:
         return f"Stream(name={self.name!r}, root={self._root!r})"
+
+
+def iterator_from_token(token: str, root: Optional[str] = None, zero_copy: bool = False,
+                        skip_expired: bool = False) -> _iterators.ShardIterator:
+    """A ShardIterator at a token's position, opening the stream the token names under `root` (default
+    $SHMSTREAM_ROOT or /dev/shm/shmstream); the errors of Stream.iterator_from_token."""
+    stream_name = _iterators.token_stream_name(token)
+    return Stream.open(stream_name, root).iterator_from_token(token, zero_copy, skip_expired)
+
+
+def get_records(shard_iterator: str, limit: int = 10000, root: Optional[str] = None) -> _iterators.GetRecordsResult:
+    """GetRecords as the API has it: reads from a ShardIterator token (from Stream.get_shard_iterator, a
+    NextShardIterator, or the CLI's get-shard-iterator) and returns the records with next_shard_iterator
+    (None once the shard ended) for the next call, as `shmstream get-records` does."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= native.MAX_GET_RECORDS_LIMIT:
+        raise InvalidArgumentException(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
+            f"Member must have value between 1 and {native.MAX_GET_RECORDS_LIMIT}")
+    return iterator_from_token(shard_iterator, root).get_records(limit)

@@ -1,5 +1,6 @@
-// Shard iterators: get_records into Record objects (bytes, or memoryviews into the shared mapping), and
-// blocking waits with the GIL released.
+// Shard iterators: get_records into Record objects (data as bytes) or ZeroCopyRecord objects (data as a
+// memoryview into the shared mapping, zero_copy.hpp), ShardIterator tokens (shmstream/iterator_token.hpp),
+// and blocking waits with the GIL released.
 #include <pybind11/stl.h>
 
 #include <chrono>
@@ -8,6 +9,9 @@
 #include <type_traits>
 
 #include "reader_handle.hpp"
+#include "shmstream/clock.hpp"
+#include "shmstream/iterator_token.hpp"
+#include "zero_copy.hpp"
 
 namespace shmstream::python {
 namespace {
@@ -17,8 +21,12 @@ struct Record {
   uint64_t sequence_number = 0;
   int64_t arrival_ns = 0;
   py::object partition_key;
-  py::object data;
+  py::object data;  // bytes
 };
+
+// The same fields with data as a memoryview lent from the mapping: a type of its own, so Record.data is
+// always bytes.
+struct ZeroCopyRecord : Record {};
 
 py::object utc_datetime(int64_t ns) {
   // datetime carries microseconds; arrival_ns keeps the exact value.
@@ -38,19 +46,10 @@ py::object key_text(std::string_view key) {
   return py::reinterpret_steal<py::object>(text);
 }
 
-py::object data_object(std::string_view data, bool zero_copy) {
-  if (zero_copy) {
-    // Read-only view of the mapping; valid until the next get_records on this iterator.
-    PyObject* view = PyMemoryView_FromMemory(const_cast<char*>(data.data()), static_cast<Py_ssize_t>(data.size()),
-                                             PyBUF_READ);
-    if (view == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(view);
-  }
-  return py::bytes(data.data(), data.size());
-}
-
-py::tuple get_records(ReaderHandle& handle, uint32_t limit, uint64_t max_bytes, bool zero_copy) {
+py::tuple get_records(py::object self, uint32_t limit, uint64_t max_bytes, bool zero_copy) {
+  ReaderHandle& handle = self.cast<ReaderHandle&>();
   auto claim = handle.claim();
+  end_lease(handle);
   Status status;
   {
     py::gil_scoped_release unlocked;
@@ -62,8 +61,15 @@ py::tuple get_records(ReaderHandle& handle, uint32_t limit, uint64_t max_bytes, 
   py::list records(batch.records.size());
   size_t i = 0;
   for (const RecordView& view : batch.records) {
-    records[i++] = py::cast(Record{shard_id, view.sequence_number, view.arrival_ns, key_text(view.partition_key),
-                                   data_object(view.data, zero_copy)});
+    if (zero_copy) {
+      ZeroCopyRecord record;
+      static_cast<Record&>(record) = Record{shard_id, view.sequence_number, view.arrival_ns,
+                                            key_text(view.partition_key), lend(handle, self, view.data)};
+      records[i++] = py::cast(std::move(record));
+    } else {
+      records[i++] = py::cast(Record{shard_id, view.sequence_number, view.arrival_ns, key_text(view.partition_key),
+                                     py::bytes(view.data.data(), view.data.size())});
+    }
   }
   return py::make_tuple(records, batch.next_position, batch.millis_behind_latest, batch.shard_ended,
                         batch.child_shards);
@@ -104,7 +110,7 @@ int wait_any(std::vector<ReaderHandle*> handles, int64_t timeout_ns) {
 
 py::object make_record(const py::str& shard_id, const RecordView& view) {
   return py::cast(Record{shard_id, view.sequence_number, view.arrival_ns, key_text(view.partition_key),
-                         data_object(view.data, false)});
+                         py::bytes(view.data.data(), view.data.size())});
 }
 
 IteratorStart make_iterator_start(const std::string& iterator_type, uint64_t sequence_number, int64_t timestamp_ns) {
@@ -120,21 +126,52 @@ IteratorStart make_iterator_start(const std::string& iterator_type, uint64_t seq
   return start;
 }
 
-void register_reader(py::module_& module) {
-  py::class_<Record>(module, "Record", "One record as GetRecords returns it.")
-      .def_readonly("shard_id", &Record::shard_id, "ShardId of the shard holding the record")
-      .def_readonly("sequence_number", &Record::sequence_number,
+namespace {
+
+template <typename RecordType>
+void register_record(py::module_& module, const char* name, const char* doc, const char* data_doc) {
+  py::class_<RecordType>(module, name, doc)
+      .def_readonly("shard_id", &RecordType::shard_id, "ShardId of the shard holding the record")
+      .def_readonly("sequence_number", &RecordType::sequence_number,
                     "SequenceNumber: the record's position in its shard's log (int)")
-      .def_readonly("arrival_ns", &Record::arrival_ns, "ApproximateArrivalTimestamp as ns since the Unix epoch")
-      .def_readonly("partition_key", &Record::partition_key, "PartitionKey (str)")
-      .def_readonly("data", &Record::data, "Data: bytes, or a memoryview of the shared mapping with zero_copy=True")
+      .def_readonly("arrival_ns", &RecordType::arrival_ns, "ApproximateArrivalTimestamp as ns since the Unix epoch")
+      .def_readonly("partition_key", &RecordType::partition_key, "PartitionKey (str)")
+      .def_readonly("data", &RecordType::data, data_doc)
       .def_property_readonly(
-          "arrival_time", [](const Record& record) { return utc_datetime(record.arrival_ns); },
+          "arrival_time", [](const RecordType& record) { return utc_datetime(record.arrival_ns); },
           "ApproximateArrivalTimestamp as a timezone-aware datetime (UTC)")
-      .def("__repr__", [](const Record& record) {
-        return py::str("Record(shard_id={!r}, sequence_number={}, arrival_ns={}, partition_key={!r}, data={!r})")
-            .format(record.shard_id, record.sequence_number, record.arrival_ns, record.partition_key, record.data);
+      .def("__repr__", [name](const RecordType& record) {
+        return py::str("{}(shard_id={!r}, sequence_number={}, arrival_ns={}, partition_key={!r}, data={!r})")
+            .format(name, record.shard_id, record.sequence_number, record.arrival_ns, record.partition_key,
+                    record.data);
       });
+}
+
+// A reader at the position a ShardIterator token holds, after checking the token's age, stream and shard.
+std::unique_ptr<ReaderHandle> reader_from_token(std::shared_ptr<Stream> stream, const std::string& text,
+                                                bool skip_expired, bool verify_checksums) {
+  const IteratorToken token = decode_iterator_token(text, now_ns());
+  verify_iterator_token(*stream, token);
+  ReaderOptions options;
+  options.skip_to_trim_horizon_when_expired = skip_expired;
+  options.verify_checksums = verify_checksums;
+  auto handle = std::make_unique<ReaderHandle>(std::move(stream), token.shard_index,
+                                               IteratorStart{IteratorType::kTrimHorizon}, options);
+  const Status status = handle->reader().seek(token.position);
+  if (!status) throw_status(status, "ShardIterator of " + handle->shard_id());
+  return handle;
+}
+
+}  // namespace
+
+void register_reader(py::module_& module) {
+  register_zero_copy(module);
+  register_record<Record>(module, "Record", "One record as GetRecords returns it, its data copied.",
+                          "Data (bytes)");
+  register_record<ZeroCopyRecord>(
+      module, "ZeroCopyRecord", "One record as GetRecords returns it with zero_copy=True.",
+      "Data: a read-only memoryview of the shared mapping, valid until the next get_records or seek on the "
+      "iterator that returned it (released then: using it raises ValueError)");
 
   py::class_<ReaderHandle>(module, "NativeShardReader")
       .def(py::init([](std::shared_ptr<Stream> stream, uint32_t shard_index, const std::string& iterator_type,
@@ -155,8 +192,15 @@ void register_reader(py::module_& module) {
         return handle.reader().has_data();
       })
       .def_property_readonly("position", [](ReaderHandle& handle) { return handle.reader().position(); })
+      .def_static("from_token", &reader_from_token, py::arg("stream"), py::arg("token"),
+                  py::arg("skip_expired") = false, py::arg("verify_checksums") = true)
+      .def("token", [](ReaderHandle& handle, std::optional<uint64_t> position) {
+        return issue_iterator_token(handle.stream(), handle.reader().shard_index(),
+                                    position.value_or(handle.reader().position()), now_ns());
+      }, py::arg("position") = py::none())
       .def("seek", [](ReaderHandle& handle, uint64_t position) {
         auto claim = handle.claim();
+        end_lease(handle);
         ShardReader& reader = handle.reader();
         const Status status = reader.seek(position);
         if (!status) throw_status(status, "seek on " + handle.shard_id());
@@ -165,6 +209,17 @@ void register_reader(py::module_& module) {
       .def_property_readonly("shard_id", &ReaderHandle::shard_id);
 
   module.def("wait_any", &wait_any, py::arg("readers"), py::arg("timeout_ns"));
+  module.def("parse_iterator_token", [](const std::string& text) -> py::object {
+    const std::optional<IteratorToken> token = parse_iterator_token(text);
+    if (!token) return py::none();
+    py::dict fields;
+    fields["stream_name"] = token->stream_name;
+    fields["shard_index"] = token->shard_index;
+    fields["position"] = token->position;
+    fields["created_ns"] = token->created_ns;
+    return std::move(fields);
+  }, py::arg("token"));
+
 }
 
 }  // namespace shmstream::python

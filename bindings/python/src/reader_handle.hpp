@@ -10,15 +10,21 @@
 
 namespace shmstream::python {
 
+struct BatchLease;
+
 class ReaderHandle {
  public:
   ReaderHandle(std::shared_ptr<Stream> stream, uint32_t shard_index, const IteratorStart& start,
                const ReaderOptions& options)
-      : reader_(std::move(stream), shard_index, start, options), shard_id_(shard_id_text(shard_index)) {}
+      : stream_(stream), reader_(std::move(stream), shard_index, start, options), shard_id_(shard_id_text(shard_index)) {}
 
   ShardReader& reader() noexcept { return reader_; }
+  const Stream& stream() const noexcept { return *stream_; }
   RecordBatch& batch() noexcept { return batch_; }
   const std::string& shard_id() const noexcept { return shard_id_; }
+
+  // The lease of the current zero-copy batch (zero_copy.hpp); empty when the batch handed out no views.
+  std::shared_ptr<BatchLease>& lease() noexcept { return lease_; }
 
   // Held (with the GIL released) by whoever reads or waits: a ShardReader serves one thread at a time.
   std::unique_lock<std::mutex> claim() {
@@ -29,8 +35,10 @@ class ReaderHandle {
 
  private:
   std::mutex mutex_;
+  std::shared_ptr<Stream> stream_;
   ShardReader reader_;
   RecordBatch batch_;
+  std::shared_ptr<BatchLease> lease_;
   std::string shard_id_;
 };
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "segment/segment_file.hpp"
 #include "shmstream/janitor.hpp"
@@ -352,4 +353,24 @@ TEST(Retention, KinesisRetentionPeriodRules) {
   EXPECT_EQ(code([&] { stream->set_unblock_timeout(std::chrono::milliseconds(250)); }), StatusCode::kOk);
   EXPECT_EQ(code([&] { stream->set_retention_bytes(0); }), StatusCode::kOk);  // back to the default cap
   EXPECT_GE(stream->describe().retention_bytes, 2u * 4096u);
+}
+
+TEST_F(JanitorTest, ReportsEachStreamAndShardOfAPassInOrder) {
+  StreamOptions options;
+  options.shard_count = 3;
+  Stream::create("k", options, root_.path());
+  std::vector<JanitorProgress> seen;
+  JanitorOptions janitor_options;
+  janitor_options.root = root_.path();
+  janitor_options.progress = [&seen](const JanitorProgress& progress) { seen.push_back(progress); };
+  Janitor janitor(janitor_options);
+  janitor.do_work(1000 * kSecond);
+  // "j" (one shard): before, after shard 1; "k" (three shards): before, after each.
+  std::vector<std::tuple<std::string, uint32_t, uint32_t, uint32_t, uint32_t>> expected = {
+      {"j", 1, 2, 0, 1}, {"j", 1, 2, 1, 1}, {"k", 2, 2, 0, 3}, {"k", 2, 2, 1, 3}, {"k", 2, 2, 2, 3}, {"k", 2, 2, 3, 3}};
+  std::vector<std::tuple<std::string, uint32_t, uint32_t, uint32_t, uint32_t>> reported;
+  for (const JanitorProgress& p : seen) {
+    reported.emplace_back(p.stream_name, p.stream_number, p.stream_count, p.shards_done, p.shard_count);
+  }
+  EXPECT_EQ(reported, expected);
 }
