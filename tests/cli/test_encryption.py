@@ -8,13 +8,11 @@ import grp
 import json
 import os
 import pwd
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
 from conftest import CLI, EXIT_SERVICE, b64, unb64
+from unix_users import cli_as, made_users, needs_root, run_as, shared_place
 
 KEY_METADATA = ["AWSAccountId", "KeyId", "Arn", "CreationDate", "Enabled", "Description", "KeyUsage", "KeyState",
                 "Origin", "KeyManager", "CustomerMasterKeySpec", "KeySpec", "EncryptionAlgorithms", "MultiRegion"]
@@ -124,64 +122,20 @@ def test_start_errors_are_the_aws_ones(cli, keys):
 
 GROUP = "shmse-keys"
 OWNER, MEMBER, OUTSIDER = "shmse-owner", "shmse-member", "shmse-outsider"
-SBIN = "/usr/sbin:/sbin:/usr/bin:/bin"
-USERADD = shutil.which("useradd", path=SBIN)
-RUNUSER = shutil.which("runuser", path=SBIN)
-needs_root = pytest.mark.skipif(os.geteuid() != 0 or USERADD is None or RUNUSER is None,
-                                reason="needs root, useradd and runuser to make and be the test's users")
 BUILD_PYTHON = os.path.join(os.path.dirname(os.path.dirname(CLI)), "bindings", "python") if CLI else ""
 SOURCE_PYTHON = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "bindings", "python")
 
 
-def _admin(*command, check=True):
-    subprocess.run([shutil.which(command[0], path=SBIN), *command[1:]], capture_output=True, check=check)
-
-
 @pytest.fixture(scope="module")
 def users():
-    def remove():
-        for user in (OWNER, MEMBER, OUTSIDER):
-            subprocess.run([shutil.which("pkill", path=SBIN) or "pkill", "-KILL", "-u", user], capture_output=True)
-            _admin("userdel", user, check=False)
-        for group in (GROUP, MEMBER, OUTSIDER, OWNER):
-            _admin("groupdel", group, check=False)
-
-    remove()
-    _admin("groupadd", GROUP)
-    _admin("useradd", "-M", "-U", OWNER)
-    _admin("useradd", "-M", "-U", "-G", GROUP, MEMBER)
-    _admin("useradd", "-M", "-U", OUTSIDER)
-    try:
+    with made_users(GROUP, OWNER, MEMBER, OUTSIDER, owner_primary_group_is_shared=False):
         yield
-    finally:
-        remove()
 
 
 @pytest.fixture
 def place(users):
-    directory = tempfile.mkdtemp(prefix="shmstream-keys-", dir="/dev/shm")
-    os.chmod(directory, 0o755)
-    binary = os.path.join(directory, "shmstream")
-    shutil.copy(CLI, binary)
-    os.chmod(binary, 0o755)
-    root = os.path.join(directory, "root")
-    os.mkdir(root)
-    os.chmod(root, 0o1777)
-    try:
-        yield directory, binary, root
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def run_as(user, *command, env=None):
-    full = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
-    full.update(env or {})
-    return subprocess.run([RUNUSER, "-u", user, "--", *map(str, command)], capture_output=True, text=True,
-                          env=full, timeout=60)
-
-
-def cli_as(user, binary, root, *args, env=None):
-    return run_as(user, binary, "--root", root, *args, env=env)
+    with shared_place("shmstream-keys-") as place:
+        yield place
 
 
 def python_as(user, root, code):

@@ -11,77 +11,32 @@ import shutil
 import signal
 import stat
 import subprocess
-import tempfile
 
 import pytest
 
 from conftest import CLI, EXIT_SERVICE
+from unix_users import RUNUSER, cli_as, made_users, needs_root, shared_place
 
 GROUP = "shmst-share"
 OWNER, MEMBER, OUTSIDER = "shmst-owner", "shmst-member", "shmst-outsider"
 
-# /usr/sbin is not on every PATH (pytest under meson passes a user's PATH).
-SBIN = "/usr/sbin:/sbin:/usr/bin:/bin"
-USERADD = shutil.which("useradd", path=SBIN)
-RUNUSER = shutil.which("runuser", path=SBIN)
-
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or USERADD is None or RUNUSER is None,
-                                reason="needs root, useradd and runuser to make and be the test's users")
-
-
-def _admin(*command, check=True):
-    tool = shutil.which(command[0], path=SBIN)
-    if tool is None:
-        assert not check, f"{command[0]} is not installed"
-        return
-    subprocess.run([tool, *command[1:]], capture_output=True, check=check)
+pytestmark = needs_root
 
 
 @pytest.fixture(scope="module")
 def users():
-    def remove():
-        for user in (OWNER, MEMBER, OUTSIDER):
-            _admin("pkill", "-KILL", "-u", user, check=False)  # userdel refuses users with processes
-            _admin("userdel", user, check=False)
-        for group in (GROUP, MEMBER, OUTSIDER):
-            _admin("groupdel", group, check=False)
-
-    remove()
-    _admin("groupadd", GROUP)
-    _admin("useradd", "-M", "-N", "-g", GROUP, OWNER)
-    _admin("useradd", "-M", "-U", "-G", GROUP, MEMBER)
-    _admin("useradd", "-M", "-U", OUTSIDER)
-    try:
+    with made_users(GROUP, OWNER, MEMBER, OUTSIDER, owner_primary_group_is_shared=True):
         yield
-    finally:
-        remove()
 
 
 @pytest.fixture
 def shared(users):
-    """A root every user can reach and a copy of the CLI every user can run."""
-    place = tempfile.mkdtemp(prefix="shmstream-multiuser-", dir="/dev/shm")
-    os.chmod(place, 0o755)
-    binary = os.path.join(place, "shmstream")
-    shutil.copy(CLI, binary)
-    os.chmod(binary, 0o755)
-    root = os.path.join(place, "root")
-    os.mkdir(root)
-    os.chmod(root, 0o1777)  # as a shared root is (the library makes it so when it creates one)
-    try:
+    with shared_place("shmstream-multiuser-") as (_, binary, root):
         yield binary, root
-    finally:
-        shutil.rmtree(place, ignore_errors=True)
-
-
-def run_as(user, binary, root, *args):
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/"}
-    return subprocess.run([RUNUSER, "-u", user, "--", binary, "--root", root, *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=60)
 
 
 def ok(user, binary, root, *args):
-    result = run_as(user, binary, root, *args)
+    result = cli_as(user, binary, root, *args)
     assert result.returncode == 0, f"{user} {args}: {result.stderr}"
     return result
 
@@ -148,7 +103,7 @@ def test_owner_and_member_share_a_0660_stream_and_an_outsider_is_refused(shared)
                   "--new-starting-hash-key", 2 ** 126),
                  ("update-retention", "--stream-name", "s", "--retention", "1h"),
                  ("delete-stream", "--stream-name", "s")):
-        result = run_as(OUTSIDER, binary, root, *args)
+        result = cli_as(OUTSIDER, binary, root, *args)
         assert result.returncode == EXIT_SERVICE, f"{args}: {result.returncode} {result.stderr}"
         assert "(AccessDeniedException)" in result.stderr, (args, result.stderr)
     assert len(records(OWNER, binary, root)) == 101  # the parent shard, untouched
@@ -194,7 +149,7 @@ def test_the_janitor_runs_as_a_member_and_exclusion_holds_across_users(shared):
                               "time.sleep(30)\n", root)
     try:
         assert holder.stdout.readline().strip() == "held", holder.stderr.read() if holder.poll() is not None else ""
-        refused = run_as(MEMBER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "m",
+        refused = cli_as(MEMBER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "m",
                          "--cli-binary-format", "raw-in-base64-out", "--data", "while held")
         assert refused.returncode == EXIT_SERVICE and "(ResourceInUseException)" in refused.stderr, refused.stderr
     finally:
@@ -226,7 +181,7 @@ def test_tags_consumers_and_throttling_are_shared_with_the_group(shared):
         assert info.st_gid == group and stat.S_IMODE(info.st_mode) == 0o660, (name, info)
     tags = json.loads(ok(OWNER, binary, root, "list-tags-for-stream", "--stream-name", "s").stdout)["Tags"]
     assert [t["Key"] for t in tags] == ["member", "owner"]
-    result = run_as(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "k", "--data", "eA==")
+    result = cli_as(OWNER, binary, root, "put-record", "--stream-name", "s", "--partition-key", "k", "--data", "eA==")
     assert result.returncode == EXIT_SERVICE and "(ProvisionedThroughputExceededException)" in result.stderr
     ok(OWNER, binary, root, "update-throttling", "--stream-name", "s", "--put-throttle-probability", 0)
     ok(OWNER, binary, root, "deregister-stream-consumer", "--stream-name", "s", "--consumer-name", "app")
@@ -234,7 +189,7 @@ def test_tags_consumers_and_throttling_are_shared_with_the_group(shared):
                  ("add-tags-to-stream", "--stream-name", "s", "--tags", "outsider=yes"),
                  ("register-stream-consumer", "--stream-name", "s", "--consumer-name", "intruder"),
                  ("update-throttling", "--stream-name", "s", "--aws-limits", "on")):
-        result = run_as(OUTSIDER, binary, root, *args)
+        result = cli_as(OUTSIDER, binary, root, *args)
         assert result.returncode == EXIT_SERVICE, f"{args}: {result.returncode} {result.stderr}"
         assert "(AccessDeniedException)" in result.stderr, (args, result.stderr)
     assert len(json.loads(ok(OWNER, binary, root, "list-tags-for-stream", "--stream-name", "s").stdout)["Tags"]) == 2
@@ -304,5 +259,5 @@ def test_an_application_is_shared_by_owner_and_member_and_refused_to_an_outsider
     for args in (("describe-application", "--stream-name", "s", "--application-name", "app"),
                  ("list-applications", "--stream-name", "s"),
                  ("delete-application", "--stream-name", "s", "--application-name", "app")):
-        result = run_as(OUTSIDER, binary, root, *args)
+        result = cli_as(OUTSIDER, binary, root, *args)
         assert result.returncode == EXIT_SERVICE and "(AccessDeniedException)" in result.stderr, (args, result.stderr)
