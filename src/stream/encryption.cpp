@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <atomic>
 #include <cstring>
+#include <ctime>
 
 #include "crypto/key_store.hpp"
 #include "shmstream/stream.hpp"
@@ -52,6 +53,25 @@ void end_key_id_change(layout::StreamHeader& header) {
   header.key_id_sequence.fetch_add(1, std::memory_order_release);  // release: the fields before the even value
 }
 
+// Generation g takes the slot of generation g - 32, whose records were put until generation g - 31 started.
+// Reusing the slot makes those records unreadable, so it waits until they are past the retention period.
+void check_slot_reusable(const layout::StreamHeader& header, uint32_t generation, const std::string& stream) {
+  constexpr uint32_t kSlots = layout::kKeyGenerationSlots;
+  if (generation <= kSlots) return;
+  const layout::KeyGeneration& successor = header.key_generations[(generation - kSlots + 1) % kSlots];
+  if (successor.started_seconds == 0) return;  // started by a layout 2.2 library: unknown
+  // relaxed: the retention is a setting read under the stream lock, like the generations.
+  const int64_t retention_seconds = (header.retention_ns.load(std::memory_order_relaxed) + 999'999'999) / 1'000'000'000;
+  const int64_t reusable_at = int64_t{successor.started_seconds} + retention_seconds;
+  const int64_t now = ::time(nullptr);
+  if (now >= reusable_at) return;
+  throw Error(StatusCode::kLimitExceeded,
+              "Stream " + stream + " keeps the keys of its last " + std::to_string(kSlots) +
+                  " key generations, and records of generation " + std::to_string(generation - kSlots) +
+                  " may still be retained until " + std::to_string(reusable_at - now) +
+                  " seconds from now: start encryption again after that (docs/SECURITY.md)");
+}
+
 }  // namespace
 
 void Stream::start_encryption(std::string_view encryption_type, std::string_view key_id) {
@@ -68,9 +88,11 @@ void Stream::start_encryption(std::string_view encryption_type, std::string_view
   // relaxed: generations change only under the stream lock, which we hold.
   const uint32_t generation = header.key_generation.load(std::memory_order_relaxed) + 1;
   if (generation == 0) throw Error(StatusCode::kLimitExceeded, "the stream's key generations are used up");
+  check_slot_reusable(header, generation, name());
   begin_key_id_change(header);
   layout::KeyGeneration& slot = header.key_generations[generation % layout::kKeyGenerationSlots];
   slot.generation = generation;
+  slot.started_seconds = static_cast<uint32_t>(::time(nullptr));
   std::memcpy(slot.key_uuid, uuid.data(), uuid.size());
   const std::string directory = absolute(keys.directory());
   std::memset(header.key_directory, 0, sizeof header.key_directory);

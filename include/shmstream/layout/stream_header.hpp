@@ -34,7 +34,7 @@ namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
 inline constexpr uint16_t kStreamLayoutMajor = 2;
-inline constexpr uint16_t kStreamLayoutMinor = 2;
+inline constexpr uint16_t kStreamLayoutMinor = 3;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;
@@ -46,7 +46,7 @@ enum class EncryptionType : uint32_t { kNone = 0, kKms = 1 };
 // The master key of one key generation: data key = HKDF-SHA256(master key, stream uuid || generation).
 struct KeyGeneration {
   uint32_t generation;  // 0: slot unused
-  uint32_t reserved;
+  uint32_t started_seconds;  // CLOCK_REALTIME seconds of the start; 0: unknown (written by layout 2.2)
   uint8_t key_uuid[16];  // the KMS key id (key file <key dir>/<uuid>.key)
 };
 static_assert(sizeof(KeyGeneration) == 24);

@@ -233,6 +233,31 @@ TEST(EncryptionErrors, StartChecksTypeAndKey) {
   EXPECT_EQ(stream->describe().key_generation, 0u);
 }
 
+TEST(EncryptionErrors, A33rdStartWaitsUntilTheFirstGenerationsRecordsAreRetainedNoLonger) {
+  test::TempRoot root;
+  KeyDirectory keys(root.path() + "/keys");
+  StreamOptions options;
+  options.segment_size = 16384;
+  options.retention = std::chrono::seconds(2);
+  auto stream = Stream::create("e", options, root.path());
+  const std::string key = detail::KeyStore().create_key("").key_id;
+  Producer producer(stream);
+  for (uint32_t generation = 1; generation <= layout::kKeyGenerationSlots; ++generation) {
+    stream->start_encryption("KMS", key);
+    put(producer, "k", "generation " + std::to_string(generation));
+  }
+  // Generation 33 would take generation 1's slot while its records may be retained.
+  EXPECT_EQ(test::code_of([&] { stream->start_encryption("KMS", key); }), StatusCode::kLimitExceeded);
+  EXPECT_EQ(stream->describe().key_generation, layout::kKeyGenerationSlots);
+  const Read read = read_all(stream);
+  ASSERT_TRUE(read.status.is_ok());
+  ASSERT_EQ(read.records.size(), layout::kKeyGenerationSlots);
+  EXPECT_EQ(read.records.front().second, "generation 1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));  // generation 2 started over 2 s ago
+  stream->start_encryption("KMS", key);
+  EXPECT_EQ(stream->describe().key_generation, layout::kKeyGenerationSlots + 1);
+}
+
 TEST(EncryptionErrors, DisabledOrMissingKeyStopsProducersAndReadersWithNothingWritten) {
   test::TempRoot root;
   KeyDirectory keys(root.path() + "/keys");

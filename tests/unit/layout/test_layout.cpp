@@ -38,7 +38,7 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
-  EXPECT_EQ(layout::stream_magic_word(), 0x000200024d525453ull);  // 2.2
+  EXPECT_EQ(layout::stream_magic_word(), 0x000300024d525453ull);  // 2.3
   EXPECT_EQ(layout::throughput_magic_word(), 0x0000000155524854ull);  // 1.0
   EXPECT_EQ(layout::segment_magic_word(), 0x0000000247455353ull);  // 2.0
   EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
@@ -210,6 +210,7 @@ TEST(Layout, EncryptionFieldsAndEncryptedFrame) {
   EXPECT_STREQ(reinterpret_cast<const char*>(meta.data() + 1032), (root.path() + "/keys").c_str());
   const size_t slot1 = 1272 + 24;
   EXPECT_EQ(at<uint32_t>(meta, slot1), 1u);
+  EXPECT_NEAR(at<uint32_t>(meta, slot1 + 4), static_cast<double>(::time(nullptr)), 5.0);  // started (2.3)
   detail::KeyUuid uuid;
   ASSERT_TRUE(detail::parse_uuid(key_id, uuid));
   EXPECT_EQ(std::memcmp(meta.data() + slot1 + 8, uuid.data(), 16), 0);
