@@ -80,7 +80,7 @@ class ShardAppender {
       offset = tail_->load(std::memory_order_acquire);
       uint64_t expected = 0;
       // relaxed: the claim only excludes other claimers and the janitor; it publishes nothing.
-      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_ ||
+      if (offset + footprint > fast_limit_ ||
           !frame_state(offset).compare_exchange_strong(expected, claimed_state(key, data), std::memory_order_relaxed,
                                                        std::memory_order_relaxed)) [[unlikely]] {
         return append_shared_slow(key, data, footprint, arrival_ns, offset, sequence_number);
@@ -92,7 +92,7 @@ class ShardAppender {
       // closed bit aside, checked below). A locked instruction would also wait for our previous frame's
       // lines, which a polling consumer keeps taking back.
       offset = tail_->load(std::memory_order_relaxed);
-      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_) [[unlikely]] {
+      if (offset + footprint > fast_limit_) [[unlikely]] {
         return append_slow(key, data, footprint, arrival_ns, sequence_number);
       }
       tail_->store(offset + footprint, std::memory_order_relaxed);
@@ -111,6 +111,99 @@ class ShardAppender {
     sequence_number = base_position_ + offset;
     return fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);  // sealing appenders never get here
   }
+
+  // The producer's one-function put (client/producer.cpp) in steps that each either finish or leave before
+  // a side effect the general path could not take over. Only for plain frames (a sealing appender keeps
+  // fast_limit_ at 0) of a producer whose commit mode is kCommit and whose stream has kChecksum.
+  //
+  // Reserves `footprint` bytes for a frame whose claimed state word is `claimed`, below the fast limit of the
+  // held segment; an exclusive producer's claim is made by write_fast. false: nothing was reserved (the
+  // segment's first frame of this appender, the preparation request, the segment's end, a frame another
+  // producer claimed first, a closed tail): append_slow takes over.
+  template <FrameCommit kCommit>
+  [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset) noexcept {
+    static_assert(kCommit != FrameCommit::kExclusiveSeqCst);
+    if constexpr (kCommit == FrameCommit::kShared) {
+      // acquire, relaxed claim, release hint: as in append_at().
+      offset = tail_->load(std::memory_order_acquire);
+      uint64_t expected = 0;
+      if (offset + footprint > fast_limit_ ||
+          !frame_state(offset).compare_exchange_strong(expected, claimed, std::memory_order_relaxed,
+                                                       std::memory_order_relaxed)) [[unlikely]] {
+        return false;
+      }
+      tail_->store(offset + footprint, std::memory_order_release);
+    } else {
+      // relaxed: as in append_at(); the closed check follows in closed_since_reservation().
+      offset = tail_->load(std::memory_order_relaxed);
+      if (offset + footprint > fast_limit_) [[unlikely]] return false;
+      tail_->store(offset + footprint, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // as in append_at()
+    }
+    return true;
+  }
+  // An exclusive reservation just made raced a reshard's close (see append_at()): the caller pads it with
+  // closed_after_exclusive_reservation() and re-routes.
+  [[gnu::always_inline]] bool closed_since_reservation() const noexcept {
+    // relaxed: ordered by the signal fence and the reshard's membarrier, as in append_at().
+    return entry_->active_segment.load(std::memory_order_relaxed) != number_;
+  }
+  // Claims (exclusive), fills and commits the frame reserved at `offset` with the state words `claimed` and
+  // `committed`. false: the janitor turned a stalled shared claim into padding; nothing was written
+  // (aborted()).
+  // Key and data are each shorter than kInlineCopyLimit: copied without a call.
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::always_inline]] bool write_fast(uint64_t offset, std::string_view key, std::string_view data,
+                                         int64_t arrival_ns, uint64_t claimed, uint64_t committed) noexcept {
+    uint8_t* frame = segment_bytes_ + offset;
+    auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
+    if constexpr (kCommit == FrameCommit::kExclusive) {
+      // relaxed, and the fence: as in claim_by_store().
+      header.state.store(claimed, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    header.arrival_ns = arrival_ns;
+    copy_short(frame + layout::kFrameHeaderSize, key.data(), key.size());
+    copy_short(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+    if constexpr (kChecksum) {
+      const uint64_t checksum = frame_checksum(frame, base_position_ + offset, committed, key.size() + data.size());
+      std::memcpy(frame + layout::kFrameHeaderSize + key.size() + data.size(), &checksum, sizeof checksum);
+    }
+    if constexpr (kCommit == FrameCommit::kExclusive) {
+      header.state.store(committed, std::memory_order_release);  // release: as in fill_and_commit()
+      return true;
+    } else {
+      // seq_cst: as in fill_and_commit().
+      return header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
+                                                  std::memory_order_relaxed);
+    }
+  }
+  // Readers sleep on the shard's or the stream's eventcount: wake_readers() after the commit.
+  [[gnu::always_inline]] bool readers_waiting() const noexcept {
+    // seq_cst: as in notify_waiters() (the load after the commit). One branch for both counts.
+    return (entry_->waiter_count.load(std::memory_order_seq_cst) |
+            stream_header_->waiter_count.load(std::memory_order_seq_cst)) != 0;
+  }
+  void wake_readers() const noexcept { ShardLog::wake_readers(*entry_, *stream_header_); }
+  // Counts a record of `payload` bytes for IncomingRecords/Bytes. true: the batch is full, flush_metrics().
+  [[gnu::always_inline]] bool count_record(uint64_t payload) noexcept {
+    pending_bytes_ += payload;
+    return ++pending_records_ >= kMetricsBatch;
+  }
+  static constexpr size_t kInlineCopyLimit = kCopyShortLimit;
+  uint32_t shard_index() const noexcept { return log_->index(); }
+  // What a fast append leaves when readers sleep or the metrics batch is full: wakes them, flushes it.
+  Status finish_fast_append() noexcept;
+  uint64_t sequence_number_at(uint64_t offset) const noexcept { return base_position_ + offset; }
+  // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
+  // asking for the next segment ahead), then writes the frame. What the fast path leaves comes here.
+  Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
+                     uint64_t& sequence_number) noexcept;
+  // The exclusive reservation [offset, offset + bytes) raced a reshard's close: pad it so readers get past
+  // it and report kShardClosed.
+  Status closed_after_exclusive_reservation(uint64_t offset, uint64_t bytes) noexcept;
+  // The janitor padded our stalled claim: counted, kAborted.
+  Status aborted() noexcept;
 
   // Appends a group of records for this shard with one clock read (docs/DESIGN.md §4.1): a shared producer
   // claims frame after frame, an exclusive one reserves the group at once when it fits a segment. Each item
@@ -194,10 +287,6 @@ class ShardAppender {
                               : fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);
   }
 
-  // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
-  // asking for the next segment ahead), then writes the frame.
-  Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
-                     uint64_t& sequence_number) noexcept;
   // A shared producer's claim from the hint at `offset` left the fast path (first frame, preparation
   // request, the segment's end, a frame claimed by another producer, no segment held): the general claim.
   Status append_shared_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
@@ -223,14 +312,10 @@ class ShardAppender {
   Status attach_active_segment() noexcept;
   // The exclusive producer's reservation in the slow path: plain load + store of the tail. false: closed.
   bool reserve_exclusively(uint64_t bytes, uint64_t& offset) noexcept;
-  // The exclusive reservation [offset, offset + bytes) raced a reshard's close: pad it so readers get past
-  // it and report kShardClosed.
-  Status closed_after_exclusive_reservation(uint64_t offset, uint64_t bytes) noexcept;
   Status shard_closed() noexcept;
   // CAS the free frame at `offset` to PAD(rest of the segment) and wake readers. false: the word was not
   // free (`observed` holds what it was).
   bool pad_to_segment_end(uint64_t offset, uint64_t& observed) noexcept;
-  Status aborted() noexcept;
   // Encrypts key and data into the claimed `frame` and writes the tag trailer. false: OpenSSL failed.
   bool seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position, uint64_t committed,
             int64_t arrival_ns) noexcept;
@@ -252,7 +337,9 @@ class ShardAppender {
   std::atomic<uint64_t>* tail_ = nullptr;
   uint64_t base_position_ = 0;
   uint64_t number_ = ~uint64_t{0};
-  uint64_t fast_limit_ = 0;  // the fast path's reservations end at or below it (0: no segment held, or sealing)
+  // The fast path's reservations end at or below it (0: no segment held, no reservation made in it yet, or
+  // sealing).
+  uint64_t fast_limit_ = 0;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
