@@ -40,8 +40,6 @@ class ProducerCore {
     // A user who cannot use the stream's key is told now, before any put (docs/SECURITY.md).
     if (Status status = refresh_encryption(); !status) throw Error(status.code(), key_message_);
     put_ = choose_put(commit_, (stream_flags_ & layout::kFlagChecksum) != 0);
-    fast_payload_limit_ = std::min<uint64_t>(kMaxRecordBytes, max_footprint_ - layout::kFrameHeaderSize -
-                                                                  layout::trailer_size(stream_flags_));
     update_fast_appender();
   }
 
@@ -56,8 +54,11 @@ class ProducerCore {
   // the held segment below its fast limit, a clock that needs no re-anchoring. Everything else leaves for
   // the general put by a tail call before the first side effect, or, after one, for the slow step that
   // finishes it; no call returns here, so no register is saved.
+  // no-tree-sra: GCC would take the returned Status apart into its fields on every path and put it together
+  // again after each call, which turns the tail calls into calls and costs the stack frame (GCC 12).
   template <FrameCommit kCommit, bool kChecksum>
-  static Status put_fast(ProducerCore& core, std::string_view key, std::string_view data, PutResult& result) noexcept {
+  [[gnu::optimize("no-tree-sra")]] static Status put_fast(ProducerCore& core, std::string_view key, std::string_view data,
+                                                           PutResult& result) noexcept {
     constexpr uint64_t kTrailer = kChecksum ? layout::kChecksumTrailerSize : 0;
     constexpr uint64_t kInline = ShardAppender::kInlineCopyLimit;
     // Such a record is within Kinesis's limits and fits any segment (one unsigned compare for the key: an
@@ -68,23 +69,17 @@ class ProducerCore {
     if (key.size() - 1 >= kInline - 1 || data.size() >= kInline) [[unlikely]] {
       return core.put_unhashed(key, data, result);
     }
-    ShardAppender* const appender = core.fast_appender_;
     // acquire: as in route(). A moved epoch (a reshard, a throttling change, a start or stop of encryption)
-    // takes the general put, which rebuilds the map and sets fast_appender_ again.
-    if (appender == nullptr ||
-        core.header_->shard_table_epoch.load(std::memory_order_acquire) != core.map_.epoch()) [[unlikely]] {
+    // takes the general put, which rebuilds the map and sets fast_appender_ again; no fast appender, no match.
+    if (core.header_->shard_table_epoch.load(std::memory_order_acquire) != core.fast_epoch_) [[unlikely]] {
       return core.put_unhashed(key, data, result);
     }
-    int64_t arrival_ns;
-    if (!core.clock_.try_now_ns(arrival_ns)) [[unlikely]] return core.put_unhashed(key, data, result);
+    ShardAppender* const appender = core.fast_appender_;
     const uint64_t length = layout::kFrameHeaderSize + key.size() + data.size() + kTrailer;
-    // The state words: DATA with the stream's flags, the key length, the length (claimed: its negation).
-    const uint64_t fixed = layout::make_state(0, layout::FrameType::kData, kChecksum ? layout::kFlagChecksum : 0, 0) |
-                           (uint64_t{key.size()} << 48);
-    const uint64_t claimed = fixed | static_cast<uint32_t>(0u - static_cast<uint32_t>(length));
     uint64_t offset;
-    if (!appender->reserve_fast<kCommit>(layout::align_frame(length), claimed, offset)) [[unlikely]] {
-      core.bailout_arrival_ns_ = arrival_ns;
+    if (!appender->reserve_fast<kCommit>(layout::align_frame(length),
+                                         ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true),
+                                         offset)) [[unlikely]] {
       return core.put_reserving_slowly(key, data, result);
     }
     if constexpr (kCommit == FrameCommit::kExclusive) {
@@ -92,17 +87,22 @@ class ProducerCore {
         core.bailout_offset_ = offset;
         return core.put_after_close(key, data, result);
       }
+      appender->claim_fast(offset, ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true));
     }
     result.sequence_number = appender->sequence_number_at(offset);
     result.shard_index = appender->shard_index();
-    // false: the janitor took a stalled shared claim away (aborted() counts it and says so).
-    if (!appender->write_fast<kCommit, kChecksum>(offset, key, data, arrival_ns, claimed, fixed | length)) [[unlikely]] {
-      return appender->aborted();
+    appender->copy_fast(offset, key, data);
+    // The clock is read once the record is in place: its value goes straight into the header.
+    const uint64_t payload = key.size() + data.size();
+    int64_t arrival_ns;
+    if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] {
+      return appender->commit_reanchored<kCommit, kChecksum>(offset, key.size(), payload);
     }
-    if (appender->count_record(key.size() + data.size()) | appender->readers_waiting()) [[unlikely]] {
-      return appender->finish_fast_append();
-    }
-    return Status::ok();
+    using FastCommit = ShardAppender::FastCommit;
+    const FastCommit end = appender->commit_fast<kCommit, kChecksum>(offset, key.size(), payload, arrival_ns);
+    if (end == FastCommit::kDone) [[likely]] return Status::ok();
+    if (end == FastCommit::kWakeReaders) return appender->wake_readers_after_fast_append();
+    return appender->aborted();  // counts it and says so
   }
 
   static Status put_unhashed_of(ProducerCore& core, std::string_view key, std::string_view data,
@@ -122,13 +122,13 @@ class ProducerCore {
     return &put_unhashed_of;
   }
 
-  // The fast path's reservation failed (its arrival time in bailout_arrival_ns_): the general protocol.
+  // The fast path's reservation failed: the general protocol.
   // noipa here and below: a clone with another return convention would make put_fast's tail call a call.
   [[gnu::noipa]] Status put_reserving_slowly(std::string_view key, std::string_view data,
                                                 PutResult& result) noexcept {
     const uint32_t shard_index = map_.only_shard();
     Status status = fast_appender_->append_slow(key, data, footprint_of(key.size(), data.size()),
-                                                bailout_arrival_ns_, result.sequence_number);
+                                                clock_.now_ns(), result.sequence_number);
     if (status.code() == StatusCode::kShardClosed) [[unlikely]] {
       return put_routed_again(key, data, nullptr, result, /*admitted=*/true);
     }
@@ -303,6 +303,7 @@ class ProducerCore {
     if (Status status = refresh_encryption(); !status) {
       map_.invalidate();  // every put comes back here (and fails) until the key can be had
       fast_appender_ = nullptr;
+      fast_epoch_ = kNoFastEpoch;
       return status;
     }
     update_fast_appender();
@@ -470,6 +471,7 @@ class ProducerCore {
   void update_fast_appender() noexcept {
     const uint32_t only = map_.only_shard();
     fast_appender_ = only != layout::kNoShard && !throttled_ && !encrypted_ ? appenders_[only].get() : nullptr;
+    fast_epoch_ = fast_appender_ != nullptr ? map_.epoch() : kNoFastEpoch;
   }
 
   ShardAppender* appender_for(uint32_t shard_index) noexcept {
@@ -503,11 +505,12 @@ class ProducerCore {
   bool encrypted_ = false;               // the stream was encrypted at the last refresh_encryption()
   std::string key_message_;
   uint64_t max_footprint_;   // the largest frame a segment holds
-  // put_fast's: see update_fast_appender(); the largest key + data it takes (Kinesis's limit or a segment's).
+  // put_fast's: see update_fast_appender(). fast_epoch_ is the map's epoch while there is a fast appender,
+  // else one the table never has, so one compare checks both.
+  static constexpr uint64_t kNoFastEpoch = ~uint64_t{0};
   ShardAppender* fast_appender_ = nullptr;
-  uint64_t fast_payload_limit_ = 0;
+  uint64_t fast_epoch_ = kNoFastEpoch;
   // What put_fast hands to the slow step it leaves for (set only on the way there).
-  int64_t bailout_arrival_ns_ = 0;
   uint64_t bailout_offset_ = 0;
   Md5Hasher md5_;
   KeyCache cache_;

@@ -12,7 +12,8 @@ using layout::kSegmentHeaderSize;
 ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept
     : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), flags_(log.frame_flags()),
       data_state_(layout::make_state(0, FrameType::kData, flags_, 0)), trailer_bytes_(layout::trailer_size(flags_)),
-      clock_(&clock), tail_(&no_tail_), stream_flags_(log.frame_flags()) {}
+      clock_(&clock), tail_(&no_tail_), entry_waiters_(&entry_->waiter_count),
+      stream_waiters_(&stream_header_->waiter_count), shard_index_(log.index()), stream_flags_(log.frame_flags()) {}
 
 ShardAppender::~ShardAppender() { flush_metrics(); }
 
@@ -72,6 +73,7 @@ Status ShardAppender::attach_active_segment() noexcept {
   // No fast path until this appender's first reservation in the segment (reserved() records the first
   // arrival, and the fast path need not test for the segment's first frame).
   fast_limit_ = 0;
+  metrics_checkpoint_ = 0;
   return Status::ok();
 }
 
@@ -150,9 +152,14 @@ void ShardAppender::reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns
     // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
     log_->prepare_segment(number_ + 1);
   }
-  // The fast path stops where the next segment is to be asked for, then at the segment's end. A sealing
-  // appender has no fast path (fill_and_commit).
-  if (cipher_ == nullptr) fast_limit_ = offset + bytes >= ask_at ? log_->segment_size() : ask_at;
+  // The fast path stops where the next segment is to be asked for, then at the segment's end, and at the
+  // next metrics checkpoint before either. A sealing appender has no fast path (fill_and_commit).
+  const uint64_t end = offset + bytes;
+  if (end >= metrics_checkpoint_) {
+    flush_metrics();
+    metrics_checkpoint_ = end + kMetricsCheckpointBytes;
+  }
+  if (cipher_ == nullptr) fast_limit_ = std::min(end >= ask_at ? log_->segment_size() : ask_at, metrics_checkpoint_);
 }
 
 void ShardAppender::seal(int64_t arrival_ns) noexcept {
@@ -327,9 +334,8 @@ void ShardAppender::count_failure(const Status& status) noexcept {
   if (status.code() == StatusCode::kAborted) entry_->aborted_puts.fetch_add(1, std::memory_order_relaxed);
 }
 
-Status ShardAppender::finish_fast_append() noexcept {
-  if (readers_waiting()) wake_readers();
-  if (pending_records_ >= kMetricsBatch) flush_metrics();
+Status ShardAppender::wake_readers_after_fast_append() noexcept {
+  log_->wake_readers();
   return Status::ok();
 }
 

@@ -112,14 +112,18 @@ class ShardAppender {
     return fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);  // sealing appenders never get here
   }
 
-  // The producer's one-function put (client/producer.cpp) in steps that each either finish or leave before
-  // a side effect the general path could not take over. Only for plain frames (a sealing appender keeps
-  // fast_limit_ at 0) of a producer whose commit mode is kCommit and whose stream has kChecksum.
-  //
+  // The producer's one-function put (client/producer.cpp, docs/PERFORMANCE.md "Instruction budgets") in
+  // steps that each either finish or leave, by a tail call, before a side effect the slow path could not
+  // take over; none calls anything that returns to it, so the put keeps no stack frame. Only for plain
+  // frames (a sealing appender keeps fast_limit_ at 0) of a producer whose commit mode is kCommit and whose
+  // stream has kChecksum, with key and data each shorter than kInlineCopyLimit.
+  static constexpr size_t kInlineCopyLimit = kCopyShortLimit;
+
   // Reserves `footprint` bytes for a frame whose claimed state word is `claimed`, below the fast limit of the
-  // held segment; an exclusive producer's claim is made by write_fast. false: nothing was reserved (the
-  // segment's first frame of this appender, the preparation request, the segment's end, a frame another
-  // producer claimed first, a closed tail): append_slow takes over.
+  // held segment (a shared producer's CAS claim is its reservation; an exclusive one claims with
+  // claim_fast()). false: nothing was reserved (no reservation in this segment yet, the preparation
+  // request, a metrics checkpoint, the segment's end, a frame another producer claimed first, a closed
+  // tail): append_slow takes over.
   template <FrameCommit kCommit>
   [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset) noexcept {
     static_assert(kCommit != FrameCommit::kExclusiveSeqCst);
@@ -148,52 +152,82 @@ class ShardAppender {
     // relaxed: ordered by the signal fence and the reshard's membarrier, as in append_at().
     return entry_->active_segment.load(std::memory_order_relaxed) != number_;
   }
-  // Claims (exclusive), fills and commits the frame reserved at `offset` with the state words `claimed` and
-  // `committed`. false: the janitor turned a stalled shared claim into padding; nothing was written
-  // (aborted()).
-  // Key and data are each shorter than kInlineCopyLimit: copied without a call.
-  template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::always_inline]] bool write_fast(uint64_t offset, std::string_view key, std::string_view data,
-                                         int64_t arrival_ns, uint64_t claimed, uint64_t committed) noexcept {
+  // An exclusive producer's claim of the frame it reserved at `offset` (claim_by_store()).
+  [[gnu::always_inline]] void claim_fast(uint64_t offset, uint64_t claimed) noexcept {
+    // relaxed, and the fence: as in claim_by_store().
+    frame_state(offset).store(claimed, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+  // Copies key and data into the claimed frame at `offset` without a call.
+  [[gnu::always_inline]] void copy_fast(uint64_t offset, std::string_view key, std::string_view data) noexcept {
     uint8_t* frame = segment_bytes_ + offset;
-    auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
-    if constexpr (kCommit == FrameCommit::kExclusive) {
-      // relaxed, and the fence: as in claim_by_store().
-      header.state.store(claimed, std::memory_order_relaxed);
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-    }
-    header.arrival_ns = arrival_ns;
     copy_short(frame + layout::kFrameHeaderSize, key.data(), key.size());
     copy_short(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+  }
+  RealtimeClock& clock() const noexcept { return *clock_; }
+  // How commit_fast ended: the caller returns ok, or wake_readers_after_fast_append(), or aborted(). An enum
+  // rather than a Status, so the caller's tail calls stay tail calls (a Status merged from several returns
+  // is taken apart and put together again after the call, which makes the call an ordinary one).
+  enum class FastCommit : uint8_t { kDone, kWakeReaders, kAborted };
+  // After copy_fast: the arrival time, the checksum, the commit (kAborted if the janitor turned a stalled
+  // shared claim into padding: nothing was written), the metrics, the wake check.
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::always_inline]] FastCommit commit_fast(uint64_t offset, uint64_t key_length, uint64_t payload,
+                                                int64_t arrival_ns) noexcept {
+    uint8_t* frame = segment_bytes_ + offset;
+    auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
+    header.arrival_ns = arrival_ns;
+    const uint64_t committed = fast_state<kChecksum>(key_length, payload, false);
     if constexpr (kChecksum) {
-      const uint64_t checksum = frame_checksum(frame, base_position_ + offset, committed, key.size() + data.size());
-      std::memcpy(frame + layout::kFrameHeaderSize + key.size() + data.size(), &checksum, sizeof checksum);
+      const uint64_t checksum = frame_checksum(frame, base_position_ + offset, committed, payload);
+      std::memcpy(frame + layout::kFrameHeaderSize + payload, &checksum, sizeof checksum);
     }
     if constexpr (kCommit == FrameCommit::kExclusive) {
       header.state.store(committed, std::memory_order_release);  // release: as in fill_and_commit()
-      return true;
     } else {
+      uint64_t claimed = fast_state<kChecksum>(key_length, payload, true);
       // seq_cst: as in fill_and_commit().
-      return header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
-                                                  std::memory_order_relaxed);
+      if (!header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
+                                                std::memory_order_relaxed)) [[unlikely]] {
+        return FastCommit::kAborted;
+      }
     }
-  }
-  // Readers sleep on the shard's or the stream's eventcount: wake_readers() after the commit.
-  [[gnu::always_inline]] bool readers_waiting() const noexcept {
-    // seq_cst: as in notify_waiters() (the load after the commit). One branch for both counts.
-    return (entry_->waiter_count.load(std::memory_order_seq_cst) |
-            stream_header_->waiter_count.load(std::memory_order_seq_cst)) != 0;
-  }
-  void wake_readers() const noexcept { ShardLog::wake_readers(*entry_, *stream_header_); }
-  // Counts a record of `payload` bytes for IncomingRecords/Bytes. true: the batch is full, flush_metrics().
-  [[gnu::always_inline]] bool count_record(uint64_t payload) noexcept {
+    // IncomingRecords/Bytes: flushed at the metrics checkpoints of the slow path (reserved()), so the count
+    // is two adds.
     pending_bytes_ += payload;
-    return ++pending_records_ >= kMetricsBatch;
+    ++pending_records_;
+    // seq_cst: as in notify_waiters() (the load after the commit). One branch for both eventcounts.
+    if ((entry_waiters_->load(std::memory_order_seq_cst) | stream_waiters_->load(std::memory_order_seq_cst)) != 0)
+        [[unlikely]] {
+      return FastCommit::kWakeReaders;
+    }
+    return FastCommit::kDone;
   }
-  static constexpr size_t kInlineCopyLimit = kCopyShortLimit;
-  uint32_t shard_index() const noexcept { return log_->index(); }
-  // What a fast append leaves when readers sleep or the metrics batch is full: wakes them, flushes it.
-  Status finish_fast_append() noexcept;
+  // commit_fast when the clock needs re-anchoring first, and what its end asks for.
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::noinline]] Status commit_reanchored(uint64_t offset, uint64_t key_length, uint64_t payload) noexcept {
+    switch (commit_fast<kCommit, kChecksum>(offset, key_length, payload, clock_->now_ns())) {
+      case FastCommit::kDone:
+        return Status::ok();
+      case FastCommit::kWakeReaders:
+        return wake_readers_after_fast_append();
+      case FastCommit::kAborted:
+        break;
+    }
+    return aborted();
+  }
+  // The state words of a plain frame: DATA with the stream's flags, the key length, and the length or, for
+  // the claim, its negation.
+  template <bool kChecksum>
+  [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t payload, bool claimed) noexcept {
+    const uint32_t length = static_cast<uint32_t>(layout::kFrameHeaderSize + payload +
+                                                  (kChecksum ? layout::kChecksumTrailerSize : 0));
+    return layout::make_state(0, layout::FrameType::kData, kChecksum ? layout::kFlagChecksum : 0, 0) |
+           (key_length << 48) | (claimed ? 0u - length : length);
+  }
+  // Wakes the readers that sleep; the result of a fast append (ok).
+  Status wake_readers_after_fast_append() noexcept;
+  uint32_t shard_index() const noexcept { return shard_index_; }
   uint64_t sequence_number_at(uint64_t offset) const noexcept { return base_position_ + offset; }
   // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
   // asking for the next segment ahead), then writes the frame. What the fast path leaves comes here.
@@ -216,6 +250,10 @@ class ShardAppender {
 
  private:
   static constexpr uint32_t kMetricsBatch = 1024;
+  // The fast path leaves for the slow one, which flushes the metrics, at least once per this many bytes of
+  // the log: IncomingRecords/Bytes lag by at most that much of this appender's writes (or 1024 records of
+  // the slow path).
+  static constexpr uint64_t kMetricsCheckpointBytes = 64 * 1024;
 
   std::atomic<uint64_t>& frame_state(uint64_t offset) const noexcept {
     return reinterpret_cast<layout::FrameHeader*>(segment_bytes_ + offset)->state;
@@ -342,7 +380,12 @@ class ShardAppender {
   uint64_t fast_limit_ = 0;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
+  uint64_t metrics_checkpoint_ = 0;  // the offset in the held segment where the slow path flushes the metrics next
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
+  // The fast path's loads, one each: the eventcounts' waiter counts, the shard's index.
+  const std::atomic<uint32_t>* entry_waiters_;
+  const std::atomic<uint32_t>* stream_waiters_;
+  uint32_t shard_index_;
   // Encryption (slow path only; kept after the fast path's members).
   uint8_t stream_flags_;           // the stream's frame flags (checksums)
   FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
