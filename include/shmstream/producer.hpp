@@ -56,9 +56,10 @@ class Producer {
   Producer& operator=(Producer&&) noexcept;
 
   // Partition key 1..256 bytes, key + data <= 1 MiB (and fits a segment); InvalidArgument otherwise and
-  // nothing is written.
+  // nothing is written. The explicit hash key, where given, routes instead of the partition key's MD5.
+  Status put_record(std::string_view partition_key, std::string_view data, PutResult& result) noexcept;
   Status put_record(std::string_view partition_key, std::string_view data, PutResult& result,
-                    const HashKey* explicit_hash_key = nullptr) noexcept;
+                    const HashKey* explicit_hash_key) noexcept;
 
   // 1..500 entries. `results` must have entries.size() elements. Returns FailedRecordCount, or the
   // whole-request error in `request_status` (e.g. too many entries) with every entry failed.

@@ -39,6 +39,107 @@ class ProducerCore {
     refresh_throttling();
     // A user who cannot use the stream's key is told now, before any put (docs/SECURITY.md).
     if (Status status = refresh_encryption(); !status) throw Error(status.code(), key_message_);
+    put_ = choose_put(commit_, (stream_flags_ & layout::kFlagChecksum) != 0);
+    update_fast_appender();
+  }
+
+  // put_record without an explicit hash key: one function per commit mode and checksum setting, chosen once,
+  // so the put tests neither (Producer::put_record calls it through put_).
+  using PutFunction = Status (*)(ProducerCore&, std::string_view, std::string_view, PutResult&) noexcept;
+  PutFunction put_ = nullptr;
+
+  // The put of the usual case in one function without a stack frame (docs/PERFORMANCE.md "Instruction
+  // budgets"): a stream with one open shard that this producer has written before, no throttling, no
+  // encryption, a key and data shorter than kInlineCopyLimit each (copied without a call), a record that fits
+  // the held segment below its fast limit, a clock that needs no re-anchoring. Everything else leaves for
+  // the general put by a tail call before the first side effect, or, after one, for the slow step that
+  // finishes it; no call returns here, so no register is saved.
+  // no-tree-sra: GCC would take the returned Status apart into its fields on every path and put it together
+  // again after each call, which turns the tail calls into calls and costs the stack frame (GCC 12).
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::optimize("no-tree-sra")]] static Status put_fast(ProducerCore& core, std::string_view key, std::string_view data,
+                                                           PutResult& result) noexcept {
+    constexpr uint64_t kTrailer = kChecksum ? layout::kChecksumTrailerSize : 0;
+    constexpr uint64_t kInline = ShardAppender::kInlineCopyLimit;
+    // Such a record is within Kinesis's limits and fits any segment (one unsigned compare for the key: an
+    // empty one wraps); the general put validates the others.
+    static_assert(layout::record_footprint(kInline - 1, kInline - 1, layout::trailer_size(layout::kKnownFlags)) <=
+                  kMinSegmentSize - layout::kSegmentHeaderSize);
+    static_assert(kInline - 1 <= kMaxPartitionKeyBytes);
+    if (key.size() - 1 >= kInline - 1 || data.size() >= kInline) [[unlikely]] {
+      return core.put_unhashed(key, data, result);
+    }
+    // acquire: as in route(). A moved epoch (a reshard, a throttling change, a start or stop of encryption)
+    // takes the general put, which rebuilds the map and sets fast_appender_ again; no fast appender, no match.
+    if (core.header_->shard_table_epoch.load(std::memory_order_acquire) != core.fast_epoch_) [[unlikely]] {
+      return core.put_unhashed(key, data, result);
+    }
+    ShardAppender* const appender = core.fast_appender_;
+    const uint64_t length = layout::kFrameHeaderSize + key.size() + data.size() + kTrailer;
+    uint64_t offset;
+    if (!appender->reserve_fast<kCommit>(layout::align_frame(length),
+                                         ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true),
+                                         offset)) [[unlikely]] {
+      return core.put_reserving_slowly(key, data, result);
+    }
+    if constexpr (kCommit == FrameCommit::kExclusive) {
+      if (appender->closed_since_reservation()) [[unlikely]] {
+        core.bailout_offset_ = offset;
+        return core.put_after_close(key, data, result);
+      }
+      appender->claim_fast(offset, ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true));
+    }
+    result.sequence_number = appender->sequence_number_at(offset);
+    result.shard_index = appender->shard_index();
+    appender->copy_fast(offset, key, data);
+    // The clock is read once the record is in place: its value goes straight into the header.
+    const uint64_t payload = key.size() + data.size();
+    int64_t arrival_ns;
+    if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] {
+      return appender->commit_reanchored<kCommit, kChecksum>(offset, key.size(), payload);
+    }
+    using FastCommit = ShardAppender::FastCommit;
+    const FastCommit end = appender->commit_fast<kCommit, kChecksum>(offset, key.size(), payload, arrival_ns);
+    if (end == FastCommit::kDone) [[likely]] return Status::ok();
+    if (end == FastCommit::kWakeReaders) return appender->wake_readers_after_fast_append();
+    return appender->aborted();  // counts it and says so
+  }
+
+  static Status put_unhashed_of(ProducerCore& core, std::string_view key, std::string_view data,
+                                PutResult& result) noexcept {
+    return core.put_unhashed(key, data, result);
+  }
+
+  static PutFunction choose_put(FrameCommit commit, bool checksums) noexcept {
+    switch (commit) {
+      case FrameCommit::kExclusive:
+        return checksums ? &put_fast<FrameCommit::kExclusive, true> : &put_fast<FrameCommit::kExclusive, false>;
+      case FrameCommit::kShared:
+        return checksums ? &put_fast<FrameCommit::kShared, true> : &put_fast<FrameCommit::kShared, false>;
+      case FrameCommit::kExclusiveSeqCst:
+        break;
+    }
+    return &put_unhashed_of;
+  }
+
+  // The fast path's reservation failed: the general protocol.
+  // noipa here and below: a clone with another return convention would make put_fast's tail call a call.
+  [[gnu::noipa]] Status put_reserving_slowly(std::string_view key, std::string_view data,
+                                                PutResult& result) noexcept {
+    const uint32_t shard_index = map_.only_shard();
+    Status status = fast_appender_->append_slow(key, data, footprint_of(key.size(), data.size()),
+                                                clock_.now_ns(), result.sequence_number);
+    if (status.code() == StatusCode::kShardClosed) [[unlikely]] {
+      return put_routed_again(key, data, nullptr, result, /*admitted=*/true);
+    }
+    result.shard_index = shard_index;
+    return status;
+  }
+
+  // The fast path's exclusive reservation at bailout_offset_ raced a reshard's close: padded, and routed again.
+  [[gnu::noipa]] Status put_after_close(std::string_view key, std::string_view data, PutResult& result) noexcept {
+    (void)fast_appender_->closed_after_exclusive_reservation(bailout_offset_, footprint_of(key.size(), data.size()));
+    return put_routed_again(key, data, nullptr, result, /*admitted=*/true);
   }
 
   // Routes a validated key. Steady state (no reshard since the last call): one shared load (the table
@@ -73,10 +174,16 @@ class ProducerCore {
     return route_by_hash(explicit_hash_key != nullptr ? *explicit_hash_key : md5_.hash(key), shard_index);
   }
 
-  // Validated put_record: Kinesis's limits, then the footprint against the segment (a record must fit one).
-  // The first attempt is inline; a first put to a shard or a shard closed under us goes to put_routed_again.
-  [[gnu::always_inline]] Status put(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
-                                    PutResult& result) noexcept {
+  // put_fast's way to the general put (a stack frame, the key cache, throttling, encryption, long records).
+  [[gnu::noipa]] Status put_unhashed(std::string_view key, std::string_view data, PutResult& result) noexcept {
+    return put_general(key, data, nullptr, result);
+  }
+
+  // put_record in general: Kinesis's limits, then the footprint against the segment (a record must fit
+  // one). The first attempt is inline here; a first put to a shard or a shard closed under us goes to
+  // put_routed_again.
+  [[gnu::noinline]] Status put_general(std::string_view key, std::string_view data, const HashKey* explicit_hash_key,
+                                       PutResult& result) noexcept {
     // One unsigned compare each: an empty key wraps to the top of the range. A key of up to 256 bytes has at
     // most 256 characters; longer ones are counted in validate().
     if (key.size() - 1 >= kMaxPartitionKeyCharacters || key.size() + data.size() > kMaxRecordBytes) [[unlikely]] {
@@ -204,8 +311,11 @@ class ProducerCore {
     refresh_throttling();
     if (Status status = refresh_encryption(); !status) {
       map_.invalidate();  // every put comes back here (and fails) until the key can be had
+      fast_appender_ = nullptr;
+      fast_epoch_ = kNoFastEpoch;
       return status;
     }
+    update_fast_appender();
     return Status::ok();
   } catch (...) {
     return Status(StatusCode::kInternalFailure, "out of memory rebuilding the shard map");
@@ -266,6 +376,7 @@ class ProducerCore {
         }
       }
     }
+    encrypted_ = encrypted;
     FrameCipher* cipher = encrypted ? cipher_.get() : nullptr;
     for (auto& appender : appenders_) {
       if (appender) appender->set_encryption(cipher, generation);
@@ -364,6 +475,14 @@ class ProducerCore {
     }
   }
 
+  // The appender put_fast writes to: the only open shard's, once made, while nothing needs the general put
+  // (throttling, encryption). Set again whenever the map is rebuilt or an appender made.
+  void update_fast_appender() noexcept {
+    const uint32_t only = map_.only_shard();
+    fast_appender_ = only != layout::kNoShard && !throttled_ && !encrypted_ ? appenders_[only].get() : nullptr;
+    fast_epoch_ = fast_appender_ != nullptr ? map_.epoch() : kNoFastEpoch;
+  }
+
   ShardAppender* appender_for(uint32_t shard_index) noexcept {
     ShardAppender* appender = appenders_[shard_index].get();
     return appender != nullptr ? appender : make_appender(shard_index);
@@ -372,6 +491,7 @@ class ProducerCore {
   ShardAppender* make_appender(uint32_t shard_index) noexcept try {
     appenders_[shard_index] = std::make_unique<ShardAppender>(state_.log(shard_index), commit_, clock_);
     if (encryption_generation_ != 0) appenders_[shard_index]->set_encryption(cipher_.get(), encryption_generation_);
+    update_fast_appender();
     return appenders_[shard_index].get();
   } catch (...) {
     return nullptr;
@@ -391,8 +511,16 @@ class ProducerCore {
   uint32_t trailer_bytes_;   // trailers of the frames this producer writes now (checksum, tag)
   std::unique_ptr<FrameCipher> cipher_;  // made at the first encrypted put; one context for every shard
   uint32_t encryption_generation_ = 0;   // the key generation records are sealed under (0: plain)
+  bool encrypted_ = false;               // the stream was encrypted at the last refresh_encryption()
   std::string key_message_;
   uint64_t max_footprint_;   // the largest frame a segment holds
+  // put_fast's: see update_fast_appender(). fast_epoch_ is the map's epoch while there is a fast appender,
+  // else one the table never has, so one compare checks both.
+  static constexpr uint64_t kNoFastEpoch = ~uint64_t{0};
+  ShardAppender* fast_appender_ = nullptr;
+  uint64_t fast_epoch_ = kNoFastEpoch;
+  // What put_fast hands to the slow step it leaves for (set only on the way there).
+  uint64_t bailout_offset_ = 0;
   Md5Hasher md5_;
   KeyCache cache_;
   ShardMap map_;
@@ -419,9 +547,14 @@ Producer::~Producer() = default;
 Producer::Producer(Producer&&) noexcept = default;
 Producer& Producer::operator=(Producer&&) noexcept = default;
 
+Status Producer::put_record(std::string_view partition_key, std::string_view data, PutResult& result) noexcept {
+  return core_->put_(*core_, partition_key, data, result);
+}
+
 Status Producer::put_record(std::string_view partition_key, std::string_view data, PutResult& result,
                             const HashKey* explicit_hash_key) noexcept {
-  return core_->put(partition_key, data, explicit_hash_key, result);
+  if (explicit_hash_key == nullptr) return core_->put_(*core_, partition_key, data, result);
+  return core_->put_general(partition_key, data, explicit_hash_key, result);
 }
 
 uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::span<PutRecordsResultEntry> results,

@@ -20,6 +20,26 @@ template <size_t kWidth>
   std::memcpy(to + length - kWidth, tail, kWidth);
 }
 
+// copy_bytes for lengths below kCopyShortLimit, without a call at all: a caller with no stack frame keeps it.
+inline constexpr size_t kCopyShortLimit = 128;
+[[gnu::always_inline]] inline void copy_short(uint8_t* to, const char* from, size_t length) noexcept {
+  if (length >= 16) {
+    if (length <= 32) return move_pair<16>(to, from, length);
+    if (length <= 64) {
+      move_pair<16>(to, from, 32);
+      return move_pair<16>(to + length - 32, from + length - 32, 32);
+    }
+    // The first 64 bytes and the last 64, overlapping when length < 128.
+    move_pair<16>(to, from, 32);
+    move_pair<16>(to + 32, from + 32, 32);
+    move_pair<16>(to + length - 64, from + length - 64, 32);
+    return move_pair<16>(to + length - 32, from + length - 32, 32);
+  }
+  if (length >= 8) return move_pair<8>(to, from, length);
+  if (length >= 4) return move_pair<4>(to, from, length);
+  for (size_t i = 0; i < length; ++i) to[i] = static_cast<uint8_t>(from[i]);
+}
+
 [[gnu::always_inline]] inline void copy_bytes(uint8_t* to, const char* from, size_t length) noexcept {
   if (length >= 16) {
     if (length <= 32) return move_pair<16>(to, from, length);

@@ -30,6 +30,18 @@ class RealtimeClock {
     return reanchor();
   }
 
+  // now_ns() when it needs no re-anchoring (the caller's fast path stays free of calls); false otherwise,
+  // and the caller takes its slow path, which calls now_ns().
+  [[gnu::always_inline]] bool try_now_ns(int64_t& ns) noexcept {
+#if defined(__x86_64__)
+    const uint64_t elapsed = __rdtsc() - anchor_tsc_;
+    ns = anchor_ns_ + static_cast<int64_t>((elapsed * ns_per_tick_q32_) >> 32);
+    return elapsed < anchor_valid_ticks_;  // unsigned, as in now_ns()
+#else
+    (void)ns;
+    return false;
+#endif
+  }
   // Whether now_ns() reads the TSC on this machine (false: every call is a clock_gettime).
   static bool tsc_usable() noexcept;
 

@@ -12,7 +12,8 @@ using layout::kSegmentHeaderSize;
 ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeClock& clock) noexcept
     : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), flags_(log.frame_flags()),
       data_state_(layout::make_state(0, FrameType::kData, flags_, 0)), trailer_bytes_(layout::trailer_size(flags_)),
-      clock_(&clock), tail_(&no_tail_), stream_flags_(log.frame_flags()) {}
+      clock_(&clock), tail_(&no_tail_), entry_waiters_(&entry_->waiter_count),
+      stream_waiters_(&stream_header_->waiter_count), shard_index_(log.index()), stream_flags_(log.frame_flags()) {}
 
 ShardAppender::~ShardAppender() { flush_metrics(); }
 
@@ -22,9 +23,9 @@ void ShardAppender::set_encryption(FrameCipher* cipher, uint32_t generation) noe
   flags_ = cipher != nullptr ? layout::encrypted_flags(stream_flags_, generation) : stream_flags_;
   data_state_ = layout::make_state(0, FrameType::kData, flags_, 0);
   trailer_bytes_ = layout::trailer_size(flags_);
-  // Sealing takes the slow path; plain again, the fast path resumes up to the preparation offset (the slow
-  // path lifts it past there, as after an attach).
-  fast_limit_ = cipher != nullptr || !segment_ ? 0 : SegmentPreparer::request_offset(log_->segment_size());
+  // Sealing takes the slow path; plain again, the fast path resumes after the next reservation of the slow
+  // path, as after an attach.
+  fast_limit_ = 0;
 }
 
 bool ShardAppender::seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position,
@@ -69,9 +70,10 @@ Status ShardAppender::attach_active_segment() noexcept {
   tail_ = &segment_->header().tail;
   base_position_ = segment_->base_position();
   number_ = number;
-  // The fast path stops where the next segment is to be asked for; the slow path asks and lifts the limit.
-  // A sealing appender has no fast path (fill_and_commit).
-  fast_limit_ = cipher_ != nullptr ? 0 : SegmentPreparer::request_offset(log_->segment_size());
+  // No fast path until this appender's first reservation in the segment (reserved() records the first
+  // arrival, and the fast path need not test for the segment's first frame).
+  fast_limit_ = 0;
+  metrics_checkpoint_ = 0;
   return Status::ok();
 }
 
@@ -150,7 +152,14 @@ void ShardAppender::reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns
     // Once per segment: the next one is created and mapped ahead, off this thread, so the roll is a CAS.
     log_->prepare_segment(number_ + 1);
   }
-  if (offset + bytes >= ask_at && cipher_ == nullptr) fast_limit_ = log_->segment_size();
+  // The fast path stops where the next segment is to be asked for, then at the segment's end, and at the
+  // next metrics checkpoint before either. A sealing appender has no fast path (fill_and_commit).
+  const uint64_t end = offset + bytes;
+  if (end >= metrics_checkpoint_) {
+    flush_metrics();
+    metrics_checkpoint_ = end + kMetricsCheckpointBytes;
+  }
+  if (cipher_ == nullptr) fast_limit_ = std::min(end >= ask_at ? log_->segment_size() : ask_at, metrics_checkpoint_);
 }
 
 void ShardAppender::seal(int64_t arrival_ns) noexcept {
@@ -323,6 +332,11 @@ void ShardAppender::count_failure(const Status& status) noexcept {
   // relaxed: monitoring counters, no ordering with anything.
   entry_->put_errors.fetch_add(1, std::memory_order_relaxed);
   if (status.code() == StatusCode::kAborted) entry_->aborted_puts.fetch_add(1, std::memory_order_relaxed);
+}
+
+Status ShardAppender::wake_readers_after_fast_append() noexcept {
+  log_->wake_readers();
+  return Status::ok();
 }
 
 void ShardAppender::flush_metrics() noexcept {

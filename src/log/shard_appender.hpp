@@ -80,7 +80,7 @@ class ShardAppender {
       offset = tail_->load(std::memory_order_acquire);
       uint64_t expected = 0;
       // relaxed: the claim only excludes other claimers and the janitor; it publishes nothing.
-      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_ ||
+      if (offset + footprint > fast_limit_ ||
           !frame_state(offset).compare_exchange_strong(expected, claimed_state(key, data), std::memory_order_relaxed,
                                                        std::memory_order_relaxed)) [[unlikely]] {
         return append_shared_slow(key, data, footprint, arrival_ns, offset, sequence_number);
@@ -92,7 +92,7 @@ class ShardAppender {
       // closed bit aside, checked below). A locked instruction would also wait for our previous frame's
       // lines, which a polling consumer keeps taking back.
       offset = tail_->load(std::memory_order_relaxed);
-      if (offset == layout::kSegmentHeaderSize || offset + footprint > fast_limit_) [[unlikely]] {
+      if (offset + footprint > fast_limit_) [[unlikely]] {
         return append_slow(key, data, footprint, arrival_ns, sequence_number);
       }
       tail_->store(offset + footprint, std::memory_order_relaxed);
@@ -112,6 +112,133 @@ class ShardAppender {
     return fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);  // sealing appenders never get here
   }
 
+  // The producer's one-function put (client/producer.cpp, docs/PERFORMANCE.md "Instruction budgets") in
+  // steps that each either finish or leave, by a tail call, before a side effect the slow path could not
+  // take over; none calls anything that returns to it, so the put keeps no stack frame. Only for plain
+  // frames (a sealing appender keeps fast_limit_ at 0) of a producer whose commit mode is kCommit and whose
+  // stream has kChecksum, with key and data each shorter than kInlineCopyLimit.
+  static constexpr size_t kInlineCopyLimit = kCopyShortLimit;
+
+  // Reserves `footprint` bytes for a frame whose claimed state word is `claimed`, below the fast limit of the
+  // held segment (a shared producer's CAS claim is its reservation; an exclusive one claims with
+  // claim_fast()). false: nothing was reserved (no reservation in this segment yet, the preparation
+  // request, a metrics checkpoint, the segment's end, a frame another producer claimed first, a closed
+  // tail): append_slow takes over.
+  template <FrameCommit kCommit>
+  [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset) noexcept {
+    static_assert(kCommit != FrameCommit::kExclusiveSeqCst);
+    if constexpr (kCommit == FrameCommit::kShared) {
+      // acquire, relaxed claim, release hint: as in append_at().
+      offset = tail_->load(std::memory_order_acquire);
+      uint64_t expected = 0;
+      if (offset + footprint > fast_limit_ ||
+          !frame_state(offset).compare_exchange_strong(expected, claimed, std::memory_order_relaxed,
+                                                       std::memory_order_relaxed)) [[unlikely]] {
+        return false;
+      }
+      tail_->store(offset + footprint, std::memory_order_release);
+    } else {
+      // relaxed: as in append_at(); the closed check follows in closed_since_reservation().
+      offset = tail_->load(std::memory_order_relaxed);
+      if (offset + footprint > fast_limit_) [[unlikely]] return false;
+      tail_->store(offset + footprint, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // as in append_at()
+    }
+    return true;
+  }
+  // An exclusive reservation just made raced a reshard's close (see append_at()): the caller pads it with
+  // closed_after_exclusive_reservation() and re-routes.
+  [[gnu::always_inline]] bool closed_since_reservation() const noexcept {
+    // relaxed: ordered by the signal fence and the reshard's membarrier, as in append_at().
+    return entry_->active_segment.load(std::memory_order_relaxed) != number_;
+  }
+  // An exclusive producer's claim of the frame it reserved at `offset` (claim_by_store()).
+  [[gnu::always_inline]] void claim_fast(uint64_t offset, uint64_t claimed) noexcept {
+    // relaxed, and the fence: as in claim_by_store().
+    frame_state(offset).store(claimed, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+  // Copies key and data into the claimed frame at `offset` without a call.
+  [[gnu::always_inline]] void copy_fast(uint64_t offset, std::string_view key, std::string_view data) noexcept {
+    uint8_t* frame = segment_bytes_ + offset;
+    copy_short(frame + layout::kFrameHeaderSize, key.data(), key.size());
+    copy_short(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+  }
+  RealtimeClock& clock() const noexcept { return *clock_; }
+  // How commit_fast ended: the caller returns ok, or wake_readers_after_fast_append(), or aborted(). An enum
+  // rather than a Status, so the caller's tail calls stay tail calls (a Status merged from several returns
+  // is taken apart and put together again after the call, which makes the call an ordinary one).
+  enum class FastCommit : uint8_t { kDone, kWakeReaders, kAborted };
+  // After copy_fast: the arrival time, the checksum, the commit (kAborted if the janitor turned a stalled
+  // shared claim into padding: nothing was written), the metrics, the wake check.
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::always_inline]] FastCommit commit_fast(uint64_t offset, uint64_t key_length, uint64_t payload,
+                                                int64_t arrival_ns) noexcept {
+    uint8_t* frame = segment_bytes_ + offset;
+    auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
+    header.arrival_ns = arrival_ns;
+    const uint64_t committed = fast_state<kChecksum>(key_length, payload, false);
+    if constexpr (kChecksum) {
+      const uint64_t checksum = frame_checksum(frame, base_position_ + offset, committed, payload);
+      std::memcpy(frame + layout::kFrameHeaderSize + payload, &checksum, sizeof checksum);
+    }
+    if constexpr (kCommit == FrameCommit::kExclusive) {
+      header.state.store(committed, std::memory_order_release);  // release: as in fill_and_commit()
+    } else {
+      uint64_t claimed = fast_state<kChecksum>(key_length, payload, true);
+      // seq_cst: as in fill_and_commit().
+      if (!header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
+                                                std::memory_order_relaxed)) [[unlikely]] {
+        return FastCommit::kAborted;
+      }
+    }
+    // IncomingRecords/Bytes: flushed at the metrics checkpoints of the slow path (reserved()), so the count
+    // is two adds.
+    pending_bytes_ += payload;
+    ++pending_records_;
+    // seq_cst: as in notify_waiters() (the load after the commit). One branch for both eventcounts.
+    if ((entry_waiters_->load(std::memory_order_seq_cst) | stream_waiters_->load(std::memory_order_seq_cst)) != 0)
+        [[unlikely]] {
+      return FastCommit::kWakeReaders;
+    }
+    return FastCommit::kDone;
+  }
+  // commit_fast when the clock needs re-anchoring first, and what its end asks for.
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::noinline]] Status commit_reanchored(uint64_t offset, uint64_t key_length, uint64_t payload) noexcept {
+    switch (commit_fast<kCommit, kChecksum>(offset, key_length, payload, clock_->now_ns())) {
+      case FastCommit::kDone:
+        return Status::ok();
+      case FastCommit::kWakeReaders:
+        return wake_readers_after_fast_append();
+      case FastCommit::kAborted:
+        break;
+    }
+    return aborted();
+  }
+  // The state words of a plain frame: DATA with the stream's flags, the key length, and the length or, for
+  // the claim, its negation.
+  template <bool kChecksum>
+  [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t payload, bool claimed) noexcept {
+    const uint32_t length = static_cast<uint32_t>(layout::kFrameHeaderSize + payload +
+                                                  (kChecksum ? layout::kChecksumTrailerSize : 0));
+    return layout::make_state(0, layout::FrameType::kData, kChecksum ? layout::kFlagChecksum : 0, 0) |
+           (key_length << 48) | (claimed ? 0u - length : length);
+  }
+  // Wakes the readers that sleep; the result of a fast append (ok).
+  Status wake_readers_after_fast_append() noexcept;
+  uint32_t shard_index() const noexcept { return shard_index_; }
+  uint64_t sequence_number_at(uint64_t offset) const noexcept { return base_position_ + offset; }
+  // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
+  // asking for the next segment ahead), then writes the frame. What the fast path leaves comes here.
+  Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
+                     uint64_t& sequence_number) noexcept;
+  // The exclusive reservation [offset, offset + bytes) raced a reshard's close: pad it so readers get past
+  // it and report kShardClosed.
+  Status closed_after_exclusive_reservation(uint64_t offset, uint64_t bytes) noexcept;
+  // The janitor padded our stalled claim: counted, kAborted.
+  Status aborted() noexcept;
+
   // Appends a group of records for this shard with one clock read (docs/DESIGN.md §4.1): a shared producer
   // claims frame after frame, an exclusive one reserves the group at once when it fits a segment. Each item
   // gets its status; kShardClosed items were not written and must be re-routed by the caller. Every item
@@ -123,6 +250,10 @@ class ShardAppender {
 
  private:
   static constexpr uint32_t kMetricsBatch = 1024;
+  // The fast path leaves for the slow one, which flushes the metrics, at least once per this many bytes of
+  // the log: IncomingRecords/Bytes lag by at most that much of this appender's writes (or 1024 records of
+  // the slow path).
+  static constexpr uint64_t kMetricsCheckpointBytes = 64 * 1024;
 
   std::atomic<uint64_t>& frame_state(uint64_t offset) const noexcept {
     return reinterpret_cast<layout::FrameHeader*>(segment_bytes_ + offset)->state;
@@ -194,10 +325,6 @@ class ShardAppender {
                               : fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);
   }
 
-  // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
-  // asking for the next segment ahead), then writes the frame.
-  Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
-                     uint64_t& sequence_number) noexcept;
   // A shared producer's claim from the hint at `offset` left the fast path (first frame, preparation
   // request, the segment's end, a frame claimed by another producer, no segment held): the general claim.
   Status append_shared_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
@@ -223,14 +350,10 @@ class ShardAppender {
   Status attach_active_segment() noexcept;
   // The exclusive producer's reservation in the slow path: plain load + store of the tail. false: closed.
   bool reserve_exclusively(uint64_t bytes, uint64_t& offset) noexcept;
-  // The exclusive reservation [offset, offset + bytes) raced a reshard's close: pad it so readers get past
-  // it and report kShardClosed.
-  Status closed_after_exclusive_reservation(uint64_t offset, uint64_t bytes) noexcept;
   Status shard_closed() noexcept;
   // CAS the free frame at `offset` to PAD(rest of the segment) and wake readers. false: the word was not
   // free (`observed` holds what it was).
   bool pad_to_segment_end(uint64_t offset, uint64_t& observed) noexcept;
-  Status aborted() noexcept;
   // Encrypts key and data into the claimed `frame` and writes the tag trailer. false: OpenSSL failed.
   bool seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position, uint64_t committed,
             int64_t arrival_ns) noexcept;
@@ -252,10 +375,17 @@ class ShardAppender {
   std::atomic<uint64_t>* tail_ = nullptr;
   uint64_t base_position_ = 0;
   uint64_t number_ = ~uint64_t{0};
-  uint64_t fast_limit_ = 0;  // the fast path's reservations end at or below it (0: no segment held, or sealing)
+  // The fast path's reservations end at or below it (0: no segment held, no reservation made in it yet, or
+  // sealing).
+  uint64_t fast_limit_ = 0;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
+  uint64_t metrics_checkpoint_ = 0;  // the offset in the held segment where the slow path flushes the metrics next
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
+  // The fast path's loads, one each: the eventcounts' waiter counts, the shard's index.
+  const std::atomic<uint32_t>* entry_waiters_;
+  const std::atomic<uint32_t>* stream_waiters_;
+  uint32_t shard_index_;
   // Encryption (slow path only; kept after the fast path's members).
   uint8_t stream_flags_;           // the stream's frame flags (checksums)
   FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
