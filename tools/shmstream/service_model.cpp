@@ -74,6 +74,11 @@ class Walker {
       if (!value.is_number_integer()) return;
       check_bounds(shape, value.get<long long>(), value, path, "value");
     } else if (type == "blob") {
+      // A request decoded from the wire (wire_protocol.hpp) carries the bytes themselves.
+      if (value.is_binary()) {
+        check_bounds(shape, static_cast<long long>(value.get_binary().size()), Json("<blob>"), path, "length");
+        return;
+      }
       if (!value.is_string()) return;
       // Blobs travel as base64 in a request document; the constraint is on the bytes.
       const auto bytes = base64_decode(value.get_ref<const std::string&>());
