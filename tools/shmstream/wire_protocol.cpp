@@ -55,6 +55,63 @@ class BoundedDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
   throw ServiceError("SerializationException", message);
 }
 
+// nlohmann::json 3.11's CBOR reader refuses tags 0..5 whatever its tag handler says, and the Java SDKs send
+// timestamps under tag 1. Copies one data item of `in` from `offset` to `out` without its tag heads, walking
+// only the item structure (heads and lengths); the values are left to nlohmann's reader. False when the
+// structure is truncated, nests past kMaxNesting or uses a reserved head.
+bool strip_cbor_tags(std::string_view in, size_t& offset, std::string& out, size_t depth) {
+  if (depth > kMaxNesting || offset >= in.size()) return false;
+  const auto initial = static_cast<uint8_t>(in[offset]);
+  const uint8_t major = initial >> 5;
+  const uint8_t info = initial & 0x1F;
+  size_t head = 1;
+  uint64_t argument = info;
+  if (info >= 24 && info <= 27) {
+    const size_t bytes = size_t{1} << (info - 24);
+    if (in.size() - offset < 1 + bytes) return false;
+    argument = 0;
+    for (size_t i = 0; i < bytes; ++i) argument = argument << 8 | static_cast<uint8_t>(in[offset + 1 + i]);
+    head += bytes;
+  } else if (info >= 28 && info <= 30) {
+    return false;
+  }
+  const bool indefinite = info == 31;
+  if (major == 6) {  // tag: drop the head, keep the tagged item
+    if (indefinite) return false;
+    offset += head;
+    return strip_cbor_tags(in, offset, out, depth + 1);
+  }
+  out.append(in.substr(offset, head));
+  offset += head;
+  if (major == 0 || major == 1 || major == 7) return !indefinite;  // 0xFF outside an indefinite item
+  if (major == 2 || major == 3) {
+    if (!indefinite) {
+      if (argument > in.size() - offset) return false;
+      out.append(in.substr(offset, argument));
+      offset += argument;
+      return true;
+    }
+    while (offset < in.size() && static_cast<uint8_t>(in[offset]) != 0xFF) {
+      if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
+    }
+  } else {  // 4: array, 5: map (two items per entry)
+    if (!indefinite) {
+      const uint64_t items = major == 5 ? argument * 2 : argument;
+      if (argument > in.size() || items > in.size() - offset) return false;  // each item takes a byte at least
+      for (uint64_t i = 0; i < items; ++i) {
+        if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
+      }
+      return true;
+    }
+    while (offset < in.size() && static_cast<uint8_t>(in[offset]) != 0xFF) {
+      if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
+    }
+  }
+  if (offset >= in.size()) return false;
+  out.push_back(in[offset++]);  // the break byte
+  return true;
+}
+
 Json parse_body(std::string_view body, WireFormat format) {
   if (body.empty()) return Json::object();  // an operation without input may come with no body at all
   Json document;
@@ -63,9 +120,21 @@ Json parse_body(std::string_view body, WireFormat format) {
   if (format == WireFormat::kJson) {
     parsed = Json::sax_parse(body, &parser, nlohmann::detail::input_format_t::json, /*strict=*/true);
   } else {
-    // Tags are dropped: tag 1 marks a timestamp, which the input shape says anyway.
-    parsed = Json::sax_parse(body, &parser, nlohmann::detail::input_format_t::cbor, /*strict=*/true,
-                             /*ignore_comments=*/false);
+    // Tags are dropped: tag 1 marks a timestamp, which the input shape says anyway. (Json::sax_parse takes no
+    // tag handler, so nlohmann's CBOR reader is driven directly.)
+    std::string untagged;
+    untagged.reserve(body.size());
+    size_t offset = 0;
+    if (!strip_cbor_tags(body, offset, untagged, 0)) {
+      serialization_error("Malformed CBOR request body: truncated, nested deeper than " +
+                          std::to_string(kMaxNesting) + " levels, or a reserved initial byte");
+    }
+    if (offset != body.size()) serialization_error("Malformed CBOR request body: bytes after the first value");
+    auto input = nlohmann::detail::input_adapter(untagged.begin(), untagged.end());
+    nlohmann::detail::binary_reader<Json, decltype(input), BoundedDomParser> reader(
+        std::move(input), nlohmann::detail::input_format_t::cbor);
+    parsed = reader.sax_parse(nlohmann::detail::input_format_t::cbor, &parser, /*strict=*/true,
+                              nlohmann::detail::cbor_tag_handler_t::ignore);
   }
   (void)parsed;
   if (parser.too_deep()) serialization_error("The request nests deeper than " + std::to_string(kMaxNesting) + " levels");
