@@ -113,8 +113,10 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
                                token.stream_name + ")");
       }
     }
-    print_json(get_records_response(token, global.resolved_root(), static_cast<uint32_t>(flags->limit), flags->details,
-                                    DocumentForm::kCli));
+    const std::string root = global.resolved_root();
+    print_json(get_records_response(
+        token, [&root](const std::string& name) { return Stream::open(name, root); },
+        static_cast<uint32_t>(flags->limit), flags->details, DocumentForm::kCli));
     return kExitSuccess;
   };
 }

@@ -23,12 +23,12 @@ namespace {
 
 Json add_tags(const Operations& operations, const Json& request) {
   const std::vector<Tag> tags = parse_tag_map("Tags", request.at("Tags").dump());
-  Stream::open(requested_stream(request), operations.root())->add_tags(tags);
+  operations.open_stream(requested_stream(request))->add_tags(tags);
   return nullptr;
 }
 
 Json remove_tags(const Operations& operations, const Json& request) {
-  Stream::open(requested_stream(request), operations.root())
+  operations.open_stream(requested_stream(request))
       ->remove_tags(request.at("TagKeys").get<std::vector<std::string>>());
   return nullptr;
 }
@@ -36,7 +36,7 @@ Json remove_tags(const Operations& operations, const Json& request) {
 Json list_tags(const Operations& operations, const Json& request) {
   const long long limit = integer_member(request, "Limit").value_or(kMaxTagsPerStream);
   check_range("limit", limit, 1, kMaxTagsPerStream);
-  const TagPage page = Stream::open(requested_stream(request), operations.root())
+  const TagPage page = operations.open_stream(requested_stream(request))
                            ->list_tags(text_member(request, "ExclusiveStartTagKey"), static_cast<uint32_t>(limit));
   Json tags = Json::array();
   for (const Tag& tag : page.tags) tags.push_back(Json{{"Key", tag.key}, {"Value", tag.value}});
@@ -63,7 +63,7 @@ std::pair<std::shared_ptr<Stream>, ConsumerInfo> requested_consumer(const Operat
     if (!std::regex_match(*consumer_arn, match, kPattern)) {
       throw Error(StatusCode::kResourceNotFound, "Consumer " + *consumer_arn + " not found.");
     }
-    const auto stream = Stream::open(stream_name_from_arn(match[1].str()), operations.root());
+    const auto stream = operations.open_stream(stream_name_from_arn(match[1].str()));
     ConsumerInfo consumer = stream->describe_consumer(match[2].str());
     if (consumer.arn != *consumer_arn) throw Error(StatusCode::kResourceNotFound, "Consumer " + *consumer_arn + " not found.");
     return {stream, consumer};
@@ -71,12 +71,12 @@ std::pair<std::shared_ptr<Stream>, ConsumerInfo> requested_consumer(const Operat
   if (!request.contains("ConsumerName")) {
     throw_invalid_argument("Either ConsumerARN or StreamARN and ConsumerName should be provided.");
   }
-  const auto stream = Stream::open(requested_stream(request), operations.root());
+  const auto stream = operations.open_stream(requested_stream(request));
   return {stream, stream->describe_consumer(text_member(request, "ConsumerName"))};
 }
 
 Json register_consumer(const Operations& operations, const Json& request) {
-  const ConsumerInfo consumer = Stream::open(requested_stream(request), operations.root())
+  const ConsumerInfo consumer = operations.open_stream(requested_stream(request))
                                     ->register_consumer(text_member(request, "ConsumerName"));
   return Json{{"Consumer", consumer_json(consumer)}};
 }
@@ -98,7 +98,7 @@ Json describe_consumer(const Operations& operations, const Json& request) {
 Json list_consumers(const Operations& operations, const Json& request) {
   const long long max_results = integer_member(request, "MaxResults").value_or(100);
   check_range("maxResults", max_results, 1, 10000);
-  const auto stream = Stream::open(requested_stream(request), operations.root());
+  const auto stream = operations.open_stream(requested_stream(request));
   const StreamInfo info = stream->describe();
   if (request.contains("StreamCreationTimestamp") &&
       timestamp_ns(request["StreamCreationTimestamp"]) / 1'000'000'000 != info.creation_ns / 1'000'000'000) {
@@ -130,7 +130,7 @@ Json list_consumers(const Operations& operations, const Json& request) {
 Json monitoring(const Operations& operations, const Json& request, bool enable) {
   const uint32_t mask =
       parse_shard_level_metrics("ShardLevelMetrics", request.at("ShardLevelMetrics").get<std::vector<std::string>>());
-  const auto stream = Stream::open(requested_stream(request), operations.root());
+  const auto stream = operations.open_stream(requested_stream(request));
   const uint32_t current = enable ? stream->enable_enhanced_monitoring(mask) : stream->disable_enhanced_monitoring(mask);
   const uint32_t desired = enable ? (current | mask) : (current & ~mask);
   return Json{{"StreamName", stream->name()},
@@ -144,7 +144,7 @@ Json disable_monitoring(const Operations& operations, const Json& request) { ret
 
 Json update_stream_mode(const Operations& operations, const Json& request) {
   const StreamMode mode = parse_stream_mode_details("StreamModeDetails", request.at("StreamModeDetails").dump());
-  Stream::open(requested_stream(request), operations.root())->update_stream_mode(mode);
+  operations.open_stream(requested_stream(request))->update_stream_mode(mode);
   return nullptr;
 }
 
@@ -157,13 +157,13 @@ Json describe_limits(const Operations& operations, const Json&) {
 }
 
 Json start_encryption(const Operations& operations, const Json& request) {
-  Stream::open(requested_stream(request), operations.root())
+  operations.open_stream(requested_stream(request))
       ->start_encryption(text_member(request, "EncryptionType"), text_member(request, "KeyId"));
   return nullptr;
 }
 
 Json stop_encryption(const Operations& operations, const Json& request) {
-  Stream::open(requested_stream(request), operations.root())
+  operations.open_stream(requested_stream(request))
       ->stop_encryption(text_member(request, "EncryptionType"), text_member(request, "KeyId"));
   return nullptr;
 }

@@ -32,11 +32,12 @@ Json create_stream(const Operations& operations, const Json& request) {
 
 Json delete_stream(const Operations& operations, const Json& request) {
   const std::string name = requested_stream(request);
-  if (!request.value("EnforceConsumerDeletion", false) && !Stream::open(name, operations.root())->list_consumers().empty()) {
+  if (!request.value("EnforceConsumerDeletion", false) && !operations.open_stream(name)->list_consumers().empty()) {
     throw Error(StatusCode::kResourceInUse, "Stream " + name + " under account " + detail::aws::kAccountId +
                                                 " has registered consumers: deregister them, or delete with "
                                                 "EnforceConsumerDeletion.");
   }
+  operations.forget_stream(name);  // its files are unmapped before they are removed
   Stream::remove(name, operations.root());
   return nullptr;
 }
@@ -49,12 +50,12 @@ Json describe_stream(const Operations& operations, const Json& request) {
   if (const auto start = optional_text(request, "ExclusiveStartShardId")) {
     listing.exclusive_start_shard = exclusive_start_index(*start);
   }
-  const auto stream = Stream::open(requested_stream(request), operations.root());
+  const auto stream = operations.open_stream(requested_stream(request));
   return describe_stream_response(stream->describe(), listing, /*details=*/false, DocumentForm::kWire);
 }
 
 Json describe_stream_summary(const Operations& operations, const Json& request) {
-  const auto stream = Stream::open(requested_stream(request), operations.root());
+  const auto stream = operations.open_stream(requested_stream(request));
   return describe_stream_summary_response(*stream, /*details=*/false, DocumentForm::kWire);
 }
 
@@ -116,7 +117,7 @@ Json list_shards(const Operations& operations, const Json& request) {
     }
     if (request.contains("ShardFilter")) filter = shard_filter_from_request(request["ShardFilter"]);
   }
-  const auto stream = Stream::open(stream_name, operations.root());
+  const auto stream = operations.open_stream(stream_name);
   const StreamInfo info = stream->describe();
   if (request.contains("StreamCreationTimestamp")) {
     // The creation time travels in milliseconds: a time within one of it names this stream.
@@ -133,7 +134,7 @@ Json list_shards(const Operations& operations, const Json& request) {
 Json put_record(const Operations& operations, const Json& request) {
   std::optional<HashKey> hash_key;
   if (const auto text = optional_text(request, "ExplicitHashKey")) hash_key = explicit_hash_key_from_text(*text);
-  Producer producer(Stream::open(requested_stream(request), operations.root()));
+  Producer producer(operations.open_stream(requested_stream(request)));
   return put_record_response(producer, text_member(request, "PartitionKey"), blob_member(request, "Data"),
                              hash_key ? &*hash_key : nullptr);
 }
@@ -149,7 +150,7 @@ Json put_records(const Operations& operations, const Json& request) {
     entries.push_back({record.at("PartitionKey").get_ref<const std::string&>(), blob_member(record, "Data"),
                        hash_keys[i]});
   }
-  Producer producer(Stream::open(requested_stream(request), operations.root()));
+  Producer producer(operations.open_stream(requested_stream(request)));
   return put_records_response(producer, entries);
 }
 
@@ -160,7 +161,7 @@ Json get_shard_iterator(const Operations& operations, const Json& request) {
       [&request] { return timestamp_ns(request["Timestamp"]); });
   const std::string stream_name = requested_stream(request);
   const uint32_t shard_index = shard_index_from_flag(text_member(request, "ShardId"), stream_name);
-  return get_shard_iterator_response(Stream::open(stream_name, operations.root()), shard_index, start);
+  return get_shard_iterator_response(operations.open_stream(stream_name), shard_index, start);
 }
 
 Json get_records(const Operations& operations, const Json& request) {
@@ -170,8 +171,9 @@ Json get_records(const Operations& operations, const Json& request) {
   if (const auto arn = optional_text(request, "StreamARN"); arn && stream_name_from_arn(*arn) != token.stream_name) {
     throw_invalid_argument("StreamARN " + *arn + " does not name the stream of the iterator (" + token.stream_name + ")");
   }
-  return get_records_response(token, operations.root(), static_cast<uint32_t>(limit), /*details=*/false,
-                              DocumentForm::kWire);
+  return get_records_response(
+      token, [&operations](const std::string& name) { return operations.open_stream(name); },
+      static_cast<uint32_t>(limit), /*details=*/false, DocumentForm::kWire);
 }
 
 Json split_shard(const Operations& operations, const Json& request) {
@@ -184,7 +186,7 @@ Json split_shard(const Operations& operations, const Json& request) {
                            "' at 'newStartingHashKey' failed to satisfy constraint: Member must satisfy regular "
                            "expression pattern: 0|([1-9]\\d{0,38}) (a decimal below 2^128)");
   }
-  Stream::open(stream_name, operations.root())->split_shard(shard_index, *new_start);
+  operations.open_stream(stream_name)->split_shard(shard_index, *new_start);
   return nullptr;
 }
 
@@ -192,25 +194,25 @@ Json merge_shards(const Operations& operations, const Json& request) {
   const std::string stream_name = requested_stream(request);
   const uint32_t to_merge = shard_index_from_flag(text_member(request, "ShardToMerge"), stream_name);
   const uint32_t adjacent = shard_index_from_flag(text_member(request, "AdjacentShardToMerge"), stream_name);
-  Stream::open(stream_name, operations.root())->merge_shards(to_merge, adjacent);
+  operations.open_stream(stream_name)->merge_shards(to_merge, adjacent);
   return nullptr;
 }
 
 Json update_shard_count(const Operations& operations, const Json& request) {
   const long long target = request.at("TargetShardCount").get<long long>();
   check_range("targetShardCount", target, 1, std::numeric_limits<int32_t>::max());
-  const auto stream = Stream::open(requested_stream(request), operations.root());
+  const auto stream = operations.open_stream(requested_stream(request));
   return update_shard_count_response(*stream, static_cast<uint32_t>(target));
 }
 
 Json increase_retention(const Operations& operations, const Json& request) {
-  Stream::open(requested_stream(request), operations.root())
+  operations.open_stream(requested_stream(request))
       ->increase_retention_period(request.at("RetentionPeriodHours").get<int64_t>());
   return nullptr;
 }
 
 Json decrease_retention(const Operations& operations, const Json& request) {
-  Stream::open(requested_stream(request), operations.root())
+  operations.open_stream(requested_stream(request))
       ->decrease_retention_period(request.at("RetentionPeriodHours").get<int64_t>());
   return nullptr;
 }

@@ -173,10 +173,11 @@ Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t
   return Json{{"ShardIterator", encode_iterator_token(token)}};
 }
 
-Json get_records_response(const IteratorToken& token, const std::string& root, uint32_t limit, bool details,
-                          DocumentForm form) {
+Json get_records_response(const IteratorToken& token,
+                          const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
+                          bool details, DocumentForm form) {
   check_iterator_age(token, now_ns(), iterator_time_to_live());
-  std::shared_ptr<Stream> stream = Stream::open(token.stream_name, root);
+  std::shared_ptr<Stream> stream = open(token.stream_name);
   if (parse_stream_uuid(stream->describe().uuid) != token.stream_uuid) {
     throw_invalid_argument("Invalid ShardIterator: stream " + token.stream_name +
                            " was deleted and created again since the iterator was issued");

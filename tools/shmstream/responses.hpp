@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +50,10 @@ Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t
 
 // GetRecords from a decoded iterator token (its age is checked here). `details` adds the CLI's
 // "ShmstreamDetails" naming the records whose PartitionKey is shown in base64.
-Json get_records_response(const IteratorToken& token, const std::string& root, uint32_t limit, bool details,
-                          DocumentForm form);
+// `open` opens the token's stream (the CLI: Stream::open; serve: its cache of open streams).
+Json get_records_response(const IteratorToken& token,
+                          const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
+                          bool details, DocumentForm form);
 
 Json update_shard_count_response(Stream& stream, uint32_t target_shard_count);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <unordered_map>
 #include <vector>
 
 #include "cli_errors.hpp"
@@ -30,17 +31,19 @@ std::string shown_value(const Json& value) {
 
 class Walker {
  public:
-  explicit Walker(const Json& shapes) : shapes_(shapes) {}
+  explicit Walker(const ServiceModel& model) : model_(model) {}
 
   void walk(const std::string& shape_name, const Json& value, const std::string& path) {
-    const Json& shape = shapes_.at(shape_name);
-    const std::string type = shape.value("type", "");
+    const Json& shape = model_.shape(shape_name);
+    const std::string& type = shape.at("type").get_ref<const std::string&>();
     if (type == "structure") {
       if (!value.is_object()) return;
-      const Json members = shape.value("members", Json::object());
+      static const Json kNoMembers = Json::object();
+      const auto found_members = shape.find("members");
+      const Json& members = found_members == shape.end() ? kNoMembers : *found_members;
       for (const auto& [member, item] : value.items()) {
         if (!members.contains(member)) continue;  // unknown members are the parameter parser's business
-        walk(members[member]["shape"].get<std::string>(), item,
+        walk(members.at(member).at("shape").get_ref<const std::string&>(), item,
              (path.empty() ? "" : path + ".") + service_member_name(member));
       }
     } else if (type == "list") {
@@ -66,7 +69,11 @@ class Walker {
       }
       if (shape.contains("pattern")) {
         const std::string pattern = shape["pattern"].get<std::string>();
-        if (!std::regex_match(text, std::regex(pattern))) {
+        // Compiled once per pattern and thread: a request checks the same few patterns again and again.
+        thread_local std::unordered_map<std::string, std::regex> compiled;
+        auto found_pattern = compiled.find(pattern);
+        if (found_pattern == compiled.end()) found_pattern = compiled.emplace(pattern, std::regex(pattern)).first;
+        if (!std::regex_match(text, found_pattern->second)) {
           add(value, path, "Member must satisfy regular expression pattern: " + pattern);
         }
       }
@@ -106,7 +113,7 @@ class Walker {
                       constraint);
   }
 
-  const Json& shapes_;
+  const ServiceModel& model_;
   std::vector<std::string> errors_;
 };
 
@@ -139,6 +146,7 @@ ServiceModel::ServiceModel() {
   std::string text;
   for (const char* chunk : kKinesisServiceModelChunks) text += chunk;
   model_ = Json::parse(text);
+  for (const auto& [name, shape] : model_.at("shapes").items()) shape_index_.emplace(name, &shape);
 }
 
 const ServiceModel& ServiceModel::kinesis() {
@@ -176,7 +184,7 @@ std::string ServiceModel::member_type(std::string_view operation, std::string_vi
 
 void ServiceModel::validate_input(std::string_view operation, const Json& request) const {
   if (!has_operation(operation) || !model_["operations"][std::string(operation)].contains("input")) return;
-  Walker walker(model_["shapes"]);
+  Walker walker(*this);
   walker.walk(model_["operations"][std::string(operation)]["input"]["shape"].get<std::string>(), request, "");
   const auto& errors = walker.errors();
   if (errors.empty()) return;

@@ -157,12 +157,12 @@ const char* json_type(const Json& value) {
 
 class RequestNormalizer {
  public:
-  RequestNormalizer(const Json& shapes, WireFormat format) : shapes_(shapes), format_(format) {}
+  RequestNormalizer(const ServiceModel& model, WireFormat format) : shapes_(model), format_(format) {}
 
   // Returns the normalized value; type mismatches throw SerializationException at once, missing required
   // members are collected.
   Json normalize(const std::string& shape_name, const Json& value, const std::string& path) {
-    const Json& shape = shapes_.at(shape_name);
+    const Json& shape = shapes_.shape(shape_name);
     const std::string& type = shape.at("type").get_ref<const std::string&>();
     if (type == "structure") {
       if (!value.is_object()) mismatch(path, "an object", value);
@@ -252,7 +252,7 @@ class RequestNormalizer {
                         ", not " + json_type(value));
   }
 
-  const Json& shapes_;
+  const ServiceModel& shapes_;
   WireFormat format_;
   std::vector<std::string> missing_;
 };
@@ -270,16 +270,16 @@ std::string blob_bytes(const Json& value) {
   return bytes ? std::move(*bytes) : std::string();
 }
 
-const Json* member_shape(const Json& shapes, const Json& shape, const std::string& member) {
+const Json* member_shape(const ServiceModel& shapes, const Json& shape, const std::string& member) {
   const auto members = shape.find("members");
   if (members == shape.end()) return nullptr;
   const auto found = members->find(member);
   if (found == members->end()) return nullptr;
-  return &shapes.at(found->at("shape").get<std::string>());
+  return &shapes.shape(found->at("shape").get<std::string>());
 }
 
 // JSON: the document with blobs as base64 and timestamps as epoch seconds.
-Json to_json_wire(const Json& shapes, const Json* shape, const Json& value) {
+Json to_json_wire(const ServiceModel& shapes, const Json* shape, const Json& value) {
   const std::string type = shape != nullptr ? shape->value("type", "") : "";
   if (type == "blob") return value.is_binary() ? Json(base64_encode(blob_bytes(value))) : value;
   if (type == "timestamp") return wire_timestamp(timestamp_value_ns(value));
@@ -288,14 +288,14 @@ Json to_json_wire(const Json& shapes, const Json* shape, const Json& value) {
     for (const auto& [member, item] : value.items()) {
       const Json* item_shape = nullptr;
       if (type == "structure") item_shape = member_shape(shapes, *shape, member);
-      if (type == "map") item_shape = &shapes.at(shape->at("value").at("shape").get<std::string>());
+      if (type == "map") item_shape = &shapes.shape(shape->at("value").at("shape").get<std::string>());
       result[member] = to_json_wire(shapes, item_shape, item);
     }
     return result;
   }
   if (value.is_array()) {
     Json result = Json::array();
-    const Json* item_shape = type == "list" ? &shapes.at(shape->at("member").at("shape").get<std::string>()) : nullptr;
+    const Json* item_shape = type == "list" ? &shapes.shape(shape->at("member").at("shape").get<std::string>()) : nullptr;
     for (const Json& item : value) result.push_back(to_json_wire(shapes, item_shape, item));
     return result;
   }
@@ -332,7 +332,7 @@ void append_text(std::string_view text, std::string& out) {
 
 // CBOR: containers and tagged timestamps written here (nlohmann::json has no tagged numbers), scalars by
 // nlohmann's own CBOR writer.
-void append_cbor(const Json& shapes, const Json* shape, const Json& value, std::string& out) {
+void append_cbor(const ServiceModel& shapes, const Json* shape, const Json& value, std::string& out) {
   const std::string type = shape != nullptr ? shape->value("type", "") : "";
   if (type == "blob") {
     const std::string bytes = blob_bytes(value);
@@ -348,12 +348,12 @@ void append_cbor(const Json& shapes, const Json* shape, const Json& value, std::
       append_text(member, out);
       const Json* item_shape = nullptr;
       if (type == "structure") item_shape = member_shape(shapes, *shape, member);
-      if (type == "map") item_shape = &shapes.at(shape->at("value").at("shape").get<std::string>());
+      if (type == "map") item_shape = &shapes.shape(shape->at("value").at("shape").get<std::string>());
       append_cbor(shapes, item_shape, item, out);
     }
   } else if (value.is_array()) {
     append_head(4, value.size(), out);
-    const Json* item_shape = type == "list" ? &shapes.at(shape->at("member").at("shape").get<std::string>()) : nullptr;
+    const Json* item_shape = type == "list" ? &shapes.shape(shape->at("member").at("shape").get<std::string>()) : nullptr;
     for (const Json& item : value) append_cbor(shapes, item_shape, item, out);
   } else {
     Json::to_cbor(value, nlohmann::detail::output_adapter<char>(out));
@@ -383,7 +383,7 @@ Json decode_request(const ServiceModel& model, std::string_view operation, std::
   const Json& operation_model = model.document().at("operations").at(std::string(operation));
   Json request = Json::object();
   if (operation_model.contains("input")) {
-    RequestNormalizer normalizer(model.document().at("shapes"), format);
+    RequestNormalizer normalizer(model, format);
     request = normalizer.normalize(operation_model.at("input").at("shape").get<std::string>(), document, "");
     if (!normalizer.missing().empty()) {
       const auto& missing = normalizer.missing();
@@ -404,10 +404,10 @@ Json decode_request(const ServiceModel& model, std::string_view operation, std::
 
 std::string encode_response(const ServiceModel& model, std::string_view operation, const Json& response,
                             WireFormat format) {
-  const Json& shapes = model.document().at("shapes");
+  const ServiceModel& shapes = model;
   const Json& operation_model = model.document().at("operations").at(std::string(operation));
   const Json* shape = operation_model.contains("output")
-                          ? &shapes.at(operation_model.at("output").at("shape").get<std::string>())
+                          ? &shapes.shape(operation_model.at("output").at("shape").get<std::string>())
                           : nullptr;
   const Json& document = response.is_null() ? Json::object() : response;
   if (format == WireFormat::kJson) return to_json_wire(shapes, shape, document).dump();
