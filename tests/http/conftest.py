@@ -16,14 +16,17 @@ REGION = "local"  # the region of shmstream's ARNs (src/common/aws_names.hpp)
 
 class Server:
     def __init__(self, root, *extra, env=None):
+        if "--read-timeout" not in extra:
+            extra = ("--read-timeout", "5s", *extra)  # also bounds the stop: the teardown waits 20 s
         self.root = root
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SHMSTREAM_")}
         self.env.update(env or {})
+        self.stderr = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen([CLI, "--root", root, "serve", "--port", "0", *extra],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=self.env)
         line = self.process.stdout.readline()
         match = re.search(r"listening on http://([0-9.]+):(\d+)", line)
-        assert match, f"serve did not start: {line!r} {self.process.stderr.read() if self.process.poll() is not None else ''}"
+        assert match, f"serve did not start: {line!r}"
         self.host, self.port = match.group(1), int(match.group(2))
         self.url = f"http://{self.host}:{self.port}"
 
@@ -70,7 +73,11 @@ def start_server(root):
 
     yield start
     for server in servers:
-        assert server.stop() == 0, "serve must stop cleanly on SIGTERM"
+        code = server.stop()
+        server.stderr.seek(0)
+        errors = server.stderr.read()
+        assert code == 0, f"serve must stop cleanly on SIGTERM: {errors}"
+        assert "still open at the stop deadline" not in errors, errors
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -30,7 +31,12 @@ class Session;
 class HttpServer::State : public std::enable_shared_from_this<State> {
  public:
   State(const ServerOptions& options, std::shared_ptr<const Endpoint> endpoint)
-      : options(options), endpoint(std::move(endpoint)), acceptor(io), signals(io, SIGINT, SIGTERM), retry(io) {}
+      : options(options),
+        endpoint(std::move(endpoint)),
+        acceptor(io),
+        signals(io, SIGINT, SIGTERM),
+        retry(io),
+        stop_deadline(io) {}
 
   void listen() {
     const tcp::endpoint address(net::ip::make_address(options.host), options.port);
@@ -49,6 +55,10 @@ class HttpServer::State : public std::enable_shared_from_this<State> {
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer retry;  // after a failed accept (EMFILE): try again shortly instead of spinning
+  // After a stop, connections still open when it fires are cut: the stop takes at most read_timeout.
+  net::steady_timer stop_deadline;
+  // relaxed: a count for the stop deadline only; the strand of the stopping lambda orders what it reads.
+  std::atomic<size_t> open_sessions{0};
   // relaxed loads/stores: a late-seen stop only lets one more request of a connection through.
   std::atomic<bool> stopping{false};
   std::mutex sessions_mutex;  // connection open/close only, never per request
@@ -58,7 +68,17 @@ class HttpServer::State : public std::enable_shared_from_this<State> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::State> server)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(std::move(server)) {}
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(std::move(server)) {
+    server_->open_sessions.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  ~Session() {
+    // The last connection of a stopping server lets the deadline go, so the stop ends as soon as it can.
+    if (server_->open_sessions.fetch_sub(1, std::memory_order_relaxed) == 1 &&
+        server_->stopping.load(std::memory_order_relaxed)) {
+      net::post(server_->io, [server = server_] { server->stop_deadline.cancel(); });
+    }
+  }
 
   void start() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
@@ -231,6 +251,14 @@ void HttpServer::State::begin_stop() {
       }
     }
     for (const auto& session : open) session->close_if_idle();
+    if (self->open_sessions.load(std::memory_order_relaxed) == 0) return;
+    self->stop_deadline.expires_after(self->options.read_timeout);
+    self->stop_deadline.async_wait([self](const beast::error_code& cancelled) {
+      if (cancelled) return;
+      std::fprintf(stderr, "shmstream serve: %zu connection(s) still open at the stop deadline: cut\n",
+                   self->open_sessions.load(std::memory_order_relaxed));
+      self->io.stop();
+    });
   });
 }
 
