@@ -92,3 +92,18 @@ def test_aws_cli_with_endpoint_url(server, tmp_path):
     failed = subprocess.run([AWS, "--endpoint-url", server.url, "kinesis", "describe-stream", "--stream-name", "x"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert failed.returncode == 254 and "ResourceNotFoundException" in failed.stderr
+
+
+def test_stream_deleted_and_created_again_by_another_process(server, kinesis):
+    """The endpoint's open handle of a stream must not outlive the stream's files."""
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.put_record(StreamName="s", Data=b"old", PartitionKey="k")
+    server.cli("delete-stream", "--stream-name", "s")
+    with pytest.raises(kinesis.exceptions.ResourceNotFoundException):
+        kinesis.put_record(StreamName="s", Data=b"lost", PartitionKey="k")
+    server.cli("create-stream", "--stream-name", "s", "--shard-count", "3")
+    assert len(kinesis.list_shards(StreamName="s")["Shards"]) == 3
+    kinesis.put_record(StreamName="s", Data=b"new", PartitionKey="k", ExplicitHashKey="0")
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId=SHARD0,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]] == [b"new"]
