@@ -45,6 +45,16 @@ inline std::optional<uint32_t> exclusive_start_index(const std::string& text) {
   return low - 1;
 }
 
+// The model's pattern (checked before) allows 39 digits; a hash key must also be below 2^128.
+inline HashKey explicit_hash_key_from_text(const std::string& text) {
+  const auto key = parse_hash_key(text);
+  if (!key) {
+    throw_invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                           "Specified value was " + text);
+  }
+  return *key;
+}
+
 // Throws Error(code, detail) for a failed hot-path Status: the detail is already an AWS-style message.
 inline void throw_unless_ok(Status status) {
   if (!status) throw Error(status.code(), status.detail());

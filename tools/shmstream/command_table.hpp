@@ -86,5 +86,6 @@ void add_consume_command(CLI::App& app, CommandTable& table, const GlobalOptions
 // Limits, tags, stream mode, enhanced monitoring, consumers, throttling (attribute_commands.cpp).
 void add_stream_attribute_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
 void add_encryption_commands(CLI::App& app, CommandTable& table, const GlobalOptions& global);
+void add_serve_command(CLI::App& app, CommandTable& table, const GlobalOptions& global);  // the HTTP endpoint
 
 }  // namespace shmstream::cli

@@ -5,6 +5,7 @@
 #include "command_table.hpp"
 #include "iterator_flags.hpp"
 #include "json_output.hpp"
+#include "responses.hpp"
 #include "request_flags.hpp"
 #include "shard_listing.hpp"
 #include "shmstream/iterator_token.hpp"
@@ -14,18 +15,8 @@
 #include "value_parsers.hpp"
 
 namespace shmstream::cli {
-namespace {
-
-[[noreturn]] void shard_not_found(const std::string& stream_name, uint32_t shard_index) {
-  throw Error(StatusCode::kResourceNotFound,
-              "Shard " + shard_id_text(shard_index) + detail::aws::in_stream(stream_name) + " does not exist");
-}
-
-}  // namespace
-
-IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI::Option* sequence_option,
-                                        const std::string& sequence_text, const CLI::Option* timestamp_option,
-                                        const std::string& timestamp_text) {
+IteratorStart iterator_start_from_request(const std::string& type_name, const std::optional<std::string>& sequence_text,
+                                          bool has_timestamp, const std::function<int64_t()>& timestamp_ns) {
   IteratorStart start;
   if (!parse_iterator_type(type_name, start.type)) {
     throw_invalid_argument("1 validation error detected: Value '" + type_name +
@@ -36,40 +27,39 @@ IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI:
       start.type == IteratorType::kAtSequenceNumber || start.type == IteratorType::kAfterSequenceNumber;
   const bool wants_timestamp = start.type == IteratorType::kAtTimestamp;
   if (wants_sequence) {
-    if (sequence_option->count() == 0) {
+    if (!sequence_text) {
       throw_invalid_argument("StartingSequenceNumber must be provided for ShardIteratorType " + type_name);
     }
-    const auto sequence = parse_sequence_number(sequence_text);
+    const auto sequence = parse_sequence_number(*sequence_text);
     if (!sequence) {
-      throw_invalid_argument("1 validation error detected: Value '" + sequence_text +
+      throw_invalid_argument("1 validation error detected: Value '" + *sequence_text +
                              "' at 'startingSequenceNumber' failed to satisfy constraint: Member must satisfy "
                              "regular expression pattern: 0|([1-9]\\d{0,128})");
     }
     start.sequence_number = *sequence;
-  } else if (sequence_option->count() > 0) {
+  } else if (sequence_text) {
     throw_invalid_argument("StartingSequenceNumber can only be used with AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER");
   }
   if (wants_timestamp) {
-    if (timestamp_option->count() == 0) {
+    if (!has_timestamp) {
       throw_invalid_argument("Timestamp must be provided for ShardIteratorType AT_TIMESTAMP");
     }
-    start.timestamp_ns = parse_timestamp("--timestamp", timestamp_text);
-  } else if (timestamp_option->count() > 0) {
+    start.timestamp_ns = timestamp_ns();
+  } else if (has_timestamp) {
     throw_invalid_argument("Timestamp can only be used with AT_TIMESTAMP");
   }
   return start;
 }
 
-namespace {
-
-// The shard as the API may see it: ResourceNotFound for indexes never used and for EXPIRED shards.
-ShardInfo visible_shard(const Stream& stream, uint32_t shard_index) {
-  const StreamInfo info = stream.describe();
-  if (shard_index >= info.shards.size() || !is_listed_shard(info.shards[shard_index])) {
-    shard_not_found(info.name, shard_index);
-  }
-  return info.shards[shard_index];
+IteratorStart iterator_start_from_flags(const std::string& type_name, const CLI::Option* sequence_option,
+                                        const std::string& sequence_text, const CLI::Option* timestamp_option,
+                                        const std::string& timestamp_text) {
+  return iterator_start_from_request(
+      type_name, sequence_option->count() > 0 ? std::optional(sequence_text) : std::nullopt,
+      timestamp_option->count() > 0, [&timestamp_text] { return parse_timestamp("--timestamp", timestamp_text); });
 }
+
+namespace {
 
 void add_get_shard_iterator(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
   Command& command = table.add(app, "get-shard-iterator", "GetShardIterator",
@@ -93,25 +83,9 @@ void add_get_shard_iterator(CLI::App& app, CommandTable& table, const GlobalOpti
     const IteratorStart start =
         iterator_start_from_flags(flags->type, sequence, flags->sequence, timestamp, flags->timestamp);
     const uint32_t shard_index = shard_index_from_flag(flags->shard_id, flags->stream_name);
-    std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
-    visible_shard(*stream, shard_index);
-    const ShardReader reader(stream, shard_index, start);
-    print_json(Json{{"ShardIterator", issue_iterator_token(*stream, shard_index, reader.position(), now_ns())}});
+    print_json(get_shard_iterator_response(Stream::open(flags->stream_name, global.resolved_root()), shard_index, start));
     return kExitSuccess;
   };
-}
-
-Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children) {
-  Json json = Json::array();
-  for (const uint32_t child_index : children) {
-    const ShardInfo child = stream.describe_shard(child_index);
-    Json parents = Json::array();
-    if (child.parent_index) parents.push_back(shard_id_text(*child.parent_index));
-    if (child.adjacent_parent_index) parents.push_back(shard_id_text(*child.adjacent_parent_index));
-    json.push_back(
-        Json{{"ShardId", child.shard_id}, {"ParentShards", parents}, {"HashKeyRange", hash_key_range_json(child)}});
-  }
-  return json;
 }
 
 void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
@@ -139,38 +113,10 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
                                token.stream_name + ")");
       }
     }
-    std::shared_ptr<Stream> stream = Stream::open(token.stream_name, global.resolved_root());
-    verify_iterator_token(*stream, token);
-    // The token holds an exact position: start anywhere cheap and seek there.
-    ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
-    throw_unless_ok(reader.seek(token.position));
-    RecordBatch batch;
-    const Status status = reader.get_records(batch, static_cast<uint32_t>(flags->limit));
-    if (status.code() == StatusCode::kThroughputExceeded) {
-      throw Error(status.code(), detail::aws::rate_exceeded(stream->name(), shard_id_text(token.shard_index)));
-    }
-    throw_unless_ok(status);
-
-    Json records = Json::array();
-    Json base64_keys = Json::array();
-    for (const RecordView& record : batch.records) {
-      Json item{{"SequenceNumber", format_sequence_number(record.sequence_number)},
-                {"ApproximateArrivalTimestamp", aws_timestamp(record.arrival_ns)},
-                {"Data", base64_encode(record.data)}};
-      // A key that is not UTF-8 is shown in base64 (never with U+FFFD); the marker stays out of the AWS shape.
-      if (!set_partition_key(item, record.partition_key, /*mark_encoding=*/false)) {
-        base64_keys.push_back(item["SequenceNumber"]);
-      }
-      records.push_back(std::move(item));
-    }
-    Json output{{"Records", records}};
-    if (!batch.shard_ended) {
-      output["NextShardIterator"] = issue_iterator_token(*stream, token.shard_index, batch.next_position, now_ns());
-    }
-    output["MillisBehindLatest"] = batch.millis_behind_latest;
-    if (batch.shard_ended) output["ChildShards"] = child_shards_json(*stream, batch.child_shards);
-    if (flags->details) output["ShmstreamDetails"] = Json{{"Base64PartitionKeys", base64_keys}};
-    print_json(output);
+    const std::string root = global.resolved_root();
+    print_json(get_records_response(
+        token, [&root](const std::string& name) { return Stream::open(name, root); },
+        static_cast<uint32_t>(flags->limit), flags->details, DocumentForm::kCli));
     return kExitSuccess;
   };
 }

@@ -120,6 +120,7 @@ int main(int argc, char** argv) try {
   add_stat_command(app, table, global);
   add_janitor_command(app, table, global);
   add_encryption_commands(app, table, global);
+  add_serve_command(app, table, global);
   add_demo_command(app, table, global);
   add_model_options(table);
 

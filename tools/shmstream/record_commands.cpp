@@ -6,22 +6,13 @@
 #include "common/aws_names.hpp"
 #include "command_table.hpp"
 #include "json_output.hpp"
+#include "responses.hpp"
 #include "shmstream/producer.hpp"
 #include "text_codecs.hpp"
 #include "value_parsers.hpp"
 
 namespace shmstream::cli {
 namespace {
-
-// The model's pattern (checked before) allows 39 digits; a hash key must also be below 2^128.
-HashKey explicit_hash_key_from_text(const std::string& text) {
-  const auto key = parse_hash_key(text);
-  if (!key) {
-    throw_invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
-                           "Specified value was " + text);
-  }
-  return *key;
-}
 
 std::string decode_base64_flag(std::string_view member, const std::string& text) {
   auto bytes = base64_decode(text);
@@ -80,14 +71,7 @@ void add_put_record(CLI::App& app, CommandTable& table, const GlobalOptions& glo
     if (!flags->explicit_hash_key.empty()) hash_key = explicit_hash_key_from_text(flags->explicit_hash_key);
 
     Producer producer(Stream::open(flags->stream_name, global.resolved_root()));
-    PutResult result;
-    const Status status = producer.put_record(flags->partition_key, bytes, result, hash_key ? &*hash_key : nullptr);
-    if (status.code() == StatusCode::kThroughputExceeded) {
-      throw Error(status.code(), detail::aws::rate_exceeded(producer.stream()->name(), shard_id_text(result.shard_index)));
-    }
-    throw_unless_ok(status);
-    print_json(Json{{"ShardId", shard_id_text(result.shard_index)},
-                    {"SequenceNumber", format_sequence_number(result.sequence_number)}});
+    print_json(put_record_response(producer, flags->partition_key, bytes, hash_key ? &*hash_key : nullptr));
     return kExitSuccess;
   };
 }
@@ -165,26 +149,7 @@ void add_put_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
       entries.push_back({record.partition_key, record.data, record.explicit_hash_key});
     }
     Producer producer(Stream::open(flags->stream_name, global.resolved_root()));
-    std::vector<PutRecordsResultEntry> results(entries.size());
-    Status request_status;
-    const uint32_t failed = producer.put_records(entries, results, request_status);
-    throw_unless_ok(request_status);
-
-    Json output_records = Json::array();
-    for (const PutRecordsResultEntry& result : results) {
-      if (result.status) {
-        output_records.push_back(Json{{"SequenceNumber", format_sequence_number(result.result.sequence_number)},
-                                      {"ShardId", shard_id_text(result.result.shard_index)}});
-      } else if (result.status.code() == StatusCode::kThroughputExceeded) {
-        output_records.push_back(Json{{"ErrorCode", exception_name(result.status.code())},
-                                      {"ErrorMessage", detail::aws::rate_exceeded(producer.stream()->name(),
-                                                                                  shard_id_text(result.result.shard_index))}});
-      } else {
-        output_records.push_back(
-            Json{{"ErrorCode", exception_name(result.status.code())}, {"ErrorMessage", result.status.detail()}});
-      }
-    }
-    print_json(Json{{"FailedRecordCount", failed}, {"Records", output_records}});
+    print_json(put_records_response(producer, entries));
     return kExitSuccess;
   };
 }

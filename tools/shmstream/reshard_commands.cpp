@@ -6,6 +6,7 @@
 #include "command_helpers.hpp"
 #include "command_table.hpp"
 #include "json_output.hpp"
+#include "responses.hpp"
 
 namespace shmstream::cli {
 namespace {
@@ -80,12 +81,7 @@ void add_update_shard_count(CLI::App& app, CommandTable& table, const GlobalOpti
     check_range("targetShardCount", flags->target_shard_count, 1, std::numeric_limits<int32_t>::max());
     const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
     const auto target = static_cast<uint32_t>(flags->target_shard_count);
-    const uint32_t current = stream->update_shard_count(target);
-    const StreamInfo info = stream->describe();
-    print_json(Json{{"StreamName", info.name},
-                    {"CurrentShardCount", current},
-                    {"TargetShardCount", target},
-                    {"StreamARN", info.arn}});
+    print_json(update_shard_count_response(*stream, target));
     return kExitSuccess;
   };
 }

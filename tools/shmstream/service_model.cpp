@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <unordered_map>
 #include <vector>
 
 #include "cli_errors.hpp"
@@ -30,17 +31,19 @@ std::string shown_value(const Json& value) {
 
 class Walker {
  public:
-  explicit Walker(const Json& shapes) : shapes_(shapes) {}
+  explicit Walker(const ServiceModel& model) : model_(model) {}
 
   void walk(const std::string& shape_name, const Json& value, const std::string& path) {
-    const Json& shape = shapes_.at(shape_name);
-    const std::string type = shape.value("type", "");
+    const Json& shape = model_.shape(shape_name);
+    const std::string& type = shape.at("type").get_ref<const std::string&>();
     if (type == "structure") {
       if (!value.is_object()) return;
-      const Json members = shape.value("members", Json::object());
+      static const Json kNoMembers = Json::object();
+      const auto found_members = shape.find("members");
+      const Json& members = found_members == shape.end() ? kNoMembers : *found_members;
       for (const auto& [member, item] : value.items()) {
         if (!members.contains(member)) continue;  // unknown members are the parameter parser's business
-        walk(members[member]["shape"].get<std::string>(), item,
+        walk(members.at(member).at("shape").get_ref<const std::string&>(), item,
              (path.empty() ? "" : path + ".") + service_member_name(member));
       }
     } else if (type == "list") {
@@ -70,7 +73,11 @@ class Walker {
       }
       if (shape.contains("pattern")) {
         const std::string pattern = shape["pattern"].get<std::string>();
-        if (!std::regex_match(text, std::regex(pattern))) {
+        // Compiled once per pattern and thread: a request checks the same few patterns again and again.
+        thread_local std::unordered_map<std::string, std::regex> compiled;
+        auto found_pattern = compiled.find(pattern);
+        if (found_pattern == compiled.end()) found_pattern = compiled.emplace(pattern, std::regex(pattern)).first;
+        if (!std::regex_match(text, found_pattern->second)) {
           add(value, path, "Member must satisfy regular expression pattern: " + pattern);
         }
       }
@@ -78,6 +85,11 @@ class Walker {
       if (!value.is_number_integer()) return;
       check_bounds(shape, value.get<long long>(), value, path, "value");
     } else if (type == "blob") {
+      // A request decoded from the wire (wire_protocol.hpp) carries the bytes themselves.
+      if (value.is_binary()) {
+        check_bounds(shape, static_cast<long long>(value.get_binary().size()), Json("<blob>"), path, "length");
+        return;
+      }
       if (!value.is_string()) return;
       // Blobs travel as base64 in a request document; the constraint is on the bytes.
       const auto bytes = base64_decode(value.get_ref<const std::string&>());
@@ -105,7 +117,7 @@ class Walker {
                       constraint);
   }
 
-  const Json& shapes_;
+  const ServiceModel& model_;
   std::vector<std::string> errors_;
 };
 
@@ -138,6 +150,7 @@ ServiceModel::ServiceModel() {
   std::string text;
   for (const char* chunk : kKinesisServiceModelChunks) text += chunk;
   model_ = Json::parse(text);
+  for (const auto& [name, shape] : model_.at("shapes").items()) shape_index_.emplace(name, &shape);
 }
 
 const ServiceModel& ServiceModel::kinesis() {
@@ -184,7 +197,7 @@ std::string ServiceModel::list_item_type(std::string_view operation, std::string
 
 void ServiceModel::validate_input(std::string_view operation, const Json& request) const {
   if (!has_operation(operation) || !model_["operations"][std::string(operation)].contains("input")) return;
-  Walker walker(model_["shapes"]);
+  Walker walker(*this);
   walker.walk(model_["operations"][std::string(operation)]["input"]["shape"].get<std::string>(), request, "");
   const auto& errors = walker.errors();
   if (errors.empty()) return;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "json_output.hpp"
 
@@ -27,11 +28,14 @@ class ServiceModel {
   void validate_input(std::string_view operation, const Json& request) const;
 
   const Json& document() const { return model_; }
+  // A shape by name in constant time (the document's objects keep their order, so their lookups are linear).
+  const Json& shape(const std::string& name) const { return *shape_index_.at(name); }
 
  private:
   ServiceModel();
   const Json& input_shape(std::string_view operation) const;
   Json model_;
+  std::unordered_map<std::string, const Json*> shape_index_;
 };
 
 // "StreamARN" -> "stream-arn", "ExclusiveStartShardId" -> "exclusive-start-shard-id": the aws CLI's rule.

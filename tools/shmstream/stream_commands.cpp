@@ -10,6 +10,7 @@
 #include "command_table.hpp"
 #include "json_output.hpp"
 #include "progress_line.hpp"
+#include "responses.hpp"
 #include "paging.hpp"
 #include "shard_listing.hpp"
 #include "value_parsers.hpp"
@@ -91,13 +92,6 @@ void add_delete_stream(CLI::App& app, CommandTable& table, const GlobalOptions& 
   };
 }
 
-Json stream_header_fields(const StreamInfo& info) {
-  return Json{{"StreamName", info.name},
-              {"StreamARN", info.arn},
-              {"StreamStatus", info.status},
-              {"StreamModeDetails", stream_mode_details_json(info)}};
-}
-
 // The aws CLI's own paging flags: --max-items N prints at most N items in all (with the NextToken to go on
 // from), --starting-token T goes on from such a NextToken; pages are still followed.
 CLI::Option* add_max_items(CLI::App& sub, long long& max_items) {
@@ -114,23 +108,6 @@ CLI::Option* add_starting_token(CLI::App& sub, std::string& starting_token) {
 void add_details_flag(CLI::App& sub, bool& wanted) {
   sub.add_flag("--shmstream-details", wanted,
                "Add \"ShmstreamDetails\" (exact retention, byte cap, segment size, checksums) beside the AWS object");
-}
-
-void describe_stream_page(const StreamInfo& info, const ShardListingRequest& request, bool details) {
-  const ShardListing listing = select_shards(info, request);
-  Json description = stream_header_fields(info);
-  Json shards = Json::array();
-  for (const ShardInfo& shard : listing.shards) shards.push_back(shard_json(shard));
-  description["Shards"] = shards;
-  description["HasMoreShards"] = listing.has_more;
-  description["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
-  description["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
-  description["EnhancedMonitoring"] = enhanced_monitoring_json(info);
-  description["EncryptionType"] = info.encryption_type;
-  if (!info.key_id.empty()) description["KeyId"] = info.key_id;
-  Json output{{"StreamDescription", description}};
-  if (details) output["ShmstreamDetails"] = shmstream_details_json(info);
-  print_json(output);
 }
 
 void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
@@ -162,7 +139,7 @@ void add_describe_stream(CLI::App& app, CommandTable& table, const GlobalOptions
       request.exclusive_start_shard = exclusive_start_index(flags->exclusive_start_shard_id);
     }
     const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
-    describe_stream_page(stream->describe(), request, flags->details);
+    print_json(describe_stream_response(stream->describe(), request, flags->details, DocumentForm::kCli));
     return kExitSuccess;
   };
 }
@@ -179,19 +156,7 @@ void add_describe_stream_summary(CLI::App& app, CommandTable& table, const Globa
   add_details_flag(*command.subcommand, flags->details);
   command.run = [flags, &global] {
     const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
-    const StreamInfo info = stream->describe();
-    Json summary = stream_header_fields(info);
-    summary["RetentionPeriodHours"] = retention_period_hours(info.retention_ns);
-    summary["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
-    summary["EnhancedMonitoring"] = enhanced_monitoring_json(info);
-    summary["EncryptionType"] = info.encryption_type;
-    if (!info.key_id.empty()) summary["KeyId"] = info.key_id;
-    summary["OpenShardCount"] = info.open_shard_count;
-    // From attributes.json: a damaged one fails this summary (and the consumer commands), not describe-stream.
-    summary["ConsumerCount"] = stream->list_consumers().size();
-    Json output{{"StreamDescriptionSummary", summary}};
-    if (flags->details) output["ShmstreamDetails"] = shmstream_details_json(info);
-    print_json(output);
+    print_json(describe_stream_summary_response(*stream, flags->details, DocumentForm::kCli));
     return kExitSuccess;
   };
 }
@@ -232,31 +197,9 @@ void add_list_streams(CLI::App& app, CommandTable& table, const GlobalOptions& g
       }
       after = decode_list_streams_token(token->count() > 0 ? flags->next_token : flags->starting_token);
     }
-    const std::string root = global.resolved_root();
-    Json names = Json::array();
-    Json summaries = Json::array();
-    bool has_more = false;
-    for (const std::string& name : Stream::list(root)) {
-      if ((start->count() > 0 || token->count() > 0 || starting_token->count() > 0) && name <= after) continue;
-      if (names.size() == page_size) {
-        has_more = true;
-        break;
-      }
-      StreamInfo info;
-      try {
-        info = Stream::open(name, root)->describe();
-      } catch (const Error&) {
-        continue;  // deleted (or being deleted) between list and open
-      }
-      names.push_back(name);
-      Json summary = stream_header_fields(info);
-      summary["StreamCreationTimestamp"] = aws_timestamp(info.creation_ns);
-      summaries.push_back(summary);
-    }
-    Json output{{"StreamNames", names}, {"HasMoreStreams", has_more}};
-    if (has_more) output["NextToken"] = encode_list_streams_token(names.back().get<std::string>());
-    output["StreamSummaries"] = summaries;
-    print_json(output);
+    const bool continues = start->count() > 0 || token->count() > 0 || starting_token->count() > 0;
+    print_json(list_streams_response(global.resolved_root(), continues ? std::optional(after) : std::nullopt,
+                                     page_size, DocumentForm::kCli));
     return kExitSuccess;
   };
 }
@@ -344,15 +287,7 @@ void add_list_shards(CLI::App& app, CommandTable& table, const GlobalOptions& gl
                                                        flags->stream_creation_timestamp + " not found.");
       }
     }
-    if (filter.type != ShardFilterType::kAll) request.filters.push_back(shard_filter_predicate(*stream, filter));
-    const ShardListing listing = select_shards(info, request);
-    Json shards = Json::array();
-    for (const ShardInfo& shard : listing.shards) shards.push_back(shard_json(shard));
-    Json output{{"Shards", shards}};
-    if (listing.has_more) {
-      output["NextToken"] = encode_list_shards_token(info.name, listing.shards.back().index, filter);
-    }
-    print_json(output);
+    print_json(list_shards_response(*stream, info, request, filter));
     return kExitSuccess;
   };
 }

@@ -1,0 +1,49 @@
+// Reading the members of a request document (operations.hpp) and the operations of each file.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "json_output.hpp"
+#include "operations.hpp"
+
+namespace shmstream::cli {
+
+// A string member, or "" when absent.
+inline std::string text_member(const Json& request, const char* member) {
+  const auto found = request.find(member);
+  return found == request.end() ? std::string() : found->get<std::string>();
+}
+
+inline std::optional<std::string> optional_text(const Json& request, const char* member) {
+  const auto found = request.find(member);
+  if (found == request.end()) return std::nullopt;
+  return found->get<std::string>();
+}
+
+inline std::optional<long long> integer_member(const Json& request, const char* member) {
+  const auto found = request.find(member);
+  if (found == request.end()) return std::nullopt;
+  return found->get<long long>();
+}
+
+inline std::string_view blob_member(const Json& request, const char* member) {
+  const auto& bytes = request.at(member).get_binary();
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// The stream a request names by StreamName or StreamARN (stream_target.hpp's rules and errors).
+std::string requested_stream(const Json& request);
+
+using OperationHandler = Json (*)(const Operations& operations, const Json& request);
+struct OperationEntry {
+  const char* name;
+  OperationHandler handler;
+};
+
+// The handlers of operation_streams.cpp (streams, shards, records) and operation_attributes.cpp (tags,
+// consumers, monitoring, stream mode, limits, encryption).
+std::vector<OperationEntry> stream_operations();
+std::vector<OperationEntry> attribute_operations();
+
+}  // namespace shmstream::cli

@@ -1,0 +1,69 @@
+#include "operations.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "cli_errors.hpp"
+#include "operation_requests.hpp"
+
+namespace shmstream::cli {
+namespace {
+
+const std::map<std::string, OperationHandler, std::less<>>& handlers() {
+  static const std::map<std::string, OperationHandler, std::less<>> table = [] {
+    std::map<std::string, OperationHandler, std::less<>> all;
+    for (const auto& entries : {stream_operations(), attribute_operations()}) {
+      for (const OperationEntry& entry : entries) all.emplace(entry.name, entry.handler);
+    }
+    return all;
+  }();
+  return table;
+}
+
+}  // namespace
+
+bool Operations::supports(std::string_view operation) { return handlers().count(operation) > 0; }
+
+std::vector<std::string> Operations::supported() {
+  std::vector<std::string> names;
+  for (const auto& [name, handler] : handlers()) names.push_back(name);
+  return names;
+}
+
+std::shared_ptr<Stream> Operations::open_stream(const std::string& name) const {
+  struct stat meta {};
+  const bool exists = is_valid_stream_name(name) &&
+                      ::stat((root_ + "/" + name + "/stream.meta").c_str(), &meta) == 0;
+  if (exists) {
+    std::shared_lock lock(cache_->mutex);
+    const auto found = cache_->streams.find(name);
+    if (found != cache_->streams.end() && found->second.device == static_cast<uint64_t>(meta.st_dev) &&
+        found->second.inode == static_cast<uint64_t>(meta.st_ino)) {
+      return found->second.stream;
+    }
+  }
+  std::shared_ptr<Stream> stream = Stream::open(name, root_);  // throws ResourceNotFound when it is gone
+  std::unique_lock lock(cache_->mutex);
+  if (exists) {
+    cache_->streams[name] = CachedStream{stream, static_cast<uint64_t>(meta.st_dev), static_cast<uint64_t>(meta.st_ino)};
+  }
+  return stream;
+}
+
+void Operations::forget_stream(const std::string& name) const {
+  std::unique_lock lock(cache_->mutex);
+  cache_->streams.erase(name);
+}
+
+Json Operations::handle(std::string_view operation, const Json& request) const {
+  const auto found = handlers().find(operation);
+  if (found == handlers().end()) {
+    throw ServiceError("UnknownOperationException", "Operation " + std::string(operation) + " is not supported");
+  }
+  return found->second(*this, request);
+}
+
+}  // namespace shmstream::cli
