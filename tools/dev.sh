@@ -13,7 +13,7 @@ PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-hypothesis
   python3-mesonpy python3-pip python3-matplotlib python3-cryptography
   clang libclang-rt-14-dev libzmq3-dev valgrind
-  awscli python3-botocore jp
+  awscli python3-botocore python3-boto3 jp
 )
 BUILD_DIR=${SHMSTREAM_BUILD_DIR:-build}
 
