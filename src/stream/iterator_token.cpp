@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/base64.hpp"
+#include "common/environment_duration.hpp"
 #include "common/xxh3.hpp"
 #include "shmstream/status.hpp"
 #include "shmstream/stream.hpp"
@@ -87,12 +88,7 @@ std::optional<IteratorToken> parse_iterator_token(std::string_view text) {
 }
 
 std::chrono::nanoseconds iterator_time_to_live() {
-  const char* override_text = std::getenv("SHMSTREAM_ITERATOR_TTL_SECONDS");
-  if (override_text == nullptr || *override_text == '\0') return kIteratorTimeToLive;
-  char* end = nullptr;
-  const double seconds = std::strtod(override_text, &end);
-  if (end == override_text || *end != '\0' || !(seconds >= 0) || seconds > 1e9) return kIteratorTimeToLive;
-  return std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
+  return detail::duration_from_environment("SHMSTREAM_ITERATOR_TTL_SECONDS", kIteratorTimeToLive);
 }
 
 IteratorToken decode_iterator_token(std::string_view text, int64_t now_ns, std::chrono::nanoseconds time_to_live) {

@@ -51,6 +51,27 @@ class Cli:
         assert_no_crash(result)
         return result
 
+    def run_on_terminal(self, *args, env):
+        """Runs the CLI with stderr on a pseudo-terminal; returns (result with stdout, bytes shown on the terminal)."""
+        import pty
+        controller, terminal = pty.openpty()
+        try:
+            result = subprocess.run([CLI, "--root", self.root, *args], stdout=subprocess.PIPE, stderr=terminal,
+                                    env=dict(self.env, **env), timeout=60)
+            os.close(terminal)
+            shown = b""
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # the terminal's other end is closed: everything was read
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        finally:
+            os.close(controller)
+        return result, shown
+
     def usage_error(self, *args):
         result = self.run(*args)
         assert result.returncode == EXIT_USAGE, f"{args} -> {result.returncode}: {result.stderr}"

@@ -103,27 +103,12 @@ def test_list_streams_and_delete(cli):
 def test_delete_stream_shows_progress_on_a_terminal_only(cli):
     """On a terminal, deleting a stream that takes long prints a progress line on stderr and erases it at the
     end (SHMSTREAM_PROGRESS_AFTER_MS=0 stands in for a stream big enough to take a second)."""
-    import pty
     for name in ("big", "piped"):
         cli.create(name, 4)
         for i in range(8):
             cli.put(name, f"key-{i}", "x" * 1000)
-    controller, terminal = pty.openpty()
-    try:
-        result = subprocess.run([CLI, "--root", cli.root, "delete-stream", "--stream-name", "big"], stdout=subprocess.PIPE,
-                                stderr=terminal, env=dict(cli.env, SHMSTREAM_PROGRESS_AFTER_MS="0"), timeout=60)
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:  # the terminal's other end is closed: everything was read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(controller)
+    result, shown = cli.run_on_terminal("delete-stream", "--stream-name", "big",
+                                        env={"SHMSTREAM_PROGRESS_AFTER_MS": "0"})
     assert result.returncode == 0 and result.stdout == b""
     assert re.match(rb"^\r\x1b\[Kdeleting big: \d+\.\d\d GiB of \d+\.\d\d GiB \(\d+ %\)", shown), shown
     assert shown.endswith(b"\r\x1b[K"), shown

@@ -155,28 +155,6 @@ def test_stat_every_stream(cli):
     assert [len(json.loads(line)["Shards"]) for line in lines[:2]] == [1, 2]
 
 
-def run_on_terminal(cli, *args, env):
-    """Runs the CLI with stderr on a pseudo-terminal; returns (result with stdout, bytes shown on the terminal)."""
-    import pty
-    controller, terminal = pty.openpty()
-    try:
-        result = subprocess.run([CLI, "--root", cli.root, *args], stdout=subprocess.PIPE, stderr=terminal,
-                                env=dict(cli.env, **env), timeout=60)
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:  # the terminal's other end is closed: everything was read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(controller)
-    return result, shown
-
-
 PASS_PROGRESS = rb"\r\x1b\[Kjanitor pass: stream (\d+) of 4 \(([a-z]+)\), shard (\d+) of (\d+)"
 
 
@@ -187,7 +165,7 @@ def test_janitor_pass_shows_progress_on_a_terminal_only(cli):
     for name, shards in (("a", 2), ("b", 3), ("c", 1), ("d", 1)):
         cli.create(name, shards)
     os.truncate(os.path.join(cli.root, "b", "stream.meta"), 100)  # logged as a problem in mid-pass
-    result, shown = run_on_terminal(cli, "janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "0"})
+    result, shown = cli.run_on_terminal("janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "0"})
     assert result.returncode == 0 and json.loads(result.stdout)["Passes"] == 1
     drawn = re.findall(PASS_PROGRESS, shown)
     assert drawn, shown
@@ -206,7 +184,7 @@ def test_janitor_pass_shows_progress_on_a_terminal_only(cli):
         assert before == b"" or before.endswith((b"\r\x1b[K", b"\n")), shown
 
     # A threshold not reached: nothing drawn.
-    quiet, shown = run_on_terminal(cli, "janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "60000"})
+    quiet, shown = cli.run_on_terminal("janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "60000"})
     assert quiet.returncode == 0 and b"janitor pass" not in shown, shown
     # Not a terminal: no progress, whatever the threshold.
     piped = cli.run("janitor", "--once", env={"SHMSTREAM_PROGRESS_AFTER_MS": "0"})

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "cli_errors.hpp"
+#include "common/environment_duration.hpp"
 #include "shmstream/clock.hpp"
 #include "shmstream/stream.hpp"
 #include "text_codecs.hpp"
@@ -15,13 +16,7 @@ constexpr std::string_view kListStreamsTokenPrefix = "shmstream-list-streams:1:"
 }  // namespace
 
 std::chrono::nanoseconds next_token_time_to_live() {
-  constexpr std::chrono::nanoseconds kKinesisTimeToLive = std::chrono::seconds(300);
-  const char* override_text = std::getenv("SHMSTREAM_NEXT_TOKEN_TTL_SECONDS");
-  if (override_text == nullptr || *override_text == '\0') return kKinesisTimeToLive;
-  char* end = nullptr;
-  const double seconds = std::strtod(override_text, &end);
-  if (end == override_text || *end != '\0' || !(seconds >= 0) || seconds > 1e9) return kKinesisTimeToLive;
-  return std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
+  return detail::duration_from_environment("SHMSTREAM_NEXT_TOKEN_TTL_SECONDS", std::chrono::seconds(300));
 }
 
 void check_next_token_age(int64_t issued_ns) {

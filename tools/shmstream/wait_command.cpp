@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "command_table.hpp"
+#include "common/environment_duration.hpp"
 #include "interrupt_flag.hpp"
 
 namespace shmstream::cli {
@@ -17,13 +18,7 @@ constexpr int kExitWaiterFailed = 255;
 
 // 180 s, as the aws CLI's 18 attempts 10 s apart; SHMSTREAM_WAITER_TIMEOUT_SECONDS overrides it (tests).
 std::chrono::nanoseconds waiter_timeout() {
-  constexpr std::chrono::nanoseconds kAwsWaiter = std::chrono::seconds(180);
-  const char* text = std::getenv("SHMSTREAM_WAITER_TIMEOUT_SECONDS");
-  if (text == nullptr || *text == '\0') return kAwsWaiter;
-  char* end = nullptr;
-  const double seconds = std::strtod(text, &end);
-  if (end == text || *end != '\0' || !(seconds >= 0) || seconds > 1e6) return kAwsWaiter;
-  return std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
+  return detail::duration_from_environment("SHMSTREAM_WAITER_TIMEOUT_SECONDS", std::chrono::seconds(180), 1e6);
 }
 
 // Whether the stream is there and ACTIVE; any other answer than ResourceNotFound is the waiter's failure.
