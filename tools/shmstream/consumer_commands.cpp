@@ -1,10 +1,9 @@
 // register-/deregister-/describe-/list-stream-consumers: the enhanced fan-out registrations a KCL 2.x
 // application makes at start-up. Registration and deregistration take effect at once (ConsumerStatus ACTIVE
 // straight away); reading stays GetRecords (shmstream has no SubscribeToShard push).
-#include <regex>
-
 #include "attribute_commands.hpp"
 #include "command_helpers.hpp"
+#include "consumer_responses.hpp"
 #include "json_output.hpp"
 #include "stream_target.hpp"
 #include "text_codecs.hpp"
@@ -12,13 +11,6 @@
 
 namespace shmstream::cli {
 namespace {
-
-Json consumer_json(const ConsumerInfo& consumer) {
-  return Json{{"ConsumerName", consumer.name},
-              {"ConsumerARN", consumer.arn},
-              {"ConsumerStatus", consumer.status},
-              {"ConsumerCreationTimestamp", aws_timestamp(consumer.creation_ns)}};
-}
 
 // The consumer a describe / deregister names: --stream-arn (or --stream-name) with --consumer-name, or
 // --consumer-arn alone.
@@ -44,20 +36,8 @@ std::pair<std::shared_ptr<Stream>, ConsumerInfo> resolve_consumer(const Consumer
     if (!target.consumer_name.empty() || !target.stream->stream_arn.empty() || !target.stream->stream_name.empty()) {
       throw_invalid_argument("ConsumerARN cannot be provided together with StreamARN or ConsumerName.");
     }
-    static const std::regex kPattern(R"((arn:aws[^:]*:kinesis:[^:]*:\d{12}:stream/[a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):([0-9]+))");
-    std::smatch match;
-    if (target.consumer_arn.size() > 2048 || !std::regex_match(target.consumer_arn, match, kPattern)) {
-      throw_invalid_argument("1 validation error detected: Value '" + target.consumer_arn +
-                             "' at 'consumerARN' failed to satisfy constraint: Member must satisfy regular expression "
-                             "pattern: ^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/"
-                             "[a-zA-Z0-9_.-]+:[0-9]+");
-    }
-    const std::shared_ptr<Stream> stream = Stream::open(stream_name_from_arn(match[1].str()), root);
-    ConsumerInfo consumer = stream->describe_consumer(match[2].str());
-    if (consumer.arn != target.consumer_arn) {
-      throw Error(StatusCode::kResourceNotFound, "Consumer " + target.consumer_arn + " not found.");
-    }
-    return {stream, consumer};
+    return consumer_by_arn(target.consumer_arn,
+                           [&root](const std::string& name) { return Stream::open(name, root); });
   }
   if (target.consumer_name.empty()) {
     throw_invalid_argument("Either ConsumerARN or StreamARN and ConsumerName should be provided.");
@@ -75,7 +55,7 @@ void add_register(CLI::App& app, CommandTable& table, const GlobalOptions& globa
   sub.add_option("--consumer-name", *name, "Consumer name, [a-zA-Z0-9_.-]{1,128}")->required();
   command.run = [stream, name, &global] {
     const ConsumerInfo consumer = Stream::open(stream->resolve(), global.resolved_root())->register_consumer(*name);
-    print_json(Json{{"Consumer", consumer_json(consumer)}});
+    print_json(Json{{"Consumer", consumer_json(consumer, DocumentForm::kCli)}});
     return kExitSuccess;
   };
 }
@@ -97,27 +77,11 @@ void add_describe(CLI::App& app, CommandTable& table, const GlobalOptions& globa
   auto target = add_consumer_target(*command.subcommand);
   command.run = [target, &global] {
     auto [stream, consumer] = resolve_consumer(*target, global.resolved_root());
-    Json description = consumer_json(consumer);
+    Json description = consumer_json(consumer, DocumentForm::kCli);
     description["StreamARN"] = stream->describe().arn;
     print_json(Json{{"ConsumerDescription", description}});
     return kExitSuccess;
   };
-}
-
-// NextToken: base64url of "<stream name>\n<consumers already listed>".
-std::string encode_consumers_token(const std::string& stream_name, size_t listed) {
-  return base64url_encode(stream_name + "\n" + std::to_string(listed));
-}
-
-size_t decode_consumers_token(const std::string& token, const std::string& stream_name) {
-  const std::optional<std::string> text = base64url_decode(token);
-  const size_t newline = text ? text->find('\n') : std::string::npos;
-  if (newline == std::string::npos || text->substr(0, newline) != stream_name) {
-    throw_invalid_argument("Invalid NextToken: it is not a token of list-stream-consumers on this stream.");
-  }
-  const std::optional<uint64_t> listed = parse_sequence_number(text->substr(newline + 1));
-  if (!listed || *listed > kMaxConsumersPerStream) throw_invalid_argument("Invalid NextToken.");
-  return static_cast<size_t>(*listed);
 }
 
 void add_list(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
@@ -145,16 +109,10 @@ void add_list(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
                                                        flags->stream_creation_timestamp + " not found.");
       }
     }
-    const size_t first = flags->next_token.empty() ? 0 : decode_consumers_token(flags->next_token, info.name);
-    const std::vector<ConsumerInfo> consumers = stream->list_consumers();
-    Json listed = Json::array();
-    size_t next = first;
-    for (; next < consumers.size() && listed.size() < static_cast<size_t>(flags->max_results); ++next) {
-      listed.push_back(consumer_json(consumers[next]));
-    }
-    Json output{{"Consumers", listed}};
-    if (next < consumers.size()) output["NextToken"] = encode_consumers_token(info.name, next);
-    print_json(output);
+    const std::optional<std::string> token =
+        flags->next_token.empty() ? std::nullopt : std::optional<std::string>(flags->next_token);
+    print_json(list_stream_consumers_response(*stream, static_cast<size_t>(flags->max_results), token,
+                                              DocumentForm::kCli));
     return kExitSuccess;
   };
 }

@@ -1,12 +1,11 @@
 // Tags, consumers, enhanced monitoring, stream mode, limits and encryption over the wire: the operations of
 // the CLI's attribute and encryption commands, on a request document (operations.hpp).
-#include <regex>
 
 #include "attribute_parsers.hpp"
 #include "command_helpers.hpp"
 #include "common/aws_names.hpp"
 #include "operation_requests.hpp"
-#include "responses.hpp"
+#include "consumer_responses.hpp"
 #include "shmstream/limits.hpp"
 #include "stream_target.hpp"
 #include "text_codecs.hpp"
@@ -43,13 +42,6 @@ Json list_tags(const Operations& operations, const Json& request) {
   return Json{{"Tags", tags}, {"HasMoreTags", page.has_more}};
 }
 
-Json consumer_json(const ConsumerInfo& consumer) {
-  return Json{{"ConsumerName", consumer.name},
-              {"ConsumerARN", consumer.arn},
-              {"ConsumerStatus", consumer.status},
-              {"ConsumerCreationTimestamp", wire_timestamp(consumer.creation_ns)}};
-}
-
 // The consumer of a Describe/DeregisterStreamConsumer: StreamARN with ConsumerName, or ConsumerARN alone. An
 // ARN must carry the consumer's creation second, so the ARN of a consumer registered again names nothing.
 std::pair<std::shared_ptr<Stream>, ConsumerInfo> requested_consumer(const Operations& operations, const Json& request) {
@@ -57,16 +49,9 @@ std::pair<std::shared_ptr<Stream>, ConsumerInfo> requested_consumer(const Operat
     if (request.contains("ConsumerName") || request.contains("StreamARN") || request.contains("StreamName")) {
       throw_invalid_argument("ConsumerARN cannot be provided together with StreamARN or ConsumerName.");
     }
-    static const std::regex kPattern(
-        R"((arn:aws[^:]*:kinesis:[^:]*:\d{12}:stream/[a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):([0-9]+))");
-    std::smatch match;
-    if (!std::regex_match(*consumer_arn, match, kPattern)) {
-      throw Error(StatusCode::kResourceNotFound, "Consumer " + *consumer_arn + " not found.");
-    }
-    const auto stream = operations.open_stream(stream_name_from_arn(match[1].str()));
-    ConsumerInfo consumer = stream->describe_consumer(match[2].str());
-    if (consumer.arn != *consumer_arn) throw Error(StatusCode::kResourceNotFound, "Consumer " + *consumer_arn + " not found.");
-    return {stream, consumer};
+    return consumer_by_arn(*consumer_arn, [&operations](const std::string& name) {
+      return operations.open_stream(name);
+    });
   }
   if (!request.contains("ConsumerName")) {
     throw_invalid_argument("Either ConsumerARN or StreamARN and ConsumerName should be provided.");
@@ -78,7 +63,7 @@ std::pair<std::shared_ptr<Stream>, ConsumerInfo> requested_consumer(const Operat
 Json register_consumer(const Operations& operations, const Json& request) {
   const ConsumerInfo consumer = operations.open_stream(requested_stream(request))
                                     ->register_consumer(text_member(request, "ConsumerName"));
-  return Json{{"Consumer", consumer_json(consumer)}};
+  return Json{{"Consumer", consumer_json(consumer, DocumentForm::kWire)}};
 }
 
 Json deregister_consumer(const Operations& operations, const Json& request) {
@@ -89,12 +74,11 @@ Json deregister_consumer(const Operations& operations, const Json& request) {
 
 Json describe_consumer(const Operations& operations, const Json& request) {
   auto [stream, consumer] = requested_consumer(operations, request);
-  Json description = consumer_json(consumer);
+  Json description = consumer_json(consumer, DocumentForm::kWire);
   description["StreamARN"] = stream->describe().arn;
   return Json{{"ConsumerDescription", description}};
 }
 
-// NextToken: base64url of "<stream name>\n<consumers already listed>", as list-stream-consumers makes it.
 Json list_consumers(const Operations& operations, const Json& request) {
   const long long max_results = integer_member(request, "MaxResults").value_or(100);
   check_range("maxResults", max_results, 1, 10000);
@@ -105,26 +89,8 @@ Json list_consumers(const Operations& operations, const Json& request) {
     throw Error(StatusCode::kResourceNotFound, "Stream " + info.name + " created at " +
                                                    request["StreamCreationTimestamp"].dump() + " not found.");
   }
-  size_t first = 0;
-  if (const auto token = optional_text(request, "NextToken")) {
-    const std::optional<std::string> text = base64url_decode(*token);
-    const size_t newline = text ? text->find('\n') : std::string::npos;
-    const std::optional<uint64_t> listed =
-        newline == std::string::npos ? std::nullopt : parse_sequence_number(text->substr(newline + 1));
-    if (!listed || text->substr(0, newline) != info.name || *listed > kMaxConsumersPerStream) {
-      throw_invalid_argument("Invalid NextToken: it is not a token of ListStreamConsumers on this stream.");
-    }
-    first = static_cast<size_t>(*listed);
-  }
-  const std::vector<ConsumerInfo> consumers = stream->list_consumers();
-  Json listed = Json::array();
-  size_t next = first;
-  for (; next < consumers.size() && listed.size() < static_cast<size_t>(max_results); ++next) {
-    listed.push_back(consumer_json(consumers[next]));
-  }
-  Json output{{"Consumers", listed}};
-  if (next < consumers.size()) output["NextToken"] = base64url_encode(info.name + "\n" + std::to_string(next));
-  return output;
+  return list_stream_consumers_response(*stream, static_cast<size_t>(max_results), optional_text(request, "NextToken"),
+                                        DocumentForm::kWire);
 }
 
 Json monitoring(const Operations& operations, const Json& request, bool enable) {
