@@ -14,7 +14,7 @@ clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   "$src/stream/meta_file.cpp" "$src/stream/names.cpp" "$src/router/hash_ranges.cpp" \
   "$src/stream/attributes_file.cpp" "$src/stream/throughput_file.cpp" \
   "$src/common/hash_key.cpp" "$src/common/status.cpp" "$src/application/lease_table.cpp" \
-  "$src/crypto/frame_cipher.cpp" "$src/crypto/key_file.cpp" \
+  "$src/crypto/frame_cipher.cpp" "$src/crypto/ghash.cpp" "$src/crypto/key_file.cpp" \
   -lxxhash -licuuc -lcrypto -o "$work/fuzz_parsers"
 # Seed the corpus with a real segment and meta file so the fuzzer starts from valid structures.
 if [ -n "${SHMSTREAM_FUZZ_SEED_DIR:-}" ] && [ -d "$SHMSTREAM_FUZZ_SEED_DIR" ]; then
