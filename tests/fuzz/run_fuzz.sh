@@ -15,7 +15,7 @@ clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   "$src/stream/attributes_file.cpp" "$src/stream/throughput_file.cpp" \
   "$src/common/hash_key.cpp" "$src/common/status.cpp" "$src/application/lease_table.cpp" \
   "$src/common/base64.cpp" "$src/stream/iterator_token.cpp" \
-  "$src/crypto/frame_cipher.cpp" "$src/crypto/key_file.cpp" \
+  "$src/crypto/frame_cipher.cpp" "$src/crypto/ghash.cpp" "$src/crypto/key_file.cpp" \
   -lxxhash -licuuc -lcrypto -o "$work/fuzz_parsers"
 # Seed the corpus with a real segment and meta file so the fuzzer starts from valid structures.
 if [ -n "${SHMSTREAM_FUZZ_SEED_DIR:-}" ] && [ -d "$SHMSTREAM_FUZZ_SEED_DIR" ]; then
