@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
@@ -48,6 +49,7 @@ class HttpServer::State : public std::enable_shared_from_this<State> {
 
   void accept();
   void begin_stop();
+  void wait_for_connections_to_close();
 
   ServerOptions options;
   std::shared_ptr<const Endpoint> endpoint;
@@ -55,9 +57,11 @@ class HttpServer::State : public std::enable_shared_from_this<State> {
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer retry;  // after a failed accept (EMFILE): try again shortly instead of spinning
-  // After a stop, connections still open when it fires are cut: the stop takes at most read_timeout.
+  // After a stop, polls for the last connection to close; those still open at stop_until are cut, so the
+  // stop takes at most read_timeout.
   net::steady_timer stop_deadline;
-  // relaxed: a count for the stop deadline only; the strand of the stopping lambda orders what it reads.
+  std::chrono::steady_clock::time_point stop_until;
+  // relaxed: a count polled by the stop; nothing else is read through it.
   std::atomic<size_t> open_sessions{0};
   // relaxed loads/stores: a late-seen stop only lets one more request of a connection through.
   std::atomic<bool> stopping{false};
@@ -72,13 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->open_sessions.fetch_add(1, std::memory_order_relaxed);
   }
 
-  ~Session() {
-    // The last connection of a stopping server lets the deadline go, so the stop ends as soon as it can.
-    if (server_->open_sessions.fetch_sub(1, std::memory_order_relaxed) == 1 &&
-        server_->stopping.load(std::memory_order_relaxed)) {
-      net::post(server_->io, [server = server_] { server->stop_deadline.cancel(); });
-    }
-  }
+  ~Session() { server_->open_sessions.fetch_sub(1, std::memory_order_relaxed); }
 
   void start() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
@@ -251,14 +249,23 @@ void HttpServer::State::begin_stop() {
       }
     }
     for (const auto& session : open) session->close_if_idle();
-    if (self->open_sessions.load(std::memory_order_relaxed) == 0) return;
-    self->stop_deadline.expires_after(self->options.read_timeout);
-    self->stop_deadline.async_wait([self](const beast::error_code& cancelled) {
-      if (cancelled) return;
-      std::fprintf(stderr, "shmstream serve: %zu connection(s) still open at the stop deadline: cut\n",
-                   self->open_sessions.load(std::memory_order_relaxed));
-      self->io.stop();
-    });
+    self->stop_until = std::chrono::steady_clock::now() + self->options.read_timeout;
+    self->wait_for_connections_to_close();
+  });
+}
+
+// Polled rather than signalled by the last connection, so no close can slip between a check and the wait.
+void HttpServer::State::wait_for_connections_to_close() {
+  const size_t open = open_sessions.load(std::memory_order_relaxed);
+  if (open == 0) return;  // nothing left to wait for: io.run() returns once the handlers are done
+  if (std::chrono::steady_clock::now() >= stop_until) {
+    std::fprintf(stderr, "shmstream serve: %zu connection(s) still open at the stop deadline: cut\n", open);
+    io.stop();
+    return;
+  }
+  stop_deadline.expires_after(std::chrono::milliseconds(20));
+  stop_deadline.async_wait([self = shared_from_this()](const beast::error_code& error) {
+    if (!error) self->wait_for_connections_to_close();
   });
 }
 
