@@ -53,7 +53,16 @@ bool ShardCursor::at_shard_end() const noexcept {
   return ending != layout::kNoSequence && position_ > ending;
 }
 
-Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept try {
+Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept {
+  // The checksum setting is fixed per stream and per reader: one loop for each, so no record tests it.
+  if (options_.verify_checksums && (log_->frame_flags() & layout::kFlagChecksum) != 0) {
+    return read_batch<true>(batch, limit, max_bytes);
+  }
+  return read_batch<false>(batch, limit, max_bytes);
+}
+
+template <bool kVerify>
+Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept try {
   batch.records.clear();
   batch.child_shards.clear();
   batch.shard_ended = false;
@@ -81,7 +90,7 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at the limit
   bool stopped = false;
   const uint8_t flags = log_->frame_flags();
-  const bool verify = options_.verify_checksums;
+  constexpr bool verify = kVerify;
   const uint64_t size = log_->segment_size();
   uint64_t bytes_left = max_bytes;
   while (!stopped && next != last) {

@@ -35,6 +35,10 @@ class ShardCursor {
   const ShardLog& log() const noexcept { return *log_; }
 
  private:
+  // read() with the checksum verification fixed: kVerify when the stream has checksums and the reader checks them.
+  template <bool kVerify>
+  Status read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept;
+
   // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`).
   bool map_current(Status& status) noexcept;
 
