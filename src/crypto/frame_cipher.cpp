@@ -117,11 +117,9 @@ void FrameCipher::absorb_aad(ghash::State& state, uint64_t position, uint64_t co
 }
 
 // The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256.
-bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                                int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                                size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
-  if (!key_slot(slot)) return false;
-  const size_t length = key_length + data_length;
+template <typename Visit>
+bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length,
+                                            Visit&& visit) noexcept {
   uint32_t counter = 1;  // J0 = nonce || 1
   for (size_t done = 0, chunk_index = 0; chunk_index == 0 || done < length; ++chunk_index) {
     const size_t mask_bytes = chunk_index == 0 ? 16 : 0;
@@ -130,9 +128,19 @@ bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t po
     if (!make_key_stream(shard_index, position, counter, blocks)) return false;
     counter += static_cast<uint32_t>(blocks);
     if (mask_bytes != 0) std::memcpy(tag_mask_, key_stream_, 16);
-    const uint8_t* stream = key_stream_ + mask_bytes;
-    size_t at = done;
-    size_t left = chunk;
+    visit(done, key_stream_ + mask_bytes, chunk);
+    done += chunk;
+  }
+  return true;
+}
+
+bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                                int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
+                                size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
+  if (!key_slot(slot)) return false;
+  const size_t length = key_length + data_length;
+  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
+                                                                                size_t left) {
     if (at < key_length) {
       const size_t from_key = std::min(left, key_length - at);
       xor_bytes(ciphertext + at, key + at, stream, from_key);
@@ -141,8 +149,8 @@ bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t po
       left -= from_key;
     }
     if (left != 0) xor_bytes(ciphertext + at, data + (at - key_length), stream, left);
-    done += chunk;
-  }
+  });
+  if (!made) return false;
   ghash::State state;
   absorb_aad(state, position, committed_state, arrival_ns);
   ghash::absorb(hash_key_, state, ciphertext, nullptr, length);
@@ -158,20 +166,14 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
   if (!key_slot(slot)) return false;
   ghash::State state;
   absorb_aad(state, position, committed_state, arrival_ns);
-  uint32_t counter = 1;
-  for (size_t done = 0, chunk_index = 0; chunk_index == 0 || done < length; ++chunk_index) {
-    const size_t mask_bytes = chunk_index == 0 ? 16 : 0;
-    const size_t chunk = std::min(length - done, kScratchBytes - mask_bytes);
-    const size_t blocks = (mask_bytes + chunk + 15) / 16;
-    if (!make_key_stream(shard_index, position, counter, blocks)) return false;
-    counter += static_cast<uint32_t>(blocks);
-    if (mask_bytes != 0) std::memcpy(tag_mask_, key_stream_, 16);
-    // Each ciphertext byte is read once (the mapping may change under a hostile writer): decrypted into the
-    // private plaintext, and hashed as plaintext XOR key stream.
-    xor_bytes(plaintext + done, ciphertext + done, key_stream_ + mask_bytes, chunk);
-    ghash::absorb(hash_key_, state, plaintext + done, key_stream_ + mask_bytes, chunk);
-    done += chunk;
-  }
+  // Each ciphertext byte is read once (the mapping may change under a hostile writer): decrypted into the
+  // private plaintext, and hashed as plaintext XOR key stream.
+  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
+                                                                                size_t bytes) {
+    xor_bytes(plaintext + at, ciphertext + at, stream, bytes);
+    ghash::absorb(hash_key_, state, plaintext + at, stream, bytes);
+  });
+  if (!made) return false;
   uint8_t expected_tag[16];
   ghash::finish(hash_key_, state, kAadBytes, length, expected_tag);
   xor_bytes(expected_tag, expected_tag, tag_mask_, kTagBytes);

@@ -72,6 +72,10 @@ class FrameCipher {
   bool key_slot(uint32_t slot) noexcept;
   // Composed GCM: encrypts `blocks` counter blocks from `first_counter` into key_stream_.
   bool make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter, size_t blocks) noexcept;
+  // Calls visit(offset, key_stream, bytes) for each key-stream chunk of a `length`-byte text, after putting
+  // E(J0) in tag_mask_; false when EVP fails.
+  template <typename Visit>
+  bool for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length, Visit&& visit) noexcept;
   void absorb_aad(ghash::State& state, uint64_t position, uint64_t committed_state, int64_t arrival_ns) const noexcept;
   bool seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
