@@ -31,16 +31,22 @@ Json lease_json(const LeaseInfo& lease) {
 
 namespace {
 
+// The application a command acts on: --stream-name and --application-name, both required.
+struct ApplicationFlags {
+  std::string stream_name, application_name;
+};
+
+std::shared_ptr<ApplicationFlags> add_application_flags(CLI::App& sub) {
+  auto flags = std::make_shared<ApplicationFlags>();
+  sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
+  sub.add_option("--application-name", flags->application_name, "Application name")->required();
+  return flags;
+}
+
 void add_describe_application(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
   Command& command = table.add(app, "describe-application", "DescribeApplication",
                                "Show a consumer application's lease table: owner, checkpoint and lag per shard");
-  CLI::App& sub = *command.subcommand;
-  struct Flags {
-    std::string stream_name, application_name;
-  };
-  auto flags = std::make_shared<Flags>();
-  sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--application-name", flags->application_name, "Application name")->required();
+  auto flags = add_application_flags(*command.subcommand);
   command.run = [flags, &global] {
     const auto stream = Stream::open(flags->stream_name, global.resolved_root());
     const ApplicationInfo info = describe_application(stream, flags->application_name);
@@ -75,13 +81,7 @@ void add_list_applications(CLI::App& app, CommandTable& table, const GlobalOptio
 void add_delete_application(CLI::App& app, CommandTable& table, const GlobalOptions& global) {
   Command& command = table.add(app, "delete-application", "DeleteApplication",
                                "Delete a consumer application's lease table (its checkpoints); its workers stop");
-  CLI::App& sub = *command.subcommand;
-  struct Flags {
-    std::string stream_name, application_name;
-  };
-  auto flags = std::make_shared<Flags>();
-  sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--application-name", flags->application_name, "Application name")->required();
+  auto flags = add_application_flags(*command.subcommand);
   command.run = [flags, &global] {
     delete_application(*Stream::open(flags->stream_name, global.resolved_root()), flags->application_name);
     return kExitSuccess;  // prints nothing, like the AWS CLI's delete commands
