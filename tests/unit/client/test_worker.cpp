@@ -46,6 +46,15 @@ WorkerOptions fast_options() {
   return options;
 }
 
+// Another worker of application "app" (a live process: ours, with the id "thief") takes every lease.
+void give_every_lease_to_a_thief(const Stream& stream) {
+  auto table = detail::LeaseTableFile::open(stream.directory(), "app", 0600, true);  // read-write
+  table.update([](detail::LeaseTableImage& image) {
+    for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
+    return true;
+  });
+}
+
 class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -118,12 +127,7 @@ TEST_F(WorkerTest, CheckpointingALeaseNoLongerHeldThrowsShutdownException) {
       if (stolen.exchange(true)) return;
       // Both processors initialized (a lease taken before its processor starts is never lease_lost).
       ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
-      // Another worker (a live process: ours, with another id) takes every lease.
-      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
-      table.update([](detail::LeaseTableImage& image) {
-        for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
-        return true;
-      });
+      give_every_lease_to_a_thief(*stream);
       try {
         checkpointer.checkpoint();
       } catch (const ShutdownException& error) {
@@ -283,11 +287,7 @@ TEST_F(WorkerTest, ACheckpointRefusedForALeaseTakenMeansLeaseLost) {
     processor->before_record = [&, stream = stream](const RecordView&, Checkpointer&) {
       if (stolen.exchange(true)) return;
       ASSERT_TRUE(eventually([&] { return journal.events().size() >= 2; }));
-      auto table = detail::LeaseTableFile::open(stream->directory(), "app", 0600, true);  // read-write
-      table.update([](detail::LeaseTableImage& image) {
-        for (auto& row : image.rows) std::strcpy(row.owner_worker_id, "thief");
-        return true;
-      });
+      give_every_lease_to_a_thief(*stream);
     };
     return processor;
   };
