@@ -342,7 +342,10 @@ TEST(EncryptionWithTheRest, DescribeNeverShowsAHalfWrittenKeyId) {
   const detail::KeyMetadata key = detail::KeyStore().create_key("");
   const std::vector<std::string> ids = {key.key_id, key.arn};  // 36 and 75 characters
   std::atomic<bool> done{false};
+  std::atomic<bool> looking{false};
   std::thread changer([&] {
+    // The changes overlap the looks even when the looking thread is scheduled late on a loaded machine.
+    while (!looking.load()) std::this_thread::yield();  // seq_cst: test flag
     // Starts stay within the 32 key generations a retention period allows; stops rewrite the key id as well.
     for (int i = 0; i < 300; ++i) {
       if (i % 10 == 0) stream->start_encryption("KMS", ids[(i / 10) % 2]);
@@ -359,6 +362,7 @@ TEST(EncryptionWithTheRest, DescribeNeverShowsAHalfWrittenKeyId) {
       EXPECT_EQ(info.key_id, "");
     }
     ++looks;
+    looking.store(true);  // seq_cst: test flag
   }
   changer.join();
   EXPECT_GT(looks, 0u);
