@@ -76,6 +76,21 @@ def test_tag_limits(cli):
     assert len(cli.json("list-tags-for-stream", "--stream-name", "s")["Tags"]) == 50
 
 
+def test_structured_flags_from_files(cli, tmp_path):
+    cli.create("s")
+    (tmp_path / "tags.txt").write_text("team=data,env=")
+    (tmp_path / "bad.json").write_text('{"team": ')
+    cli.ok("add-tags-to-stream", "--stream-name", "s", "--tags", f"file://{tmp_path}/tags.txt")
+    assert cli.json("list-tags-for-stream", "--stream-name", "s")["Tags"] == [
+        {"Key": "env", "Value": ""}, {"Key": "team", "Value": "data"}]
+    for value, problem in ((f"file://{tmp_path}/missing.json", "Unable to load paramfile"),
+                           (f"file://{tmp_path}/bad.json", "Invalid JSON")):
+        result = cli.fails("InvalidArgumentException", "AddTagsToStream", "add-tags-to-stream", "--stream-name", "s",
+                           "--tags", value)
+        assert f"Error parsing parameter '--tags': {problem}" in result.stderr
+    assert len(cli.json("list-tags-for-stream", "--stream-name", "s")["Tags"]) == 2
+
+
 def test_stream_arn_checks(cli):
     cli.create("s")
     cli.fails("ValidationException", "ListTagsForStream", "list-tags-for-stream", "--stream-arn", "not-an-arn")

@@ -5,9 +5,11 @@
 
 #include "cli_errors.hpp"
 #include "command_table.hpp"
-#include "crypto/key_store.hpp"
 #include "common/aws_names.hpp"
+#include "crypto/key_store.hpp"
 #include "json_output.hpp"
+#include "operation_command.hpp"
+#include "stream_target.hpp"
 
 namespace shmstream::cli {
 namespace {
@@ -128,23 +130,11 @@ void add_stream_encryption_command(CLI::App& app, CommandTable& table, const Glo
                                        "Encrypt the records put from now on with a KMS key")
                            : table.add(app, "stop-stream-encryption", "StopStreamEncryption",
                                        "Put records unencrypted from now on");
-  struct Flags {
-    std::string stream_name, encryption_type, key_id;
-  };
-  auto flags = std::make_shared<Flags>();
   CLI::App& sub = *command.subcommand;
-  sub.add_option("--stream-name", flags->stream_name, "Stream name")->required();
-  sub.add_option("--encryption-type", flags->encryption_type, "KMS")->required();
-  sub.add_option("--key-id", flags->key_id, "Key id, key ARN, alias name, alias ARN, or alias/aws/kinesis")->required();
-  command.run = [flags, start, &global] {
-    const std::shared_ptr<Stream> stream = Stream::open(flags->stream_name, global.resolved_root());
-    if (start) {
-      stream->start_encryption(flags->encryption_type, flags->key_id);
-    } else {
-      stream->stop_encryption(flags->encryption_type, flags->key_id);
-    }
-    return kExitSuccess;  // prints nothing, like the AWS CLI
-  };
+  add_stream_target_flags(sub);
+  sub.add_option("--encryption-type", "KMS")->required();
+  sub.add_option("--key-id", "Key id, key ARN, alias name, alias ARN, or alias/aws/kinesis")->required();
+  run_as_operation(command, global);
 }
 
 }  // namespace

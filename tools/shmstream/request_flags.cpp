@@ -111,6 +111,16 @@ std::vector<std::string> normalize_structured_values(const std::vector<std::stri
   return result;
 }
 
+// A structure, map or list flag's value (JSON after normalize_structured_values, or a file:// of JSON or
+// shorthand) as a request member. An unreadable file or malformed JSON is refused naming the flag.
+Json structured_value(const std::string& flag, const std::string& text) {
+  const std::string value = load_parameter_value(flag, text);  // InvalidArgumentException when unreadable
+  if (!looks_like_json(value)) return parse_shorthand(flag, value);
+  Json document = Json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) throw_invalid_argument("Error parsing parameter '" + flag + "': Invalid JSON: " + value);
+  return document;
+}
+
 }  // namespace
 
 std::vector<std::string> expand_arguments(const std::vector<std::string>& arguments, const CommandTable& table) {
@@ -157,11 +167,7 @@ Json request_from_flags(const Command& command) {
     } else if (type == "boolean") {
       request[*member] = option->as<bool>();
     } else if (type == "structure" || type == "map" || type == "list") {
-      try {
-        request[*member] = Json::parse(load_parameter_value(option->get_name(), text));
-      } catch (const std::exception&) {
-        // the command reports an unreadable or malformed value in its own words
-      }
+      request[*member] = structured_value(option->get_name(), text);
     } else if (type == "blob") {
       try {
         const std::string value = load_parameter_value(option->get_name(), text);

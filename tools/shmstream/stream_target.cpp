@@ -9,11 +9,16 @@
 
 namespace shmstream::cli {
 
+void add_stream_target_flags(CLI::App& command) {
+  command.add_option("--stream-name", "Stream name (or --stream-arn)");
+  command.add_option("--stream-arn", "Stream ARN, arn:aws:kinesis:local:000000000000:stream/<name> (or --stream-name)");
+}
+
 std::shared_ptr<StreamTarget> add_stream_target(CLI::App& command) {
   auto target = std::make_shared<StreamTarget>();
-  command.add_option("--stream-name", target->stream_name, "Stream name (or --stream-arn)");
-  command.add_option("--stream-arn", target->stream_arn,
-                     "Stream ARN, arn:aws:kinesis:local:000000000000:stream/<name> (or --stream-name)");
+  add_stream_target_flags(command);
+  command.get_option("--stream-name")->each([target](const std::string& name) { target->stream_name = name; });
+  command.get_option("--stream-arn")->each([target](const std::string& arn) { target->stream_arn = arn; });
   return target;
 }
 

@@ -20,6 +20,8 @@ struct StreamTarget {
 
 // Adds --stream-name and --stream-arn to `command`. Where the model requires StreamARN (RegisterStreamConsumer,
 // UpdateStreamMode, ...) --stream-name is accepted too, as a shmstream convenience.
+void add_stream_target_flags(CLI::App& command);
+// The same flags, read into the returned target as they are parsed.
 std::shared_ptr<StreamTarget> add_stream_target(CLI::App& command);
 
 // The stream name inside a StreamARN (see StreamTarget::resolve).
