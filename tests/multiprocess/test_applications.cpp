@@ -128,6 +128,19 @@ std::map<std::string, int> leases_per_owner(const std::shared_ptr<Stream>& strea
   return counts;
 }
 
+// "owner=count ..." of the leases not at SHARD_END, for a failure message.
+std::string lease_distribution(const std::shared_ptr<Stream>& stream) {
+  std::string text;
+  try {
+    for (const auto& [owner, count] : leases_per_owner(stream, "app")) {
+      text += (owner.empty() ? std::string("(none)") : owner) + "=" + std::to_string(count) + " ";
+    }
+  } catch (const Error& error) {
+    text = error.what();
+  }
+  return text;
+}
+
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds patience) {
   const auto deadline = std::chrono::steady_clock::now() + patience;
   while (!condition()) {
@@ -324,7 +337,8 @@ TEST_F(ApplicationProcesses, GracefulShutdownHandsOverWithoutDuplicates) {
   std::vector<pid_t> workers;
   const std::vector<std::string> logs = {log(0), log(1), log(2)};
   for (int i = 0; i < 3; ++i) workers.push_back(start_worker(root.path(), logs[i]));
-  ASSERT_TRUE(wait_for([&] { return settled(stream, {2, 1, 1}); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(wait_for([&] { return settled(stream, {2, 1, 1}); }, std::chrono::seconds(10)))
+      << lease_distribution(stream);
   // A worker learns at its next lease pass that a lease was stolen from it; until then it may process a batch
   // the thief processes again (at least once). Let the balancing settle before the records come.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
