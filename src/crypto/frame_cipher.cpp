@@ -8,6 +8,16 @@
 #include <algorithm>
 #include <cstring>
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn about it (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#define SHMSTREAM_SSSE3 __attribute__((target("ssse3")))
+#define SHMSTREAM_AVX512 __attribute__((target("avx2,avx512f,avx512bw")))
+
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {
@@ -37,7 +47,8 @@ bool derive_data_key(const uint8_t (&master)[kMasterKeyBytes], const uint8_t (&s
 FrameCipher::FrameCipher(Direction direction, Engine engine)
     : cipher_(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)), context_(EVP_CIPHER_CTX_new()),
       direction_(direction) {
-  if (engine == Engine::kFastest && ghash::cpu_has_carryless_multiply()) {
+  if (engine != Engine::kEvpGcm && ghash::cpu_has_carryless_multiply()) {
+    hash_key_.width = engine == Engine::kComposed128 ? ghash::Width::k128 : ghash::widest_width();
     ecb_cipher_ = EVP_CIPHER_fetch(nullptr, "AES-256-ECB", nullptr);
     ecb_context_ = EVP_CIPHER_CTX_new();
   }
@@ -66,18 +77,49 @@ namespace {
 
 void xor_bytes(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_t length) noexcept {
   size_t i = 0;
-  for (; i + 8 <= length; i += 8) {
-    uint64_t a;
-    uint64_t b;
-    std::memcpy(&a, in + i, 8);
-    std::memcpy(&b, key_stream + i, 8);
-    a ^= b;
-    std::memcpy(out + i, &a, 8);
+  for (; i + 16 <= length; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key_stream + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_xor_si128(a, b));
   }
   for (; i < length; ++i) out[i] = in[i] ^ key_stream[i];
 }
 
+// xor_bytes on AVX-512 registers, the tail through byte masks (ghash::Width::k512 CPUs only).
+SHMSTREAM_AVX512 void xor_bytes_512(uint8_t* out, const uint8_t* in, const uint8_t* key_stream,
+                                    size_t length) noexcept {
+  for (size_t at = 0; at < length; at += 64) {
+    const size_t left = length - at;
+    const __mmask64 present = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+    const __m512i text = _mm512_maskz_loadu_epi8(present, in + at);
+    _mm512_mask_storeu_epi8(out + at, present,
+                            _mm512_xor_si512(text, _mm512_maskz_loadu_epi8(present, key_stream + at)));
+  }
+}
+
+// The counter blocks nonce || inc32^i(first_counter), i < blocks: the nonce as EVP GCM takes a 12-byte IV,
+// the counter big-endian (NIST SP 800-38D §6.2, wrapping mod 2^32 as inc32 does).
+SHMSTREAM_SSSE3 void write_counter_blocks(uint8_t* out, uint32_t shard_index, uint64_t position,
+                                          uint32_t first_counter, size_t blocks) noexcept {
+  __m128i block = _mm_set_epi32(static_cast<int>(first_counter), static_cast<int>(position >> 32),
+                                static_cast<int>(position), static_cast<int>(shard_index));
+  const __m128i counter_big_endian = _mm_set_epi8(12, 13, 14, 15, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m128i one = _mm_set_epi32(1, 0, 0, 0);
+  for (size_t i = 0; i < blocks; ++i) {
+    _mm_store_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_shuffle_epi8(block, counter_big_endian));
+    block = _mm_add_epi32(block, one);
+  }
+}
+
 }  // namespace
+
+void FrameCipher::xor_text(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_t length) const noexcept {
+  if (hash_key_.width == ghash::Width::k512) {
+    xor_bytes_512(out, in, key_stream, length);
+  } else {
+    xor_bytes(out, in, key_stream, length);
+  }
+}
 
 bool FrameCipher::key_slot(uint32_t slot) noexcept {
   if (slot == keyed_slot_) [[likely]] return true;
@@ -88,7 +130,7 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
   }
   alignas(16) uint8_t h[16] = {};
   if (EVP_Cipher(ecb_context_, h, h, sizeof h) <= 0) return false;
-  ghash::make_hash_key(h, hash_key_);
+  ghash::make_hash_key(h, hash_key_, hash_key_.width);
   OPENSSL_cleanse(h, sizeof h);
   keyed_slot_ = slot;
   return true;
@@ -96,13 +138,7 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
 
 bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
                                   size_t blocks) noexcept {
-  for (size_t i = 0; i < blocks; ++i) {
-    uint8_t* block = key_stream_ + 16 * i;
-    std::memcpy(block, &shard_index, 4);  // the nonce, as EVP GCM takes it
-    std::memcpy(block + 4, &position, 8);
-    const uint32_t counter = __builtin_bswap32(first_counter + static_cast<uint32_t>(i));  // inc32, big-endian
-    std::memcpy(block + 12, &counter, 4);
-  }
+  write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
   return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) > 0;
 }
 
@@ -116,7 +152,8 @@ void FrameCipher::absorb_aad(ghash::State& state, uint64_t position, uint64_t co
   ghash::absorb(hash_key_, state, aad, nullptr, sizeof aad);
 }
 
-// The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256.
+// The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256
+// (whole blocks, so GHASH absorbs chunk by chunk while the chunk is in cache).
 template <typename Visit>
 bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length,
                                             Visit&& visit) noexcept {
@@ -128,7 +165,7 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
     if (!make_key_stream(shard_index, position, counter, blocks)) return false;
     counter += static_cast<uint32_t>(blocks);
     if (mask_bytes != 0) std::memcpy(tag_mask_, key_stream_, 16);
-    visit(done, key_stream_ + mask_bytes, chunk);
+    visit(done, key_stream_ + mask_bytes, chunk, done + chunk == length);
     done += chunk;
   }
   return true;
@@ -138,24 +175,30 @@ bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t po
                                 int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                                 size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!key_slot(slot)) return false;
+  // The AAD is hashed first: it does not wait for the key stream, so it runs while AES is in flight.
+  ghash::State state;
+  absorb_aad(state, position, committed_state, arrival_ns);
   const size_t length = key_length + data_length;
-  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
-                                                                                size_t left) {
+  uint8_t hash[16];
+  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t chunk_at, const uint8_t* stream,
+                                                                                size_t chunk_bytes, bool last) {
+    size_t at = chunk_at;
+    size_t left = chunk_bytes;
     if (at < key_length) {
       const size_t from_key = std::min(left, key_length - at);
-      xor_bytes(ciphertext + at, key + at, stream, from_key);
+      xor_text(ciphertext + at, key + at, stream, from_key);
       at += from_key;
       stream += from_key;
       left -= from_key;
     }
-    if (left != 0) xor_bytes(ciphertext + at, data + (at - key_length), stream, left);
+    if (left != 0) xor_text(ciphertext + at, data + (at - key_length), stream, left);
+    if (last) {
+      ghash::absorb_and_finish(hash_key_, state, ciphertext + chunk_at, nullptr, chunk_bytes, kAadBytes, length, hash);
+    } else {
+      ghash::absorb(hash_key_, state, ciphertext + chunk_at, nullptr, chunk_bytes);
+    }
   });
   if (!made) return false;
-  ghash::State state;
-  absorb_aad(state, position, committed_state, arrival_ns);
-  ghash::absorb(hash_key_, state, ciphertext, nullptr, length);
-  uint8_t hash[16];
-  ghash::finish(hash_key_, state, kAadBytes, length, hash);
   xor_bytes(tag, hash, tag_mask_, kTagBytes);
   return true;
 }
@@ -168,14 +211,17 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
   absorb_aad(state, position, committed_state, arrival_ns);
   // Each ciphertext byte is read once (the mapping may change under a hostile writer): decrypted into the
   // private plaintext, and hashed as plaintext XOR key stream.
+  uint8_t expected_tag[16];
   const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
-                                                                                size_t bytes) {
-    xor_bytes(plaintext + at, ciphertext + at, stream, bytes);
-    ghash::absorb(hash_key_, state, plaintext + at, stream, bytes);
+                                                                                size_t bytes, bool last) {
+    xor_text(plaintext + at, ciphertext + at, stream, bytes);
+    if (last) {
+      ghash::absorb_and_finish(hash_key_, state, plaintext + at, stream, bytes, kAadBytes, length, expected_tag);
+    } else {
+      ghash::absorb(hash_key_, state, plaintext + at, stream, bytes);
+    }
   });
   if (!made) return false;
-  uint8_t expected_tag[16];
-  ghash::finish(hash_key_, state, kAadBytes, length, expected_tag);
   xor_bytes(expected_tag, expected_tag, tag_mask_, kTagBytes);
   if (CRYPTO_memcmp(expected_tag, tag, kTagBytes) != 0) {
     OPENSSL_cleanse(plaintext, length);  // nothing unauthenticated is left to use
