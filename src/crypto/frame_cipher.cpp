@@ -8,15 +8,9 @@
 #include <algorithm>
 #include <cstring>
 
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn about it (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#pragma GCC diagnostic pop
-
-#define SHMSTREAM_SSSE3 __attribute__((target("ssse3")))
-#define SHMSTREAM_AVX512 __attribute__((target("avx2,avx512f,avx512bw")))
+#endif
 
 #include "shmstream/status.hpp"
 
@@ -77,30 +71,23 @@ namespace {
 
 void xor_bytes(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_t length) noexcept {
   size_t i = 0;
-  for (; i + 16 <= length; i += 16) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key_stream + i));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_xor_si128(a, b));
+  for (; i + 8 <= length; i += 8) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, in + i, 8);
+    std::memcpy(&b, key_stream + i, 8);
+    a ^= b;
+    std::memcpy(out + i, &a, 8);
   }
   for (; i < length; ++i) out[i] = in[i] ^ key_stream[i];
 }
 
-// xor_bytes on AVX-512 registers, the tail through byte masks (ghash::Width::k512 CPUs only).
-SHMSTREAM_AVX512 void xor_bytes_512(uint8_t* out, const uint8_t* in, const uint8_t* key_stream,
-                                    size_t length) noexcept {
-  for (size_t at = 0; at < length; at += 64) {
-    const size_t left = length - at;
-    const __mmask64 present = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
-    const __m512i text = _mm512_maskz_loadu_epi8(present, in + at);
-    _mm512_mask_storeu_epi8(out + at, present,
-                            _mm512_xor_si512(text, _mm512_maskz_loadu_epi8(present, key_stream + at)));
-  }
-}
-
 // The counter blocks nonce || inc32^i(first_counter), i < blocks: the nonce as EVP GCM takes a 12-byte IV,
 // the counter big-endian (NIST SP 800-38D §6.2, wrapping mod 2^32 as inc32 does).
-SHMSTREAM_SSSE3 void write_counter_blocks(uint8_t* out, uint32_t shard_index, uint64_t position,
-                                          uint32_t first_counter, size_t blocks) noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("ssse3"))) void write_counter_blocks(uint8_t* out, uint32_t shard_index, uint64_t position,
+                                                            uint32_t first_counter, size_t blocks) noexcept {
+  // The composed GCM runs only where ghash::cpu_has_carryless_multiply(), which includes SSSE3.
   __m128i block = _mm_set_epi32(static_cast<int>(first_counter), static_cast<int>(position >> 32),
                                 static_cast<int>(position), static_cast<int>(shard_index));
   const __m128i counter_big_endian = _mm_set_epi8(12, 13, 14, 15, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -110,16 +97,20 @@ SHMSTREAM_SSSE3 void write_counter_blocks(uint8_t* out, uint32_t shard_index, ui
     block = _mm_add_epi32(block, one);
   }
 }
-
-}  // namespace
-
-void FrameCipher::xor_text(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_t length) const noexcept {
-  if (hash_key_.width == ghash::Width::k512) {
-    xor_bytes_512(out, in, key_stream, length);
-  } else {
-    xor_bytes(out, in, key_stream, length);
+#else
+void write_counter_blocks(uint8_t* out, uint32_t shard_index, uint64_t position, uint32_t first_counter,
+                          size_t blocks) noexcept {
+  for (size_t i = 0; i < blocks; ++i) {
+    uint8_t* block = out + 16 * i;
+    std::memcpy(block, &shard_index, 4);
+    std::memcpy(block + 4, &position, 8);
+    const uint32_t counter = __builtin_bswap32(first_counter + static_cast<uint32_t>(i));
+    std::memcpy(block + 12, &counter, 4);
   }
 }
+#endif
+
+}  // namespace
 
 bool FrameCipher::key_slot(uint32_t slot) noexcept {
   if (slot == keyed_slot_) [[likely]] return true;
@@ -142,16 +133,6 @@ bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint3
   return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) > 0;
 }
 
-void FrameCipher::absorb_aad(ghash::State& state, uint64_t position, uint64_t committed_state,
-                             int64_t arrival_ns) const noexcept {
-  uint8_t aad[kAadBytes];
-  std::memcpy(aad, &position, 8);
-  std::memcpy(aad + 8, &committed_state, 8);
-  std::memcpy(aad + 16, &arrival_ns, 8);
-  ghash::reset(state);
-  ghash::absorb(hash_key_, state, aad, nullptr, sizeof aad);
-}
-
 // The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256
 // (whole blocks, so GHASH absorbs chunk by chunk while the chunk is in cache).
 template <typename Visit>
@@ -171,32 +152,45 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
   return true;
 }
 
+// The text of a chunk through ghash::crypt: the AAD with the first chunk, the lengths block with the last.
+ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
+                                         size_t length) const noexcept {
+  ghash::CryptPass pass;
+  pass.length = bytes;
+  if (at == 0) {
+    pass.aad_words = aad_words;
+    pass.aad_word_count = 3;
+  }
+  pass.finish = last;
+  pass.aad_bytes = kAadBytes;
+  pass.text_bytes = length;
+  return pass;
+}
+
 bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                                 int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                                 size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!key_slot(slot)) return false;
-  // The AAD is hashed first: it does not wait for the key stream, so it runs while AES is in flight.
-  ghash::State state;
-  absorb_aad(state, position, committed_state, arrival_ns);
+  const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   const size_t length = key_length + data_length;
+  ghash::State state;
+  ghash::reset(state);
   uint8_t hash[16];
-  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t chunk_at, const uint8_t* stream,
-                                                                                size_t chunk_bytes, bool last) {
-    size_t at = chunk_at;
-    size_t left = chunk_bytes;
-    if (at < key_length) {
-      const size_t from_key = std::min(left, key_length - at);
-      xor_text(ciphertext + at, key + at, stream, from_key);
-      at += from_key;
-      stream += from_key;
-      left -= from_key;
-    }
-    if (left != 0) xor_text(ciphertext + at, data + (at - key_length), stream, left);
-    if (last) {
-      ghash::absorb_and_finish(hash_key_, state, ciphertext + chunk_at, nullptr, chunk_bytes, kAadBytes, length, hash);
+  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
+                                                                                size_t bytes, bool last) {
+    ghash::CryptPass pass = chunk_pass(aad_words, at, bytes, last, length);
+    if (at < key_length) {  // the text is key || data
+      pass.head = key + at;
+      pass.head_length = std::min(bytes, key_length - at);
+      pass.tail = data;
     } else {
-      ghash::absorb(hash_key_, state, ciphertext + chunk_at, nullptr, chunk_bytes);
+      pass.head = data + (at - key_length);
+      pass.head_length = bytes;
     }
+    pass.key_stream = stream;
+    pass.out = ciphertext + at;
+    pass.hash_result = true;  // the ciphertext, from the register it was stored from
+    ghash::crypt(hash_key_, state, pass, hash);
   });
   if (!made) return false;
   xor_bytes(tag, hash, tag_mask_, kTagBytes);
@@ -207,19 +201,21 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
                                 int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                                 uint8_t* plaintext) noexcept {
   if (!key_slot(slot)) return false;
+  const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   ghash::State state;
-  absorb_aad(state, position, committed_state, arrival_ns);
-  // Each ciphertext byte is read once (the mapping may change under a hostile writer): decrypted into the
-  // private plaintext, and hashed as plaintext XOR key stream.
+  ghash::reset(state);
+  // Each ciphertext byte is read once (the mapping may change under a hostile writer): loaded into a
+  // register, decrypted into the private plaintext and hashed from that register.
   uint8_t expected_tag[16];
   const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
                                                                                 size_t bytes, bool last) {
-    xor_text(plaintext + at, ciphertext + at, stream, bytes);
-    if (last) {
-      ghash::absorb_and_finish(hash_key_, state, plaintext + at, stream, bytes, kAadBytes, length, expected_tag);
-    } else {
-      ghash::absorb(hash_key_, state, plaintext + at, stream, bytes);
-    }
+    ghash::CryptPass pass = chunk_pass(aad_words, at, bytes, last, length);
+    pass.head = ciphertext + at;
+    pass.head_length = bytes;
+    pass.key_stream = stream;
+    pass.out = plaintext + at;
+    pass.hash_result = false;
+    ghash::crypt(hash_key_, state, pass, expected_tag);
   });
   if (!made) return false;
   xor_bytes(expected_tag, expected_tag, tag_mask_, kTagBytes);

@@ -78,9 +78,8 @@ class FrameCipher {
   // E(J0) in tag_mask_; false when EVP fails.
   template <typename Visit>
   bool for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length, Visit&& visit) noexcept;
-  // out = in XOR key_stream, on registers as wide as the GHASH's.
-  void xor_text(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_t length) const noexcept;
-  void absorb_aad(ghash::State& state, uint64_t position, uint64_t committed_state, int64_t arrival_ns) const noexcept;
+  ghash::CryptPass chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
+                              size_t length) const noexcept;
   bool seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                      size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept;

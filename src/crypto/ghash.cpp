@@ -94,34 +94,75 @@ inline __m128i lengths_block(uint64_t aad_bytes, uint64_t text_bytes) noexcept {
   return _mm_set_epi64x(static_cast<long long>(aad_bytes * 8), static_cast<long long>(text_bytes * 8));
 }
 
-// One group, 128-bit: the `bytes` (<= kGroupBytes) of data (XOR mask), zero-padded to whole blocks, block i
-// times powers[first_power + i], Y added to the first block; then `last` (when non-null) times H. Reduced once.
-SHMSTREAM_CLMUL __m128i fold_128(const HashKey& key, __m128i y, const uint8_t* data, const uint8_t* mask,
-                                 size_t bytes, size_t first_power, const __m128i* last) noexcept {
-  __m128i low = _mm_setzero_si128();
-  __m128i high = _mm_setzero_si128();
-  __m128i carry = y;
-  size_t p = first_power;
-  size_t at = 0;
-  for (; at + 16 <= bytes; at += 16, ++p) {
-    __m128i block = load(data + at);
-    if (mask != nullptr) block = _mm_xor_si128(block, load(mask + at));
-    multiply_add(_mm_xor_si128(carry, reflect(block)), power(key, p), low, high);
-    carry = _mm_setzero_si128();
-  }
-  if (at < bytes) {
-    alignas(16) uint8_t padded[16] = {};
-    const size_t rest = bytes - at;
-    std::memcpy(padded, data + at, rest);
-    if (mask != nullptr) {
-      for (size_t i = 0; i < rest; ++i) padded[i] ^= mask[at + i];
+// The unreduced sum of a group's products.
+struct Sum {
+  __m128i low;
+  __m128i high;
+};
+
+// Where a pass's bytes come from and go to (see CryptPass), advanced group by group.
+struct Cursor {
+  const uint8_t* head;
+  size_t head_length;
+  const uint8_t* tail;
+  const uint8_t* key_stream;  // may be null: zeros
+  uint8_t* out;               // may be null: nothing stored
+  bool hash_result;           // absorb text XOR key stream (else the text)
+  void advance(size_t bytes) noexcept {
+    if (bytes <= head_length) {
+      head += bytes;
+      head_length -= bytes;
+    } else {
+      tail += bytes - head_length;
+      head += head_length;
+      head_length = 0;
     }
-    multiply_add(_mm_xor_si128(carry, reflect(_mm_load_si128(reinterpret_cast<const __m128i*>(padded)))),
-                 power(key, p), low, high);
-    carry = _mm_setzero_si128();
+    if (key_stream != nullptr) key_stream += bytes;
+    if (out != nullptr) out += bytes;
   }
-  if (last != nullptr) multiply_add(_mm_xor_si128(carry, *last), power(key, kOnePower), low, high);
-  return reduce(low, high);
+};
+
+// 128-bit: the `bytes` (<= kGroupBytes) of the cursor's text, XOR its key stream, zero-padded to whole blocks;
+// result stored, and block i (text or result) times powers[first_power + i] added to `sum`, Y to block 0.
+SHMSTREAM_CLMUL inline void crypt_group_128(const HashKey& key, __m128i y, const Cursor& at, size_t bytes,
+                                     size_t first_power, Sum& sum) noexcept {
+  for (size_t offset = 0, p = first_power; offset < bytes; offset += 16, ++p) {
+    const size_t n = std::min<size_t>(16, bytes - offset);
+    __m128i text;
+    if (n == 16 && offset + 16 <= at.head_length) {
+      text = load(at.head + offset);
+    } else if (n == 16 && offset >= at.head_length) {
+      text = load(at.tail + (offset - at.head_length));
+    } else {  // straddles head and tail, or the partial last block
+      alignas(16) uint8_t gathered[16] = {};
+      const size_t from_head = offset < at.head_length ? std::min(n, at.head_length - offset) : 0;
+      std::memcpy(gathered, at.head + offset, from_head);
+      std::memcpy(gathered + from_head, at.tail + (offset + from_head - at.head_length), n - from_head);
+      text = _mm_load_si128(reinterpret_cast<const __m128i*>(gathered));
+    }
+    __m128i result = text;
+    if (at.key_stream != nullptr) {
+      __m128i stream = n == 16 ? load(at.key_stream + offset) : _mm_setzero_si128();
+      if (n != 16) {
+        alignas(16) uint8_t padded[16] = {};
+        std::memcpy(padded, at.key_stream + offset, n);
+        stream = _mm_load_si128(reinterpret_cast<const __m128i*>(padded));
+      }
+      result = _mm_xor_si128(text, stream);
+    }
+    if (at.out != nullptr) {
+      if (n == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(at.out + offset), result);
+      } else {
+        alignas(16) uint8_t partial[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(partial), result);
+        std::memcpy(at.out + offset, partial, n);
+      }
+    }
+    const __m128i hashed = at.hash_result ? result : text;  // zero beyond n either way
+    multiply_add(_mm_xor_si128(y, reflect(hashed)), power(key, p), sum.low, sum.high);
+    y = _mm_setzero_si128();
+  }
 }
 
 SHMSTREAM_WIDE_CLMUL inline __m128i sum_of_lanes(__m512i x) noexcept {
@@ -130,10 +171,15 @@ SHMSTREAM_WIDE_CLMUL inline __m128i sum_of_lanes(__m512i x) noexcept {
   return _mm512_castsi512_si128(x);
 }
 
-// fold_128 four blocks per multiply: a 64-byte load masked to the bytes left (the masked-off bytes are
-// neither read nor faulted on, and read as zero: the padding of the partial block comes free).
-SHMSTREAM_WIDE_CLMUL __m128i fold_512(const HashKey& key, __m128i y, const uint8_t* data, const uint8_t* mask,
-                                      size_t bytes, size_t first_power, const __m128i* last) noexcept {
+SHMSTREAM_WIDE_CLMUL inline __mmask64 first_bytes(size_t n) noexcept {
+  return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+}
+
+// crypt_group_128 four blocks per multiply, through 64-byte loads and stores masked to the bytes in place
+// (masked-off bytes are neither read nor written nor faulted on, and read as zero: the padding of the
+// partial block and the seam between head and tail come free).
+SHMSTREAM_WIDE_CLMUL inline void crypt_group_512(const HashKey& key, __m128i y, const Cursor& at, size_t bytes,
+                                          size_t first_power, Sum& sum) noexcept {
   const __m512i reverse = _mm512_set_epi64(0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607,
                                            0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f,
                                            0x0001020304050607, 0x08090a0b0c0d0e0f);  // reflect() per lane
@@ -141,56 +187,86 @@ SHMSTREAM_WIDE_CLMUL __m128i fold_512(const HashKey& key, __m128i y, const uint8
   __m512i high = _mm512_setzero_si512();
   __m512i middle = _mm512_setzero_si512();
   __m512i carry = _mm512_zextsi128_si512(y);
-  for (size_t at = 0, p = first_power; at < bytes; at += 64, p += 4) {
-    const size_t left = bytes - at;
-    const __mmask64 present = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
-    __m512i blocks = _mm512_maskz_loadu_epi8(present, data + at);
-    if (mask != nullptr) blocks = _mm512_xor_si512(blocks, _mm512_maskz_loadu_epi8(present, mask + at));
-    blocks = _mm512_xor_si512(carry, _mm512_shuffle_epi8(blocks, reverse));
+  // The tail as if it followed the head in memory; only bytes at or after the seam are loaded through it.
+  const auto tail_base = reinterpret_cast<uintptr_t>(at.tail) - at.head_length;
+  for (size_t offset = 0, p = first_power; offset < bytes; offset += 64, p += 4) {
+    const __mmask64 present = first_bytes(bytes - offset);
+    const __mmask64 in_head = offset < at.head_length ? first_bytes(at.head_length - offset) : 0;
+    __m512i text = _mm512_maskz_loadu_epi8(present & in_head, at.head + offset);
+    if ((present & ~in_head) != 0) {
+      text = _mm512_mask_loadu_epi8(text, present & ~in_head, reinterpret_cast<const void*>(tail_base + offset));
+    }
+    __m512i result = text;
+    if (at.key_stream != nullptr) {
+      result = _mm512_xor_si512(text, _mm512_maskz_loadu_epi8(present, at.key_stream + offset));
+    }
+    if (at.out != nullptr) _mm512_mask_storeu_epi8(at.out + offset, present, result);
+    const __m512i hashed = _mm512_xor_si512(carry, _mm512_shuffle_epi8(at.hash_result ? result : text, reverse));
     carry = _mm512_setzero_si512();
     const __m512i powers = _mm512_loadu_si512(key.powers[p]);
-    low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(blocks, powers, 0x00));
-    high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(blocks, powers, 0x11));
-    middle = _mm512_xor_si512(middle, _mm512_xor_si512(_mm512_clmulepi64_epi128(blocks, powers, 0x01),
-                                                       _mm512_clmulepi64_epi128(blocks, powers, 0x10)));
+    low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(hashed, powers, 0x00));
+    high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(hashed, powers, 0x11));
+    middle = _mm512_xor_si512(middle, _mm512_xor_si512(_mm512_clmulepi64_epi128(hashed, powers, 0x01),
+                                                       _mm512_clmulepi64_epi128(hashed, powers, 0x10)));
   }
   const __m128i middle_sum = sum_of_lanes(middle);
-  __m128i low_sum = _mm_xor_si128(sum_of_lanes(low), _mm_slli_si128(middle_sum, 8));
-  __m128i high_sum = _mm_xor_si128(sum_of_lanes(high), _mm_srli_si128(middle_sum, 8));
-  if (last != nullptr) {
-    multiply_add(_mm_xor_si128(_mm512_castsi512_si128(carry), *last), power(key, kOnePower), low_sum, high_sum);
-  }
-  return reduce(low_sum, high_sum);
+  sum.low = _mm_xor_si128(sum.low, _mm_xor_si128(sum_of_lanes(low), _mm_slli_si128(middle_sum, 8)));
+  sum.high = _mm_xor_si128(sum.high, _mm_xor_si128(sum_of_lanes(high), _mm_srli_si128(middle_sum, 8)));
 }
 
 size_t blocks_of(size_t bytes) noexcept { return (bytes + 15) / 16; }
 
-// Groups of kBlocksPerReduction blocks, the last one shorter (its powers the highest-numbered entries).
-template <typename Fold>
-inline __m128i absorb_groups(const HashKey& key, __m128i y, const uint8_t* data, const uint8_t* mask,
-                             size_t length, Fold fold) noexcept {
-  for (; length > 0;) {
-    const size_t bytes = std::min(length, kGroupBytes);
-    y = fold(key, y, data, mask, bytes, kBlocksPerReduction - blocks_of(bytes), nullptr);
-    data += bytes;
-    if (mask != nullptr) mask += bytes;
-    length -= bytes;
+// The pass in groups of at most kBlocksPerReduction blocks: the AAD blocks (first group), text blocks, the
+// lengths block (last group, when finishing); each group's powers are the last entries of HashKey::powers.
+using CryptGroup = void (*)(const HashKey&, __m128i, const Cursor&, size_t, size_t, Sum&) noexcept;
+
+// Inlined into each width's entry, so that the width's group is inlined too and the whole pass is encoded
+// for that width (no SSE instruction between AVX-512 ones).
+template <CryptGroup crypt_group>
+SHMSTREAM_CLMUL __attribute__((always_inline)) inline __m128i run_pass(const HashKey& key, __m128i y,
+                                                                       const CryptPass& pass) noexcept {
+  __m128i aad[2];
+  size_t aad_blocks = (pass.aad_word_count + 1) / 2;
+  for (size_t i = 0; i < aad_blocks; ++i) {
+    const uint64_t second = 2 * i + 1 < pass.aad_word_count ? pass.aad_words[2 * i + 1] : 0;
+    aad[i] = reflect(_mm_set_epi64x(static_cast<long long>(second), static_cast<long long>(pass.aad_words[2 * i])));
   }
-  return y;
+  Cursor at{pass.head, pass.head_length, pass.tail, pass.key_stream, pass.out, pass.hash_result};
+  size_t left = pass.length;
+  for (;;) {
+    const size_t room = kBlocksPerReduction - aad_blocks;
+    const bool last = pass.finish ? blocks_of(left) + 1 <= room : left <= 16 * room;
+    const size_t bytes = last ? left : std::min(left, 16 * room);
+    const size_t count = aad_blocks + blocks_of(bytes) + (last && pass.finish ? 1 : 0);
+    if (count == 0) return y;  // nothing to absorb
+    size_t p = kBlocksPerReduction - count;
+    Sum sum{_mm_setzero_si128(), _mm_setzero_si128()};
+    for (size_t i = 0; i < aad_blocks; ++i, ++p) {
+      multiply_add(_mm_xor_si128(y, aad[i]), power(key, p), sum.low, sum.high);
+      y = _mm_setzero_si128();
+    }
+    if (bytes != 0) {
+      crypt_group(key, y, at, bytes, p, sum);
+      y = _mm_setzero_si128();
+      at.advance(bytes);
+      left -= bytes;
+    }
+    if (last && pass.finish) {
+      multiply_add(_mm_xor_si128(y, lengths_block(pass.aad_bytes, pass.text_bytes)), power(key, kOnePower), sum.low,
+                   sum.high);
+    }
+    y = reduce(sum.low, sum.high);
+    if (last) return y;
+    aad_blocks = 0;
+  }
 }
 
-// The same, then the lengths block in the last group (which therefore holds at most 15 text blocks).
-template <typename Fold>
-inline __m128i absorb_groups_and_lengths(const HashKey& key, __m128i y, const uint8_t* data, const uint8_t* mask,
-                                         size_t length, __m128i lengths, Fold fold) noexcept {
-  for (; length > kGroupBytes - 16;) {
-    const size_t bytes = std::min(length, kGroupBytes);
-    y = fold(key, y, data, mask, bytes, kBlocksPerReduction - blocks_of(bytes), nullptr);
-    data += bytes;
-    if (mask != nullptr) mask += bytes;
-    length -= bytes;
-  }
-  return fold(key, y, data, mask, length, kOnePower - blocks_of(length), &lengths);
+SHMSTREAM_CLMUL __m128i crypt_128(const HashKey& key, __m128i y, const CryptPass& pass) noexcept {
+  return run_pass<crypt_group_128>(key, y, pass);
+}
+
+SHMSTREAM_WIDE_CLMUL __m128i crypt_512(const HashKey& key, __m128i y, const CryptPass& pass) noexcept {
+  return run_pass<crypt_group_512>(key, y, pass);
 }
 
 SHMSTREAM_CLMUL inline __m128i load_state(const State& state) noexcept {
@@ -216,23 +292,34 @@ SHMSTREAM_CLMUL void make_hash_key(const uint8_t (&h)[16], HashKey& key, Width w
 
 void reset(State& state) noexcept { std::memset(state.y, 0, sizeof state.y); }
 
-SHMSTREAM_CLMUL void absorb(const HashKey& key, State& state, const uint8_t* data, const uint8_t* mask,
-                            size_t length) noexcept {
-  const __m128i y = load_state(state);
-  store_state(state, key.width == Width::k512 ? absorb_groups(key, y, data, mask, length, fold_512)
-                                              : absorb_groups(key, y, data, mask, length, fold_128));
+SHMSTREAM_CLMUL void crypt(const HashKey& key, State& state, const CryptPass& pass, uint8_t (&hash)[16]) noexcept {
+  __m128i y = load_state(state);
+  y = key.width == Width::k512 ? crypt_512(key, y, pass) : crypt_128(key, y, pass);
+  store_state(state, y);
+  if (pass.finish) _mm_storeu_si128(reinterpret_cast<__m128i*>(hash), reflect(y));
 }
 
-SHMSTREAM_CLMUL void absorb_and_finish(const HashKey& key, State& state, const uint8_t* data, const uint8_t* mask,
-                                       size_t length, uint64_t aad_bytes, uint64_t text_bytes,
-                                       uint8_t (&out)[16]) noexcept {
-  const __m128i y = load_state(state);
-  const __m128i lengths = lengths_block(aad_bytes, text_bytes);
-  const __m128i hash = key.width == Width::k512
-                           ? absorb_groups_and_lengths(key, y, data, mask, length, lengths, fold_512)
-                           : absorb_groups_and_lengths(key, y, data, mask, length, lengths, fold_128);
-  store_state(state, hash);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), reflect(hash));
+void absorb(const HashKey& key, State& state, const uint8_t* data, const uint8_t* mask, size_t length) noexcept {
+  CryptPass pass;
+  pass.head = data;
+  pass.head_length = length;
+  pass.length = length;
+  pass.key_stream = mask;
+  uint8_t unused[16];
+  crypt(key, state, pass, unused);
+}
+
+void absorb_and_finish(const HashKey& key, State& state, const uint8_t* data, const uint8_t* mask, size_t length,
+                       uint64_t aad_bytes, uint64_t text_bytes, uint8_t (&out)[16]) noexcept {
+  CryptPass pass;
+  pass.head = data;
+  pass.head_length = length;
+  pass.length = length;
+  pass.key_stream = mask;
+  pass.finish = true;
+  pass.aad_bytes = aad_bytes;
+  pass.text_bytes = text_bytes;
+  crypt(key, state, pass, out);
 }
 
 void finish(const HashKey& key, State& state, uint64_t aad_bytes, uint64_t text_bytes, uint8_t (&out)[16]) noexcept {
@@ -249,6 +336,7 @@ void absorb(const HashKey&, State&, const uint8_t*, const uint8_t*, size_t) noex
 void finish(const HashKey&, State&, uint64_t, uint64_t, uint8_t (&)[16]) noexcept {}
 void absorb_and_finish(const HashKey&, State&, const uint8_t*, const uint8_t*, size_t, uint64_t, uint64_t,
                        uint8_t (&)[16]) noexcept {}
+void crypt(const HashKey&, State&, const CryptPass&, uint8_t (&)[16]) noexcept {}
 
 #endif
 
