@@ -127,7 +127,7 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
   return true;
 }
 
-bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
+[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
                                   size_t blocks) noexcept {
   write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
   return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) > 0;
@@ -153,7 +153,7 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
 }
 
 // The text of a chunk through ghash::crypt: the AAD with the first chunk, the lengths block with the last.
-ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
+[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
                                          size_t length) const noexcept {
   ghash::CryptPass pass;
   pass.length = bytes;
