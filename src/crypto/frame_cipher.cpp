@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {
@@ -37,7 +41,8 @@ bool derive_data_key(const uint8_t (&master)[kMasterKeyBytes], const uint8_t (&s
 FrameCipher::FrameCipher(Direction direction, Engine engine)
     : cipher_(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)), context_(EVP_CIPHER_CTX_new()),
       direction_(direction) {
-  if (engine == Engine::kFastest && ghash::cpu_has_carryless_multiply()) {
+  if (engine != Engine::kEvpGcm && ghash::cpu_has_carryless_multiply()) {
+    hash_key_.width = engine == Engine::kComposed128 ? ghash::Width::k128 : ghash::widest_width();
     ecb_cipher_ = EVP_CIPHER_fetch(nullptr, "AES-256-ECB", nullptr);
     ecb_context_ = EVP_CIPHER_CTX_new();
   }
@@ -77,6 +82,34 @@ void xor_bytes(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_
   for (; i < length; ++i) out[i] = in[i] ^ key_stream[i];
 }
 
+// The counter blocks nonce || inc32^i(first_counter), i < blocks: the nonce as EVP GCM takes a 12-byte IV,
+// the counter big-endian (NIST SP 800-38D §6.2, wrapping mod 2^32 as inc32 does).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("ssse3"))) void write_counter_blocks(uint8_t* out, uint32_t shard_index, uint64_t position,
+                                                            uint32_t first_counter, size_t blocks) noexcept {
+  // The composed GCM runs only where ghash::cpu_has_carryless_multiply(), which includes SSSE3.
+  __m128i block = _mm_set_epi32(static_cast<int>(first_counter), static_cast<int>(position >> 32),
+                                static_cast<int>(position), static_cast<int>(shard_index));
+  const __m128i counter_big_endian = _mm_set_epi8(12, 13, 14, 15, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m128i one = _mm_set_epi32(1, 0, 0, 0);
+  for (size_t i = 0; i < blocks; ++i) {
+    _mm_store_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_shuffle_epi8(block, counter_big_endian));
+    block = _mm_add_epi32(block, one);
+  }
+}
+#else
+void write_counter_blocks(uint8_t* out, uint32_t shard_index, uint64_t position, uint32_t first_counter,
+                          size_t blocks) noexcept {
+  for (size_t i = 0; i < blocks; ++i) {
+    uint8_t* block = out + 16 * i;
+    std::memcpy(block, &shard_index, 4);
+    std::memcpy(block + 4, &position, 8);
+    const uint32_t counter = __builtin_bswap32(first_counter + static_cast<uint32_t>(i));
+    std::memcpy(block + 12, &counter, 4);
+  }
+}
+#endif
+
 }  // namespace
 
 bool FrameCipher::key_slot(uint32_t slot) noexcept {
@@ -88,35 +121,20 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
   }
   alignas(16) uint8_t h[16] = {};
   if (EVP_Cipher(ecb_context_, h, h, sizeof h) <= 0) return false;
-  ghash::make_hash_key(h, hash_key_);
+  ghash::make_hash_key(h, hash_key_, hash_key_.width);
   OPENSSL_cleanse(h, sizeof h);
   keyed_slot_ = slot;
   return true;
 }
 
-bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
+[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
                                   size_t blocks) noexcept {
-  for (size_t i = 0; i < blocks; ++i) {
-    uint8_t* block = key_stream_ + 16 * i;
-    std::memcpy(block, &shard_index, 4);  // the nonce, as EVP GCM takes it
-    std::memcpy(block + 4, &position, 8);
-    const uint32_t counter = __builtin_bswap32(first_counter + static_cast<uint32_t>(i));  // inc32, big-endian
-    std::memcpy(block + 12, &counter, 4);
-  }
+  write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
   return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) > 0;
 }
 
-void FrameCipher::absorb_aad(ghash::State& state, uint64_t position, uint64_t committed_state,
-                             int64_t arrival_ns) const noexcept {
-  uint8_t aad[kAadBytes];
-  std::memcpy(aad, &position, 8);
-  std::memcpy(aad + 8, &committed_state, 8);
-  std::memcpy(aad + 16, &arrival_ns, 8);
-  ghash::reset(state);
-  ghash::absorb(hash_key_, state, aad, nullptr, sizeof aad);
-}
-
-// The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256.
+// The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256
+// (whole blocks, so GHASH absorbs chunk by chunk while the chunk is in cache).
 template <typename Visit>
 bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length,
                                             Visit&& visit) noexcept {
@@ -128,34 +146,53 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
     if (!make_key_stream(shard_index, position, counter, blocks)) return false;
     counter += static_cast<uint32_t>(blocks);
     if (mask_bytes != 0) std::memcpy(tag_mask_, key_stream_, 16);
-    visit(done, key_stream_ + mask_bytes, chunk);
+    visit(done, key_stream_ + mask_bytes, chunk, done + chunk == length);
     done += chunk;
   }
   return true;
+}
+
+// The text of a chunk through ghash::crypt: the AAD with the first chunk, the lengths block with the last.
+[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
+                                         size_t length) const noexcept {
+  ghash::CryptPass pass;
+  pass.length = bytes;
+  if (at == 0) {
+    pass.aad_words = aad_words;
+    pass.aad_word_count = 3;
+  }
+  pass.finish = last;
+  pass.aad_bytes = kAadBytes;
+  pass.text_bytes = length;
+  return pass;
 }
 
 bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                                 int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                                 size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!key_slot(slot)) return false;
+  const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   const size_t length = key_length + data_length;
+  ghash::State state;
+  ghash::reset(state);
+  uint8_t hash[16];
   const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
-                                                                                size_t left) {
-    if (at < key_length) {
-      const size_t from_key = std::min(left, key_length - at);
-      xor_bytes(ciphertext + at, key + at, stream, from_key);
-      at += from_key;
-      stream += from_key;
-      left -= from_key;
+                                                                                size_t bytes, bool last) {
+    ghash::CryptPass pass = chunk_pass(aad_words, at, bytes, last, length);
+    if (at < key_length) {  // the text is key || data
+      pass.head = key + at;
+      pass.head_length = std::min(bytes, key_length - at);
+      pass.tail = data;
+    } else {
+      pass.head = data + (at - key_length);
+      pass.head_length = bytes;
     }
-    if (left != 0) xor_bytes(ciphertext + at, data + (at - key_length), stream, left);
+    pass.key_stream = stream;
+    pass.out = ciphertext + at;
+    pass.hash_result = true;  // the ciphertext, from the register it was stored from
+    ghash::crypt(hash_key_, state, pass, hash);
   });
   if (!made) return false;
-  ghash::State state;
-  absorb_aad(state, position, committed_state, arrival_ns);
-  ghash::absorb(hash_key_, state, ciphertext, nullptr, length);
-  uint8_t hash[16];
-  ghash::finish(hash_key_, state, kAadBytes, length, hash);
   xor_bytes(tag, hash, tag_mask_, kTagBytes);
   return true;
 }
@@ -164,18 +201,23 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
                                 int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                                 uint8_t* plaintext) noexcept {
   if (!key_slot(slot)) return false;
+  const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   ghash::State state;
-  absorb_aad(state, position, committed_state, arrival_ns);
-  // Each ciphertext byte is read once (the mapping may change under a hostile writer): decrypted into the
-  // private plaintext, and hashed as plaintext XOR key stream.
+  ghash::reset(state);
+  // Each ciphertext byte is read once (the mapping may change under a hostile writer): loaded into a
+  // register, decrypted into the private plaintext and hashed from that register.
+  uint8_t expected_tag[16];
   const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
-                                                                                size_t bytes) {
-    xor_bytes(plaintext + at, ciphertext + at, stream, bytes);
-    ghash::absorb(hash_key_, state, plaintext + at, stream, bytes);
+                                                                                size_t bytes, bool last) {
+    ghash::CryptPass pass = chunk_pass(aad_words, at, bytes, last, length);
+    pass.head = ciphertext + at;
+    pass.head_length = bytes;
+    pass.key_stream = stream;
+    pass.out = plaintext + at;
+    pass.hash_result = false;
+    ghash::crypt(hash_key_, state, pass, expected_tag);
   });
   if (!made) return false;
-  uint8_t expected_tag[16];
-  ghash::finish(hash_key_, state, kAadBytes, length, expected_tag);
   xor_bytes(expected_tag, expected_tag, tag_mask_, kTagBytes);
   if (CRYPTO_memcmp(expected_tag, tag, kTagBytes) != 0) {
     OPENSSL_cleanse(plaintext, length);  // nothing unauthenticated is left to use

@@ -43,7 +43,9 @@ bool derive_data_key(const uint8_t (&master)[kMasterKeyBytes], const uint8_t (&s
 class FrameCipher {
  public:
   enum class Direction : uint8_t { kSeal, kOpen };
-  enum class Engine : uint8_t { kFastest, kEvpGcm };  // kFastest: composed GCM where the CPU allows
+  // kFastest: composed GCM where the CPU allows, its GHASH as wide as the CPU allows; kComposed128: composed
+  // with the 128-bit GHASH and XOR (what CPUs without AVX-512 run; for tests); kEvpGcm: OpenSSL's GCM.
+  enum class Engine : uint8_t { kFastest, kComposed128, kEvpGcm };
   explicit FrameCipher(Direction direction, Engine engine = Engine::kFastest);  // throws Error(kInternalFailure) when OpenSSL cannot make a context
   ~FrameCipher();
   FrameCipher(const FrameCipher&) = delete;
@@ -76,7 +78,8 @@ class FrameCipher {
   // E(J0) in tag_mask_; false when EVP fails.
   template <typename Visit>
   bool for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length, Visit&& visit) noexcept;
-  void absorb_aad(ghash::State& state, uint64_t position, uint64_t committed_state, int64_t arrival_ns) const noexcept;
+  ghash::CryptPass chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
+                              size_t length) const noexcept;
   bool seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                      size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept;
@@ -98,7 +101,7 @@ class FrameCipher {
   uint8_t scratch_[kScratchBytes];  // key || data of a small record being sealed (EVP GCM)
   EVP_CIPHER* ecb_cipher_ = nullptr;  // AES-256-ECB: composed GCM only
   EVP_CIPHER_CTX* ecb_context_ = nullptr;
-  ghash::HashKey hash_key_{};  // of the keyed slot
+  ghash::HashKey hash_key_{};  // of the keyed slot; its width is the engine's
   alignas(16) uint8_t tag_mask_[16] = {};  // E(J0) of the record in progress
   alignas(16) uint8_t key_stream_[kScratchBytes];  // counter blocks, then their encryption
   std::array<DataKey, layout::kKeyGenerationSlots> keys_{};

@@ -23,9 +23,10 @@ void ShardAppender::set_encryption(FrameCipher* cipher, uint32_t generation) noe
   flags_ = cipher != nullptr ? layout::encrypted_flags(stream_flags_, generation) : stream_flags_;
   data_state_ = layout::make_state(0, FrameType::kData, flags_, 0);
   trailer_bytes_ = layout::trailer_size(flags_);
-  // Sealing takes the slow path; plain again, the fast path resumes after the next reservation of the slow
-  // path, as after an attach.
+  // Sealing never takes the fast path (the producer's one-function put), only append_at()'s inline claim;
+  // either resumes after the next reservation of the slow path, as after an attach.
   fast_limit_ = 0;
+  inline_limit_ = 0;
 }
 
 bool ShardAppender::seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position,
@@ -73,6 +74,7 @@ Status ShardAppender::attach_active_segment() noexcept {
   // No fast path until this appender's first reservation in the segment (reserved() records the first
   // arrival, and the fast path need not test for the segment's first frame).
   fast_limit_ = 0;
+  inline_limit_ = 0;
   metrics_checkpoint_ = 0;
   return Status::ok();
 }
@@ -153,13 +155,15 @@ void ShardAppender::reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns
     log_->prepare_segment(number_ + 1);
   }
   // The fast path stops where the next segment is to be asked for, then at the segment's end, and at the
-  // next metrics checkpoint before either. A sealing appender has no fast path (fill_and_commit).
+  // next metrics checkpoint before either. A sealing appender has no fast path (fill_and_commit), but its
+  // append_at() claims inline below the same limit.
   const uint64_t end = offset + bytes;
   if (end >= metrics_checkpoint_) {
     flush_metrics();
     metrics_checkpoint_ = end + kMetricsCheckpointBytes;
   }
-  if (cipher_ == nullptr) fast_limit_ = std::min(end >= ask_at ? log_->segment_size() : ask_at, metrics_checkpoint_);
+  inline_limit_ = std::min(end >= ask_at ? log_->segment_size() : ask_at, metrics_checkpoint_);
+  fast_limit_ = cipher_ == nullptr ? inline_limit_ : 0;
 }
 
 void ShardAppender::seal(int64_t arrival_ns) noexcept {

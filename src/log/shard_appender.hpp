@@ -80,7 +80,7 @@ class ShardAppender {
       offset = tail_->load(std::memory_order_acquire);
       uint64_t expected = 0;
       // relaxed: the claim only excludes other claimers and the janitor; it publishes nothing.
-      if (offset + footprint > fast_limit_ ||
+      if (offset + footprint > inline_limit_ ||
           !frame_state(offset).compare_exchange_strong(expected, claimed_state(key, data), std::memory_order_relaxed,
                                                        std::memory_order_relaxed)) [[unlikely]] {
         return append_shared_slow(key, data, footprint, arrival_ns, offset, sequence_number);
@@ -92,7 +92,7 @@ class ShardAppender {
       // closed bit aside, checked below). A locked instruction would also wait for our previous frame's
       // lines, which a polling consumer keeps taking back.
       offset = tail_->load(std::memory_order_relaxed);
-      if (offset + footprint > fast_limit_) [[unlikely]] {
+      if (offset + footprint > inline_limit_) [[unlikely]] {
         return append_slow(key, data, footprint, arrival_ns, sequence_number);
       }
       tail_->store(offset + footprint, std::memory_order_relaxed);
@@ -109,7 +109,7 @@ class ShardAppender {
       return append_slow(key, data, footprint, arrival_ns, sequence_number);  // kExclusiveSeqCst: rare kernels
     }
     sequence_number = base_position_ + offset;
-    return fill_and_commit<false>(offset, key, data, arrival_ns, sequence_number);  // sealing appenders never get here
+    return fill_and_commit_any(offset, key, data, arrival_ns, sequence_number);
   }
 
   // The producer's one-function put (client/producer.cpp, docs/PERFORMANCE.md "Instruction budgets") in
@@ -281,7 +281,8 @@ class ShardAppender {
 
   // Fills (kSealed: encrypts into) and commits the claimed frame at `offset` of the held segment, wakes
   // readers, counts it. The fast path is only ever plain: a sealing appender keeps fast_limit_ at 0, so its
-  // puts take the slow path, and the plain put pays nothing for encryption.
+  // puts take append_at() (inline claim below inline_limit_) or the slow path, and the plain put pays
+  // nothing for encryption.
   template <bool kSealed>
   [[gnu::always_inline]] Status fill_and_commit(uint64_t offset, std::string_view key, std::string_view data,
                                                 int64_t arrival_ns, uint64_t sequence_number) noexcept {
@@ -376,8 +377,12 @@ class ShardAppender {
   uint64_t base_position_ = 0;
   uint64_t number_ = ~uint64_t{0};
   // The fast path's reservations end at or below it (0: no segment held, no reservation made in it yet, or
-  // sealing).
+  // sealing: the producer's one-function put copies plain frames only).
   uint64_t fast_limit_ = 0;
+  // append_at()'s inline reservations end at or below it: fast_limit_, but sealing too, so that a sealed
+  // record takes the inline claim and not the slow append each time (0: no segment held or no reservation
+  // made in it yet).
+  uint64_t inline_limit_ = 0;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
   uint64_t metrics_checkpoint_ = 0;  // the offset in the held segment where the slow path flushes the metrics next

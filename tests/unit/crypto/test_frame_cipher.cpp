@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -61,35 +62,120 @@ std::vector<uint8_t> random_bytes(std::mt19937_64& random, size_t length) {
   return bytes;
 }
 
+std::vector<ghash::Width> widths_here() {
+  std::vector<ghash::Width> widths{ghash::Width::k128};
+  if (ghash::widest_width() == ghash::Width::k512) widths.push_back(ghash::Width::k512);
+  return widths;
+}
+
+std::vector<size_t> text_lengths(std::mt19937_64& random) {
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 2000; ++n) lengths.push_back(n);
+  for (size_t n : {4079, 4080, 4081, 4095, 4096, 4097, 8191, 8192, 20000, 65543}) lengths.push_back(n);
+  for (int extra = 0; extra < 20; ++extra) lengths.push_back(random() % 30000);
+  return lengths;
+}
+
+// Each width, every text length 0..2000 and long ones, the AAD 0..40 bytes, absorbed at once or in pieces of
+// whole blocks (as FrameCipher's key-stream chunks are), against SP 800-38D done bit by bit.
 TEST(Ghash, MatchesTheBitwiseDefinition) {
   if (!ghash::cpu_has_carryless_multiply()) GTEST_SKIP() << "no PCLMULQDQ: EVP GCM only";
-  std::mt19937_64 random(18);
-  for (int round = 0; round < 300; ++round) {
-    uint8_t h[16];
-    const auto h_bytes = random_bytes(random, 16);
-    std::memcpy(h, h_bytes.data(), 16);
-    if (round == 0) std::memset(h, 0, 16);
-    if (round == 1) std::memset(h, 0xff, 16);
-    const auto a = random_bytes(random, random() % 40);
-    const auto c = random_bytes(random, round < 200 ? random() % 300 : random() % 5000);
-    ghash::HashKey key;
-    ghash::make_hash_key(h, key);
-    ghash::State state;
-    ghash::reset(state);
-    ghash::absorb(key, state, a.data(), nullptr, a.size());
-    ghash::absorb(key, state, c.data(), nullptr, c.size());
-    uint8_t got[16];
-    ghash::finish(key, state, a.size(), c.size(), got);
-    uint8_t want[16];
-    reference_ghash(h, a, c, want);
-    ASSERT_EQ(0, std::memcmp(got, want, 16)) << "round " << round << " aad " << a.size() << " text " << c.size();
+  for (const ghash::Width width : widths_here()) {
+    std::mt19937_64 random(18);
+    for (const size_t length : text_lengths(random)) {
+      uint8_t h[16];
+      const auto h_bytes = random_bytes(random, 16);
+      std::memcpy(h, h_bytes.data(), 16);
+      if (length == 0) std::memset(h, 0xff, 16);
+      const auto a = random_bytes(random, random() % 41);
+      const auto c = random_bytes(random, length);
+      ghash::HashKey key;
+      ghash::make_hash_key(h, key, width);
+      ghash::State state;
+      ghash::reset(state);
+      ghash::absorb(key, state, a.data(), nullptr, a.size());
+      const size_t whole_blocks = 16 * (random() % (length / 16 + 1));
+      ghash::absorb(key, state, c.data(), nullptr, whole_blocks);
+      uint8_t got[16];
+      ghash::absorb_and_finish(key, state, c.data() + whole_blocks, nullptr, c.size() - whole_blocks, a.size(),
+                               c.size(), got);
+      uint8_t want[16];
+      reference_ghash(h, a, c, want);
+      ASSERT_EQ(0, std::memcmp(got, want, 16))
+          << "width " << static_cast<int>(width) << " aad " << a.size() << " text " << c.size();
+      uint8_t finished_apart[16];
+      ghash::reset(state);
+      ghash::absorb(key, state, a.data(), nullptr, a.size());
+      ghash::absorb(key, state, c.data(), nullptr, c.size());
+      ghash::finish(key, state, a.size(), c.size(), finished_apart);
+      ASSERT_EQ(0, std::memcmp(finished_apart, want, 16)) << "text " << c.size();
+    }
   }
 }
 
-TEST(FrameCipher, ComposedGcmIsByteIdenticalToEvpGcm) {
-  FrameCipher composed_seal(FrameCipher::Direction::kSeal);
+// crypt(): text = head || tail XOR key stream into `out`, hashing the result (seal) or the text (open), the
+// AAD as 64-bit words, for each width and every split of short texts.
+TEST(Ghash, CryptIsXorThenTheHashOfTheCiphertext) {
+  if (!ghash::cpu_has_carryless_multiply()) GTEST_SKIP() << "no PCLMULQDQ: EVP GCM only";
+  for (const ghash::Width width : widths_here()) {
+    std::mt19937_64 random(1818);
+    for (const size_t length : text_lengths(random)) {
+      uint8_t h[16];
+      const auto h_bytes = random_bytes(random, 16);
+      std::memcpy(h, h_bytes.data(), 16);
+      ghash::HashKey key;
+      ghash::make_hash_key(h, key, width);
+      const size_t aad_words = random() % 5;
+      std::vector<uint64_t> words(aad_words);
+      for (auto& word : words) word = random();
+      std::vector<uint8_t> aad(8 * aad_words);
+      if (aad_words != 0) std::memcpy(aad.data(), words.data(), aad.size());
+      const auto text = random_bytes(random, length);
+      const auto stream = random_bytes(random, length);
+      std::vector<uint8_t> want_result(length);
+      for (size_t i = 0; i < length; ++i) want_result[i] = text[i] ^ stream[i];
+      const size_t head_length = length <= 300 ? length * (random() % 2) : random() % (length + 1);
+      for (const bool sealing : {true, false}) {
+        // Short texts: every split of head and tail; the tail is its own allocation.
+        const size_t first_split = length <= 80 ? 0 : head_length;
+        const size_t last_split = length <= 80 ? length : head_length;
+        for (size_t split = first_split; split <= last_split; ++split) {
+          const std::vector<uint8_t> head(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(split));
+          const std::vector<uint8_t> tail(text.begin() + static_cast<std::ptrdiff_t>(split), text.end());
+          std::vector<uint8_t> out(length + 64, 0xa5);
+          ghash::CryptPass pass;
+          pass.head = head.data();
+          pass.head_length = split;
+          pass.tail = tail.data();
+          pass.length = length;
+          pass.key_stream = stream.data();
+          pass.out = out.data();
+          pass.hash_result = sealing;
+          pass.aad_words = words.data();
+          pass.aad_word_count = aad_words;
+          pass.finish = true;
+          pass.aad_bytes = aad.size();
+          pass.text_bytes = length;
+          ghash::State state;
+          ghash::reset(state);
+          uint8_t got[16];
+          ghash::crypt(key, state, pass, got);
+          ASSERT_TRUE(std::equal(want_result.begin(), want_result.end(), out.begin())) << "length " << length;
+          ASSERT_EQ(out[length], 0xa5) << "wrote past the text, length " << length;
+          uint8_t want[16];
+          reference_ghash(h, aad, sealing ? want_result : text, want);
+          ASSERT_EQ(0, std::memcmp(got, want, 16))
+              << "width " << static_cast<int>(width) << " length " << length << " split " << split;
+        }
+      }
+    }
+  }
+}
+
+void expect_identical_to_evp_gcm(FrameCipher::Engine engine) {
+  FrameCipher composed_seal(FrameCipher::Direction::kSeal, engine);
   FrameCipher evp_seal(FrameCipher::Direction::kSeal, FrameCipher::Engine::kEvpGcm);
-  FrameCipher composed_open(FrameCipher::Direction::kOpen);
+  FrameCipher composed_open(FrameCipher::Direction::kOpen, engine);
   FrameCipher evp_open(FrameCipher::Direction::kOpen, FrameCipher::Engine::kEvpGcm);
   if (!composed_seal.composed()) GTEST_SKIP() << "no PCLMULQDQ: EVP GCM only";
   EXPECT_FALSE(evp_seal.composed());
@@ -102,7 +188,7 @@ TEST(FrameCipher, ComposedGcmIsByteIdenticalToEvpGcm) {
     }
   }
   std::vector<size_t> lengths;
-  for (size_t n = 0; n <= 80; ++n) lengths.push_back(n);
+  for (size_t n = 0; n <= 2000; ++n) lengths.push_back(n);
   for (size_t n : {255, 256, 257, 1023, 1024, 1025, 4079, 4080, 4081, 4095, 4096, 4097, 8175, 8176, 8177, 20000}) {
     lengths.push_back(n);
   }
@@ -155,6 +241,14 @@ TEST(FrameCipher, ComposedGcmIsByteIdenticalToEvpGcm) {
     EXPECT_FALSE(composed_open.open(slot % 3 + 1, shard, position, committed, arrival, fast.data(), length,
                                     fast_tag, opened.data()));
   }
+}
+
+// The engine as wide as this CPU allows (VPCLMULQDQ on AVX-512 here, where available).
+TEST(FrameCipher, ComposedGcmIsByteIdenticalToEvpGcm) { expect_identical_to_evp_gcm(FrameCipher::Engine::kFastest); }
+
+// The 128-bit engine that CPUs without AVX-512 run.
+TEST(FrameCipher, Composed128GcmIsByteIdenticalToEvpGcm) {
+  expect_identical_to_evp_gcm(FrameCipher::Engine::kComposed128);
 }
 
 TEST(FrameCipher, OpenWithoutTheGenerationsKeyFails) {
