@@ -3,6 +3,7 @@
 // or not. Inline: the reader's batch loop and the producer's checksum run it once per record.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -68,9 +69,8 @@ inline uint64_t frame_checksum(const uint8_t* frame, uint64_t position, uint64_t
   return kind;
 }
 
-// A frame that is not a DATA frame with the stream's flags: an encrypted DATA frame, padding, or damage. Cold:
-// kept out of line so the reader's loop inlines only the usual case.
-[[gnu::noinline]] inline FrameKind inspect_unusual_frame(const uint8_t* frame, uint64_t position, uint64_t state, uint64_t footprint,
+// A frame that is not a DATA frame with the stream's flags: an encrypted DATA frame, padding, or damage.
+inline FrameKind inspect_unusual_frame(const uint8_t* frame, uint64_t position, uint64_t state, uint64_t footprint,
                                        uint8_t expected_flags, bool verify_checksum, FrameInfo& info) noexcept {
   const layout::FrameType type = layout::state_type(state);
   if (type == layout::FrameType::kPad) {
@@ -91,39 +91,113 @@ inline uint64_t frame_checksum(const uint8_t* frame, uint64_t position, uint64_t
   return FrameKind::kCorrupted;
 }
 
-// Inspects the frame at `frame` (a multiple of 16 past the segment header; `room` bytes from it to the
-// segment end) at shard position `position`, with an acquire load of its state word, so a kData answer
-// makes the key and data visible. `expected_flags`: the stream's frame flags; a DATA frame with others is
-// corrupted (a flipped flag cannot hide a checksum), except an encrypted one (kEncrypted). The usual case,
-// a DATA frame of the stream, takes one compare per field.
-[[gnu::always_inline]] inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t position,
-                                                     uint8_t expected_flags, bool verify_checksum,
-                                                     FrameInfo& info) noexcept {
-  const auto& header = *reinterpret_cast<const layout::FrameHeader*>(frame);
-  // acquire: pairs with the producer's commit; key, data and header fields are visible after it.
-  const uint64_t state = header.state.load(std::memory_order_acquire);
+// What a walk taking frame after frame expects of the usual frame of a stream with `stream_flags` (a
+// committed DATA frame with the stream's flags), worked out once per walk.
+struct PlainFrameShape {
+  explicit constexpr PlainFrameShape(uint8_t stream_flags) noexcept
+      : high_bits(static_cast<uint32_t>(layout::make_state(0, layout::FrameType::kData, stream_flags, 1) >> 32)),
+        fixed(layout::kFrameHeaderSize + layout::trailer_size(stream_flags)),
+        checksum((stream_flags & layout::kFlagChecksum) != 0) {}
+
+  uint32_t high_bits;  // bits 32..63 of such a frame's state word (type, flags, key length) for a 1-byte key
+  uint32_t fixed;      // the bytes of such a frame's length that are neither key nor data: header and trailers
+  bool checksum;       // such a frame has a checksum trailer
+};
+
+// A frame that passed is_plain_frame: what a reader hands out.
+struct PlainFrame {
+  uint64_t footprint;  // bytes the frame occupies (aligned)
+  uint64_t payload;    // key and data bytes
+  uint64_t key_length;
+  uint64_t data_length;
+  int64_t arrival_ns;
+};
+
+// The usual case of inspect_frame in as few compares as it takes, for a frame whose state word `state` was
+// loaded with acquire: true when the frame is committed, lies within the `room` bytes left in the segment,
+// is a DATA frame of the stream's shape with a key of 1..kMaxPartitionKeyBytes bytes and a length covering
+// header, key and trailers, and (where `verify_checksum` and the stream has checksums) its checksum holds.
+// false says nothing more: the frame may be padding, encrypted, claimed, free or damaged (inspect_frame
+// tells which). Everything it accepts inspect_frame accepts as kData with the same fields (fuzzed).
+[[gnu::always_inline]] inline bool is_plain_frame(const uint8_t* frame, uint64_t state, uint64_t room,
+                                                 uint64_t position, PlainFrameShape shape, bool verify_checksum,
+                                                 PlainFrame& plain) noexcept {
   const int32_t length = layout::state_length(state);
-  if (length <= 0) [[unlikely]] {
+  if (length <= 0) [[unlikely]] return false;
+  const uint64_t footprint = layout::align_frame(static_cast<uint64_t>(length));
+  if (footprint > room) [[unlikely]] return false;
+  // Type, flags and key length in one compare: less the expected bits, the low half (type and flags) is 0
+  // exactly when they match, and then the high half is the key length - 1 (0xffff for an empty key).
+  // Rotated, the word is below kMaxPartitionKeyBytes only for matching type and flags and a key in range.
+  if (std::rotr(static_cast<uint32_t>(state >> 32) - shape.high_bits, 16) >= kMaxPartitionKeyBytes) [[unlikely]] {
+    return false;
+  }
+  const uint32_t key_length = layout::state_key_length(state);
+  const int64_t payload = int64_t{length} - shape.fixed;
+  if (payload < int64_t{key_length}) [[unlikely]] return false;  // too short for its key and trailers
+  if (shape.checksum && verify_checksum) {
+    uint64_t stored;
+    std::memcpy(&stored, frame + layout::kFrameHeaderSize + payload, sizeof stored);
+    if (frame_checksum(frame, position, state, static_cast<size_t>(payload)) != stored) [[unlikely]] return false;
+  }
+  plain.footprint = footprint;
+  plain.payload = static_cast<uint64_t>(payload);
+  plain.key_length = key_length;
+  plain.data_length = static_cast<uint64_t>(payload) - key_length;
+  plain.arrival_ns = reinterpret_cast<const layout::FrameHeader*>(frame)->arrival_ns;
+  return true;
+}
+
+// inspect_frame past its usual case, for the state word `state` it loaded: every check in turn, so the
+// answer says which one failed. Cold: kept out of line so the walks inline only the usual case.
+[[gnu::noinline]] inline FrameKind classify_frame(const uint8_t* frame, uint64_t state, uint64_t room,
+                                                  uint64_t position, uint8_t expected_flags, bool verify_checksum,
+                                                  FrameInfo& info) noexcept {
+  const int32_t length = layout::state_length(state);
+  if (length <= 0) {
     info.claimed = length < 0;
     return FrameKind::kNotCommitted;
   }
   const uint64_t footprint = layout::align_frame(static_cast<uint64_t>(length));
-  if (footprint > room) [[unlikely]] {
+  if (footprint > room) {
     info.problem = "frame length runs past the segment end";
     return FrameKind::kCorrupted;
   }
   info.footprint = footprint;
   // Type and flags in one compare: bits 32..47 of a DATA frame of this stream.
   const uint64_t data_bits = layout::make_state(0, layout::FrameType::kData, expected_flags, 0) >> 32;
-  if (((state >> 32) & 0xffff) != data_bits) [[unlikely]] {
-    // Through a copy: `info` never has its address taken on the usual path, so it stays in registers.
-    FrameInfo unusual = info;
-    const FrameKind kind = inspect_unusual_frame(frame, position, state, footprint, expected_flags, verify_checksum,
-                                                 unusual);
-    info = unusual;
-    return kind;
+  if (((state >> 32) & 0xffff) != data_bits) {
+    return inspect_unusual_frame(frame, position, state, footprint, expected_flags, verify_checksum, info);
   }
   return check_data_frame(frame, position, state, expected_flags, verify_checksum, FrameKind::kData, info);
+}
+
+// Inspects the frame at `frame` (a multiple of 16 past the segment header; `room` bytes from it to the
+// segment end) at shard position `position`, with an acquire load of its state word, so a kData answer
+// makes the key and data visible. `expected_flags`: the stream's frame flags; a DATA frame with others is
+// corrupted (a flipped flag cannot hide a checksum), except an encrypted one (kEncrypted). The usual case,
+// a DATA frame of the stream, is is_plain_frame's.
+[[gnu::always_inline]] inline FrameKind inspect_frame(const uint8_t* frame, uint64_t room, uint64_t position,
+                                                     uint8_t expected_flags, bool verify_checksum,
+                                                     FrameInfo& info) noexcept {
+  const auto& header = *reinterpret_cast<const layout::FrameHeader*>(frame);
+  // acquire: pairs with the producer's commit; key, data and header fields are visible after it.
+  const uint64_t state = header.state.load(std::memory_order_acquire);
+  PlainFrame plain;
+  if (is_plain_frame(frame, state, room, position, PlainFrameShape(expected_flags), verify_checksum, plain))
+      [[likely]] {
+    info.footprint = plain.footprint;
+    info.key_length = static_cast<uint16_t>(plain.key_length);
+    info.data_length = static_cast<uint32_t>(plain.data_length);
+    info.arrival_ns = plain.arrival_ns;
+    info.flags = expected_flags;
+    return FrameKind::kData;
+  }
+  // Through a copy: `info` never has its address taken on the usual path, so it stays in registers.
+  FrameInfo unusual = info;
+  const FrameKind kind = classify_frame(frame, state, room, position, expected_flags, verify_checksum, unusual);
+  info = unusual;
+  return kind;
 }
 
 // Where a reader can go on after the damaged frame at `offset` of a segment: the first 16-byte boundary

@@ -85,98 +85,58 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
   batch.records.resize(limit);  // no work per element (NoInitAllocator); trimmed to the count below
   RecordView* const first = batch.records.data();
   RecordView* const last = first + limit;
+  // The walk's state lives in registers: the out-of-line step for unusual frames gets a copy.
   RecordView* next = first;
+  uint64_t bytes_left = max_bytes;
   Status status;
   bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at the limit
   bool stopped = false;
-  const uint8_t flags = log_->frame_flags();
-  constexpr bool verify = kVerify;
+  const PlainFrameShape shape(log_->frame_flags());
   const uint64_t size = log_->segment_size();
-  uint64_t bytes_left = max_bytes;
   while (!stopped && next != last) {
     if (!map_current(status)) {
       caught_up = status.is_ok();  // the next segment is not active yet: nothing was written past this one
       break;
     }
-    // Within the held segment, frame after frame: inspect_frame checks each against the segment's end.
-    const uint8_t* bytes_of_segment = segment_->bytes(0);
+    const uint8_t* const bytes_of_segment = segment_->bytes(0);
     const uint64_t base = segment_->base_position();
     uint64_t offset = position_ - base;
     while (offset < size && next != last) {
-      FrameInfo info;
-      FrameKind kind = inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags, verify, info);
-      if (kind == FrameKind::kData) [[likely]] {
-        const uint64_t payload = uint64_t{info.key_length} + info.data_length;
-        if (payload > bytes_left) [[unlikely]] {
-          if (next != first) {
-            stopped = true;
-            break;
-          }
-          bytes_left = payload;  // the first record goes whatever its size, as in Kinesis
+      // The usual frames, one after another, with one compare each against the segment's end: is_plain_frame
+      // checks the frame against `room`, which keeps one byte in hand, so every frame taken here ends before
+      // the segment's end and the next one starts inside it. A frame reaching the very end (a rare DATA frame;
+      // padding goes there anyway) is read by the unusual step.
+      uint64_t room = size - offset - 1;
+      bool usual = true;
+      do {
+        const uint8_t* const frame = bytes_of_segment + offset;
+        // acquire: pairs with the producer's commit; key, data and header fields are visible after it.
+        const uint64_t state = reinterpret_cast<const layout::FrameHeader*>(frame)->state.load(std::memory_order_acquire);
+        PlainFrame plain;
+        // A record over the byte limit ends the batch, or goes anyway as its first: the unusual step decides.
+        if (!is_plain_frame(frame, state, room, base + offset, shape, kVerify, plain) || plain.payload > bytes_left)
+            [[unlikely]] {
+          usual = false;
+          break;
         }
-        bytes_left -= payload;
-        const auto* key = reinterpret_cast<const char*>(bytes_of_segment + offset + layout::kFrameHeaderSize);
-        *next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
-                             {key + info.key_length, info.data_length}};
-      } else if (kind != FrameKind::kPad) {
-        if (kind == FrameKind::kEncrypted) {
-          const uint8_t* payload = nullptr;
-          FrameInfo sealed = info;  // a copy: `info` stays in registers on the plain path
-          kind = open_encrypted(bytes_of_segment + offset, base + offset, sealed, next == first, payload, status);
-          info = sealed;
-          if (kind == FrameKind::kData) {
-            // As a plain record above, with the view into the plaintext buffer.
-            const uint64_t payload_bytes = uint64_t{info.key_length} + info.data_length;
-            if (payload_bytes > bytes_left) {
-              if (next != first) {
-                plaintext_used_ -= payload_bytes;  // not handed out: read again on the next call
-                stopped = true;
-                break;
-              }
-              bytes_left = payload_bytes;
-            }
-            bytes_left -= payload_bytes;
-            const auto* key = reinterpret_cast<const char*>(payload);
-            *next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
-                                 {key + info.key_length, info.data_length}};
-            offset += info.footprint;
-            continue;
-          }
-          if (kind == FrameKind::kNotCommitted) {  // no key, or the plaintext buffer is full: end the batch here
-            stopped = true;
-            break;
-          }
-          if (options_.skip_damaged_frames) {  // a failed tag in a sound frame: its length is known
-            batch.damaged_bytes_skipped += info.footprint;
-            offset += info.footprint;
-            continue;
-          }
-        }
-        if (kind == FrameKind::kNotCommitted && info.claimed && next == first && options_.claimed_frame_pauses > 0) {
-          // A producer is writing this very frame. Re-reading the line now would pull it from the producer
-          // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
-          for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
-          info = FrameInfo{};
-          if (inspect_frame(bytes_of_segment + offset, size - offset, base + offset, flags, verify, info) !=
-              FrameKind::kNotCommitted) {
-            continue;  // committed (or damaged) meanwhile: take it as any other frame
-          }
-        }
-        if (kind == FrameKind::kCorrupted && options_.skip_damaged_frames) {
-          const uint64_t intact = next_intact_frame(bytes_of_segment, size, base, offset, flags);
-          batch.damaged_bytes_skipped += intact - offset;
-          offset = intact;
-          continue;
-        }
-        if (kind == FrameKind::kCorrupted) {
-          status = Status(StatusCode::kCorrupted, info.problem);
-        } else {
-          caught_up = true;
-        }
+        bytes_left -= plain.payload;
+        const auto* key = reinterpret_cast<const char*>(frame + layout::kFrameHeaderSize);
+        *next++ = RecordView{base + offset, plain.arrival_ns, {key, plain.key_length},
+                             {key + plain.key_length, plain.data_length}};
+        offset += plain.footprint;
+        room -= plain.footprint;
+      } while (next != last);
+      if (usual) break;  // at the batch's limit
+      BatchWalk walk{next, bytes_left, offset};
+      read_unusual_frame<kVerify>(batch, bytes_of_segment, base, walk, status);
+      next = walk.next;
+      bytes_left = walk.bytes_left;
+      offset = walk.offset;
+      if (walk.stopped) {
+        caught_up = walk.caught_up;
         stopped = true;
         break;
       }
-      offset += info.footprint;
     }
     position_ = log_->normalise(base + offset);  // at the segment's end: the next segment's first frame
     if (!next_prepared_ && offset >= SegmentPreparer::request_offset(size)) {
@@ -207,6 +167,74 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
   return Status::ok();
 } catch (...) {
   return Status(StatusCode::kInternalFailure, "out of memory reading records");
+}
+
+template <bool kVerify>
+void ShardCursor::read_unusual_frame(RecordBatch& batch, const uint8_t* bytes_of_segment, uint64_t base,
+                                     BatchWalk& walk, Status& status) noexcept {
+  const RecordView* const first = batch.records.data();
+  const uint64_t size = log_->segment_size();
+  const uint8_t flags = log_->frame_flags();
+  const uint64_t offset = walk.offset;
+  const uint8_t* const frame = bytes_of_segment + offset;
+  FrameInfo info;
+  FrameKind kind = inspect_frame(frame, size - offset, base + offset, flags, kVerify, info);
+  const uint8_t* payload = frame + layout::kFrameHeaderSize;
+  const bool encrypted = kind == FrameKind::kEncrypted;
+  if (encrypted) {
+    kind = open_encrypted(frame, base + offset, info, walk.next == first, payload, status);
+    if (kind == FrameKind::kNotCommitted) {  // no key, or the plaintext buffer is full: end the batch here
+      walk.stopped = true;
+      return;
+    }
+    if (kind == FrameKind::kCorrupted && options_.skip_damaged_frames) {  // a failed tag in a sound frame
+      batch.damaged_bytes_skipped += info.footprint;
+      walk.offset += info.footprint;
+      return;
+    }
+  }
+  if (kind == FrameKind::kData) {
+    const uint64_t payload_bytes = uint64_t{info.key_length} + info.data_length;
+    if (payload_bytes > walk.bytes_left) {
+      if (walk.next != first) {
+        if (encrypted) plaintext_used_ -= payload_bytes;  // not handed out: read again on the next call
+        walk.stopped = true;
+        return;
+      }
+      walk.bytes_left = payload_bytes;  // the first record goes whatever its size, as in Kinesis
+    }
+    walk.bytes_left -= payload_bytes;
+    const auto* key = reinterpret_cast<const char*>(payload);
+    *walk.next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
+                              {key + info.key_length, info.data_length}};
+    walk.offset += info.footprint;
+    return;
+  }
+  if (kind == FrameKind::kPad) {
+    walk.offset += info.footprint;
+    return;
+  }
+  if (kind == FrameKind::kNotCommitted && info.claimed && walk.next == first && options_.claimed_frame_pauses > 0) {
+    // A producer is writing this very frame. Re-reading the line now would pull it from the producer
+    // mid-write and stall its commit, so pause, then look once (a throughput-for-latency trade, opt-in).
+    for (uint32_t i = 0; i < options_.claimed_frame_pauses; ++i) cpu_relax();
+    info = FrameInfo{};
+    if (inspect_frame(frame, size - offset, base + offset, flags, kVerify, info) != FrameKind::kNotCommitted) {
+      return;  // committed (or damaged) meanwhile: the walk takes it as any other frame
+    }
+  }
+  if (kind == FrameKind::kCorrupted && options_.skip_damaged_frames) {
+    const uint64_t intact = next_intact_frame(bytes_of_segment, size, base, offset, flags);
+    batch.damaged_bytes_skipped += intact - offset;
+    walk.offset = intact;
+    return;
+  }
+  if (kind == FrameKind::kCorrupted) {
+    status = Status(StatusCode::kCorrupted, info.problem);
+  } else {
+    walk.caught_up = true;
+  }
+  walk.stopped = true;
 }
 
 FrameKind ShardCursor::open_encrypted(const uint8_t* frame, uint64_t position, FrameInfo& info,

@@ -39,6 +39,24 @@ class ShardCursor {
   template <bool kVerify>
   Status read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept;
 
+  // The walk's state that read_unusual_frame updates.
+  struct BatchWalk {
+    RecordView* next;     // where the next record's view goes
+    uint64_t bytes_left;  // of the batch's byte limit
+    uint64_t offset;      // of the frame to read, in the held segment
+    bool stopped = false;    // the batch ends here
+    bool caught_up = false;  // stopped where nothing is committed yet, as opposed to at a limit or an error
+  };
+
+  // Reads the frame at walk.offset of the held segment (at `bytes_of_segment`, base position `base`), one
+  // that is not a plain DATA frame within the batch's byte limit: padding (stepped over), an encrypted
+  // frame (decrypted), the first record of a batch over its byte limit (taken), a record past it (stops),
+  // a claimed or free frame (stops, caught up), damage (skipped where the reader skips damaged frames, else
+  // stops with kCorrupted in `status`). Cold and out of line, so the batch loop keeps its state in registers.
+  template <bool kVerify>
+  [[gnu::noinline]] void read_unusual_frame(RecordBatch& batch, const uint8_t* bytes_of_segment, uint64_t base,
+                                            BatchWalk& walk, Status& status) noexcept;
+
   // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`).
   bool map_current(Status& status) noexcept;
 

@@ -1,6 +1,7 @@
 // libFuzzer target over every parser of on-memory and on-disk data: the stream.meta validator, the segment
 // reader (header validation, then a walk over the frames exactly as a reader does it, checksums on,
-// encrypted frames opened with a fixed key as the cursor does), and the key file parser. The input is a meta
+// encrypted frames opened with a fixed key as the cursor does, the batch loop's one-pass frame check held to
+// the full one at every 16-byte boundary), and the key file parser. The input is a meta
 // image, a 16 KiB segment image and a key file at once, and (as text) a mountinfo for the huge-page check and
 // an attributes.json (tags, consumers) and a ShardIterator token (re-encoded when accepted: it must come
 // back the same); as images also a lease table (whose accepted rows are read whole, so an out-of-bounds row
@@ -42,6 +43,29 @@ shmstream::detail::FrameCipher& opener() {
   return cipher;
 }
 
+// The batch loop's one-pass check (is_plain_frame) takes exactly the frames the full classification reads
+// as DATA frames of the stream, with the same lengths: a frame it took wrongly would be handed out unchecked.
+void check_plain_frame_agrees(const shmstream::detail::MappedSegment& segment, uint64_t offset, uint8_t flags) {
+  const uint8_t* frame = segment.bytes(offset);
+  const uint64_t state = segment.frame(offset).state.load(std::memory_order_relaxed);
+  const uint64_t room = kSegmentSize - offset;
+  const uint64_t position = segment.base_position() + offset;
+  for (const bool verify : {false, true}) {
+    shmstream::detail::PlainFrame plain{};
+    const bool taken = shmstream::detail::is_plain_frame(frame, state, room, position,
+                                                         shmstream::detail::PlainFrameShape(flags), verify, plain);
+    shmstream::detail::FrameInfo info;
+    const bool data = shmstream::detail::classify_frame(frame, state, room, position, flags, verify, info) ==
+                      shmstream::detail::FrameKind::kData;
+    if (taken != data) std::abort();
+    if (taken && (plain.footprint != info.footprint || plain.key_length != info.key_length ||
+                  plain.data_length != info.data_length || plain.payload != plain.key_length + plain.data_length ||
+                  plain.arrival_ns != info.arrival_ns)) {
+      std::abort();
+    }
+  }
+}
+
 // Walks the frames as a reader does, with the stream's frame flags `flags` (checksums on or off), and
 // touches every byte a reader would hand out, so an out-of-bounds view is caught by ASan.
 void walk_segment(const uint8_t* data, size_t size, uint8_t flags) {
@@ -53,6 +77,10 @@ void walk_segment(const uint8_t* data, size_t size, uint8_t flags) {
   const shmstream::detail::SegmentIdentity identity{kSegmentSize, 0, 0, 0600};
   (void)shmstream::detail::validate_segment_header(segment.header(), 0, identity);
   uint64_t offset = shmstream::layout::kSegmentHeaderSize;
+  // Every 16-byte boundary, not only those the walk reaches: payload bytes make arbitrary state words.
+  for (uint64_t at = offset; at < kSegmentSize; at += shmstream::layout::kFrameAlignment) {
+    check_plain_frame_agrees(segment, at, flags);
+  }
   while (offset < kSegmentSize) {
     shmstream::detail::FrameInfo info;
     const auto kind = shmstream::detail::inspect_frame(segment, offset, flags, true, info);
