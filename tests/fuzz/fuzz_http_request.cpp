@@ -3,15 +3,23 @@
 // format (JSON 1.1 or CBOR 1.1), the rest is the body. A request must be decoded or refused with an AWS error
 // (ServiceError / shmstream::Error), never crash or leak; what decodes is encoded back as a response of the
 // same operation, through the shape walk that writes blobs and tagged timestamps.
+//
+// Differential checks (a mismatch aborts): a PutRecords body the direct decoder (put_records_request.hpp) takes
+// must be one decode_request takes with the same members; the direct JSON writers of strings and timestamps
+// must write what nlohmann's dump() writes.
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli_errors.hpp"
+#include "put_records_request.hpp"
 #include "service_model.hpp"
 #include "shmstream/status.hpp"
 #include "sigv4.hpp"
+#include "text_codecs.hpp"
 #include "wire_protocol.hpp"
 
 namespace {
@@ -27,6 +35,52 @@ const std::vector<std::string>& operation_names() {
   return names;
 }
 
+using shmstream::cli::Json;
+
+void check(bool condition) {
+  if (!condition) std::abort();
+}
+
+std::string_view bytes_of(const Json& blob) {
+  return {reinterpret_cast<const char*>(blob.get_binary().data()), blob.get_binary().size()};
+}
+
+// What the direct decoder took equals what decode_request makes of the same body.
+void check_put_records_decoders(std::string_view body, shmstream::cli::WireFormat format) {
+  using namespace shmstream::cli;
+  thread_local PutRecordsWireRequest direct;
+  if (!decode_put_records(ServiceModel::kinesis(), body, format, direct)) return;
+  const Json request = decode_request(ServiceModel::kinesis(), "PutRecords", body, format);  // must not throw
+  check(request.contains("StreamName") == direct.has_stream_name);
+  check(!direct.has_stream_name || request["StreamName"] == direct.stream_name);
+  check(request.contains("StreamARN") == direct.has_stream_arn);
+  check(!direct.has_stream_arn || request["StreamARN"] == direct.stream_arn);
+  const Json& records = request.at("Records");
+  check(records.size() == direct.entries.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    check(records[i].at("PartitionKey") == direct.entries[i].partition_key);
+    check(bytes_of(records[i].at("Data")) == direct.entries[i].data);
+    const auto hash_key = records[i].find("ExplicitHashKey");
+    check((hash_key == records[i].end() && direct.explicit_hash_keys[i].empty()) ||
+          (hash_key != records[i].end() && *hash_key == direct.explicit_hash_keys[i]));
+  }
+}
+
+void check_json_writers(std::string_view bytes) {
+  using namespace shmstream::cli;
+  if (is_utf8(bytes)) {
+    std::string direct;
+    append_json_string(bytes, direct);
+    check(direct == Json(std::string(bytes)).dump());
+  }
+  int64_t ns = 0;
+  std::memcpy(&ns, bytes.data(), std::min(bytes.size(), sizeof ns));
+  ns /= 4;  // within the range wire_timestamp's millisecond arithmetic covers
+  std::string timestamp;
+  append_json_timestamp(ns, timestamp);
+  check(timestamp == wire_timestamp(ns).dump());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -36,7 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& operation = names[(data[0] >> 1) % names.size()];
   const WireFormat format = (data[0] & 1) != 0 ? WireFormat::kCbor : WireFormat::kJson;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  check_json_writers(body);
   try {
+    if (operation == "PutRecords") check_put_records_decoders(body, format);
     const Json request = decode_request(ServiceModel::kinesis(), operation, body, format);
     (void)encode_response(ServiceModel::kinesis(), operation, request, format);
   } catch (const ServiceError&) {

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "cli_errors.hpp"
+#include "record_wire.hpp"
 #include "service_model.hpp"
 #include "shmstream/clock.hpp"
 #include "sigv4.hpp"
@@ -107,7 +108,18 @@ HttpResponse Endpoint::respond(const HttpRequest& request) const {
   }
 
   try {
+    if (operation == "PutRecords") {
+      // Reused by the thread: its entry list and byte buffer keep their capacity from request to request.
+      thread_local PutRecordsWireRequest put_request;
+      if (decode_put_records(model, request.body(), wire, put_request)) {
+        return make_response(http::status::ok, put_records_wire(operations_, put_request, wire), wire, version,
+                             keep_alive);
+      }
+    }
     const Json input = decode_request(model, operation, request.body(), wire);
+    if (operation == "GetRecords") {
+      return make_response(http::status::ok, get_records_wire(operations_, input, wire), wire, version, keep_alive);
+    }
     const Json output = operations_.handle(operation, input);
     return make_response(http::status::ok, encode_response(model, operation, output, wire), wire, version,
                          keep_alive);

@@ -6,6 +6,7 @@
 
 #include "json_output.hpp"
 #include "operations.hpp"
+#include "shmstream/iterator_token.hpp"
 
 namespace shmstream::cli {
 
@@ -34,6 +35,14 @@ inline std::string_view blob_member(const Json& request, const char* member) {
 
 // The stream a request names by StreamName or StreamARN (stream_target.hpp's rules and errors).
 std::string requested_stream(const Json& request);
+
+// A GetRecords request checked as the operation checks it: Limit in range, the iterator decoded (and not
+// expired), a StreamARN that names the iterator's stream.
+struct GetRecordsCall {
+  IteratorToken token;
+  uint32_t limit = 0;
+};
+GetRecordsCall get_records_call(const Json& request);
 
 using OperationHandler = Json (*)(const Operations& operations, const Json& request);
 struct OperationEntry {

@@ -165,15 +165,10 @@ Json get_shard_iterator(const Operations& operations, const Json& request) {
 }
 
 Json get_records(const Operations& operations, const Json& request) {
-  const long long limit = integer_member(request, "Limit").value_or(kMaxGetRecordsLimit);
-  check_range("limit", limit, 1, kMaxGetRecordsLimit);
-  const IteratorToken token = decode_iterator_token(text_member(request, "ShardIterator"), now_ns());
-  if (const auto arn = optional_text(request, "StreamARN"); arn && stream_name_from_arn(*arn) != token.stream_name) {
-    throw_invalid_argument("StreamARN " + *arn + " does not name the stream of the iterator (" + token.stream_name + ")");
-  }
+  const GetRecordsCall call = get_records_call(request);
   return get_records_response(
-      token, [&operations](const std::string& name) { return operations.open_stream(name); },
-      static_cast<uint32_t>(limit), /*details=*/false, DocumentForm::kWire);
+      call.token, [&operations](const std::string& name) { return operations.open_stream(name); }, call.limit,
+      /*details=*/false, DocumentForm::kWire);
 }
 
 Json split_shard(const Operations& operations, const Json& request) {
@@ -218,6 +213,16 @@ Json decrease_retention(const Operations& operations, const Json& request) {
 }
 
 }  // namespace
+
+GetRecordsCall get_records_call(const Json& request) {
+  const long long limit = integer_member(request, "Limit").value_or(kMaxGetRecordsLimit);
+  check_range("limit", limit, 1, kMaxGetRecordsLimit);
+  IteratorToken token = decode_iterator_token(text_member(request, "ShardIterator"), now_ns());
+  if (const auto arn = optional_text(request, "StreamARN"); arn && stream_name_from_arn(*arn) != token.stream_name) {
+    throw_invalid_argument("StreamARN " + *arn + " does not name the stream of the iterator (" + token.stream_name + ")");
+  }
+  return {std::move(token), static_cast<uint32_t>(limit)};
+}
 
 std::vector<OperationEntry> stream_operations() {
   return {{"CreateStream", create_stream},

@@ -29,19 +29,6 @@ void check_visible_shard(const Stream& stream, uint32_t shard_index) {
   }
 }
 
-Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children) {
-  Json json = Json::array();
-  for (const uint32_t child_index : children) {
-    const ShardInfo child = stream.describe_shard(child_index);
-    Json parents = Json::array();
-    if (child.parent_index) parents.push_back(shard_id_text(*child.parent_index));
-    if (child.adjacent_parent_index) parents.push_back(shard_id_text(*child.adjacent_parent_index));
-    json.push_back(
-        Json{{"ShardId", child.shard_id}, {"ParentShards", parents}, {"HashKeyRange", hash_key_range_json(child)}});
-  }
-  return json;
-}
-
 }  // namespace
 
 Json timestamp_json(int64_t ns_since_epoch, DocumentForm form) {
@@ -160,6 +147,19 @@ Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>
   return Json{{"FailedRecordCount", failed}, {"Records", output_records}};
 }
 
+Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children) {
+  Json json = Json::array();
+  for (const uint32_t child_index : children) {
+    const ShardInfo child = stream.describe_shard(child_index);
+    Json parents = Json::array();
+    if (child.parent_index) parents.push_back(shard_id_text(*child.parent_index));
+    if (child.adjacent_parent_index) parents.push_back(shard_id_text(*child.adjacent_parent_index));
+    json.push_back(
+        Json{{"ShardId", child.shard_id}, {"ParentShards", parents}, {"HashKeyRange", hash_key_range_json(child)}});
+  }
+  return json;
+}
+
 Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t shard_index,
                                  const IteratorStart& start) {
   check_visible_shard(*stream, shard_index);
@@ -167,20 +167,27 @@ Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t
   return Json{{"ShardIterator", issue_iterator_token(*stream, shard_index, reader.position(), now_ns())}};
 }
 
-Json get_records_response(const IteratorToken& token,
-                          const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
-                          bool details, DocumentForm form) {
+std::shared_ptr<Stream> read_get_records(const IteratorToken& token,
+                                         const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
+                                         uint32_t limit, RecordBatch& batch) {
   std::shared_ptr<Stream> stream = open(token.stream_name);
   verify_iterator_token(*stream, token);
   // The token holds an exact position: start anywhere cheap and seek there.
   ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
   throw_unless_ok(reader.seek(token.position));
-  RecordBatch batch;
   const Status status = reader.get_records(batch, limit);
   if (status.code() == StatusCode::kThroughputExceeded) {
     throw Error(status.code(), detail::aws::rate_exceeded(stream->name(), shard_id_text(token.shard_index)));
   }
   throw_unless_ok(status);
+  return stream;
+}
+
+Json get_records_response(const IteratorToken& token,
+                          const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
+                          bool details, DocumentForm form) {
+  RecordBatch batch;
+  const std::shared_ptr<Stream> stream = read_get_records(token, open, limit, batch);
 
   Json records = Json::array();
   Json base64_keys = Json::array();

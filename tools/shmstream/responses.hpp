@@ -48,6 +48,14 @@ Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>
 // GetShardIterator on a shard the API may see (ResourceNotFound for one never used or EXPIRED).
 Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t shard_index, const IteratorStart& start);
 
+// The read of GetRecords: `limit` records at the token's position into `batch` (the token is checked against
+// its stream here); returns the token's stream, opened by `open`.
+std::shared_ptr<Stream> read_get_records(const IteratorToken& token,
+                                         const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
+                                         uint32_t limit, RecordBatch& batch);
+// The ChildShards of a closed shard's last GetRecords page.
+Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children);
+
 // GetRecords from a decoded iterator token (its age is checked here). `details` adds the CLI's
 // "ShmstreamDetails" naming the records whose PartitionKey is shown in base64.
 // `open` opens the token's stream (the CLI: Stream::open; serve: its cache of open streams).

@@ -1,5 +1,6 @@
 #include "wire_protocol.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -13,7 +14,7 @@ namespace {
 
 // No Kinesis input nests deeper than 3 (PutRecords > Records > entry); a deeper body is refused before the
 // (recursive) CBOR reader can exhaust the stack on a body of a million nested arrays.
-constexpr size_t kMaxNesting = 32;
+constexpr size_t kMaxNesting = kMaxRequestNesting;
 
 // The DOM builder of nlohmann::json, refusing to open containers past kMaxNesting.
 class BoundedDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
@@ -55,63 +56,6 @@ class BoundedDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
   throw ServiceError("SerializationException", message);
 }
 
-// nlohmann::json 3.11's CBOR reader refuses tags 0..5 whatever its tag handler says, and the Java SDKs send
-// timestamps under tag 1. Copies one data item of `in` from `offset` to `out` without its tag heads, walking
-// only the item structure (heads and lengths); the values are left to nlohmann's reader. False when the
-// structure is truncated, nests past kMaxNesting or uses a reserved head.
-bool strip_cbor_tags(std::string_view in, size_t& offset, std::string& out, size_t depth) {
-  if (depth > kMaxNesting || offset >= in.size()) return false;
-  const auto initial = static_cast<uint8_t>(in[offset]);
-  const uint8_t major = initial >> 5;
-  const uint8_t info = initial & 0x1F;
-  size_t head = 1;
-  uint64_t argument = info;
-  if (info >= 24 && info <= 27) {
-    const size_t bytes = size_t{1} << (info - 24);
-    if (in.size() - offset < 1 + bytes) return false;
-    argument = 0;
-    for (size_t i = 0; i < bytes; ++i) argument = argument << 8 | static_cast<uint8_t>(in[offset + 1 + i]);
-    head += bytes;
-  } else if (info >= 28 && info <= 30) {
-    return false;
-  }
-  const bool indefinite = info == 31;
-  if (major == 6) {  // tag: drop the head, keep the tagged item
-    if (indefinite) return false;
-    offset += head;
-    return strip_cbor_tags(in, offset, out, depth + 1);
-  }
-  out.append(in.substr(offset, head));
-  offset += head;
-  if (major == 0 || major == 1 || major == 7) return !indefinite;  // 0xFF outside an indefinite item
-  if (major == 2 || major == 3) {
-    if (!indefinite) {
-      if (argument > in.size() - offset) return false;
-      out.append(in.substr(offset, argument));
-      offset += argument;
-      return true;
-    }
-    while (offset < in.size() && static_cast<uint8_t>(in[offset]) != 0xFF) {
-      if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
-    }
-  } else {  // 4: array, 5: map (two items per entry)
-    if (!indefinite) {
-      const uint64_t items = major == 5 ? argument * 2 : argument;
-      if (argument > in.size() || items > in.size() - offset) return false;  // each item takes a byte at least
-      for (uint64_t i = 0; i < items; ++i) {
-        if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
-      }
-      return true;
-    }
-    while (offset < in.size() && static_cast<uint8_t>(in[offset]) != 0xFF) {
-      if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
-    }
-  }
-  if (offset >= in.size()) return false;
-  out.push_back(in[offset++]);  // the break byte
-  return true;
-}
-
 Json parse_body(std::string_view body, WireFormat format) {
   if (body.empty()) return Json::object();  // an operation without input may come with no body at all
   Json document;
@@ -125,7 +69,7 @@ Json parse_body(std::string_view body, WireFormat format) {
     std::string untagged;
     untagged.reserve(body.size());
     size_t offset = 0;
-    if (!strip_cbor_tags(body, offset, untagged, 0)) {
+    if (!strip_cbor_tags(body, offset, untagged)) {
       serialization_error("Malformed CBOR request body: truncated, nested deeper than " +
                           std::to_string(kMaxNesting) + " levels, or a reserved initial byte");
     }
@@ -259,9 +203,13 @@ class RequestNormalizer {
 
 // --- Response encoding ------------------------------------------------------------------------------------
 
-int64_t timestamp_value_ns(const Json& value) {
-  if (value.is_number()) return static_cast<int64_t>(std::llround(value.get<double>() * 1e9));
-  return parse_timestamp("timestamp", value.get<std::string>());
+// A response document's timestamp in whole milliseconds since the epoch. Numbers are epoch seconds with
+// millisecond precision (wire_timestamp): rounded to the millisecond, never truncated, so 1700000000.123 (a
+// double just below it) stays .123.
+int64_t timestamp_millis(const Json& value) {
+  if (value.is_number()) return static_cast<int64_t>(std::llround(value.get<double>() * 1e3));
+  const int64_t ns = parse_timestamp("timestamp", value.get<std::string>());
+  return ns / 1'000'000 - (ns % 1'000'000 < 0 ? 1 : 0);
 }
 
 std::string blob_bytes(const Json& value) {
@@ -282,7 +230,7 @@ const Json* member_shape(const ServiceModel& shapes, const Json& shape, const st
 Json to_json_wire(const ServiceModel& shapes, const Json* shape, const Json& value) {
   const std::string type = shape != nullptr ? shape->value("type", "") : "";
   if (type == "blob") return value.is_binary() ? Json(base64_encode(blob_bytes(value))) : value;
-  if (type == "timestamp") return wire_timestamp(timestamp_value_ns(value));
+  if (type == "timestamp") return wire_timestamp(timestamp_millis(value) * 1'000'000);
   if (value.is_object()) {
     Json result = Json::object();
     for (const auto& [member, item] : value.items()) {
@@ -302,8 +250,9 @@ Json to_json_wire(const ServiceModel& shapes, const Json* shape, const Json& val
   return value;
 }
 
-// CBOR's head: major type in the top 3 bits, then the argument in the shortest form.
-void append_head(uint8_t major, uint64_t argument, std::string& out) {
+}  // namespace
+
+void append_cbor_head(uint8_t major, uint64_t argument, std::string& out) {
   const auto put = [&out](uint64_t value, int bytes) {
     for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xFF));
   };
@@ -325,6 +274,10 @@ void append_head(uint8_t major, uint64_t argument, std::string& out) {
   }
 }
 
+namespace {
+
+void append_head(uint8_t major, uint64_t argument, std::string& out) { append_cbor_head(major, argument, out); }
+
 void append_text(std::string_view text, std::string& out) {
   append_head(3, text.size(), out);
   out.append(text);
@@ -340,7 +293,7 @@ void append_cbor(const ServiceModel& shapes, const Json* shape, const Json& valu
     out.append(bytes);
   } else if (type == "timestamp") {
     append_head(6, 1, out);  // tag 1: epoch-based date/time
-    const int64_t millis = timestamp_value_ns(value) / 1'000'000;
+    const int64_t millis = timestamp_millis(value);
     Json::to_cbor(Json(millis), nlohmann::detail::output_adapter<char>(out));
   } else if (value.is_object()) {
     append_head(5, value.size(), out);
@@ -361,6 +314,60 @@ void append_cbor(const ServiceModel& shapes, const Json* shape, const Json& valu
 }
 
 }  // namespace
+
+// Walks only the item structure (heads and lengths); the values are left to nlohmann's reader.
+bool strip_cbor_tags(std::string_view in, size_t& offset, std::string& out, size_t depth) {
+  if (depth > kMaxNesting || offset >= in.size()) return false;
+  const auto initial = static_cast<uint8_t>(in[offset]);
+  const uint8_t major = initial >> 5;
+  const uint8_t info = initial & 0x1F;
+  size_t head = 1;
+  uint64_t argument = info;
+  if (info >= 24 && info <= 27) {
+    const size_t bytes = size_t{1} << (info - 24);
+    if (in.size() - offset < 1 + bytes) return false;
+    argument = 0;
+    for (size_t i = 0; i < bytes; ++i) argument = argument << 8 | static_cast<uint8_t>(in[offset + 1 + i]);
+    head += bytes;
+  } else if (info >= 28 && info <= 30) {
+    return false;
+  }
+  const bool indefinite = info == 31;
+  if (major == 6) {  // tag: drop the head, keep the tagged item
+    if (indefinite) return false;
+    offset += head;
+    return strip_cbor_tags(in, offset, out, depth + 1);
+  }
+  out.append(in.substr(offset, head));
+  offset += head;
+  if (major == 0 || major == 1 || major == 7) return !indefinite;  // 0xFF outside an indefinite item
+  if (major == 2 || major == 3) {
+    if (!indefinite) {
+      if (argument > in.size() - offset) return false;
+      out.append(in.substr(offset, argument));
+      offset += argument;
+      return true;
+    }
+    while (offset < in.size() && static_cast<uint8_t>(in[offset]) != 0xFF) {
+      if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
+    }
+  } else {  // 4: array, 5: map (two items per entry)
+    if (!indefinite) {
+      const uint64_t items = major == 5 ? argument * 2 : argument;
+      if (argument > in.size() || items > in.size() - offset) return false;  // each item takes a byte at least
+      for (uint64_t i = 0; i < items; ++i) {
+        if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
+      }
+      return true;
+    }
+    while (offset < in.size() && static_cast<uint8_t>(in[offset]) != 0xFF) {
+      if (!strip_cbor_tags(in, offset, out, depth + 1)) return false;
+    }
+  }
+  if (offset >= in.size()) return false;
+  out.push_back(in[offset++]);  // the break byte
+  return true;
+}
 
 std::optional<WireFormat> wire_format_from_content_type(std::string_view content_type) {
   const size_t parameters = content_type.find(';');
@@ -416,12 +423,61 @@ std::string encode_response(const ServiceModel& model, std::string_view operatio
   return out;
 }
 
+void append_wire_value(const ServiceModel& model, const std::string& shape_name, const Json& value,
+                       WireFormat format, std::string& out) {
+  const Json* shape = &model.shape(shape_name);
+  if (format == WireFormat::kJson) {
+    out += to_json_wire(model, shape, value).dump();
+  } else {
+    append_cbor(model, shape, value, out);
+  }
+}
+
 std::string encode_error(std::string_view exception, std::string_view message, WireFormat format) {
   const Json body{{"__type", exception}, {"message", message}};
   if (format == WireFormat::kJson) return body.dump(-1, ' ', false, Json::error_handler_t::replace);
   std::string out;
   Json::to_cbor(body, nlohmann::detail::output_adapter<char>(out));
   return out;
+}
+
+void append_json_string(std::string_view text, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t plain = 0;  // start of the run of bytes copied as they are
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.substr(plain, i - plain));
+    plain = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(text.substr(plain));
+  out += '"';
+}
+
+void append_json_timestamp(int64_t ns_since_epoch, std::string& out) {
+  const int64_t millis = ns_since_epoch / 1'000'000 - (ns_since_epoch % 1'000'000 < 0 ? 1 : 0);
+  char text[64];
+  if (millis % 1000 == 0) {
+    const char* end = std::to_chars(text, text + sizeof text, millis / 1000).ptr;
+    out.append(text, static_cast<size_t>(end - text));
+    return;
+  }  // nlohmann's own float writer, so the digits are those of dump()
+  const char* end = nlohmann::detail::to_chars(text, text + sizeof text, static_cast<double>(millis) / 1000.0);
+  out.append(text, static_cast<size_t>(end - text));
 }
 
 Json wire_timestamp(int64_t ns_since_epoch) {

@@ -45,6 +45,25 @@ std::string encode_response(const ServiceModel& model, std::string_view operatio
 // {"__type": "<exception>", "message": "..."} in `format`.
 std::string encode_error(std::string_view exception, std::string_view message, WireFormat format);
 
+// The encoded form of `value` as a member of shape `shape_name` (blobs and timestamps per the table above),
+// appended to `out`: for responses written without a whole document (record_wire.hpp).
+void append_wire_value(const ServiceModel& model, const std::string& shape_name, const Json& value,
+                       WireFormat format, std::string& out);
+
+// For readers of request bodies that drive nlohmann's SAX interface themselves (record_wire.cpp): the deepest
+// nesting a request body may have, and the CBOR tag stripper (nlohmann's CBOR reader refuses tags 0..5, and
+// the Java SDKs send timestamps under tag 1): copies one data item of `in` from `offset` to `out` without its
+// tag heads; false when the structure is truncated, nests past kMaxRequestNesting or uses a reserved head.
+inline constexpr size_t kMaxRequestNesting = 32;
+// CBOR's head: major type in the top 3 bits, then the argument in the shortest form (as nlohmann writes it).
+void append_cbor_head(uint8_t major, uint64_t argument, std::string& out);
+bool strip_cbor_tags(std::string_view in, size_t& offset, std::string& out, size_t depth = 0);
+
+// "text" as dump() writes a string (nlohmann's escapes, no ensure_ascii), for UTF-8 text.
+void append_json_string(std::string_view text, std::string& out);
+// A timestamp as wire_timestamp(ns).dump() writes it: epoch seconds, millisecond precision.
+void append_json_timestamp(int64_t ns_since_epoch, std::string& out);
+
 // Epoch seconds as a number with millisecond precision (what Kinesis returns), for a response document.
 Json wire_timestamp(int64_t ns_since_epoch);
 // A request document's timestamp (epoch seconds) in ns since the epoch.
