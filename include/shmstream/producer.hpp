@@ -73,6 +73,10 @@ class Producer {
   // destructor.
   void flush_metrics() noexcept;
 
+  // Whether the last put (put_record or put_records) encrypted its records: the stream's encryption as the
+  // put found it, which PutRecord and PutRecords report as EncryptionType KMS (else NONE).
+  bool encrypted() const noexcept;
+
   const std::shared_ptr<Stream>& stream() const noexcept;
 
  private:

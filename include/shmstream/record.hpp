@@ -16,6 +16,7 @@ struct RecordView {
   int64_t arrival_ns;
   std::string_view partition_key;
   std::string_view data;
+  bool encrypted = false;  // stored sealed (Kinesis EncryptionType KMS); key and data are the plaintext
 };
 
 // The allocator of a batch's records: elements it makes without a value are left as they are (a RecordView

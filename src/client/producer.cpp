@@ -302,6 +302,8 @@ class ProducerCore {
 
   const std::shared_ptr<Stream>& stream() const noexcept { return stream_; }
 
+  bool encrypted() const noexcept { return encrypted_; }
+
  private:
   static constexpr uint32_t kMaxRouteAttempts = 64;
 
@@ -600,6 +602,8 @@ Status Producer::route(std::string_view partition_key, const HashKey* explicit_h
 }
 
 void Producer::flush_metrics() noexcept { core_->flush_metrics(); }
+
+bool Producer::encrypted() const noexcept { return core_->encrypted(); }
 
 const std::shared_ptr<Stream>& Producer::stream() const noexcept { return core_->stream(); }
 

@@ -206,7 +206,7 @@ void ShardCursor::read_unusual_frame(RecordBatch& batch, const uint8_t* bytes_of
     walk.bytes_left -= payload_bytes;
     const auto* key = reinterpret_cast<const char*>(payload);
     *walk.next++ = RecordView{base + offset, info.arrival_ns, {key, info.key_length},
-                              {key + info.key_length, info.data_length}};
+                              {key + info.key_length, info.data_length}, encrypted};
     walk.offset += info.footprint;
     return;
   }

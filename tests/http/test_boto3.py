@@ -202,3 +202,30 @@ def test_errors_are_aws_shaped(server):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         kinesis.list_shards(StreamName="s", MaxResults=0)
     assert error_code(excinfo) == "ValidationException"
+
+
+def test_encrypted_stream_round_trip(start_server, root):
+    kinesis = start_server(env={"SHMSTREAM_KEY_DIR": root + "/keys"}).client()
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.put_record(StreamName="s", PartitionKey="k", Data=b"plain before")
+    kinesis.start_stream_encryption(StreamName="s", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    summary = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]
+    assert (summary["EncryptionType"], summary["KeyId"]) == ("KMS", "alias/aws/kinesis")
+    assert kinesis.put_record(StreamName="s", PartitionKey="k", Data=b"sealed one")["EncryptionType"] == "KMS"
+    entries = [{"PartitionKey": f"k{i}", "Data": b"sealed %d" % i * (i + 1)} for i in range(50)]
+    result = kinesis.put_records(StreamName="s", Records=entries)
+    assert result["FailedRecordCount"] == 0 and result["EncryptionType"] == "KMS"
+    kinesis.stop_stream_encryption(StreamName="s", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    kinesis.put_record(StreamName="s", PartitionKey="k", Data=b"plain after")
+
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId=SHARD0,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = []
+    while len(records) < 53:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=7)  # pages end inside the sealed records
+        records += page["Records"]
+        iterator = page["NextShardIterator"]
+    expected = [b"plain before", b"sealed one"] + [entry["Data"] for entry in entries] + [b"plain after"]
+    assert [record["Data"] for record in records] == expected
+    assert [record["PartitionKey"] for record in records[2:52]] == [entry["PartitionKey"] for entry in entries]
+    assert [record.get("EncryptionType", "NONE") for record in records] == ["NONE"] + ["KMS"] * 51 + ["NONE"]

@@ -84,7 +84,7 @@ void append_put_result(const PutRecordsResultEntry& result, const Producer& prod
 }
 
 // One Record of GetRecords: SequenceNumber, ApproximateArrivalTimestamp, Data, PartitionKey (base64 when it is
-// not UTF-8, as get_records_response shows it).
+// not UTF-8, as get_records_response shows it), and EncryptionType KMS for an encrypted one.
 void append_record(const RecordView& record, WireFormat format, std::string& out) {
   char sequence[24];
   const std::string_view sequence_text(
@@ -106,10 +106,14 @@ void append_record(const RecordView& record, WireFormat format, std::string& out
       detail::base64_encode_append(record.partition_key, out);
       out += '"';
     }
+    if (record.encrypted) {
+      out += ",\"EncryptionType\":";
+      append_json_string(kKmsEncryption, out);
+    }
     out += '}';
     return;
   }
-  append_cbor_head(5, 4, out);
+  append_cbor_head(5, record.encrypted ? 5 : 4, out);
   append_cbor_text("SequenceNumber", out);
   append_cbor_text(sequence_text, out);
   append_cbor_text("ApproximateArrivalTimestamp", out);
@@ -124,6 +128,10 @@ void append_record(const RecordView& record, WireFormat format, std::string& out
   } else {
     append_cbor_head(3, (record.partition_key.size() + 2) / 3 * 4, out);
     detail::base64_encode_append(record.partition_key, out);
+  }
+  if (record.encrypted) {
+    append_cbor_text("EncryptionType", out);
+    append_cbor_text(kKmsEncryption, out);
   }
 }
 
@@ -157,14 +165,23 @@ std::string put_records_wire(const Operations& operations, PutRecordsWireRequest
       if (i > 0) out += ',';
       append_put_result(results[i], producer, format, out);
     }
-    out += "]}";
+    out += ']';
+    if (producer.encrypted()) {
+      out += ",\"EncryptionType\":";
+      append_json_string(kKmsEncryption, out);
+    }
+    out += '}';
   } else {
-    append_cbor_head(5, 2, out);
+    append_cbor_head(5, producer.encrypted() ? 3 : 2, out);
     append_cbor_text("FailedRecordCount", out);
     append_cbor_head(0, failed, out);
     append_cbor_text("Records", out);
     append_cbor_head(4, results.size(), out);
     for (const PutRecordsResultEntry& result : results) append_put_result(result, producer, format, out);
+    if (producer.encrypted()) {
+      append_cbor_text("EncryptionType", out);
+      append_cbor_text(kKmsEncryption, out);
+    }
   }
   return out;
 }
@@ -172,9 +189,10 @@ std::string put_records_wire(const Operations& operations, PutRecordsWireRequest
 std::string get_records_wire(const Operations& operations, const Json& request, WireFormat format) {
   const GetRecordsCall call = get_records_call(request);
   thread_local RecordBatch batch;  // its record list keeps its capacity
-  const std::shared_ptr<Stream> stream = read_get_records(
+  const GetRecordsRead read = read_get_records(
       call.token, [&operations](const std::string& name) { return operations.open_stream(name); }, call.limit,
       batch);
+  const std::shared_ptr<Stream>& stream = read.stream;
 
   size_t size = 256;
   for (const RecordView& record : batch.records) {

@@ -121,8 +121,10 @@ Json put_record_response(Producer& producer, std::string_view partition_key, std
     throw Error(status.code(), detail::aws::rate_exceeded(producer.stream()->name(), shard_id_text(result.shard_index)));
   }
   throw_unless_ok(status);
-  return Json{{"ShardId", shard_id_text(result.shard_index)},
-              {"SequenceNumber", format_sequence_number(result.sequence_number)}};
+  Json response{{"ShardId", shard_id_text(result.shard_index)},
+                {"SequenceNumber", format_sequence_number(result.sequence_number)}};
+  if (producer.encrypted()) response["EncryptionType"] = kKmsEncryption;  // absent for plain records, as in AWS
+  return response;
 }
 
 Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>& entries) {
@@ -144,7 +146,9 @@ Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>
           Json{{"ErrorCode", exception_name(result.status.code())}, {"ErrorMessage", result.status.detail()}});
     }
   }
-  return Json{{"FailedRecordCount", failed}, {"Records", output_records}};
+  Json response{{"FailedRecordCount", failed}, {"Records", output_records}};
+  if (producer.encrypted()) response["EncryptionType"] = kKmsEncryption;
+  return response;
 }
 
 Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children) {
@@ -167,27 +171,28 @@ Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t
   return Json{{"ShardIterator", issue_iterator_token(*stream, shard_index, reader.position(), now_ns())}};
 }
 
-std::shared_ptr<Stream> read_get_records(const IteratorToken& token,
-                                         const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
-                                         uint32_t limit, RecordBatch& batch) {
+GetRecordsRead read_get_records(const IteratorToken& token,
+                                const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
+                                uint32_t limit, RecordBatch& batch) {
   std::shared_ptr<Stream> stream = open(token.stream_name);
   verify_iterator_token(*stream, token);
   // The token holds an exact position: start anywhere cheap and seek there.
-  ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
-  throw_unless_ok(reader.seek(token.position));
-  const Status status = reader.get_records(batch, limit);
+  GetRecordsRead read{stream, ShardReader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon})};
+  throw_unless_ok(read.reader.seek(token.position));
+  const Status status = read.reader.get_records(batch, limit);
   if (status.code() == StatusCode::kThroughputExceeded) {
     throw Error(status.code(), detail::aws::rate_exceeded(stream->name(), shard_id_text(token.shard_index)));
   }
   throw_unless_ok(status);
-  return stream;
+  return read;
 }
 
 Json get_records_response(const IteratorToken& token,
                           const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
                           bool details, DocumentForm form) {
   RecordBatch batch;
-  const std::shared_ptr<Stream> stream = read_get_records(token, open, limit, batch);
+  const GetRecordsRead read = read_get_records(token, open, limit, batch);
+  const std::shared_ptr<Stream>& stream = read.stream;
 
   Json records = Json::array();
   Json base64_keys = Json::array();
@@ -199,6 +204,7 @@ Json get_records_response(const IteratorToken& token,
     if (!set_partition_key(item, record.partition_key, /*mark_encoding=*/false)) {
       base64_keys.push_back(item["SequenceNumber"]);
     }
+    if (record.encrypted) item["EncryptionType"] = kKmsEncryption;
     records.push_back(std::move(item));
   }
   Json output{{"Records", records}};

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shmstream/iterator_token.hpp"
@@ -24,6 +25,9 @@ namespace shmstream::cli {
 enum class DocumentForm { kCli, kWire };
 
 Json timestamp_json(int64_t ns_since_epoch, DocumentForm form);
+
+// The EncryptionType of an encrypted record, PutRecord or PutRecords (left out for plain ones, as AWS does).
+inline constexpr std::string_view kKmsEncryption = "KMS";
 Json blob_json(std::string_view bytes, DocumentForm form);
 
 // {"StreamDescription": ...} with the shards `request` selects; "ShmstreamDetails" beside it when `details`.
@@ -49,10 +53,15 @@ Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>
 Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t shard_index, const IteratorStart& start);
 
 // The read of GetRecords: `limit` records at the token's position into `batch` (the token is checked against
-// its stream here); returns the token's stream, opened by `open`.
-std::shared_ptr<Stream> read_get_records(const IteratorToken& token,
-                                         const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
-                                         uint32_t limit, RecordBatch& batch);
+// its stream here). The batch's views point into the reader's segments and decrypted records: keep the
+// returned read as long as they are used.
+struct GetRecordsRead {
+  std::shared_ptr<Stream> stream;  // the token's, opened by `open`
+  ShardReader reader;
+};
+GetRecordsRead read_get_records(const IteratorToken& token,
+                                const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
+                                uint32_t limit, RecordBatch& batch);
 // The ChildShards of a closed shard's last GetRecords page.
 Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children);
 
