@@ -172,3 +172,39 @@ def test_get_records_at_the_end_of_a_closed_shard_names_the_children(server, kin
         assert [child["ShardId"] for child in document["ChildShards"]] == ["shardId-000000000001",
                                                                            "shardId-000000000002"]
         assert document["ChildShards"][0]["ParentShards"] == ["shardId-000000000000"]
+
+
+@pytest.mark.parametrize("body", [
+    b' \n\t{ "StreamName" : "s" ,\r\n "Records" : [ { "Data" : "eA==" , "PartitionKey" : "k" } ] } \n',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k\\u00e9\\"\\n"}]}',  # escapes
+    b'{"\\u0053treamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}]}',  # an escaped member name
+    b'{"StreamName":"s","Records":[{"Data":"eA\\u003d\\u003d","PartitionKey":"k"}]}',
+    '{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"caf\u00e9 \u2713"}]}'.encode(),
+], ids=["whitespace", "escaped-key", "escaped-member-name", "escaped-base64", "utf8-key"])
+def test_put_records_bodies_beyond_the_plain_form_are_read_alike(server, kinesis, body):
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    status, _, data = post(server, "PutRecords", body)
+    assert status == 200, data
+    assert json.loads(data)["FailedRecordCount"] == 0
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000",
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    record = kinesis.get_records(ShardIterator=iterator)["Records"][0]
+    assert record["Data"] == b"x"
+    assert record["PartitionKey"] == json.loads(body)["Records"][0]["PartitionKey"]
+
+
+@pytest.mark.parametrize("body", [
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"},]}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}],}',
+    b'{"StreamName" "s","Records":[{"Data":"eA==","PartitionKey":"k"}]}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}]}{}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}]',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k\x01"}]}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k\xff"}]}',
+], ids=["comma-before-bracket", "comma-before-brace", "no-colon", "two-values", "truncated", "control-character",
+        "not-utf8"])
+def test_malformed_put_records_json_is_a_serialization_error(server, kinesis, body):
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    status, _, data = post(server, "PutRecords", body)
+    assert status == 400, data
+    assert json.loads(data)["__type"] == "SerializationException"
