@@ -208,3 +208,30 @@ def test_malformed_put_records_json_is_a_serialization_error(server, kinesis, bo
     status, _, data = post(server, "PutRecords", body)
     assert status == 400, data
     assert json.loads(data)["__type"] == "SerializationException"
+
+
+@pytest.mark.parametrize("content_type", [JSON, CBOR], ids=["json", "cbor"])
+def test_get_records_of_an_encrypted_stream(server, kinesis, content_type):
+    # Records decrypted by the read: the response is written while the reader that holds them lives.
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.start_stream_encryption(StreamName="s", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    data = [bytes([i]) * (1 + i * 37) for i in range(50)]
+    status, _, body = post(server, "PutRecords", put_records_body_of(data, content_type), content_type=content_type)
+    assert status == 200 and decode(body, content_type)["FailedRecordCount"] == 0, body
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000",
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    status, _, body = post(server, "GetRecords", encode({"ShardIterator": iterator}, content_type),
+                           content_type=content_type)
+    assert status == 200, body
+    records = decode(body, content_type)["Records"]
+    import base64
+    read = [r["Data"] if content_type == CBOR else base64.b64decode(r["Data"]) for r in records]
+    assert read == data
+    assert [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]] == data
+
+
+def put_records_body_of(data, content_type):
+    import base64
+    records = [{"Data": d if content_type == CBOR else base64.b64encode(d).decode(), "PartitionKey": f"k{i}"}
+               for i, d in enumerate(data)]
+    return encode({"StreamName": "s", "Records": records}, content_type)

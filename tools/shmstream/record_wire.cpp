@@ -172,9 +172,11 @@ std::string put_records_wire(const Operations& operations, PutRecordsWireRequest
 std::string get_records_wire(const Operations& operations, const Json& request, WireFormat format) {
   const GetRecordsCall call = get_records_call(request);
   thread_local RecordBatch batch;  // its record list keeps its capacity
-  const std::shared_ptr<Stream> stream = read_get_records(
+  // The reader lives to the end: the batch's views are its.
+  const GetRecordsRead read = read_get_records(
       call.token, [&operations](const std::string& name) { return operations.open_stream(name); }, call.limit,
       batch);
+  const std::shared_ptr<Stream>& stream = read.stream;
 
   size_t size = 256;
   for (const RecordView& record : batch.records) {

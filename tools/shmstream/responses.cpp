@@ -167,27 +167,28 @@ Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t
   return Json{{"ShardIterator", issue_iterator_token(*stream, shard_index, reader.position(), now_ns())}};
 }
 
-std::shared_ptr<Stream> read_get_records(const IteratorToken& token,
-                                         const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
-                                         uint32_t limit, RecordBatch& batch) {
+GetRecordsRead read_get_records(const IteratorToken& token,
+                                const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
+                                uint32_t limit, RecordBatch& batch) {
   std::shared_ptr<Stream> stream = open(token.stream_name);
   verify_iterator_token(*stream, token);
   // The token holds an exact position: start anywhere cheap and seek there.
-  ShardReader reader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon});
-  throw_unless_ok(reader.seek(token.position));
-  const Status status = reader.get_records(batch, limit);
+  GetRecordsRead read{stream, ShardReader(stream, token.shard_index, IteratorStart{IteratorType::kTrimHorizon})};
+  throw_unless_ok(read.reader.seek(token.position));
+  const Status status = read.reader.get_records(batch, limit);
   if (status.code() == StatusCode::kThroughputExceeded) {
     throw Error(status.code(), detail::aws::rate_exceeded(stream->name(), shard_id_text(token.shard_index)));
   }
   throw_unless_ok(status);
-  return stream;
+  return read;
 }
 
 Json get_records_response(const IteratorToken& token,
                           const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
                           bool details, DocumentForm form) {
   RecordBatch batch;
-  const std::shared_ptr<Stream> stream = read_get_records(token, open, limit, batch);
+  const GetRecordsRead read = read_get_records(token, open, limit, batch);
+  const std::shared_ptr<Stream>& stream = read.stream;
 
   Json records = Json::array();
   Json base64_keys = Json::array();

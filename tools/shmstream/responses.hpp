@@ -49,10 +49,15 @@ Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>
 Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t shard_index, const IteratorStart& start);
 
 // The read of GetRecords: `limit` records at the token's position into `batch` (the token is checked against
-// its stream here); returns the token's stream, opened by `open`.
-std::shared_ptr<Stream> read_get_records(const IteratorToken& token,
-                                         const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
-                                         uint32_t limit, RecordBatch& batch);
+// its stream here). The batch's views are the reader's (ShardReader: valid until its next read), so the reader
+// is returned with the token's stream, opened by `open`, and must outlive every use of the batch.
+struct GetRecordsRead {
+  std::shared_ptr<Stream> stream;
+  ShardReader reader;
+};
+GetRecordsRead read_get_records(const IteratorToken& token,
+                                const std::function<std::shared_ptr<Stream>(const std::string&)>& open,
+                                uint32_t limit, RecordBatch& batch);
 // The ChildShards of a closed shard's last GetRecords page.
 Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children);
 
