@@ -235,3 +235,27 @@ def put_records_body_of(data, content_type):
     records = [{"Data": d if content_type == CBOR else base64.b64encode(d).decode(), "PartitionKey": f"k{i}"}
                for i, d in enumerate(data)]
     return encode({"StreamName": "s", "Records": records}, content_type)
+
+
+@pytest.mark.parametrize("content_type", [JSON, CBOR], ids=["json", "cbor"])
+def test_put_records_partial_failure_on_both_paths(server, kinesis, content_type):
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    server.cli("update-throttling", "--stream-name", "s", "--put-throttle-probability", "0.5")
+    data = [b"d"] * 200
+    for extra in (None, {"NewerSdkMember": "x"}):  # the direct path, then the document path
+        body = put_records_body_of(data, content_type)
+        if extra:
+            document = decode(body, content_type)
+            document.update(extra)
+            body = encode(document, content_type)
+        status, _, response = post(server, "PutRecords", body, content_type=content_type)
+        assert status == 200, response
+        assert canonical(response, content_type) == response
+        document = decode(response, content_type)
+        assert list(document) == ["FailedRecordCount", "Records"]
+        failed = [r for r in document["Records"] if list(r) == ["ErrorCode", "ErrorMessage"]]
+        assert 0 < document["FailedRecordCount"] == len(failed) < 200
+        assert all(list(r) == ["SequenceNumber", "ShardId"] for r in document["Records"] if r not in failed)
+        assert {r["ErrorCode"] for r in failed} == {"ProvisionedThroughputExceededException"}
+        assert all(r["ErrorMessage"].startswith("Rate exceeded for shard shardId-000000000000 in stream s")
+                   for r in failed), failed[0]
