@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The endpoint's own ceiling with wrk (Debian package wrk): PutRecords (500 x 64 B) and PutRecord (64 B)
-# requests from 4 connections for 10 s each, against `shmstream serve` on a fresh root of one 4-shard stream.
+# The endpoint's own ceiling with wrk (Debian package wrk): PutRecords (500 x 64 B), PutRecord (64 B) and
+# GetRecords (pages of 10 000 x 64 B, from an iterator at the start of shard 0, which the puts filled) requests
+# from 4 connections for 10 s each, against `shmstream serve` on a fresh root of one 4-shard stream.
 # Usage: ceiling.sh SHMSTREAM_BINARY [SECONDS]
 set -euo pipefail
 binary=$1 seconds=${2:-10}
@@ -16,3 +17,8 @@ for script in wrk_put_records.lua wrk_put_record.lua; do
   echo "== $script"
   wrk -t 2 -c 4 -d "${seconds}s" -s "$here/$script" "$url/"
 done
+SHMSTREAM_ITERATOR=$("$binary" --root "$root" get-shard-iterator --stream-name bench --shard-id shardId-000000000000 \
+  --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)
+export SHMSTREAM_ITERATOR
+echo "== wrk_get_records.lua"
+wrk -t 2 -c 4 -d "${seconds}s" -s "$here/wrk_get_records.lua" "$url/"

@@ -5,7 +5,8 @@
 // same operation, through the shape walk that writes blobs and tagged timestamps.
 //
 // Differential checks (a mismatch aborts): a PutRecords body the direct decoder (put_records_request.hpp) takes
-// must be one decode_request takes with the same members; the direct JSON writers of strings and timestamps
+// must be one decode_request takes with the same members, and one the plain JSON scanner takes must be read
+// alike by nlohmann's parser; the direct JSON writers of strings and timestamps
 // must write what nlohmann's dump() writes.
 #include <cstdint>
 #include <cstdlib>
@@ -45,11 +46,32 @@ std::string_view bytes_of(const Json& blob) {
   return {reinterpret_cast<const char*>(blob.get_binary().data()), blob.get_binary().size()};
 }
 
-// What the direct decoder took equals what decode_request makes of the same body.
+bool same_request(const shmstream::cli::PutRecordsWireRequest& a, const shmstream::cli::PutRecordsWireRequest& b) {
+  if (a.has_stream_name != b.has_stream_name || a.has_stream_arn != b.has_stream_arn) return false;
+  if ((a.has_stream_name && a.stream_name != b.stream_name) || (a.has_stream_arn && a.stream_arn != b.stream_arn)) {
+    return false;
+  }
+  if (a.entries.size() != b.entries.size()) return false;
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    if (a.entries[i].partition_key != b.entries[i].partition_key || a.entries[i].data != b.entries[i].data ||
+        a.explicit_hash_keys[i] != b.explicit_hash_keys[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// What the direct decoder takes equals what decode_request makes of the same body; the plain JSON scanner
+// takes only what nlohmann's parser reads alike.
 void check_put_records_decoders(std::string_view body, shmstream::cli::WireFormat format) {
   using namespace shmstream::cli;
-  thread_local PutRecordsWireRequest direct;
-  if (!decode_put_records(ServiceModel::kinesis(), body, format, direct)) return;
+  thread_local PutRecordsWireRequest plain, direct;
+  const bool plain_taken =
+      format == WireFormat::kJson &&
+      decode_put_records(ServiceModel::kinesis(), body, format, plain, PutRecordsJsonReader::kPlain);
+  const bool taken = decode_put_records(ServiceModel::kinesis(), body, format, direct, PutRecordsJsonReader::kNlohmann);
+  check(!plain_taken || (taken && same_request(plain, direct)));
+  if (!taken) return;
   const Json request = decode_request(ServiceModel::kinesis(), "PutRecords", body, format);  // must not throw
   check(request.contains("StreamName") == direct.has_stream_name);
   check(!direct.has_stream_name || request["StreamName"] == direct.stream_name);

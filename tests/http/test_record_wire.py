@@ -172,3 +172,90 @@ def test_get_records_at_the_end_of_a_closed_shard_names_the_children(server, kin
         assert [child["ShardId"] for child in document["ChildShards"]] == ["shardId-000000000001",
                                                                            "shardId-000000000002"]
         assert document["ChildShards"][0]["ParentShards"] == ["shardId-000000000000"]
+
+
+@pytest.mark.parametrize("body", [
+    b' \n\t{ "StreamName" : "s" ,\r\n "Records" : [ { "Data" : "eA==" , "PartitionKey" : "k" } ] } \n',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k\\u00e9\\"\\n"}]}',  # escapes
+    b'{"\\u0053treamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}]}',  # an escaped member name
+    b'{"StreamName":"s","Records":[{"Data":"eA\\u003d\\u003d","PartitionKey":"k"}]}',
+    '{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"caf\u00e9 \u2713"}]}'.encode(),
+], ids=["whitespace", "escaped-key", "escaped-member-name", "escaped-base64", "utf8-key"])
+def test_put_records_bodies_beyond_the_plain_form_are_read_alike(server, kinesis, body):
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    status, _, data = post(server, "PutRecords", body)
+    assert status == 200, data
+    assert json.loads(data)["FailedRecordCount"] == 0
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000",
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    record = kinesis.get_records(ShardIterator=iterator)["Records"][0]
+    assert record["Data"] == b"x"
+    assert record["PartitionKey"] == json.loads(body)["Records"][0]["PartitionKey"]
+
+
+@pytest.mark.parametrize("body", [
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"},]}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}],}',
+    b'{"StreamName" "s","Records":[{"Data":"eA==","PartitionKey":"k"}]}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}]}{}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k"}]',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k\x01"}]}',
+    b'{"StreamName":"s","Records":[{"Data":"eA==","PartitionKey":"k\xff"}]}',
+], ids=["comma-before-bracket", "comma-before-brace", "no-colon", "two-values", "truncated", "control-character",
+        "not-utf8"])
+def test_malformed_put_records_json_is_a_serialization_error(server, kinesis, body):
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    status, _, data = post(server, "PutRecords", body)
+    assert status == 400, data
+    assert json.loads(data)["__type"] == "SerializationException"
+
+
+@pytest.mark.parametrize("content_type", [JSON, CBOR], ids=["json", "cbor"])
+def test_get_records_of_an_encrypted_stream(server, kinesis, content_type):
+    # Records decrypted by the read: the response is written while the reader that holds them lives.
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.start_stream_encryption(StreamName="s", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    data = [bytes([i]) * (1 + i * 37) for i in range(50)]
+    status, _, body = post(server, "PutRecords", put_records_body_of(data, content_type), content_type=content_type)
+    assert status == 200 and decode(body, content_type)["FailedRecordCount"] == 0, body
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000",
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    status, _, body = post(server, "GetRecords", encode({"ShardIterator": iterator}, content_type),
+                           content_type=content_type)
+    assert status == 200, body
+    records = decode(body, content_type)["Records"]
+    import base64
+    read = [r["Data"] if content_type == CBOR else base64.b64decode(r["Data"]) for r in records]
+    assert read == data
+    assert [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]] == data
+
+
+def put_records_body_of(data, content_type):
+    import base64
+    records = [{"Data": d if content_type == CBOR else base64.b64encode(d).decode(), "PartitionKey": f"k{i}"}
+               for i, d in enumerate(data)]
+    return encode({"StreamName": "s", "Records": records}, content_type)
+
+
+@pytest.mark.parametrize("content_type", [JSON, CBOR], ids=["json", "cbor"])
+def test_put_records_partial_failure_on_both_paths(server, kinesis, content_type):
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    server.cli("update-throttling", "--stream-name", "s", "--put-throttle-probability", "0.5")
+    data = [b"d"] * 200
+    for extra in (None, {"NewerSdkMember": "x"}):  # the direct path, then the document path
+        body = put_records_body_of(data, content_type)
+        if extra:
+            document = decode(body, content_type)
+            document.update(extra)
+            body = encode(document, content_type)
+        status, _, response = post(server, "PutRecords", body, content_type=content_type)
+        assert status == 200, response
+        assert canonical(response, content_type) == response
+        document = decode(response, content_type)
+        assert list(document) == ["FailedRecordCount", "Records"]
+        failed = [r for r in document["Records"] if list(r) == ["ErrorCode", "ErrorMessage"]]
+        assert 0 < document["FailedRecordCount"] == len(failed) < 200
+        assert all(list(r) == ["SequenceNumber", "ShardId"] for r in document["Records"] if r not in failed)
+        assert {r["ErrorCode"] for r in failed} == {"ProvisionedThroughputExceededException"}
+        assert all(r["ErrorMessage"].startswith("Rate exceeded for shard shardId-000000000000 in stream s")
+                   for r in failed), failed[0]

@@ -6,6 +6,7 @@
 
 #include "cli_errors.hpp"
 #include "common/base64.hpp"
+#include "plain_json_scanner.hpp"
 
 namespace shmstream::cli {
 namespace {
@@ -219,8 +220,13 @@ class PutRecordsReader {
   std::string_view data_, key_, hash_key_;
 };
 
-bool parse_put_records(std::string_view body, WireFormat format, PutRecordsReader& reader) {
+bool parse_put_records(std::string_view body, WireFormat format, PutRecordsJsonReader json_reader,
+                       PutRecordsReader& reader) {
   if (format == WireFormat::kJson) {
+    if (json_reader == PutRecordsJsonReader::kPlain) {
+      thread_local std::string scratch;  // each key and string in turn: its capacity is kept
+      return scan_plain_json(body, reader, scratch) && reader.done();
+    }
     return Json::sax_parse(body, &reader, nlohmann::detail::input_format_t::json, /*strict=*/true) && reader.done();
   }
   thread_local std::string untagged;
@@ -251,15 +257,20 @@ bool stream_members_valid(const ServiceModel& model, const PutRecordsWireRequest
 }  // namespace
 
 bool decode_put_records(const ServiceModel& model, std::string_view body, WireFormat format,
-                        PutRecordsWireRequest& request) {
+                        PutRecordsWireRequest& request, PutRecordsJsonReader json_reader) {
   static const EntryConstraints constraints = read_entry_constraints(model);
+  if (format == WireFormat::kJson && json_reader == PutRecordsJsonReader::kPlainFirst) {
+    // The plain scanner refuses escapes and the like; nlohmann's parser reads those bodies.
+    return decode_put_records(model, body, format, request, PutRecordsJsonReader::kPlain) ||
+           decode_put_records(model, body, format, request, PutRecordsJsonReader::kNlohmann);
+  }
   request.has_stream_name = request.has_stream_arn = false;
   request.entries.clear();
   request.explicit_hash_keys.clear();
   request.bytes.clear();
   request.bytes.reserve(body.size());  // no entry decodes longer than its text: views into it stay valid
   PutRecordsReader reader(constraints, request);
-  if (body.empty() || !parse_put_records(body, format, reader) || !reader.saw_records()) return false;
+  if (body.empty() || !parse_put_records(body, format, json_reader, reader) || !reader.saw_records()) return false;
   if (request.entries.size() < constraints.min_records) return false;
   return stream_members_valid(model, request);
 }

@@ -1,8 +1,9 @@
 // A PutRecords body decoded straight into the library's PutRecordsEntry list, without a request document: the
 // hot request of `shmstream serve` (docs/PERFORMANCE.md "HTTP endpoint"; record_wire.hpp runs it).
 //
-// nlohmann's SAX interface reads the body (JSON 1.1, or CBOR 1.1 after strip_cbor_tags) through a state
-// machine over {"StreamName"|"StreamARN": text, "Records": [{"Data", "PartitionKey", "ExplicitHashKey"}, ...]};
+// A SAX handler reads the body (JSON 1.1 through plain_json_scanner.hpp or nlohmann's parser; CBOR 1.1 through
+// nlohmann's reader after strip_cbor_tags) with a state machine over {"StreamName"|"StreamARN": text,
+// "Records": [{"Data", "PartitionKey", "ExplicitHashKey"}, ...]};
 // blobs are decoded into one buffer the thread reuses, and each entry is checked against the service model's
 // constraints (read from the model once) as it ends. A body that is anything else — malformed, a member of
 // another type, null, an unknown or repeated member, a broken constraint — is not taken: the caller decodes it
@@ -33,8 +34,13 @@ struct PutRecordsWireRequest {
   std::string bytes;                                 // the partition keys, data and hash key texts
 };
 
+// Which reader a JSON body goes through: plain_json_scanner.hpp (which refuses escapes, numbers and the like),
+// nlohmann's parser, or the plain one and then nlohmann's for a body it refused. (CBOR: nlohmann's reader.)
+enum class PutRecordsJsonReader { kPlainFirst, kPlain, kNlohmann };
+
 // Whether `body` is a PutRecords request this decoder takes (see above); on true, `request` holds it.
 bool decode_put_records(const ServiceModel& model, std::string_view body, WireFormat format,
-                        PutRecordsWireRequest& request);
+                        PutRecordsWireRequest& request,
+                        PutRecordsJsonReader json_reader = PutRecordsJsonReader::kPlainFirst);
 
 }  // namespace shmstream::cli

@@ -189,6 +189,7 @@ std::string put_records_wire(const Operations& operations, PutRecordsWireRequest
 std::string get_records_wire(const Operations& operations, const Json& request, WireFormat format) {
   const GetRecordsCall call = get_records_call(request);
   thread_local RecordBatch batch;  // its record list keeps its capacity
+  // The reader lives to the end: the batch's views are its.
   const GetRecordsRead read = read_get_records(
       call.token, [&operations](const std::string& name) { return operations.open_stream(name); }, call.limit,
       batch);

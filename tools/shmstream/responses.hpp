@@ -53,10 +53,10 @@ Json put_records_response(Producer& producer, const std::vector<PutRecordsEntry>
 Json get_shard_iterator_response(const std::shared_ptr<Stream>& stream, uint32_t shard_index, const IteratorStart& start);
 
 // The read of GetRecords: `limit` records at the token's position into `batch` (the token is checked against
-// its stream here). The batch's views point into the reader's segments and decrypted records: keep the
-// returned read as long as they are used.
+// its stream here). The batch's views are the reader's (ShardReader: valid until its next read), so the reader
+// is returned with the token's stream, opened by `open`, and must outlive every use of the batch.
 struct GetRecordsRead {
-  std::shared_ptr<Stream> stream;  // the token's, opened by `open`
+  std::shared_ptr<Stream> stream;
   ShardReader reader;
 };
 GetRecordsRead read_get_records(const IteratorToken& token,
