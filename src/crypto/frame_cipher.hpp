@@ -98,6 +98,11 @@ class FrameCipher {
   Direction direction_;
   uint32_t keyed_slot_ = layout::kKeyGenerationSlots;  // the slot whose key schedule the context holds
   static constexpr size_t kScratchBytes = 4096;
+
+ public:
+  static constexpr size_t kKeyStreamBytes = kScratchBytes;  // 256 blocks: a multiple of four (64-byte stores)
+
+ private:
   uint8_t scratch_[kScratchBytes];  // key || data of a small record being sealed (EVP GCM)
   EVP_CIPHER* ecb_cipher_ = nullptr;  // AES-256-ECB: composed GCM only
   EVP_CIPHER_CTX* ecb_context_ = nullptr;

@@ -48,7 +48,9 @@ struct State {
 // h: AES_K(0^128) as the cipher wrote it.
 void make_hash_key(const uint8_t (&h)[16], HashKey& key, Width width) noexcept;
 inline void make_hash_key(const uint8_t (&h)[16], HashKey& key) noexcept { make_hash_key(h, key, widest_width()); }
-void reset(State& state) noexcept;
+inline void reset(State& state) noexcept {
+  for (uint8_t& byte : state.y) byte = 0;
+}
 // Absorbs `length` bytes (data XOR mask when mask is non-null), the last partial block padded with zeros
 // (so call it once per AAD and once per ciphertext, or with whole blocks in between).
 void absorb(const HashKey& key, State& state, const uint8_t* data, const uint8_t* mask, size_t length) noexcept;
