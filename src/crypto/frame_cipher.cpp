@@ -156,8 +156,8 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
   return true;
 }
 
-[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
-                                  size_t blocks) noexcept {
+[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position,
+                                                                uint32_t first_counter, size_t blocks) noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   if (hash_key_.width == ghash::Width::k512) {
     write_counter_blocks_512(key_stream_, shard_index, position, first_counter, blocks);
@@ -196,8 +196,9 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
 }
 
 // The text of a chunk through ghash::crypt: the AAD with the first chunk, the lengths block with the last.
-[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
-                                         size_t length) const noexcept {
+[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at,
+                                                                       size_t bytes, bool last,
+                                                                       size_t length) const noexcept {
   ghash::CryptPass pass;
   pass.length = bytes;
   if (at == 0) {

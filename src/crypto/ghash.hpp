@@ -8,7 +8,8 @@
 // products summed unreduced and reduced once (a 64 B record with its AAD and lengths block: one reduction).
 // crypt() makes GCM's CTR XOR and the GHASH of its ciphertext one pass: each block is loaded once, XORed,
 // stored and multiplied from the register (a second pass would reload what it just stored, and a wide load of
-// narrower stores cannot be forwarded from the store buffer: it waits until they reach the cache). Two widths compute the same values:
+// narrower stores cannot be forwarded from the store buffer: it waits until they reach the cache).
+// Two widths compute the same values:
 //  - k128: PCLMULQDQ on 128-bit registers, one block per multiply;
 //  - k512: VPCLMULQDQ on AVX-512 registers (CPUs with vpclmulqdq, avx512f, avx512bw), four blocks per
 //    multiply and byte-masked loads and stores for the partial block at the end.
