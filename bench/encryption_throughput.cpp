@@ -1,6 +1,7 @@
 // Encrypted vs plain puts and reads of 64 B and 1 KiB records, in the same run (docs/PERFORMANCE.md
 // "Encryption"). One producer thread puts N records into a fresh one-shard stream, then one reader reads them
-// all back; plain and encrypted streams alternate, best of R rounds each, so both see the same machine state.
+// all back; plain and encrypted streams alternate, best of R rounds each, so both see the same machine state
+// (and the put ratio of each round, its two runs back to back).
 // Then the crypto of one record alone, to explain the ratios: OpenSSL's AES-256-ECB call over the record's
 // counter blocks (the AES floor through EVP), and FrameCipher's seal with each engine, best of R rounds.
 // Usage: encryption_throughput [records per round, default 2000000] [rounds, default 5]
@@ -128,19 +129,26 @@ int main(int argc, char** argv) {
   std::printf("%-8s %-6s %14s %14s\n", "record", "mode", "puts/s", "reads/s");
   for (size_t bytes : {size_t{64}, size_t{1024}}) {
     Rates best[2];
+    std::string round_ratios;  // encrypted/plain puts of each round: the two ran back to back
     for (int round = 0; round < rounds; ++round) {
+      Rates of_round[2];
       for (int encrypted = 0; encrypted < 2; ++encrypted) {
-        const Rates rates = run(root, bytes, records, encrypted != 0, round);
-        best[encrypted].put_per_second = std::max(best[encrypted].put_per_second, rates.put_per_second);
-        best[encrypted].read_per_second = std::max(best[encrypted].read_per_second, rates.read_per_second);
+        of_round[encrypted] = run(root, bytes, records, encrypted != 0, round);
+        best[encrypted].put_per_second = std::max(best[encrypted].put_per_second, of_round[encrypted].put_per_second);
+        best[encrypted].read_per_second =
+            std::max(best[encrypted].read_per_second, of_round[encrypted].read_per_second);
       }
+      char ratio[16];
+      std::snprintf(ratio, sizeof ratio, " %.2f", of_round[1].put_per_second / of_round[0].put_per_second);
+      round_ratios += ratio;
     }
     for (int encrypted = 0; encrypted < 2; ++encrypted) {
       std::printf("%-8zu %-6s %14.0f %14.0f\n", bytes, encrypted ? "sealed" : "plain", best[encrypted].put_per_second,
                   best[encrypted].read_per_second);
     }
-    std::printf("%-8zu %-6s %14.2f %14.2f\n", bytes, "ratio", best[1].put_per_second / best[0].put_per_second,
-                best[1].read_per_second / best[0].read_per_second);
+    std::printf("%-8zu %-6s %14.2f %14.2f   put ratio per round:%s\n", bytes, "ratio",
+                best[1].put_per_second / best[0].put_per_second, best[1].read_per_second / best[0].read_per_second,
+                round_ratios.c_str());
   }
   std::filesystem::remove_all(place);
   print_crypto_per_record(rounds);

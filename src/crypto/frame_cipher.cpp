@@ -9,7 +9,12 @@
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn about it (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #endif
 
 #include "shmstream/status.hpp"
@@ -69,7 +74,8 @@ FrameCipher::~FrameCipher() {
 
 namespace {
 
-void xor_bytes(uint8_t* out, const uint8_t* in, const uint8_t* key_stream, size_t length) noexcept {
+[[gnu::always_inline]] inline void xor_bytes(uint8_t* out, const uint8_t* in, const uint8_t* key_stream,
+                                             size_t length) noexcept {
   size_t i = 0;
   for (; i + 8 <= length; i += 8) {
     uint64_t a;
@@ -95,6 +101,29 @@ __attribute__((target("ssse3"))) void write_counter_blocks(uint8_t* out, uint32_
   for (size_t i = 0; i < blocks; ++i) {
     _mm_store_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_shuffle_epi8(block, counter_big_endian));
     block = _mm_add_epi32(block, one);
+  }
+}
+
+// write_counter_blocks four blocks per 64-byte store, for ghash::Width::k512 CPUs. It may write up to three
+// blocks past `blocks`, within the key stream (whose 256 blocks are a multiple of four).
+__attribute__((target("avx2,avx512f,avx512bw"))) void write_counter_blocks_512(uint8_t* out, uint32_t shard_index,
+                                                                               uint64_t position,
+                                                                               uint32_t first_counter,
+                                                                               size_t blocks) noexcept {
+  static_assert(FrameCipher::kKeyStreamBytes % 64 == 0);
+  const auto counter = [first_counter](uint32_t i) { return static_cast<int>(first_counter + i); };  // mod 2^32
+  const auto high = static_cast<int>(position >> 32);
+  const auto low = static_cast<int>(position);
+  const auto shard = static_cast<int>(shard_index);
+  __m512i four_blocks = _mm512_set_epi32(counter(3), high, low, shard, counter(2), high, low, shard, counter(1), high,
+                                         low, shard, counter(0), high, low, shard);
+  const __m512i counter_big_endian =
+      _mm512_set_epi64(0x0c0d0e0f0b0a0908, 0x0706050403020100, 0x0c0d0e0f0b0a0908, 0x0706050403020100,
+                       0x0c0d0e0f0b0a0908, 0x0706050403020100, 0x0c0d0e0f0b0a0908, 0x0706050403020100);
+  const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+  for (size_t i = 0; i < blocks; i += 4) {
+    _mm512_storeu_si512(out + 16 * i, _mm512_shuffle_epi8(four_blocks, counter_big_endian));
+    four_blocks = _mm512_add_epi32(four_blocks, four);
   }
 }
 #else
@@ -127,9 +156,17 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
   return true;
 }
 
-[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter,
-                                  size_t blocks) noexcept {
+[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position,
+                                                                uint32_t first_counter, size_t blocks) noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  if (hash_key_.width == ghash::Width::k512) {
+    write_counter_blocks_512(key_stream_, shard_index, position, first_counter, blocks);
+  } else {
+    write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
+  }
+#else
   write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
+#endif
   return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) > 0;
 }
 
@@ -138,6 +175,12 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
 template <typename Visit>
 bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length,
                                             Visit&& visit) noexcept {
+  if (length <= kScratchBytes - 16) [[likely]] {  // one key stream: J0 and the text's blocks
+    if (!make_key_stream(shard_index, position, 1, 1 + (length + 15) / 16)) return false;
+    std::memcpy(tag_mask_, key_stream_, 16);
+    visit(size_t{0}, key_stream_ + 16, length, true);
+    return true;
+  }
   uint32_t counter = 1;  // J0 = nonce || 1
   for (size_t done = 0, chunk_index = 0; chunk_index == 0 || done < length; ++chunk_index) {
     const size_t mask_bytes = chunk_index == 0 ? 16 : 0;
@@ -153,8 +196,9 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
 }
 
 // The text of a chunk through ghash::crypt: the AAD with the first chunk, the lengths block with the last.
-[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
-                                         size_t length) const noexcept {
+[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at,
+                                                                       size_t bytes, bool last,
+                                                                       size_t length) const noexcept {
   ghash::CryptPass pass;
   pass.length = bytes;
   if (at == 0) {

@@ -248,8 +248,10 @@ SHMSTREAM_CLMUL __attribute__((always_inline)) inline __m128i run_pass(const Has
     if (bytes != 0) {
       crypt_group(key, y, at, bytes, p, sum);
       y = _mm_setzero_si128();
-      at.advance(bytes);
-      left -= bytes;
+      if (!last) {
+        at.advance(bytes);
+        left -= bytes;
+      }
     }
     if (last && pass.finish) {
       multiply_add(_mm_xor_si128(y, lengths_block(pass.aad_bytes, pass.text_bytes)), power(key, kOnePower), sum.low,
@@ -265,7 +267,29 @@ SHMSTREAM_CLMUL __m128i crypt_128(const HashKey& key, __m128i y, const CryptPass
   return run_pass<crypt_group_128>(key, y, pass);
 }
 
+// run_pass for the usual record: the AAD, all of the text and the lengths block in one group from a fresh
+// state, without the group loop.
+SHMSTREAM_WIDE_CLMUL __m128i crypt_record_512(const HashKey& key, const CryptPass& pass) noexcept {
+  const size_t aad_blocks = (pass.aad_word_count + 1) / 2;
+  size_t p = kBlocksPerReduction - (aad_blocks + blocks_of(pass.length) + 1);
+  Sum sum{_mm_setzero_si128(), _mm_setzero_si128()};
+  for (size_t i = 0; i < aad_blocks; ++i, ++p) {
+    const uint64_t second = 2 * i + 1 < pass.aad_word_count ? pass.aad_words[2 * i + 1] : 0;
+    const __m128i block =
+        reflect(_mm_set_epi64x(static_cast<long long>(second), static_cast<long long>(pass.aad_words[2 * i])));
+    multiply_add(block, power(key, p), sum.low, sum.high);
+  }
+  multiply_add(lengths_block(pass.aad_bytes, pass.text_bytes), power(key, kOnePower), sum.low, sum.high);
+  const Cursor at{pass.head, pass.head_length, pass.tail, pass.key_stream, pass.out, pass.hash_result};
+  crypt_group_512(key, _mm_setzero_si128(), at, pass.length, p, sum);
+  return reduce(sum.low, sum.high);
+}
+
 SHMSTREAM_WIDE_CLMUL __m128i crypt_512(const HashKey& key, __m128i y, const CryptPass& pass) noexcept {
+  const size_t aad_blocks = (pass.aad_word_count + 1) / 2;
+  if (pass.finish && aad_blocks != 0 && aad_blocks + blocks_of(pass.length) + 1 <= kBlocksPerReduction) {
+    return crypt_record_512(key, pass);  // y is 0: the AAD comes first
+  }
   return run_pass<crypt_group_512>(key, y, pass);
 }
 
@@ -289,8 +313,6 @@ SHMSTREAM_CLMUL void make_hash_key(const uint8_t (&h)[16], HashKey& key, Width w
     hn = multiply(hn, h1);
   }
 }
-
-void reset(State& state) noexcept { std::memset(state.y, 0, sizeof state.y); }
 
 SHMSTREAM_CLMUL void crypt(const HashKey& key, State& state, const CryptPass& pass, uint8_t (&hash)[16]) noexcept {
   __m128i y = load_state(state);
@@ -331,7 +353,6 @@ void finish(const HashKey& key, State& state, uint64_t aad_bytes, uint64_t text_
 bool cpu_has_carryless_multiply() noexcept { return false; }
 Width widest_width() noexcept { return Width::k128; }
 void make_hash_key(const uint8_t (&)[16], HashKey&, Width) noexcept {}
-void reset(State&) noexcept {}
 void absorb(const HashKey&, State&, const uint8_t*, const uint8_t*, size_t) noexcept {}
 void finish(const HashKey&, State&, uint64_t, uint64_t, uint8_t (&)[16]) noexcept {}
 void absorb_and_finish(const HashKey&, State&, const uint8_t*, const uint8_t*, size_t, uint64_t, uint64_t,
