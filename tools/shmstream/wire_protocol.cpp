@@ -260,7 +260,9 @@ class RequestNormalizer {
 // --- Response encoding ------------------------------------------------------------------------------------
 
 int64_t timestamp_value_ns(const Json& value) {
-  if (value.is_number()) return static_cast<int64_t>(std::llround(value.get<double>() * 1e9));
+  // A number here is wire_timestamp's epoch seconds, whole milliseconds: round at the millisecond, since
+  // seconds * 1e9 in a double lands up to 256 ns off (1700000000.257 -> ...256999936 ns) and would lose one.
+  if (value.is_number()) return static_cast<int64_t>(std::llround(value.get<double>() * 1e3)) * 1'000'000;
   return parse_timestamp("timestamp", value.get<std::string>());
 }
 
