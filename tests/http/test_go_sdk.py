@@ -77,6 +77,11 @@ def test_go_sdk_scenario(go_client, server):
     assert len(result["OpenShardsAfterUpdateShardCount"]) == 4
 
 
+def throttle_refusals(server, stream):
+    described = json.loads(server.cli("describe-throttling", "--stream-name", stream).stdout)
+    return sum(shard["WriteProvisionedThroughputExceeded"] for shard in described["Shards"])
+
+
 def test_go_sdk_put_records_partial_failure(go_client, server, kinesis):
     server.cli("create-stream", "--stream-name", "s", "--shard-count", "1")
     server.cli("update-throttling", "--stream-name", "s", "--put-throttle-probability", "1")
@@ -84,6 +89,16 @@ def test_go_sdk_put_records_partial_failure(go_client, server, kinesis):
     assert refused["FailedRecordCount"] == 20
     assert {r["ErrorCode"] for r in refused["Records"]} == {"ProvisionedThroughputExceededException"}
     assert all("Rate exceeded for shard" in r["ErrorMessage"] for r in refused["Records"])
+
+    # A refused PutRecord is the SDK's typed throttling error, retried by the SDK's standard retryer as against
+    # AWS (3 attempts, each refused: the shard's refusal count grows by 3).
+    refusals_before = throttle_refusals(server, "s")
+    single = run_go(go_client, server, "put-record", "-stream", "s", "-data", "one")["Error"]
+    assert single == {"Type": "*types.ProvisionedThroughputExceededException",
+                      "Code": "ProvisionedThroughputExceededException", "IsProvisionedThroughputExceeded": True,
+                      "HTTPStatus": 400, "Message": single["Message"]}
+    assert "Rate exceeded for shard" in single["Message"]
+    assert throttle_refusals(server, "s") == refusals_before + 3
 
     # Half refused: the SDK parses successful and failed entries side by side (2^-199 to see all or none fail).
     server.cli("update-throttling", "--stream-name", "s", "--put-throttle-probability", "0.5")

@@ -2,14 +2,46 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
 )
+
+// runPutRecord puts one record and reports its sequence number, or the error as the SDK typed it after its own
+// retries: the Go type, the error code, the HTTP status.
+func runPutRecord(ctx context.Context, client *kinesis.Client, c *checker, result map[string]interface{},
+	args []string) {
+	flags := flag.NewFlagSet("put-record", flag.ExitOnError)
+	stream := flags.String("stream", "", "stream name")
+	data := flags.String("data", "go", "record data")
+	flags.Parse(args)
+	out, err := client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: stream, Data: []byte(*data),
+		PartitionKey: aws.String("k")})
+	if err == nil {
+		result["SequenceNumber"], result["ShardId"] = aws.ToString(out.SequenceNumber), aws.ToString(out.ShardId)
+		return
+	}
+	var api smithy.APIError
+	if !c.check("PutRecord error is an APIError", errors.As(err, &api), "%T: %v", err, err) {
+		return
+	}
+	report := map[string]interface{}{"Type": fmt.Sprintf("%T", api), "Code": api.ErrorCode(),
+		"Message": api.ErrorMessage()}
+	var throttled *types.ProvisionedThroughputExceededException
+	report["IsProvisionedThroughputExceeded"] = errors.As(err, &throttled)
+	var response *awshttp.ResponseError
+	if errors.As(err, &response) {
+		report["HTTPStatus"] = response.HTTPStatusCode()
+	}
+	result["Error"] = report
+}
 
 // runPutRecords puts one PutRecords batch (data "<prefix>-<i>", partition key "k<i>") and reports every entry, so
 // the caller can compare the entries with what another client reads, or count the throttled ones.

@@ -2,6 +2,7 @@
 // where it connects: the endpoint resolver points at `shmstream serve`, the credentials are static dummies.
 //
 //	go_client -endpoint http://127.0.0.1:PORT scenario
+//	go_client -endpoint URL put-record -stream S -data D
 //	go_client -endpoint URL put-records -stream S -prefix P -count N
 //	go_client -endpoint URL read -stream S [-shard ID]
 //
@@ -88,7 +89,7 @@ func main() {
 	resolver := flag.String("resolver", "config", "where the endpoint is set: config (shared) or client")
 	flag.Parse()
 	if *endpoint == "" || flag.NArg() < 1 {
-		fmt.Fprintln(os.Stderr, "usage: go_client -endpoint URL {scenario|put-records|read} [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go_client -endpoint URL {scenario|put-record|put-records|read} [flags]")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -108,6 +109,8 @@ func main() {
 	switch command {
 	case "scenario":
 		runScenario(ctx, client, c, result)
+	case "put-record":
+		runPutRecord(ctx, client, c, result, args)
 	case "put-records":
 		runPutRecords(ctx, client, c, result, args)
 	case "read":
