@@ -61,16 +61,18 @@ def run_go(go_client, server, *args):
 def test_go_sdk_scenario(go_client, server):
     result = run_go(go_client, server, "scenario")
     # Every step ran (a scenario that stopped early would pass no check after the stop).
-    expected = {"CreateStream", "StreamExists waiter", "DescribeStream shard count", "DescribeStreamSummary fields",
-                "ListStreams pages", "ListShards pages", "PutRecords result", "GetRecords record",
-                "GetRecords ApproximateArrivalTimestamp", "AT_SEQUENCE_NUMBER records", "AFTER_SEQUENCE_NUMBER records",
-                "AT_TIMESTAMP records", "LATEST sees the next record", "GetRecords Limit 1",
-                "ListTagsForStream after remove", "RetentionPeriodHours after increase", "EnableEnhancedMonitoring output",
-                "DescribeLimits OpenShardCount", "UpdateShardCount shards", "closed shard ends with ChildShards",
-                "PutRecord goes to an open shard", "SplitShard ranges", "MergeShards child",
-                "DescribeStream missing stream typed error", "CreateStream existing stream typed error",
-                "GetShardIterator without a sequence number typed error", "GetRecords malformed iterator typed error",
-                "StreamNotExists waiter", "DescribeStream deleted stream typed error", "ListStreams after delete empty"}
+    expected = {
+        "CreateStream", "StreamExists waiter", "DescribeStream shard count", "DescribeStreamSummary fields",
+        "ListShards with StreamCreationTimestamp shards", "ListShards with another StreamCreationTimestamp typed error",
+        "ListStreams pages", "ListShards pages", "PutRecords result", "GetRecords record",
+        "GetRecords ApproximateArrivalTimestamp", "AT_SEQUENCE_NUMBER records", "AFTER_SEQUENCE_NUMBER records",
+        "AT_TIMESTAMP records", "LATEST sees the next record", "GetRecords Limit 1", "ListTagsForStream after remove",
+        "RetentionPeriodHours after increase", "EnableEnhancedMonitoring output", "DescribeLimits OpenShardCount",
+        "UpdateShardCount shards", "closed shard ends with ChildShards", "PutRecord goes to an open shard",
+        "SplitShard ranges", "MergeShards child", "DescribeStream missing stream typed error",
+        "CreateStream existing stream typed error", "GetShardIterator without a sequence number typed error",
+        "GetRecords malformed iterator typed error", "StreamNotExists waiter",
+        "DescribeStream deleted stream typed error", "ListStreams after delete empty"}
     assert expected <= set(result["passed"]), sorted(expected - set(result["passed"]))
     assert result["passed"]["GetRecords record"] == 102  # 2 PutRecord + 100 PutRecords, each compared
     assert result["StreamARN"] == "arn:aws:kinesis:local:000000000000:stream/go-sdk"
@@ -153,6 +155,6 @@ def test_go_sdk_records_cross_shared_memory_and_boto3(go_client, server, kinesis
     assert [r["SequenceNumber"] for r in read[60:]] == [r["SequenceNumber"] for r in boto3_put["Records"]]
     # The arrival time the Go SDK parsed is the one stored, truncated to the millisecond the wire carries.
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    millisecond = datetime.timedelta(milliseconds=1)
     assert [r["ApproximateArrivalTimestamp"] for r in read] == \
-        [(datetime.datetime.fromisoformat(r["ApproximateArrivalTimestamp"]) - epoch) // datetime.timedelta(milliseconds=1)
-         for r in shm]
+        [(datetime.datetime.fromisoformat(r["ApproximateArrivalTimestamp"]) - epoch) // millisecond for r in shm]

@@ -96,6 +96,15 @@ func checkDescribe(ctx context.Context, client *kinesis.Client, c *checker, resu
 			aws.ToString(s.StreamARN) == aws.ToString(d.StreamARN) &&
 			aws.ToTime(s.StreamCreationTimestamp).Equal(stamp), "%+v", s)
 	}
+	// The creation time as the SDK parsed it names the stream (it tells apart streams of one name).
+	listed, err := client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(scenarioStream),
+		StreamCreationTimestamp: aws.Time(stamp)})
+	if c.succeeded("ListShards with StreamCreationTimestamp", err) {
+		c.check("ListShards with StreamCreationTimestamp shards", len(listed.Shards) == 2, "%d", len(listed.Shards))
+	}
+	_, err = client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(scenarioStream),
+		StreamCreationTimestamp: aws.Time(stamp.Add(-time.Hour))})
+	expectError[*types.ResourceNotFoundException](c, "ListShards with another StreamCreationTimestamp", err)
 }
 
 func checkListings(ctx context.Context, client *kinesis.Client, c *checker) {
