@@ -96,6 +96,21 @@ func checkDescribe(ctx context.Context, client *kinesis.Client, c *checker, resu
 			aws.ToString(s.StreamARN) == aws.ToString(d.StreamARN) &&
 			aws.ToTime(s.StreamCreationTimestamp).Equal(stamp), "%+v", s)
 	}
+	// DescribeStream one shard a page.
+	first, err := client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(scenarioStream),
+		Limit: aws.Int32(1)})
+	if c.succeeded("DescribeStream Limit", err) {
+		c.check("DescribeStream Limit 1", len(first.StreamDescription.Shards) == 1 &&
+			aws.ToBool(first.StreamDescription.HasMoreShards), "%d shards, more %v",
+			len(first.StreamDescription.Shards), first.StreamDescription.HasMoreShards)
+		rest, err := client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(scenarioStream),
+			ExclusiveStartShardId: aws.String(shard0)})
+		if c.succeeded("DescribeStream ExclusiveStartShardId", err) {
+			shards := rest.StreamDescription.Shards
+			c.check("DescribeStream next page", len(shards) == 1 && aws.ToString(shards[0].ShardId) == shard1 &&
+				!aws.ToBool(rest.StreamDescription.HasMoreShards), "%+v", shards)
+		}
+	}
 	// The creation time as the SDK parsed it names the stream (it tells apart streams of one name).
 	listed, err := client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(scenarioStream),
 		StreamCreationTimestamp: aws.Time(stamp)})
@@ -181,12 +196,58 @@ func checkStreamSettings(ctx context.Context, client *kinesis.Client, c *checker
 			monitoring.DesiredShardLevelMetrics[0] == types.MetricsNameIncomingBytes &&
 			len(monitoring.CurrentShardLevelMetrics) == 0, "%+v", monitoring)
 	}
+	checkConsumers(ctx, client, c)
 	limits, err := client.DescribeLimits(ctx, &kinesis.DescribeLimitsInput{})
 	if c.succeeded("DescribeLimits", err) {
 		c.check("DescribeLimits OpenShardCount", aws.ToInt32(limits.OpenShardCount) >= 4 &&
 			aws.ToInt32(limits.ShardLimit) > 0, "%d of %d", aws.ToInt32(limits.OpenShardCount),
 			aws.ToInt32(limits.ShardLimit))
 	}
+}
+
+// checkConsumers registers, describes, lists (with the SDK's paginator) and deregisters a stream consumer.
+func checkConsumers(ctx context.Context, client *kinesis.Client, c *checker) {
+	summary, err := client.DescribeStreamSummary(ctx,
+		&kinesis.DescribeStreamSummaryInput{StreamName: aws.String(scenarioStream)})
+	if !c.succeeded("DescribeStreamSummary", err) {
+		return
+	}
+	arn := summary.StreamDescriptionSummary.StreamARN
+	registered := time.Now()
+	out, err := client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: arn,
+		ConsumerName: aws.String("go-app")})
+	if !c.succeeded("RegisterStreamConsumer", err) {
+		return
+	}
+	consumer := out.Consumer
+	stamp := aws.ToTime(consumer.ConsumerCreationTimestamp)
+	c.check("RegisterStreamConsumer output", aws.ToString(consumer.ConsumerName) == "go-app" &&
+		strings.HasPrefix(aws.ToString(consumer.ConsumerARN), aws.ToString(arn)+"/consumer/go-app:") &&
+		consumer.ConsumerStatus != "" && stamp.After(registered.Add(-2*time.Second)) &&
+		stamp.Before(time.Now().Add(2*time.Second)), "%+v", consumer)
+	described, err := client.DescribeStreamConsumer(ctx,
+		&kinesis.DescribeStreamConsumerInput{ConsumerARN: consumer.ConsumerARN})
+	if c.succeeded("DescribeStreamConsumer", err) {
+		d := described.ConsumerDescription
+		c.check("DescribeStreamConsumer output", aws.ToString(d.ConsumerName) == "go-app" &&
+			aws.ToString(d.StreamARN) == aws.ToString(arn) && aws.ToTime(d.ConsumerCreationTimestamp).Equal(stamp),
+			"%+v", d)
+	}
+	names := []string{}
+	pages := kinesis.NewListStreamConsumersPaginator(client, &kinesis.ListStreamConsumersInput{StreamARN: arn})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if !c.succeeded("ListStreamConsumers", err) {
+			break
+		}
+		for _, listed := range page.Consumers {
+			names = append(names, aws.ToString(listed.ConsumerName))
+		}
+	}
+	c.check("ListStreamConsumers paginator", strings.Join(names, ",") == "go-app", "%v", names)
+	_, err = client.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{StreamARN: arn,
+		ConsumerName: aws.String("go-app")})
+	c.succeeded("DeregisterStreamConsumer", err)
 }
 
 // tagsOf is the scenario stream's tags as "key=value" sorted by key.
@@ -209,8 +270,7 @@ func tagsOf(ctx context.Context, client *kinesis.Client, c *checker) string {
 // expectError checks that err is the SDK's typed error T, with a message and an HTTP 400 status, as it is
 // against AWS: the application's errors.As branches are what must work unchanged.
 func expectError[T interface {
-	*types.ResourceNotFoundException | *types.ResourceInUseException | *types.InvalidArgumentException |
-		*types.ExpiredIteratorException
+	*types.ResourceNotFoundException | *types.ResourceInUseException | *types.InvalidArgumentException
 	error
 }](c *checker, name string, err error) {
 	var typed T
