@@ -14,6 +14,7 @@ PACKAGES=(
   python3-mesonpy python3-pip python3-matplotlib python3-cryptography
   clang libclang-rt-14-dev libzmq3-dev valgrind
   awscli python3-botocore python3-boto3 jp
+  golang-go golang-github-aws-aws-sdk-go-v2-dev
 )
 BUILD_DIR=${SHMSTREAM_BUILD_DIR:-build}
 

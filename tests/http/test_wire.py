@@ -1,6 +1,7 @@
 """The wire protocol below the SDKs: CBOR 1.1 as the Java SDKs and the KCL speak it, bad requests of every kind
 (each answered with an AWS error while the server keeps serving), limits and timeouts, SigV4, SIGTERM."""
 import base64
+import datetime
 import json
 import socket
 import time
@@ -49,6 +50,33 @@ def test_cbor_put_and_get_with_bytes_and_tagged_timestamps(server, kinesis):
     iterator = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000",
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     assert kinesis.get_records(ShardIterator=iterator)["Records"][0]["Data"] == b"\x00\x01raw"
+
+
+def test_arrival_timestamps_are_the_stored_millisecond(server):
+    """The wire carries the stored arrival time truncated to the millisecond, in JSON (epoch seconds, 3 decimals)
+    and CBOR (tag 1 milliseconds) alike; a decimal millisecond has no exact double, so a careless conversion
+    would report about one record in three a millisecond early."""
+    server.cli("create-stream", "--stream-name", "s")
+    records = [{"Data": base64.b64encode(b"r%d" % i).decode(), "PartitionKey": "k"} for i in range(10)]
+    for _ in range(5):  # arrival times spread over several milliseconds
+        server.cli("put-records", "--stream-name", "s", "--records", json.dumps(records))
+        time.sleep(0.003)
+    iterator = json.loads(server.cli("get-shard-iterator", "--stream-name", "s", "--shard-id",
+                                     "shardId-000000000000", "--shard-iterator-type", "TRIM_HORIZON").stdout)
+    stored = json.loads(server.cli("get-records", "--shard-iterator", iterator["ShardIterator"]).stdout)["Records"]
+    # The CLI prints the stored microseconds: 2026-01-01T00:00:00.123456+00:00.
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    stored_millis = [(datetime.datetime.fromisoformat(r["ApproximateArrivalTimestamp"]) - epoch) //
+                     datetime.timedelta(milliseconds=1) for r in stored]
+    status, _, data = post(server, "GetRecords", {"ShardIterator": iterator["ShardIterator"]})
+    assert status == 200, data
+    json_stamps = [r["ApproximateArrivalTimestamp"] for r in json.loads(data)["Records"]]
+    assert [round(stamp * 1000) for stamp in json_stamps] == stored_millis
+    assert all(len(repr(stamp).partition(".")[2]) <= 3 for stamp in json_stamps)
+    status, _, data = post(server, "GetRecords", cbor.dumps({"ShardIterator": iterator["ShardIterator"]}),
+                           content_type=CBOR)
+    assert status == 200, data
+    assert [r["ApproximateArrivalTimestamp"].value for r in cbor.loads(data)["Records"]] == stored_millis
 
 
 def test_cbor_errors_are_cbor(server):
