@@ -217,7 +217,7 @@ void register_reader(py::module_& module) {
     fields["shard_index"] = token->shard_index;
     fields["position"] = token->position;
     fields["created_ns"] = token->created_ns;
-    return std::move(fields);
+    return fields;
   }, py::arg("token"));
 
 }
