@@ -116,34 +116,40 @@ class ShardAppender {
   // steps that each either finish or leave, by a tail call, before a side effect the slow path could not
   // take over; none calls anything that returns to it, so the put keeps no stack frame. Only for plain
   // frames (a sealing appender keeps fast_limit_ at 0) of a producer whose commit mode is kCommit and whose
-  // stream has kChecksum, with key and data each shorter than kInlineCopyLimit.
+  // stream has kChecksum, with key and data each shorter than kInlineCopyLimit (copy_short's limit).
   static constexpr size_t kInlineCopyLimit = kCopyShortLimit;
 
   // Reserves `footprint` bytes for a frame whose claimed state word is `claimed`, below the fast limit of the
   // held segment (a shared producer's CAS claim is its reservation; an exclusive one claims with
-  // claim_fast()). false: nothing was reserved (no reservation in this segment yet, the preparation
-  // request, a metrics checkpoint, the segment's end, a frame another producer claimed first, a closed
-  // tail): append_slow takes over.
+  // claim_fast()), and gives its offset and address. false: nothing was reserved (no reservation in this
+  // segment yet, the preparation request, a metrics checkpoint, the segment's end, a frame another producer
+  // claimed first, a closed tail): append_slow takes over.
   template <FrameCommit kCommit>
-  [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset) noexcept {
+  [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset,
+                                           uint8_t*& frame) noexcept {
     static_assert(kCommit != FrameCommit::kExclusiveSeqCst);
+    // Loaded once, before the fences below, which would make the compiler load it again after each. The
+    // tail is found from it (the segment header is at the segment's start): one load and register less.
+    uint8_t* const bytes = segment_bytes_;
+    std::atomic<uint64_t>& tail = reinterpret_cast<layout::SegmentHeader*>(bytes)->tail;
     if constexpr (kCommit == FrameCommit::kShared) {
       // acquire, relaxed claim, release hint: as in append_at().
-      offset = tail_->load(std::memory_order_acquire);
+      offset = tail.load(std::memory_order_acquire);
       uint64_t expected = 0;
       if (offset + footprint > fast_limit_ ||
-          !frame_state(offset).compare_exchange_strong(expected, claimed, std::memory_order_relaxed,
-                                                       std::memory_order_relaxed)) [[unlikely]] {
+          !reinterpret_cast<layout::FrameHeader*>(bytes + offset)->state.compare_exchange_strong(
+              expected, claimed, std::memory_order_relaxed, std::memory_order_relaxed)) [[unlikely]] {
         return false;
       }
-      tail_->store(offset + footprint, std::memory_order_release);
+      tail.store(offset + footprint, std::memory_order_release);
     } else {
       // relaxed: as in append_at(); the closed check follows in closed_since_reservation().
-      offset = tail_->load(std::memory_order_relaxed);
+      offset = tail.load(std::memory_order_relaxed);
       if (offset + footprint > fast_limit_) [[unlikely]] return false;
-      tail_->store(offset + footprint, std::memory_order_relaxed);
+      tail.store(offset + footprint, std::memory_order_relaxed);
       std::atomic_signal_fence(std::memory_order_seq_cst);  // as in append_at()
     }
+    frame = bytes + offset;
     return true;
   }
   // An exclusive reservation just made raced a reshard's close (see append_at()): the caller pads it with
@@ -152,17 +158,16 @@ class ShardAppender {
     // relaxed: ordered by the signal fence and the reshard's membarrier, as in append_at().
     return entry_->active_segment.load(std::memory_order_relaxed) != number_;
   }
-  // An exclusive producer's claim of the frame it reserved at `offset` (claim_by_store()).
-  [[gnu::always_inline]] void claim_fast(uint64_t offset, uint64_t claimed) noexcept {
+  // An exclusive producer's claim of the frame it reserved at `frame` (claim_by_store()).
+  [[gnu::always_inline]] static void claim_fast(uint8_t* frame, uint64_t claimed) noexcept {
     // relaxed, and the fence: as in claim_by_store().
-    frame_state(offset).store(claimed, std::memory_order_relaxed);
+    reinterpret_cast<layout::FrameHeader*>(frame)->state.store(claimed, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
-  // Copies key and data into the claimed frame at `offset` without a call.
-  [[gnu::always_inline]] void copy_fast(uint64_t offset, std::string_view key, std::string_view data) noexcept {
-    uint8_t* frame = segment_bytes_ + offset;
-    copy_short(frame + layout::kFrameHeaderSize, key.data(), key.size());
-    copy_short(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+  // Copies key and data into the claimed `frame` without a call.
+  [[gnu::always_inline]] static void copy_fast(uint8_t* frame, std::string_view key, std::string_view data) noexcept {
+    copy_short_key(frame + layout::kFrameHeaderSize, key.data(), key.size());
+    copy_short_data(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
   }
   RealtimeClock& clock() const noexcept { return *clock_; }
   // How commit_fast ended: the caller returns ok, or wake_readers_after_fast_append(), or aborted(). An enum
@@ -172,14 +177,14 @@ class ShardAppender {
   // After copy_fast: the arrival time, the checksum, the commit (kAborted if the janitor turned a stalled
   // shared claim into padding: nothing was written), the metrics, the wake check.
   template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::always_inline]] FastCommit commit_fast(uint64_t offset, uint64_t key_length, uint64_t payload,
+  [[gnu::always_inline]] FastCommit commit_fast(uint8_t* frame, uint64_t key_length, uint64_t payload,
                                                 int64_t arrival_ns) noexcept {
-    uint8_t* frame = segment_bytes_ + offset;
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
     header.arrival_ns = arrival_ns;
     const uint64_t committed = fast_state<kChecksum>(key_length, payload, false);
     if constexpr (kChecksum) {
-      const uint64_t checksum = frame_checksum(frame, base_position_ + offset, committed, payload);
+      const uint64_t position = base_position_ + static_cast<uint64_t>(frame - segment_bytes_);
+      const uint64_t checksum = frame_checksum(frame, position, committed, payload);
       std::memcpy(frame + layout::kFrameHeaderSize + payload, &checksum, sizeof checksum);
     }
     if constexpr (kCommit == FrameCommit::kExclusive) {
@@ -205,8 +210,8 @@ class ShardAppender {
   }
   // commit_fast when the clock needs re-anchoring first, and what its end asks for.
   template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::noinline]] Status commit_reanchored(uint64_t offset, uint64_t key_length, uint64_t payload) noexcept {
-    switch (commit_fast<kCommit, kChecksum>(offset, key_length, payload, clock_->now_ns())) {
+  [[gnu::noinline]] Status commit_reanchored(uint8_t* frame, uint64_t key_length, uint64_t payload) noexcept {
+    switch (commit_fast<kCommit, kChecksum>(frame, key_length, payload, clock_->now_ns())) {
       case FastCommit::kDone:
         return Status::ok();
       case FastCommit::kWakeReaders:
@@ -229,6 +234,8 @@ class ShardAppender {
   Status wake_readers_after_fast_append() noexcept;
   uint32_t shard_index() const noexcept { return shard_index_; }
   uint64_t sequence_number_at(uint64_t offset) const noexcept { return base_position_ + offset; }
+  // The offset in the held segment of a frame reserve_fast() gave.
+  uint64_t offset_of(const uint8_t* frame) const noexcept { return static_cast<uint64_t>(frame - segment_bytes_); }
   // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
   // asking for the next segment ahead), then writes the frame. What the fast path leaves comes here.
   Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
@@ -371,7 +378,9 @@ class ShardAppender {
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;
   // The held segment, unpacked for the fast path.
-  uint8_t* segment_bytes_ = nullptr;
+  // Before a segment is held: a zeroed header, so the fast path's tail load reads something (fast_limit_ is 0
+  // then, so it never reserves; the slow path uses tail_).
+  uint8_t* segment_bytes_ = reinterpret_cast<uint8_t*>(&no_segment_header_);
   std::atomic<uint64_t>* tail_ = nullptr;
   uint64_t base_position_ = 0;
   uint64_t number_ = ~uint64_t{0};
@@ -382,6 +391,7 @@ class ShardAppender {
   uint64_t pending_bytes_ = 0;
   uint64_t metrics_checkpoint_ = 0;  // the offset in the held segment where the slow path flushes the metrics next
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
+  static inline layout::SegmentHeader no_segment_header_{};  // only ever read
   // The fast path's loads, one each: the eventcounts' waiter counts, the shard's index.
   const std::atomic<uint32_t>* entry_waiters_;
   const std::atomic<uint32_t>* stream_waiters_;
