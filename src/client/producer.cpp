@@ -98,7 +98,7 @@ class ProducerCore {
         core.bailout_frame_ = frame;
         return core.put_after_close(key, data, result);
       }
-      ShardAppender::claim_fast(frame, ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true));
+      ShardAppender::claim_fast(frame, length);
     }
     ShardAppender::copy_fast(frame, key, data);
     // The clock is read once the record is in place: its value goes straight into the header.

@@ -158,10 +158,10 @@ class ShardAppender {
     // relaxed: ordered by the signal fence and the reshard's membarrier, as in append_at().
     return entry_->active_segment.load(std::memory_order_relaxed) != number_;
   }
-  // An exclusive producer's claim of the frame it reserved at `frame` (claim_by_store()).
-  [[gnu::always_inline]] static void claim_fast(uint8_t* frame, uint64_t claimed) noexcept {
+  // An exclusive producer's claim of the frame of `length` bytes it reserved at `frame` (claim_by_store()).
+  [[gnu::always_inline]] static void claim_fast(uint8_t* frame, uint64_t length) noexcept {
     // relaxed, and the fence: as in claim_by_store().
-    reinterpret_cast<layout::FrameHeader*>(frame)->state.store(claimed, std::memory_order_relaxed);
+    reinterpret_cast<layout::FrameHeader*>(frame)->state.store(exclusive_claim(length), std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
   // Copies key and data into the claimed `frame` without a call.
@@ -225,10 +225,10 @@ class ShardAppender {
   // the claim, its negation.
   template <bool kChecksum>
   [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t payload, bool claimed) noexcept {
-    const uint32_t length = static_cast<uint32_t>(layout::kFrameHeaderSize + payload +
-                                                  (kChecksum ? layout::kChecksumTrailerSize : 0));
+    // Below 2^32 (key and data are bounded far below it): no zero-extension of a 32-bit value.
+    const uint64_t length = layout::kFrameHeaderSize + payload + (kChecksum ? layout::kChecksumTrailerSize : 0);
     return layout::make_state(0, layout::FrameType::kData, kChecksum ? layout::kFlagChecksum : 0, 0) |
-           (key_length << 48) | (claimed ? 0u - length : length);
+           (key_length << 48) | (claimed ? uint64_t{static_cast<uint32_t>(0u - length)} : length);
   }
   // Wakes the readers that sleep; the result of a fast append (ok).
   Status wake_readers_after_fast_append() noexcept;
@@ -278,11 +278,14 @@ class ShardAppender {
   }
 
   // An exclusive producer's claim: a plain store, since no janitor touches this stream's frames while it
-  // lives; it only tells one that comes after its death how long the frame is.
+  // lives; it only tells one that comes after its death how long the frame is, so it is the negated length
+  // alone (docs/FORMAT.md "Exclusive append"): type, flags and key length come with the commit. A shared
+  // producer's claim is the whole word (claimed_state()), which its commit CAS compares.
+  static uint64_t exclusive_claim(uint64_t length) noexcept { return static_cast<uint32_t>(0u - length); }
   void claim_by_store(uint64_t offset, std::string_view key, std::string_view data) noexcept {
     // relaxed: as above. The signal fence keeps the compiler from sinking the claim below the payload
     // stores, so a death mid-write never leaves payload bytes behind a zero state word.
-    frame_state(offset).store(claimed_state(key, data), std::memory_order_relaxed);
+    frame_state(offset).store(exclusive_claim(frame_length(key, data)), std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
 
