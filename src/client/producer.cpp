@@ -85,7 +85,7 @@ class ProducerCore {
     // The claimed state word: a shared producer's reservation is its claim; an exclusive one claims below,
     // and works the word out there (computed here, it would take a register through the reservation).
     const uint64_t shared_claim =
-        kCommit == FrameCommit::kShared ? ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true) : 0;
+        kCommit == FrameCommit::kShared ? ShardAppender::fast_state<kChecksum>(key.size(), length, true) : 0;
     if (!appender->reserve_fast<kCommit>(layout::align_frame(length), shared_claim, offset, frame)) [[unlikely]] {
       return core.put_reserving_slowly(key, data, result);
     }
@@ -102,13 +102,12 @@ class ProducerCore {
     }
     ShardAppender::copy_fast(frame, key, data);
     // The clock is read once the record is in place: its value goes straight into the header.
-    const uint64_t payload = key.size() + data.size();
     int64_t arrival_ns;
     if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] {
-      return appender->commit_reanchored<kCommit, kChecksum>(frame, key.size(), payload);
+      return appender->commit_reanchored<kCommit, kChecksum>(frame, key.size(), length);
     }
     using FastCommit = ShardAppender::FastCommit;
-    const FastCommit end = appender->commit_fast<kCommit, kChecksum>(frame, key.size(), payload, arrival_ns);
+    const FastCommit end = appender->commit_fast<kCommit, kChecksum>(frame, key.size(), length, arrival_ns);
     if (end == FastCommit::kDone) [[likely]] return Status::ok();
     if (end == FastCommit::kWakeReaders) return appender->wake_readers_after_fast_append();
     return appender->aborted();  // counts it and says so

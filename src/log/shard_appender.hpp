@@ -175,14 +175,16 @@ class ShardAppender {
   // is taken apart and put together again after the call, which makes the call an ordinary one).
   enum class FastCommit : uint8_t { kDone, kWakeReaders, kAborted };
   // After copy_fast: the arrival time, the checksum, the commit (kAborted if the janitor turned a stalled
-  // shared claim into padding: nothing was written), the metrics, the wake check.
+  // shared claim into padding: nothing was written), the metrics, the wake check, for the frame of `length`
+  // bytes (header, key, data, trailer) with a key of `key_length`.
   template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::always_inline]] FastCommit commit_fast(uint8_t* frame, uint64_t key_length, uint64_t payload,
+  [[gnu::always_inline]] FastCommit commit_fast(uint8_t* frame, uint64_t key_length, uint64_t length,
                                                 int64_t arrival_ns) noexcept {
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
     header.arrival_ns = arrival_ns;
-    const uint64_t committed = fast_state<kChecksum>(key_length, payload, false);
+    const uint64_t committed = fast_state<kChecksum>(key_length, length, false);
     if constexpr (kChecksum) {
+      const uint64_t payload = length - layout::kFrameHeaderSize - layout::kChecksumTrailerSize;
       const uint64_t position = base_position_ + static_cast<uint64_t>(frame - segment_bytes_);
       const uint64_t checksum = frame_checksum(frame, position, committed, payload);
       std::memcpy(frame + layout::kFrameHeaderSize + payload, &checksum, sizeof checksum);
@@ -190,7 +192,7 @@ class ShardAppender {
     if constexpr (kCommit == FrameCommit::kExclusive) {
       header.state.store(committed, std::memory_order_release);  // release: as in fill_and_commit()
     } else {
-      uint64_t claimed = fast_state<kChecksum>(key_length, payload, true);
+      uint64_t claimed = fast_state<kChecksum>(key_length, length, true);
       // seq_cst: as in fill_and_commit().
       if (!header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
                                                 std::memory_order_relaxed)) [[unlikely]] {
@@ -198,9 +200,10 @@ class ShardAppender {
       }
     }
     // IncomingRecords/Bytes: flushed at the metrics checkpoints of the slow path (reserved()), so the count
-    // is two adds.
-    pending_bytes_ += payload;
-    ++pending_records_;
+    // is two adds, of the frame length (the payload is not kept in a register for it): flush_metrics()
+    // takes each fast record's header and trailer off again.
+    pending_fast_lengths_ += length;
+    ++pending_fast_records_;
     // seq_cst: as in notify_waiters() (the load after the commit). One branch for both eventcounts.
     if ((entry_waiters_->load(std::memory_order_seq_cst) | stream_waiters_->load(std::memory_order_seq_cst)) != 0)
         [[unlikely]] {
@@ -210,8 +213,8 @@ class ShardAppender {
   }
   // commit_fast when the clock needs re-anchoring first, and what its end asks for.
   template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::noinline]] Status commit_reanchored(uint8_t* frame, uint64_t key_length, uint64_t payload) noexcept {
-    switch (commit_fast<kCommit, kChecksum>(frame, key_length, payload, clock_->now_ns())) {
+  [[gnu::noinline]] Status commit_reanchored(uint8_t* frame, uint64_t key_length, uint64_t length) noexcept {
+    switch (commit_fast<kCommit, kChecksum>(frame, key_length, length, clock_->now_ns())) {
       case FastCommit::kDone:
         return Status::ok();
       case FastCommit::kWakeReaders:
@@ -221,12 +224,11 @@ class ShardAppender {
     }
     return aborted();
   }
-  // The state words of a plain frame: DATA with the stream's flags, the key length, and the length or, for
-  // the claim, its negation.
+  // The state words of a plain frame of `length` bytes: DATA with the stream's flags, the key length, and the
+  // length or, for the claim, its negation.
   template <bool kChecksum>
-  [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t payload, bool claimed) noexcept {
+  [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t length, bool claimed) noexcept {
     // Below 2^32 (key and data are bounded far below it): no zero-extension of a 32-bit value.
-    const uint64_t length = layout::kFrameHeaderSize + payload + (kChecksum ? layout::kChecksumTrailerSize : 0);
     return layout::make_state(0, layout::FrameType::kData, kChecksum ? layout::kFlagChecksum : 0, 0) |
            (key_length << 48) | (claimed ? uint64_t{static_cast<uint32_t>(0u - length)} : length);
   }
@@ -392,6 +394,9 @@ class ShardAppender {
   uint64_t fast_limit_ = 0;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
+  // The fast path's records and the sum of their frame lengths (header and trailer included).
+  uint64_t pending_fast_records_ = 0;
+  uint64_t pending_fast_lengths_ = 0;
   uint64_t metrics_checkpoint_ = 0;  // the offset in the held segment where the slow path flushes the metrics next
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
   static inline layout::SegmentHeader no_segment_header_{};  // only ever read
@@ -403,6 +408,7 @@ class ShardAppender {
   uint8_t stream_flags_;           // the stream's frame flags (checksums)
   FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
   uint32_t key_slot_ = 0;
+  uint64_t fast_frame_overhead_;  // header and trailer of the fast path's frames (flush_metrics())
 };
 
 }  // namespace shmstream::detail
