@@ -1,6 +1,7 @@
 #include "shmstream/producer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <vector>
 
 #include "crypto/stream_keys.hpp"
@@ -50,23 +51,26 @@ class ProducerCore {
 
   // The put of the usual case in one function without a stack frame (docs/PERFORMANCE.md "Instruction
   // budgets"): a stream with one open shard that this producer has written before, no throttling, no
-  // encryption, a key and data shorter than kInlineCopyLimit each (copied without a call), a record that fits
-  // the held segment below its fast limit, a clock that needs no re-anchoring. Everything else leaves for
-  // the general put by a tail call before the first side effect, or, after one, for the slow step that
-  // finishes it; no call returns here, so no register is saved.
+  // encryption, a key of up to 128 bytes and data under 128 (copied without a call), a record that fits the
+  // held segment below its fast limit, a clock that needs no re-anchoring. Everything else leaves for the
+  // general put by a tail call before the first side effect, or, after one, for the slow step that finishes
+  // it; no call returns here, so the only registers saved are the two that the values live from the
+  // reservation to the commit need beyond the nine scratch ones (GCC 12).
   // no-tree-sra: GCC would take the returned Status apart into its fields on every path and put it together
   // again after each call, which turns the tail calls into calls and costs the stack frame (GCC 12).
   template <FrameCommit kCommit, bool kChecksum>
   [[gnu::optimize("no-tree-sra")]] static Status put_fast(ProducerCore& core, std::string_view key, std::string_view data,
                                                            PutResult& result) noexcept {
     constexpr uint64_t kTrailer = kChecksum ? layout::kChecksumTrailerSize : 0;
-    constexpr uint64_t kInline = ShardAppender::kInlineCopyLimit;
-    // Such a record is within Kinesis's limits and fits any segment (one unsigned compare for the key: an
-    // empty one wraps); the general put validates the others.
-    static_assert(layout::record_footprint(kInline - 1, kInline - 1, layout::trailer_size(layout::kKnownFlags)) <=
+    // A key of 1..kInline bytes and data under kInline bytes, in one compare: an empty key wraps to the top,
+    // and the OR of two numbers is below a power of two exactly when both are. Such a record is within
+    // Kinesis's limits, fits any segment and is copied without a call; the general put takes the others.
+    constexpr uint64_t kInline = 128;
+    static_assert(std::has_single_bit(kInline) && kInline < ShardAppender::kInlineCopyLimit);
+    static_assert(layout::record_footprint(kInline, kInline - 1, layout::trailer_size(layout::kKnownFlags)) <=
                   kMinSegmentSize - layout::kSegmentHeaderSize);
-    static_assert(kInline - 1 <= kMaxPartitionKeyBytes);
-    if (key.size() - 1 >= kInline - 1 || data.size() >= kInline) [[unlikely]] {
+    static_assert(kInline <= kMaxPartitionKeyBytes);
+    if (((key.size() - 1) | data.size()) >= kInline) [[unlikely]] {
       return core.put_unhashed(key, data, result);
     }
     // acquire: as in route(). A moved epoch (a reshard, a throttling change, a start or stop of encryption)
@@ -77,29 +81,33 @@ class ProducerCore {
     ShardAppender* const appender = core.fast_appender_;
     const uint64_t length = layout::kFrameHeaderSize + key.size() + data.size() + kTrailer;
     uint64_t offset;
-    if (!appender->reserve_fast<kCommit>(layout::align_frame(length),
-                                         ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true),
-                                         offset)) [[unlikely]] {
+    uint8_t* frame;
+    // The claimed state word: a shared producer's reservation is its claim; an exclusive one claims below,
+    // and works the word out there (computed here, it would take a register through the reservation).
+    const uint64_t shared_claim =
+        kCommit == FrameCommit::kShared ? ShardAppender::fast_state<kChecksum>(key.size(), length, true) : 0;
+    if (!appender->reserve_fast<kCommit>(layout::align_frame(length), shared_claim, offset, frame)) [[unlikely]] {
       return core.put_reserving_slowly(key, data, result);
     }
-    if constexpr (kCommit == FrameCommit::kExclusive) {
-      if (appender->closed_since_reservation()) [[unlikely]] {
-        core.bailout_offset_ = offset;
-        return core.put_after_close(key, data, result);
-      }
-      appender->claim_fast(offset, ShardAppender::fast_state<kChecksum>(key.size(), key.size() + data.size(), true));
-    }
+    // Written as soon as they are known (a re-route after a close writes them again), so the offset is not
+    // held in a register past here.
     result.sequence_number = appender->sequence_number_at(offset);
     result.shard_index = appender->shard_index();
-    appender->copy_fast(offset, key, data);
+    if constexpr (kCommit == FrameCommit::kExclusive) {
+      if (appender->closed_since_reservation()) [[unlikely]] {
+        core.bailout_frame_ = frame;
+        return core.put_after_close(key, data, result);
+      }
+      ShardAppender::claim_fast(frame, length);
+    }
+    ShardAppender::copy_fast(frame, key, data);
     // The clock is read once the record is in place: its value goes straight into the header.
-    const uint64_t payload = key.size() + data.size();
     int64_t arrival_ns;
     if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] {
-      return appender->commit_reanchored<kCommit, kChecksum>(offset, key.size(), payload);
+      return appender->commit_reanchored<kCommit, kChecksum>(frame, key.size(), length);
     }
     using FastCommit = ShardAppender::FastCommit;
-    const FastCommit end = appender->commit_fast<kCommit, kChecksum>(offset, key.size(), payload, arrival_ns);
+    const FastCommit end = appender->commit_fast<kCommit, kChecksum>(frame, key.size(), length, arrival_ns);
     if (end == FastCommit::kDone) [[likely]] return Status::ok();
     if (end == FastCommit::kWakeReaders) return appender->wake_readers_after_fast_append();
     return appender->aborted();  // counts it and says so
@@ -136,9 +144,10 @@ class ProducerCore {
     return status;
   }
 
-  // The fast path's exclusive reservation at bailout_offset_ raced a reshard's close: padded, and routed again.
+  // The fast path's exclusive reservation at bailout_frame_ raced a reshard's close: padded, and routed again.
   [[gnu::noipa]] Status put_after_close(std::string_view key, std::string_view data, PutResult& result) noexcept {
-    (void)fast_appender_->closed_after_exclusive_reservation(bailout_offset_, footprint_of(key.size(), data.size()));
+    (void)fast_appender_->closed_after_exclusive_reservation(fast_appender_->offset_of(bailout_frame_),
+                                                             footprint_of(key.size(), data.size()));
     return put_routed_again(key, data, nullptr, result, /*admitted=*/true);
   }
 
@@ -522,7 +531,7 @@ class ProducerCore {
   ShardAppender* fast_appender_ = nullptr;
   uint64_t fast_epoch_ = kNoFastEpoch;
   // What put_fast hands to the slow step it leaves for (set only on the way there).
-  uint64_t bailout_offset_ = 0;
+  uint8_t* bailout_frame_ = nullptr;
   Md5Hasher md5_;
   KeyCache cache_;
   ShardMap map_;

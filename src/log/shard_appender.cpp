@@ -13,7 +13,8 @@ ShardAppender::ShardAppender(const ShardLog& log, FrameCommit commit, RealtimeCl
     : log_(&log), entry_(&log.entry()), stream_header_(&log.stream_header()), commit_(commit), flags_(log.frame_flags()),
       data_state_(layout::make_state(0, FrameType::kData, flags_, 0)), trailer_bytes_(layout::trailer_size(flags_)),
       clock_(&clock), tail_(&no_tail_), entry_waiters_(&entry_->waiter_count),
-      stream_waiters_(&stream_header_->waiter_count), shard_index_(log.index()), stream_flags_(log.frame_flags()) {}
+      stream_waiters_(&stream_header_->waiter_count), shard_index_(log.index()), stream_flags_(log.frame_flags()),
+      fast_frame_overhead_(layout::kFrameHeaderSize + layout::trailer_size(log.frame_flags())) {}
 
 ShardAppender::~ShardAppender() { flush_metrics(); }
 
@@ -344,12 +345,16 @@ Status ShardAppender::wake_readers_after_fast_append() noexcept {
 }
 
 void ShardAppender::flush_metrics() noexcept {
-  if (pending_records_ == 0) return;
+  const uint64_t records = pending_records_ + pending_fast_records_;
+  if (records == 0) return;
+  const uint64_t bytes = pending_bytes_ + pending_fast_lengths_ - pending_fast_records_ * fast_frame_overhead_;
   // relaxed: monitoring counters, no ordering with anything.
-  entry_->incoming_records.fetch_add(pending_records_, std::memory_order_relaxed);
-  entry_->incoming_bytes.fetch_add(pending_bytes_, std::memory_order_relaxed);
+  entry_->incoming_records.fetch_add(records, std::memory_order_relaxed);
+  entry_->incoming_bytes.fetch_add(bytes, std::memory_order_relaxed);
   pending_records_ = 0;
   pending_bytes_ = 0;
+  pending_fast_records_ = 0;
+  pending_fast_lengths_ = 0;
 }
 
 }  // namespace shmstream::detail

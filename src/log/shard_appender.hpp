@@ -116,34 +116,40 @@ class ShardAppender {
   // steps that each either finish or leave, by a tail call, before a side effect the slow path could not
   // take over; none calls anything that returns to it, so the put keeps no stack frame. Only for plain
   // frames (a sealing appender keeps fast_limit_ at 0) of a producer whose commit mode is kCommit and whose
-  // stream has kChecksum, with key and data each shorter than kInlineCopyLimit.
+  // stream has kChecksum, with key and data each shorter than kInlineCopyLimit (copy_short's limit).
   static constexpr size_t kInlineCopyLimit = kCopyShortLimit;
 
   // Reserves `footprint` bytes for a frame whose claimed state word is `claimed`, below the fast limit of the
   // held segment (a shared producer's CAS claim is its reservation; an exclusive one claims with
-  // claim_fast()). false: nothing was reserved (no reservation in this segment yet, the preparation
-  // request, a metrics checkpoint, the segment's end, a frame another producer claimed first, a closed
-  // tail): append_slow takes over.
+  // claim_fast()), and gives its offset and address. false: nothing was reserved (no reservation in this
+  // segment yet, the preparation request, a metrics checkpoint, the segment's end, a frame another producer
+  // claimed first, a closed tail): append_slow takes over.
   template <FrameCommit kCommit>
-  [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset) noexcept {
+  [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset,
+                                           uint8_t*& frame) noexcept {
     static_assert(kCommit != FrameCommit::kExclusiveSeqCst);
+    // Loaded once, before the fences below, which would make the compiler load it again after each. The
+    // tail is found from it (the segment header is at the segment's start): one load and register less.
+    uint8_t* const bytes = segment_bytes_;
+    std::atomic<uint64_t>& tail = reinterpret_cast<layout::SegmentHeader*>(bytes)->tail;
     if constexpr (kCommit == FrameCommit::kShared) {
       // acquire, relaxed claim, release hint: as in append_at().
-      offset = tail_->load(std::memory_order_acquire);
+      offset = tail.load(std::memory_order_acquire);
       uint64_t expected = 0;
       if (offset + footprint > fast_limit_ ||
-          !frame_state(offset).compare_exchange_strong(expected, claimed, std::memory_order_relaxed,
-                                                       std::memory_order_relaxed)) [[unlikely]] {
+          !reinterpret_cast<layout::FrameHeader*>(bytes + offset)->state.compare_exchange_strong(
+              expected, claimed, std::memory_order_relaxed, std::memory_order_relaxed)) [[unlikely]] {
         return false;
       }
-      tail_->store(offset + footprint, std::memory_order_release);
+      tail.store(offset + footprint, std::memory_order_release);
     } else {
       // relaxed: as in append_at(); the closed check follows in closed_since_reservation().
-      offset = tail_->load(std::memory_order_relaxed);
+      offset = tail.load(std::memory_order_relaxed);
       if (offset + footprint > fast_limit_) [[unlikely]] return false;
-      tail_->store(offset + footprint, std::memory_order_relaxed);
+      tail.store(offset + footprint, std::memory_order_relaxed);
       std::atomic_signal_fence(std::memory_order_seq_cst);  // as in append_at()
     }
+    frame = bytes + offset;
     return true;
   }
   // An exclusive reservation just made raced a reshard's close (see append_at()): the caller pads it with
@@ -152,17 +158,16 @@ class ShardAppender {
     // relaxed: ordered by the signal fence and the reshard's membarrier, as in append_at().
     return entry_->active_segment.load(std::memory_order_relaxed) != number_;
   }
-  // An exclusive producer's claim of the frame it reserved at `offset` (claim_by_store()).
-  [[gnu::always_inline]] void claim_fast(uint64_t offset, uint64_t claimed) noexcept {
+  // An exclusive producer's claim of the frame of `length` bytes it reserved at `frame` (claim_by_store()).
+  [[gnu::always_inline]] static void claim_fast(uint8_t* frame, uint64_t length) noexcept {
     // relaxed, and the fence: as in claim_by_store().
-    frame_state(offset).store(claimed, std::memory_order_relaxed);
+    reinterpret_cast<layout::FrameHeader*>(frame)->state.store(exclusive_claim(length), std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
-  // Copies key and data into the claimed frame at `offset` without a call.
-  [[gnu::always_inline]] void copy_fast(uint64_t offset, std::string_view key, std::string_view data) noexcept {
-    uint8_t* frame = segment_bytes_ + offset;
-    copy_short(frame + layout::kFrameHeaderSize, key.data(), key.size());
-    copy_short(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
+  // Copies key and data into the claimed `frame` without a call.
+  [[gnu::always_inline]] static void copy_fast(uint8_t* frame, std::string_view key, std::string_view data) noexcept {
+    copy_short_key(frame + layout::kFrameHeaderSize, key.data(), key.size());
+    copy_short_data(frame + layout::kFrameHeaderSize + key.size(), data.data(), data.size());
   }
   RealtimeClock& clock() const noexcept { return *clock_; }
   // How commit_fast ended: the caller returns ok, or wake_readers_after_fast_append(), or aborted(). An enum
@@ -170,22 +175,24 @@ class ShardAppender {
   // is taken apart and put together again after the call, which makes the call an ordinary one).
   enum class FastCommit : uint8_t { kDone, kWakeReaders, kAborted };
   // After copy_fast: the arrival time, the checksum, the commit (kAborted if the janitor turned a stalled
-  // shared claim into padding: nothing was written), the metrics, the wake check.
+  // shared claim into padding: nothing was written), the metrics, the wake check, for the frame of `length`
+  // bytes (header, key, data, trailer) with a key of `key_length`.
   template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::always_inline]] FastCommit commit_fast(uint64_t offset, uint64_t key_length, uint64_t payload,
+  [[gnu::always_inline]] FastCommit commit_fast(uint8_t* frame, uint64_t key_length, uint64_t length,
                                                 int64_t arrival_ns) noexcept {
-    uint8_t* frame = segment_bytes_ + offset;
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
     header.arrival_ns = arrival_ns;
-    const uint64_t committed = fast_state<kChecksum>(key_length, payload, false);
+    const uint64_t committed = fast_state<kChecksum>(key_length, length, false);
     if constexpr (kChecksum) {
-      const uint64_t checksum = frame_checksum(frame, base_position_ + offset, committed, payload);
+      const uint64_t payload = length - layout::kFrameHeaderSize - layout::kChecksumTrailerSize;
+      const uint64_t position = base_position_ + static_cast<uint64_t>(frame - segment_bytes_);
+      const uint64_t checksum = frame_checksum(frame, position, committed, payload);
       std::memcpy(frame + layout::kFrameHeaderSize + payload, &checksum, sizeof checksum);
     }
     if constexpr (kCommit == FrameCommit::kExclusive) {
       header.state.store(committed, std::memory_order_release);  // release: as in fill_and_commit()
     } else {
-      uint64_t claimed = fast_state<kChecksum>(key_length, payload, true);
+      uint64_t claimed = fast_state<kChecksum>(key_length, length, true);
       // seq_cst: as in fill_and_commit().
       if (!header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
                                                 std::memory_order_relaxed)) [[unlikely]] {
@@ -193,9 +200,10 @@ class ShardAppender {
       }
     }
     // IncomingRecords/Bytes: flushed at the metrics checkpoints of the slow path (reserved()), so the count
-    // is two adds.
-    pending_bytes_ += payload;
-    ++pending_records_;
+    // is two adds, of the frame length (the payload is not kept in a register for it): flush_metrics()
+    // takes each fast record's header and trailer off again.
+    pending_fast_lengths_ += length;
+    ++pending_fast_records_;
     // seq_cst: as in notify_waiters() (the load after the commit). One branch for both eventcounts.
     if ((entry_waiters_->load(std::memory_order_seq_cst) | stream_waiters_->load(std::memory_order_seq_cst)) != 0)
         [[unlikely]] {
@@ -205,8 +213,8 @@ class ShardAppender {
   }
   // commit_fast when the clock needs re-anchoring first, and what its end asks for.
   template <FrameCommit kCommit, bool kChecksum>
-  [[gnu::noinline]] Status commit_reanchored(uint64_t offset, uint64_t key_length, uint64_t payload) noexcept {
-    switch (commit_fast<kCommit, kChecksum>(offset, key_length, payload, clock_->now_ns())) {
+  [[gnu::noinline]] Status commit_reanchored(uint8_t* frame, uint64_t key_length, uint64_t length) noexcept {
+    switch (commit_fast<kCommit, kChecksum>(frame, key_length, length, clock_->now_ns())) {
       case FastCommit::kDone:
         return Status::ok();
       case FastCommit::kWakeReaders:
@@ -216,19 +224,20 @@ class ShardAppender {
     }
     return aborted();
   }
-  // The state words of a plain frame: DATA with the stream's flags, the key length, and the length or, for
-  // the claim, its negation.
+  // The state words of a plain frame of `length` bytes: DATA with the stream's flags, the key length, and the
+  // length or, for the claim, its negation.
   template <bool kChecksum>
-  [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t payload, bool claimed) noexcept {
-    const uint32_t length = static_cast<uint32_t>(layout::kFrameHeaderSize + payload +
-                                                  (kChecksum ? layout::kChecksumTrailerSize : 0));
+  [[gnu::always_inline]] static uint64_t fast_state(uint64_t key_length, uint64_t length, bool claimed) noexcept {
+    // Below 2^32 (key and data are bounded far below it): no zero-extension of a 32-bit value.
     return layout::make_state(0, layout::FrameType::kData, kChecksum ? layout::kFlagChecksum : 0, 0) |
-           (key_length << 48) | (claimed ? 0u - length : length);
+           (key_length << 48) | (claimed ? uint64_t{static_cast<uint32_t>(0u - length)} : length);
   }
   // Wakes the readers that sleep; the result of a fast append (ok).
   Status wake_readers_after_fast_append() noexcept;
   uint32_t shard_index() const noexcept { return shard_index_; }
   uint64_t sequence_number_at(uint64_t offset) const noexcept { return base_position_ + offset; }
+  // The offset in the held segment of a frame reserve_fast() gave.
+  uint64_t offset_of(const uint8_t* frame) const noexcept { return static_cast<uint64_t>(frame - segment_bytes_); }
   // The general append: attaches to the active segment, reserves (padding and rolling past a full segment,
   // asking for the next segment ahead), then writes the frame. What the fast path leaves comes here.
   Status append_slow(std::string_view key, std::string_view data, uint64_t footprint, int64_t arrival_ns,
@@ -271,11 +280,14 @@ class ShardAppender {
   }
 
   // An exclusive producer's claim: a plain store, since no janitor touches this stream's frames while it
-  // lives; it only tells one that comes after its death how long the frame is.
+  // lives; it only tells one that comes after its death how long the frame is, so it is the negated length
+  // alone (docs/FORMAT.md "Exclusive append"): type, flags and key length come with the commit. A shared
+  // producer's claim is the whole word (claimed_state()), which its commit CAS compares.
+  static uint64_t exclusive_claim(uint64_t length) noexcept { return static_cast<uint32_t>(0u - length); }
   void claim_by_store(uint64_t offset, std::string_view key, std::string_view data) noexcept {
     // relaxed: as above. The signal fence keeps the compiler from sinking the claim below the payload
     // stores, so a death mid-write never leaves payload bytes behind a zero state word.
-    frame_state(offset).store(claimed_state(key, data), std::memory_order_relaxed);
+    frame_state(offset).store(exclusive_claim(frame_length(key, data)), std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }
 
@@ -372,7 +384,9 @@ class ShardAppender {
   RealtimeClock* clock_;
   std::shared_ptr<MappedSegment> segment_;
   // The held segment, unpacked for the fast path.
-  uint8_t* segment_bytes_ = nullptr;
+  // Before a segment is held: a zeroed header, so the fast path's tail load reads something (fast_limit_ is 0
+  // then, so it never reserves; the slow path uses tail_).
+  uint8_t* segment_bytes_ = reinterpret_cast<uint8_t*>(&no_segment_header_);
   std::atomic<uint64_t>* tail_ = nullptr;
   uint64_t base_position_ = 0;
   uint64_t number_ = ~uint64_t{0};
@@ -385,8 +399,12 @@ class ShardAppender {
   uint64_t inline_limit_ = 0;
   uint64_t pending_records_ = 0;
   uint64_t pending_bytes_ = 0;
+  // The fast path's records and the sum of their frame lengths (header and trailer included).
+  uint64_t pending_fast_records_ = 0;
+  uint64_t pending_fast_lengths_ = 0;
   uint64_t metrics_checkpoint_ = 0;  // the offset in the held segment where the slow path flushes the metrics next
   std::atomic<uint64_t> no_tail_{layout::kTailClosedBit};  // tail_ before a segment is held: always slow
+  static inline layout::SegmentHeader no_segment_header_{};  // only ever read
   // The fast path's loads, one each: the eventcounts' waiter counts, the shard's index.
   const std::atomic<uint32_t>* entry_waiters_;
   const std::atomic<uint32_t>* stream_waiters_;
@@ -395,6 +413,7 @@ class ShardAppender {
   uint8_t stream_flags_;           // the stream's frame flags (checksums)
   FrameCipher* cipher_ = nullptr;  // non-null while the stream is encrypted (the producer's)
   uint32_t key_slot_ = 0;
+  uint64_t fast_frame_overhead_;  // header and trailer of the fast path's frames (flush_metrics())
 };
 
 }  // namespace shmstream::detail

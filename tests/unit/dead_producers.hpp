@@ -14,15 +14,15 @@
 namespace shmstream::test {
 
 // An exclusive producer (or one reserving with fetch_add) killed after its reservation, and optionally its
-// claim: a zero or claimed frame below the tail.
+// claim: a zero or claimed frame below the tail. Its claim is the negated length alone (docs/FORMAT.md
+// "Exclusive append").
 inline uint64_t reserve_and_die(Stream& stream, uint64_t bytes, bool claim) {
   auto& state = detail::StreamAccess::state(stream);
   std::shared_ptr<detail::MappedSegment> segment;
   EXPECT_TRUE(state.log(0).map_segment(state.log(0).active_segment(), segment).is_ok());
   const uint64_t offset = segment->header().tail.fetch_add(bytes);
   if (claim) {
-    segment->frame(offset).state.store(
-        layout::make_state(-static_cast<int32_t>(bytes), layout::FrameType::kData, 0, 1));
+    segment->frame(offset).state.store(uint64_t{static_cast<uint32_t>(-static_cast<int32_t>(bytes))});
   }
   return segment->base_position() + offset;
 }

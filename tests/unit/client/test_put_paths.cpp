@@ -1,5 +1,5 @@
-// The put's two paths (docs/PERFORMANCE.md "Instruction budgets"): records a fast put takes (a key and data
-// shorter than 128 bytes each, one open shard) and records it hands to the general put (longer ones, the
+// The put's two paths (docs/PERFORMANCE.md "Instruction budgets"): records a fast put takes (a key of up to
+// 128 bytes and data shorter than 128, one open shard) and records it hands to the general put (longer ones, the
 // first put, the preparation request, a segment's end) land in one log in put order, byte for byte, for
 // every commit mode and checksum setting, and IncomingRecords/IncomingBytes count each of them once.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// copy_bytes and copy_short: every length from 0 to 200 (copy_short: below its limit) copies exactly its bytes and touches nothing around them (the
+// copy_bytes and copy_short (with its key and data orders): every length from 0 to 200 (copy_short: below its limit) copies exactly its bytes and touches nothing around them (the
 // destination is a frame in a shared segment: a byte written past the record would be the next frame's).
 #include <gtest/gtest.h>
 
@@ -36,4 +36,13 @@ TEST(CopyBytes, ExactlyTheBytesOfEveryLength) {
 TEST(CopyBytes, ShortCopiesExactlyTheBytesOfEveryLengthBelowItsLimit) {
   expect_exact_copies([](uint8_t* to, const char* from, size_t length) { shmstream::detail::copy_short(to, from, length); },
                       shmstream::detail::kCopyShortLimit - 1);
+}
+
+TEST(CopyBytes, ShortKeyAndDataOrdersCopyExactlyTheBytesOfEveryLengthBelowTheLimit) {
+  expect_exact_copies(
+      [](uint8_t* to, const char* from, size_t length) { shmstream::detail::copy_short_key(to, from, length); },
+      shmstream::detail::kCopyShortLimit - 1);
+  expect_exact_copies(
+      [](uint8_t* to, const char* from, size_t length) { shmstream::detail::copy_short_data(to, from, length); },
+      shmstream::detail::kCopyShortLimit - 1);
 }

@@ -3,12 +3,13 @@
 // room left), the one-pass check takes a frame exactly when the full check reads it as a DATA frame of the
 // stream, with the same lengths. A frame it took wrongly would be handed to the user unchecked. And the
 // batch loop's walk over a segment whose frames end exactly at its end (the loop leaves that last frame to
-// its general step).
+// its general step), and its stop at a claimed frame, with and without pauses before looking again.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
 
+#include "dead_producers.hpp"
 #include "log/frame_check.hpp"
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
@@ -156,5 +157,30 @@ TEST(PlainFrameCheck, BatchLoopReadsFramesEndingExactlyAtTheSegmentEnd) {
       ASSERT_TRUE(reader.get_records(batch, limit).is_ok());
       EXPECT_TRUE(batch.records.empty());
     }
+  }
+}
+
+TEST(PlainFrameCheck, BatchLoopStopsAtAClaimedFrameWithOrWithoutPauses) {
+  test::TempRoot root;
+  auto stream = Stream::create("claimed", StreamOptions{}, root.path());
+  {
+    Producer producer(stream);
+    PutResult result;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(producer.put_record("k", "record-" + std::to_string(i), result).is_ok());
+  }
+  const uint64_t claimed = test::claim_at_the_hint_and_die(*stream, 64);  // a shared producer mid-write
+  for (const uint32_t pauses : {0u, 8u}) {
+    ReaderOptions options;
+    options.claimed_frame_pauses = pauses;
+    ShardReader reader(stream, 0, {IteratorType::kTrimHorizon}, options);
+    RecordBatch batch;
+    ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+    ASSERT_EQ(batch.records.size(), 3u);
+    EXPECT_EQ(batch.records.back().data, "record-2");
+    EXPECT_EQ(batch.next_position, claimed) << "the batch ends at the claimed frame";
+    ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+    EXPECT_TRUE(batch.records.empty()) << "pauses " << pauses;
+    EXPECT_EQ(batch.next_position, claimed);
+    EXPECT_EQ(batch.millis_behind_latest, 0);
   }
 }
