@@ -80,13 +80,16 @@ def test_start_and_stop_with_describe_and_reads_that_decrypt(cli, keys):
     assert [a["AliasName"] for a in cli.json("kms", "list-aliases")["Aliases"]] == ["alias/aws/kinesis"]
     for i in range(20):
         cli.put("s", f"key-{i}", f"SECRET-{i:03}")
+    assert cli.put("s", "k", "SECRET-sealed")["EncryptionType"] == "KMS"
     cli.ok("stop-stream-encryption", "--stream-name", "s", "--encryption-type", "KMS", "--key-id", "alias/aws/kinesis")
-    cli.put("s", "after", "plain after")
+    assert "EncryptionType" not in cli.put("s", "after", "plain after")
     assert cli.json("describe-stream-summary", "--stream-name", "s")["StreamDescriptionSummary"]["EncryptionType"] == "NONE"
-    data = sorted(unb64(r["Data"]).decode() for shard in ("shardId-000000000000", "shardId-000000000001")
-                  for r in cli.read_all("s", shard))
-    assert data == sorted(["plain before", "plain after"] + [f"SECRET-{i:03}" for i in range(20)])
-    tail = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--max-records", "22", "--timeout", "10")
+    records = [r for shard in ("shardId-000000000000", "shardId-000000000001") for r in cli.read_all("s", shard)]
+    data = sorted(unb64(r["Data"]).decode() for r in records)
+    assert data == sorted(["plain before", "plain after", "SECRET-sealed"] + [f"SECRET-{i:03}" for i in range(20)])
+    # AWS marks sealed records (and the puts that sealed them) with EncryptionType KMS, plain ones not at all.
+    assert all((r.get("EncryptionType") == "KMS") == unb64(r["Data"]).startswith(b"SECRET-") for r in records)
+    tail = cli.ok("tail", "--stream-name", "s", "--from", "TRIM_HORIZON", "--max-records", "23", "--timeout", "10")
     assert sorted(unb64(json.loads(line)["Data"]).decode() for line in tail.stdout.splitlines()) == data
     for segment in glob.glob(os.path.join(cli.root, "s", "shards", "*", "*.seg")):
         content = open(segment, "rb").read()
