@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -196,10 +197,32 @@ class BackgroundProducer {
   std::thread thread_;
 };
 
+// Where each thread of a process waits (/proc/<pid>/task/<tid>/wchan), for the failure of a stop that hangs.
+std::string thread_waits(pid_t pid) {
+  std::string text;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream wchan(task.path() / "wchan");
+    std::string where;
+    std::getline(wchan, where);
+    text += task.path().filename().string() + ":" + where + " ";
+  }
+  return text;
+}
+
+// SIGTERM and the worker's exit status; a worker still running 20 s later fails the test (instead of hanging
+// it), naming where its threads wait, and is killed by TearDown.
 void stop_gracefully(pid_t pid) {
   ::kill(pid, SIGTERM);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "worker " << pid << " still runs 20 s after SIGTERM; threads wait in " << thread_waits(pid);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
