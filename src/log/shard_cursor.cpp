@@ -82,11 +82,6 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
     }
     position_ = horizon;
   }
-  if (nothing_committed_at_position()) {  // a caught-up poll's usual answer, without the walk
-    batch.next_position = position_;
-    batch.shard_ended = at_shard_end();
-    return Status::ok();
-  }
   batch.records.resize(limit);  // no work per element (NoInitAllocator); trimmed to the count below
   RecordView* const first = batch.records.data();
   RecordView* const last = first + limit;
@@ -286,14 +281,6 @@ FrameKind ShardCursor::open_encrypted(const uint8_t* frame, uint64_t position, F
 } catch (...) {
   status = Status(StatusCode::kInternalFailure, "out of memory decrypting records");
   return FrameKind::kNotCommitted;
-}
-
-bool ShardCursor::nothing_committed_at_position() const noexcept {
-  if (!segment_ || segment_->number() != log_->segment_number(position_)) return false;  // the walk maps it
-  // acquire: as in has_data(); a frame committed meanwhile is read by the walk.
-  const int32_t length = layout::state_length(segment_->frame(log_->segment_offset(position_)).state.load(std::memory_order_acquire));
-  // A claimed frame the options say to pause for is left to the walk.
-  return length == 0 || (length < 0 && options_.claimed_frame_pauses == 0);
 }
 
 bool ShardCursor::has_data(std::memory_order order) noexcept {

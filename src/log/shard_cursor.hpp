@@ -62,10 +62,6 @@ class ShardCursor {
 
   bool at_shard_end() const noexcept;
 
-  // Whether the frame at the cursor is not committed yet (free, or claimed and not to be paused for) in the
-  // segment already held: what a caught-up poll finds, answered before the batch walk.
-  bool nothing_committed_at_position() const noexcept;
-
   // Decrypts the encrypted frame at `frame` (position `position`, inspected into `info`) into the batch's
   // plaintext buffer: kData with `payload` pointing at key || data, kCorrupted (the tag fails: tampered,
   // moved, or sealed under another key; info.problem says so) or kNotCommitted with `status` set when the
