@@ -27,12 +27,6 @@ const std::map<std::string, OperationHandler, std::less<>>& handlers() {
 
 bool Operations::supports(std::string_view operation) { return handlers().count(operation) > 0; }
 
-std::vector<std::string> Operations::supported() {
-  std::vector<std::string> names;
-  for (const auto& [name, handler] : handlers()) names.push_back(name);
-  return names;
-}
-
 std::shared_ptr<Stream> Operations::open_stream(const std::string& name) const {
   struct stat meta {};
   const bool exists = is_valid_stream_name(name) &&

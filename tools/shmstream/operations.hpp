@@ -27,7 +27,6 @@ class Operations {
   // Whether `operation` (a model name such as "PutRecords") is served; the model's other operations
   // (SubscribeToShard, resource policies, ...) are not.
   static bool supports(std::string_view operation);
-  static std::vector<std::string> supported();
 
   // Runs `operation` on a request document; returns the response document (null for an empty response).
   Json handle(std::string_view operation, const Json& request) const;
