@@ -65,16 +65,17 @@ TEST(Registry, CreateOpenListDescribeDelete) {
 
 TEST(Registry, RemovalReportsEveryByteOfTheStreamsFiles) {
   test::TempRoot root;
-  auto stream = Stream::create("big", small(2), root.path());
-  Producer producer(stream);
-  const std::string data(1000, 'x');
-  PutResult result;
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(producer.put_record("key-" + std::to_string(i), data, result).is_ok());
+  {
+    auto stream = Stream::create("big", small(2), root.path());
+    Producer producer(stream);
+    const std::string data(1000, 'x');
+    PutResult result;
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE(producer.put_record("key-" + std::to_string(i), data, result).is_ok());
+  }  // the handles go first: their segment preparer may still be making the next segment
   uint64_t files_bytes = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root.path() + "/big")) {
     if (entry.is_regular_file()) files_bytes += entry.file_size();
   }
-  stream.reset();
   std::vector<std::pair<uint64_t, uint64_t>> reports;
   Stream::remove("big", root.path(), [&](uint64_t removed, uint64_t total) { reports.emplace_back(removed, total); });
   ASSERT_GT(reports.size(), 3u);  // stream.meta, the locks, at least one segment per shard
