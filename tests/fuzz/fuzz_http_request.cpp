@@ -101,6 +101,12 @@ void check_json_writers(std::string_view bytes) {
   std::string timestamp;
   append_json_timestamp(ns, timestamp);
   check(timestamp == wire_timestamp(ns).dump());
+  // A timestamp read back from what we write is its millisecond exactly (AT_TIMESTAMP with a record's own
+  // ApproximateArrivalTimestamp finds that record), and so is a microsecond value as an SDK sends it.
+  const int64_t millis = ns / 1'000'000 - (ns % 1'000'000 < 0 ? 1 : 0);
+  check(timestamp_ns(Json::parse(timestamp)) == millis * 1'000'000);
+  const int64_t micros = ns / 1000;
+  check(timestamp_ns(Json(static_cast<double>(micros) / 1e6)) == micros * 1000);
 }
 
 }  // namespace

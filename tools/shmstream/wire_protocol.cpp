@@ -492,7 +492,11 @@ int64_t timestamp_ns(const Json& epoch_seconds) {
   if (!std::isfinite(seconds) || std::abs(seconds) > 9.2e9) {
     throw Error(StatusCode::kInvalidArgument, "Timestamp " + epoch_seconds.dump() + " is out of range");
   }
-  return static_cast<int64_t>(std::llround(seconds * 1e9));
+  // Rounded at the microsecond, not the nanosecond: the SDKs send milliseconds or microseconds, and the double
+  // of such a value (ulp 0.24 us at 2^31 s, 0.48 us up to 2^32 s) lies within half a microsecond of it, so this
+  // gives back exactly what was sent; at the nanosecond it would be up to ~120 ns off, and AT_TIMESTAMP at a
+  // record's own millisecond could then miss a record that arrived within that sliver of it.
+  return static_cast<int64_t>(std::llround(seconds * 1e6)) * 1000;
 }
 
 }  // namespace shmstream::cli
