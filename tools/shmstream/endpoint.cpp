@@ -117,12 +117,7 @@ HttpResponse Endpoint::respond(const HttpRequest& request) const {
       }
     }
     const Json input = decode_request(model, operation, request.body(), wire);
-    if (operation == "GetRecords") {
-      return make_response(http::status::ok, get_records_wire(operations_, input, wire), wire, version, keep_alive);
-    }
-    const Json output = operations_.handle(operation, input);
-    return make_response(http::status::ok, encode_response(model, operation, output, wire), wire, version,
-                         keep_alive);
+    return make_response(http::status::ok, operations_.respond(operation, input, wire), wire, version, keep_alive);
   } catch (const ServiceError& error) {
     return fail(error.exception_name(), error.what());
   } catch (const Error& error) {

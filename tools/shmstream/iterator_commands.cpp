@@ -116,7 +116,7 @@ void add_get_records(CLI::App& app, CommandTable& table, const GlobalOptions& gl
     const std::string root = global.resolved_root();
     print_json(get_records_response(
         token, [&root](const std::string& name) { return Stream::open(name, root); },
-        static_cast<uint32_t>(flags->limit), flags->details, DocumentForm::kCli));
+        static_cast<uint32_t>(flags->limit), flags->details));
     return kExitSuccess;
   };
 }

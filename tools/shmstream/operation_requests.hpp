@@ -7,6 +7,7 @@
 #include "json_output.hpp"
 #include "operations.hpp"
 #include "shmstream/iterator_token.hpp"
+#include "wire_protocol.hpp"
 
 namespace shmstream::cli {
 
@@ -44,10 +45,14 @@ struct GetRecordsCall {
 };
 GetRecordsCall get_records_call(const Json& request);
 
+// An operation answers with a response document, or writes its response body itself (GetRecords: the
+// records go straight from the shard into the body, record_wire.hpp).
 using OperationHandler = Json (*)(const Operations& operations, const Json& request);
+using BodyHandler = std::string (*)(const Operations& operations, const Json& request, WireFormat format);
 struct OperationEntry {
   const char* name;
-  OperationHandler handler;
+  OperationHandler handler = nullptr;
+  BodyHandler body = nullptr;
 };
 
 // The handlers of operation_streams.cpp (streams, shards, records) and operation_attributes.cpp (tags,

@@ -9,6 +9,7 @@
 #include "iterator_flags.hpp"
 #include "operation_requests.hpp"
 #include "paging.hpp"
+#include "record_wire.hpp"
 #include "responses.hpp"
 #include "shmstream/limits.hpp"
 #include "stream_target.hpp"
@@ -164,13 +165,6 @@ Json get_shard_iterator(const Operations& operations, const Json& request) {
   return get_shard_iterator_response(operations.open_stream(stream_name), shard_index, start);
 }
 
-Json get_records(const Operations& operations, const Json& request) {
-  const GetRecordsCall call = get_records_call(request);
-  return get_records_response(
-      call.token, [&operations](const std::string& name) { return operations.open_stream(name); }, call.limit,
-      /*details=*/false, DocumentForm::kWire);
-}
-
 Json split_shard(const Operations& operations, const Json& request) {
   const std::string stream_name = requested_stream(request);
   const uint32_t shard_index = shard_index_from_flag(text_member(request, "ShardToSplit"), stream_name);
@@ -234,7 +228,7 @@ std::vector<OperationEntry> stream_operations() {
           {"PutRecord", put_record},
           {"PutRecords", put_records},
           {"GetShardIterator", get_shard_iterator},
-          {"GetRecords", get_records},
+          {"GetRecords", nullptr, get_records_wire},
           {"SplitShard", split_shard},
           {"MergeShards", merge_shards},
           {"UpdateShardCount", update_shard_count},

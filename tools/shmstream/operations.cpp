@@ -12,15 +12,23 @@
 namespace shmstream::cli {
 namespace {
 
-const std::map<std::string, OperationHandler, std::less<>>& handlers() {
-  static const std::map<std::string, OperationHandler, std::less<>> table = [] {
-    std::map<std::string, OperationHandler, std::less<>> all;
+const std::map<std::string, OperationEntry, std::less<>>& handlers() {
+  static const std::map<std::string, OperationEntry, std::less<>> table = [] {
+    std::map<std::string, OperationEntry, std::less<>> all;
     for (const auto& entries : {stream_operations(), attribute_operations()}) {
-      for (const OperationEntry& entry : entries) all.emplace(entry.name, entry.handler);
+      for (const OperationEntry& entry : entries) all.emplace(entry.name, entry);
     }
     return all;
   }();
   return table;
+}
+
+const OperationEntry& entry_of(std::string_view operation) {
+  const auto found = handlers().find(operation);
+  if (found == handlers().end()) {
+    throw ServiceError("UnknownOperationException", "Operation " + std::string(operation) + " is not supported");
+  }
+  return found->second;
 }
 
 }  // namespace
@@ -53,11 +61,17 @@ void Operations::forget_stream(const std::string& name) const {
 }
 
 Json Operations::handle(std::string_view operation, const Json& request) const {
-  const auto found = handlers().find(operation);
-  if (found == handlers().end()) {
-    throw ServiceError("UnknownOperationException", "Operation " + std::string(operation) + " is not supported");
+  const OperationEntry& entry = entry_of(operation);
+  if (entry.handler == nullptr) {
+    throw ServiceError("InternalFailure", std::string(operation) + " answers with a response body, not a document");
   }
-  return found->second(*this, request);
+  return entry.handler(*this, request);
+}
+
+std::string Operations::respond(std::string_view operation, const Json& request, WireFormat format) const {
+  const OperationEntry& entry = entry_of(operation);
+  if (entry.body != nullptr) return entry.body(*this, request, format);
+  return encode_response(ServiceModel::kinesis(), operation, entry.handler(*this, request), format);
 }
 
 }  // namespace shmstream::cli

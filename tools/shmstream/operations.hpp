@@ -17,6 +17,7 @@
 
 #include "json_output.hpp"
 #include "shmstream/stream.hpp"
+#include "wire_protocol.hpp"
 
 namespace shmstream::cli {
 
@@ -29,7 +30,10 @@ class Operations {
   static bool supports(std::string_view operation);
 
   // Runs `operation` on a request document; returns the response document (null for an empty response).
+  // Throws InternalFailure for an operation that only writes bodies (GetRecords).
   Json handle(std::string_view operation, const Json& request) const;
+  // Runs `operation` on a request document; returns the response body in `format`.
+  std::string respond(std::string_view operation, const Json& request, WireFormat format) const;
 
   const std::string& root() const { return root_; }
 

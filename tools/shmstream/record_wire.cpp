@@ -216,7 +216,7 @@ std::string get_records_wire(const Operations& operations, const Json& request, 
     append_cbor_head(4, batch.records.size(), out);
     for (const RecordView& record : batch.records) append_record(record, format, out);
   }
-  // The members after Records in get_records_response's order.
+  // The members after Records, in the order of the CLI's document (get_records_response).
   if (!batch.shard_ended) {
     const std::string iterator = issue_iterator_token(*stream, call.token.shard_index, batch.next_position, now_ns());
     if (format == WireFormat::kJson) {

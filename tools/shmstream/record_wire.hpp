@@ -1,8 +1,8 @@
 // PutRecords and GetRecords between the library and the wire without response documents: the hot operations
 // of `shmstream serve` (docs/HTTP.md, docs/PERFORMANCE.md "HTTP endpoint"). The responses are written into
-// one output string, byte for byte what encode_response writes for the document the operation layer
-// (operations.hpp) returns; every other operation, and every request put_records_request.hpp does not take,
-// goes through the documents.
+// one output string, byte for byte what encode_response writes for the response document. GetRecords is only
+// this (its entry in the operation table names get_records_wire); a PutRecords body that
+// put_records_request.hpp does not take, and every other operation, go through the documents.
 #pragma once
 
 #include <string>

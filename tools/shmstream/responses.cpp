@@ -189,7 +189,8 @@ GetRecordsRead read_get_records(const IteratorToken& token,
 
 Json get_records_response(const IteratorToken& token,
                           const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
-                          bool details, DocumentForm form) {
+                          bool details) {
+  constexpr DocumentForm form = DocumentForm::kCli;
   RecordBatch batch;
   const GetRecordsRead read = read_get_records(token, open, limit, batch);
   const std::shared_ptr<Stream>& stream = read.stream;

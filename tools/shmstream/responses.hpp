@@ -65,12 +65,12 @@ GetRecordsRead read_get_records(const IteratorToken& token,
 // The ChildShards of a closed shard's last GetRecords page.
 Json child_shards_json(const Stream& stream, const std::vector<uint32_t>& children);
 
-// GetRecords from a decoded iterator token (its age is checked here). `details` adds the CLI's
-// "ShmstreamDetails" naming the records whose PartitionKey is shown in base64.
-// `open` opens the token's stream (the CLI: Stream::open; serve: its cache of open streams).
+// The CLI's get-records from a decoded iterator token (its age is checked here). `details` adds
+// "ShmstreamDetails" naming the records whose PartitionKey is shown in base64. `open` opens the token's
+// stream. (`serve` writes its GetRecords body directly: record_wire.hpp.)
 Json get_records_response(const IteratorToken& token,
                           const std::function<std::shared_ptr<Stream>(const std::string&)>& open, uint32_t limit,
-                          bool details, DocumentForm form);
+                          bool details);
 
 Json update_shard_count_response(Stream& stream, uint32_t target_shard_count);
 
