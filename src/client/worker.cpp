@@ -116,10 +116,12 @@ void WorkerCore::pass() {
       for (const ShardInfo& shard : info.shards) {
         if (shard.status != layout::ShardStatus::kExpired || shard.index >= image.rows.size()) continue;
         layout::LeaseRow& row = image.rows[shard.index];
-        if (!row_tracked(row) || row_ended(row)) continue;
-        // The retention removed the shard before the application finished it: what was left is gone, and
-        // its children must not wait for a SHARD_END nobody can write any more.
-        set_checkpoint(row, Checkpoint{Checkpoint::Kind::kShardEnd, 0, 0});
+        if (!row_tracked(row)) continue;
+        // The retention removed the shard: its lease goes, as the KCL deletes the leases of shards that no
+        // longer exist. Its children count an untracked parent as ended (parents_ended), so they do not wait
+        // for a SHARD_END nobody can write any more when the application had not finished it; what was left
+        // in it is gone. Its owner sees the lease lost (apply()).
+        row = untracked_row(shard.index);
         changed = true;
       }
       std::map<std::string, std::vector<uint32_t>> others;  // live owner -> its leases
