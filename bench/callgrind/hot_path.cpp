@@ -4,7 +4,10 @@
 // bench/callgrind_budget.py divides the collected instructions by N and compares them with the budgets in
 // docs/PERFORMANCE.md. Runs natively too (the client requests are no-ops there); prints only errors.
 //
-//   hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--root DIR]
+//   hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--encrypted] [--root DIR]
+//
+// --encrypted: the stream is encrypted (alias/aws/kinesis of a key directory made under the root), so the
+// puts seal and the reads open every record.
 //
 // Collection is toggled with CALLGRIND_TOGGLE_COLLECT around the measured loop (run valgrind with
 // --collect-atstart=no): the toggle is per thread, so the library's background threads (segment preparers)
@@ -44,6 +47,7 @@ struct Options {
   Mode mode = Mode::kExclusivePut;
   uint64_t records = 100000;
   bool checksums = false;
+  bool encrypted = false;
   std::string root;  // empty: a fresh directory under /dev/shm
 };
 
@@ -62,6 +66,7 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--records", options.records, "records measured")->check(CLI::PositiveNumber);
   std::string checksums = "off";
   app.add_option("--checksums", checksums, "on|off")->check(CLI::IsMember({"on", "off"}));
+  app.add_flag("--encrypted", options.encrypted, "encrypt the stream (puts seal, reads open)");
   app.add_option("--root", options.root, "root of the scratch stream (default: a fresh directory under /dev/shm)");
   try {
     app.parse(argc, argv);
@@ -228,6 +233,12 @@ int main(int argc, char** argv) {
     stream_options.checksums = options.checksums;
     auto stream = shmstream::Stream::create(kStreamName, stream_options, scratch.root());
     if (stream->describe().checksums != options.checksums) fail("the stream's checksum setting is not the one asked");
+    if (options.encrypted) {
+      const std::string key_dir = scratch.root() + "/keys";
+      std::filesystem::create_directories(key_dir);
+      ::setenv("SHMSTREAM_KEY_DIR", key_dir.c_str(), 1);
+      stream->start_encryption("KMS", "alias/aws/kinesis");
+    }
 
     const Workload work;
     if (options.mode == Mode::kGetRecords) {
