@@ -202,11 +202,12 @@ int Janitor::unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& wat
   switch (walk.end) {
     case detail::WalkEnd::kPastActive: {
       // Every frame of the active segment is settled and it is full, but nobody rolled: a producer died
-      // between padding the end and publishing the next segment.
-      const uint64_t active = shard.active_segment();
-      if (detail::roll_segment(shard, active).is_ok()) {
+      // between padding the end and publishing the next segment (or is about to roll it: then this does
+      // nothing). The segment the walk found full, not the active one read again (WalkResult::full_segment).
+      bool published = false;
+      if (detail::roll_segment(shard, walk.full_segment, &published).is_ok() && published) {
         ++counters_.rolls_helped;
-        log("rolled " + where(stream, shard_index) + " to segment " + std::to_string(active + 1) +
+        log("rolled " + where(stream, shard_index) + " to segment " + std::to_string(walk.full_segment + 1) +
                   " for a producer that died mid-roll");
         ++actions;
       }

@@ -33,7 +33,7 @@ enum class UnsettledAction : uint8_t {
 enum class WalkEnd : uint8_t {
   kIdle,          // reached bytes nobody reserved: everything before is settled
   kShardEnd,      // reached a closed shard's end
-  kPastActive,    // the active segment is settled and full but the next one was never published
+  kPastActive,    // the active segment (`full_segment`) is settled and full but the next one was never published
   kStopped,       // the caller said kStop
   kCorrupted,     // a frame failed its structural check (`problem`)
   kUnmappable,    // a segment could not be mapped (`status`; kResourceNotFound: trimmed meanwhile)
@@ -45,6 +45,10 @@ struct WalkResult {
   uint64_t position = 0;  // where the walk ended
   const char* problem = "";
   uint64_t state = 0;  // kCorrupted: the damaged frame's state word as loaded
+  // kPastActive: the segment found settled and full, the active one when the walk looked. A producer may roll
+  // it right after, so whoever rolls for the walk rolls this one, never the active segment read again (which
+  // may be the next, just started: rolling that would leave its free end to no one, and readers stop there).
+  uint64_t full_segment = 0;
   Status status;
 };
 
@@ -64,8 +68,9 @@ WalkResult walk_unsettled_frames(const ShardLog& log, uint64_t from, uint64_t ma
       break;
     }
     const uint64_t number = log.segment_number(position);
-    if (number > log.active_segment()) {
+    if (const uint64_t active = log.active_segment(); number > active) {
       result.end = shard_end != UINT64_MAX ? WalkEnd::kShardEnd : WalkEnd::kPastActive;
+      result.full_segment = active;
       break;
     }
     if (!segment || segment->number() != number) {

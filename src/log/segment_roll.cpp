@@ -5,7 +5,8 @@
 
 namespace shmstream::detail {
 
-Status roll_segment(const ShardLog& log, uint64_t number) noexcept {
+Status roll_segment(const ShardLog& log, uint64_t number, bool* published) noexcept {
+  if (published != nullptr) *published = false;
   layout::ShardEntry& entry = log.entry();
   // acquire: a newer number means its segment exists; nothing to do then. The raw word is compared: once a
   // reshard set its closed bit, it never equals `number` again and no roll can publish a segment past the end.
@@ -15,6 +16,7 @@ Status roll_segment(const ShardLog& log, uint64_t number) noexcept {
   // acq_rel: publishes "segment number + 1 exists" (release) to producers and readers that load it (acquire).
   if (entry.active_segment.compare_exchange_strong(expected, number + 1, std::memory_order_acq_rel,
                                                    std::memory_order_acquire)) {
+    if (published != nullptr) *published = true;
     enforce_byte_cap(log, number + 1);
     log.wake_readers();
   }

@@ -11,6 +11,8 @@ namespace shmstream::detail {
 
 class ShardLog;
 
-Status roll_segment(const ShardLog& log, uint64_t number) noexcept;
+// `published`, when given, says whether this call's CAS made `number + 1` the active segment (false: it was
+// already past `number`, or another caller won).
+Status roll_segment(const ShardLog& log, uint64_t number, bool* published = nullptr) noexcept;
 
 }  // namespace shmstream::detail

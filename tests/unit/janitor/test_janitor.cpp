@@ -11,6 +11,9 @@
 #include <sstream>
 #include <tuple>
 
+#include "log/frame_unblock.hpp"
+#include "log/frame_walk.hpp"
+#include "log/segment_roll.hpp"
 #include "segment/segment_file.hpp"
 #include "shmstream/janitor.hpp"
 #include "shmstream/producer.hpp"
@@ -241,6 +244,31 @@ TEST_F(JanitorTest, HelpsARollADeadProducerLeftHalfDone) {
   EXPECT_EQ(shmstream::detail::StreamAccess::state(*stream_).shard(0).active_segment.load(), 1u);
   put("second");
   EXPECT_EQ(read_all(reader), std::vector<std::string>{"second"});
+}
+
+// The walk that finds the active segment settled and full names that segment; a roll made for it after a
+// producer rolled already does nothing. Rolling the active segment read again instead (the next one, just
+// started) would leave its free end to no one, and readers would stop there for good.
+TEST_F(JanitorTest, ARollForAWalkRollsTheSegmentTheWalkFoundFull) {
+  put("first");
+  auto& state = shmstream::detail::StreamAccess::state(*stream_);
+  const detail::ShardLog& log = state.log(0);
+  std::shared_ptr<detail::MappedSegment> segment;
+  ASSERT_TRUE(log.map_segment(0, segment).is_ok());
+  detail::pad_from_first_free_frame(*segment, layout::kSegmentHeaderSize);  // full, not rolled yet
+  const detail::WalkResult walk = detail::walk_unsettled_frames(
+      log, 0, 1000, [](const detail::UnsettledFrame&) { return detail::UnsettledAction::kStop; });
+  ASSERT_EQ(walk.end, detail::WalkEnd::kPastActive);
+  EXPECT_EQ(walk.full_segment, 0u);
+  ASSERT_TRUE(detail::roll_segment(log, 0).is_ok());  // a producer rolls first
+  put("second");                                       // and writes into segment 1
+  bool published = true;
+  ASSERT_TRUE(detail::roll_segment(log, walk.full_segment, &published).is_ok());
+  EXPECT_FALSE(published);
+  EXPECT_EQ(log.active_segment(), 1u);
+  put("third");
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  EXPECT_EQ(read_all(reader), (std::vector<std::string>{"first", "second", "third"}));
 }
 
 TEST_F(JanitorTest, PreparesTheNextSegmentAheadOfProducers) {
