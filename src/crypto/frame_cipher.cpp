@@ -105,12 +105,12 @@ __attribute__((target("ssse3"))) void write_counter_blocks(uint8_t* out, uint32_
 }
 
 // write_counter_blocks four blocks per 64-byte store, for ghash::Width::k512 CPUs. It may write up to three
-// blocks past `blocks`: into the next frame's, written after it, or the 48 bytes the key stream keeps after
-// its last.
+// blocks past `blocks`, within the key stream (whose 256 blocks are a multiple of four).
 __attribute__((target("avx2,avx512f,avx512bw"))) void write_counter_blocks_512(uint8_t* out, uint32_t shard_index,
                                                                                uint64_t position,
                                                                                uint32_t first_counter,
                                                                                size_t blocks) noexcept {
+  static_assert(FrameCipher::kKeyStreamBytes % 64 == 0);
   const auto counter = [first_counter](uint32_t i) { return static_cast<int>(first_counter + i); };  // mod 2^32
   const auto high = static_cast<int>(position >> 32);
   const auto low = static_cast<int>(position);
@@ -156,68 +156,37 @@ bool FrameCipher::key_slot(uint32_t slot) noexcept {
   return true;
 }
 
-bool FrameCipher::make_key_streams(uint32_t shard_index, uint64_t position, uint32_t first_counter, size_t blocks,
-                                   uint32_t frames, uint64_t stride) noexcept {
-  // Frame by frame in order: a 64-byte store of counters past one frame's blocks lands where the next frame's
-  // are written after it (or in the slack after the last).
-  for (uint32_t frame = 0; frame < frames; ++frame) {
-    uint8_t* const out = key_stream_ + 16 * blocks * frame;
-    const uint64_t frame_position = position + stride * frame;
+[[gnu::always_inline]] inline bool FrameCipher::make_key_stream(uint32_t shard_index, uint64_t position,
+                                                                uint32_t first_counter, size_t blocks) noexcept {
 #if defined(__x86_64__) || defined(__i386__)
-    if (hash_key_.width == ghash::Width::k512) {
-      write_counter_blocks_512(out, shard_index, frame_position, first_counter, blocks);
-    } else {
-      write_counter_blocks(out, shard_index, frame_position, first_counter, blocks);
-    }
+  if (hash_key_.width == ghash::Width::k512) {
+    write_counter_blocks_512(key_stream_, shard_index, position, first_counter, blocks);
+  } else {
+    write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
+  }
 #else
-    write_counter_blocks(out, shard_index, frame_position, first_counter, blocks);
+  write_counter_blocks(key_stream_, shard_index, position, first_counter, blocks);
 #endif
-  }
-  return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks * frames)) > 0;
-}
-
-const uint8_t* FrameCipher::key_stream_of(uint32_t slot, uint32_t shard_index, uint64_t position, size_t blocks,
-                                          uint64_t stride) noexcept {
-  MadeAhead& ahead = ahead_;
-  const uint32_t generation = keys_[slot].generation;
-  const bool as_guessed = position == ahead.position && shard_index == ahead.shard_index && slot == ahead.slot &&
-                          generation == ahead.generation && blocks == ahead.blocks;
-  if (as_guessed && ahead.ready != 0) [[likely]] {
-    const uint8_t* const stream = key_stream_ + 16 * blocks * ahead.next;
-    ++ahead.next;
-    --ahead.ready;
-    ahead.position += ahead.stride;
-    return stream;
-  }
-  // All made ahead were used and this frame came where they said: make more this time. Otherwise one.
-  const uint32_t batch = as_guessed ? std::min(2 * ahead.batch, kMostMadeAhead) : 1;
-  const auto fit = static_cast<uint32_t>(kKeyStreamBytes / (16 * blocks));
-  const uint32_t frames = stride == 0 ? 1 : std::min(batch, fit);
-  ahead = MadeAhead{};  // nothing is left ready if EVP fails below
-  if (!make_key_streams(shard_index, position, 1, blocks, frames, stride)) return nullptr;
-  ahead = MadeAhead{slot, generation, shard_index, blocks, position + stride, stride, 1, frames - 1, batch};
-  return key_stream_;
+  return EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) > 0;
 }
 
 // The text is cut in key-stream chunks: the first holds J0 (the tag's mask) and 255 text blocks, the next 256
 // (whole blocks, so GHASH absorbs chunk by chunk while the chunk is in cache).
 template <typename Visit>
-bool FrameCipher::for_each_key_stream_chunk(uint32_t slot, uint32_t shard_index, uint64_t position, size_t length,
-                                            uint64_t stride, Visit&& visit) noexcept {
+bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length,
+                                            Visit&& visit) noexcept {
   if (length <= kScratchBytes - 16) [[likely]] {  // one key stream: J0 and the text's blocks
-    const uint8_t* const stream = key_stream_of(slot, shard_index, position, 1 + (length + 15) / 16, stride);
-    if (stream == nullptr) return false;
-    std::memcpy(tag_mask_, stream, 16);
-    visit(size_t{0}, stream + 16, length, true);
+    if (!make_key_stream(shard_index, position, 1, 1 + (length + 15) / 16)) return false;
+    std::memcpy(tag_mask_, key_stream_, 16);
+    visit(size_t{0}, key_stream_ + 16, length, true);
     return true;
   }
-  ahead_ = MadeAhead{};  // the chunks below take key_stream_
   uint32_t counter = 1;  // J0 = nonce || 1
   for (size_t done = 0, chunk_index = 0; chunk_index == 0 || done < length; ++chunk_index) {
     const size_t mask_bytes = chunk_index == 0 ? 16 : 0;
     const size_t chunk = std::min(length - done, kScratchBytes - mask_bytes);
     const size_t blocks = (mask_bytes + chunk + 15) / 16;
-    if (!make_key_streams(shard_index, position, counter, blocks, 1, 0)) return false;
+    if (!make_key_stream(shard_index, position, counter, blocks)) return false;
     counter += static_cast<uint32_t>(blocks);
     if (mask_bytes != 0) std::memcpy(tag_mask_, key_stream_, 16);
     visit(done, key_stream_ + mask_bytes, chunk, done + chunk == length);
@@ -244,15 +213,15 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t slot, uint32_t shard_index,
 
 bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                                 int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                                size_t data_length, uint8_t* ciphertext, uint8_t* tag, uint64_t stride) noexcept {
+                                size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!key_slot(slot)) return false;
   const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   const size_t length = key_length + data_length;
   ghash::State state;
   ghash::reset(state);
   uint8_t hash[16];
-  const bool made = for_each_key_stream_chunk(slot, shard_index, position, length, stride,
-                                              [&](size_t at, const uint8_t* stream, size_t bytes, bool last) {
+  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
+                                                                                size_t bytes, bool last) {
     ghash::CryptPass pass = chunk_pass(aad_words, at, bytes, last, length);
     if (at < key_length) {  // the text is key || data
       pass.head = key + at;
@@ -274,7 +243,7 @@ bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t po
 
 bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                                 int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
-                                uint8_t* plaintext, uint64_t stride) noexcept {
+                                uint8_t* plaintext) noexcept {
   if (!key_slot(slot)) return false;
   const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   ghash::State state;
@@ -282,8 +251,8 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
   // Each ciphertext byte is read once (the mapping may change under a hostile writer): loaded into a
   // register, decrypted into the private plaintext and hashed from that register.
   uint8_t expected_tag[16];
-  const bool made = for_each_key_stream_chunk(slot, shard_index, position, length, stride,
-                                              [&](size_t at, const uint8_t* stream, size_t bytes, bool last) {
+  const bool made = for_each_key_stream_chunk(shard_index, position, length, [&](size_t at, const uint8_t* stream,
+                                                                                size_t bytes, bool last) {
     ghash::CryptPass pass = chunk_pass(aad_words, at, bytes, last, length);
     pass.head = ciphertext + at;
     pass.head_length = bytes;
@@ -306,7 +275,6 @@ void FrameCipher::set_data_key(uint32_t generation, const uint8_t (&data_key)[kD
   slot.generation = generation;
   std::memcpy(slot.bytes, data_key, kDataKeyBytes);
   if (keyed_slot_ == generation % layout::kKeyGenerationSlots) keyed_slot_ = layout::kKeyGenerationSlots;
-  if (ahead_.slot == generation % layout::kKeyGenerationSlots) ahead_ = MadeAhead{};  // made with the old key
 }
 
 bool FrameCipher::start(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
@@ -335,10 +303,10 @@ bool FrameCipher::start(uint32_t slot, uint32_t shard_index, uint64_t position, 
 
 bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                        int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                       size_t data_length, uint8_t* ciphertext, uint8_t* tag, uint64_t stride) noexcept {
+                       size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (composed()) {
     return seal_composed(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
-                         data_length, ciphertext, tag, stride);
+                         data_length, ciphertext, tag);
   }
   if (!start(slot, shard_index, position, committed_state, arrival_ns)) return false;
   const size_t length = key_length + data_length;
@@ -358,11 +326,11 @@ bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, u
 
 bool FrameCipher::open(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                        int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
-                       uint8_t* plaintext, uint64_t stride) noexcept {
+                       uint8_t* plaintext) noexcept {
   if (keys_[slot].generation == 0) return false;
   if (composed()) {
     return open_composed(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
-                         plaintext, stride);
+                         plaintext);
   }
   if (!start(slot, shard_index, position, committed_state, arrival_ns)) return false;
   uint8_t expected_tag[kTagBytes];

@@ -63,40 +63,30 @@ class FrameCipher {
   // and writes the tag. The plaintext never passes through `ciphertext` (shared memory): a small record is
   // gathered in the cipher's private scratch and sealed in one call (apart, key and data would pay for a
   // partial block between them). false: OpenSSL failed (nothing to trust in `ciphertext`).
-  // `stride`: the frame's footprint, where the next frame of the same size would start (0: unknown). Frames
-  // that keep coming at that stride get their key streams made ahead, several per EVP call (see MadeAhead).
   bool seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state, int64_t arrival_ns,
             const uint8_t* key, size_t key_length, const uint8_t* data, size_t data_length, uint8_t* ciphertext,
-            uint8_t* tag, uint64_t stride = 0) noexcept;
+            uint8_t* tag) noexcept;
   // Opens `length` bytes of ciphertext into `plaintext`. false: the tag does not match (or OpenSSL failed);
-  // `plaintext` then holds nothing to use. `stride` as for seal().
+  // `plaintext` then holds nothing to use.
   bool open(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state, int64_t arrival_ns,
-            const uint8_t* ciphertext, size_t length, const uint8_t* tag, uint8_t* plaintext,
-            uint64_t stride = 0) noexcept;
+            const uint8_t* ciphertext, size_t length, const uint8_t* tag, uint8_t* plaintext) noexcept;
 
  private:
   bool key_slot(uint32_t slot) noexcept;
-  // Composed GCM: encrypts, in one EVP call, `blocks` counter blocks from `first_counter` for each of `frames`
-  // frames at `position`, `position + stride`, ..., one after another into key_stream_.
-  bool make_key_streams(uint32_t shard_index, uint64_t position, uint32_t first_counter, size_t blocks, uint32_t frames,
-                        uint64_t stride) noexcept;
-  // The key stream (E(J0), then the text's blocks) of the frame at `position` of `blocks` blocks: made ahead, or
-  // made now, with the next frames' when they have kept coming at `stride`. null when EVP fails.
-  const uint8_t* key_stream_of(uint32_t slot, uint32_t shard_index, uint64_t position, size_t blocks,
-                               uint64_t stride) noexcept;
+  // Composed GCM: encrypts `blocks` counter blocks from `first_counter` into key_stream_.
+  bool make_key_stream(uint32_t shard_index, uint64_t position, uint32_t first_counter, size_t blocks) noexcept;
   // Calls visit(offset, key_stream, bytes) for each key-stream chunk of a `length`-byte text, after putting
   // E(J0) in tag_mask_; false when EVP fails.
   template <typename Visit>
-  bool for_each_key_stream_chunk(uint32_t slot, uint32_t shard_index, uint64_t position, size_t length,
-                                 uint64_t stride, Visit&& visit) noexcept;
+  bool for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length, Visit&& visit) noexcept;
   ghash::CryptPass chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
                               size_t length) const noexcept;
   bool seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                     size_t data_length, uint8_t* ciphertext, uint8_t* tag, uint64_t stride) noexcept;
+                     size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept;
   bool open_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
-                     uint8_t* plaintext, uint64_t stride) noexcept;
+                     uint8_t* plaintext) noexcept;
   bool start(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
              int64_t arrival_ns) noexcept;
 
@@ -111,39 +101,15 @@ class FrameCipher {
   static constexpr size_t kScratchBytes = 4096;
 
  public:
-  // Room for the key streams of up to kMostMadeAhead frames, or for one chunk of a long record (512 blocks: a
-  // multiple of four, for 64-byte stores).
-  static constexpr size_t kKeyStreamBytes = 2 * kScratchBytes;
-  static constexpr uint32_t kMostMadeAhead = 8;
+  static constexpr size_t kKeyStreamBytes = kScratchBytes;  // 256 blocks: a multiple of four (64-byte stores)
 
  private:
-  // Key streams made ahead. Frames of one size that follow each other (an exclusive producer's puts, a
-  // reader's batch) are at positions `stride` apart, so once a frame comes where the last one said the next
-  // would, the key streams of the next frames are made with its own in one EVP call: EVP's dispatch and AES's
-  // latency are paid once for up to kMostMadeAhead frames (docs/PERFORMANCE.md "Encryption"). A key stream is
-  // only ever used for the frame at the position, shard and key generation it was made for, so it is the one
-  // a call for that frame alone would make. A frame elsewhere drops the rest and the guess starts over at one.
-  struct MadeAhead {
-    uint32_t slot = layout::kKeyGenerationSlots;  // none
-    uint32_t generation = 0;
-    uint32_t shard_index = 0;
-    size_t blocks = 0;      // per frame: J0 and the text's blocks
-    uint64_t position = 0;  // of the frame whose key stream is next
-    uint64_t stride = 0;
-    uint32_t next = 0;   // that key stream's index in key_stream_
-    uint32_t ready = 0;  // made and not used yet
-    uint32_t batch = 1;  // frames made at the last call: doubles while they all get used
-  };
-
   uint8_t scratch_[kScratchBytes];  // key || data of a small record being sealed (EVP GCM)
   EVP_CIPHER* ecb_cipher_ = nullptr;  // AES-256-ECB: composed GCM only
   EVP_CIPHER_CTX* ecb_context_ = nullptr;
   ghash::HashKey hash_key_{};  // of the keyed slot; its width is the engine's
   alignas(16) uint8_t tag_mask_[16] = {};  // E(J0) of the record in progress
-  // Counter blocks, then their encryption; 48 bytes more for the blocks a 64-byte store of counters writes past
-  // the last frame's.
-  alignas(64) uint8_t key_stream_[kKeyStreamBytes + 48];
-  MadeAhead ahead_;
+  alignas(16) uint8_t key_stream_[kScratchBytes];  // counter blocks, then their encryption
   std::array<DataKey, layout::kKeyGenerationSlots> keys_{};
 };
 

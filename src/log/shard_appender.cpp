@@ -35,11 +35,9 @@ bool ShardAppender::seal(uint8_t* frame, std::string_view key, std::string_view 
   uint8_t* ciphertext = frame + layout::kFrameHeaderSize;
   const size_t payload = key.size() + data.size();
   uint8_t* tag = ciphertext + payload + ((flags_ & layout::kFlagChecksum) != 0 ? layout::kChecksumTrailerSize : 0);
-  // The stride lets a run of same-sized records have their key streams made ahead (FrameCipher::MadeAhead).
   return cipher_->seal(key_slot_, log_->index(), position, committed, arrival_ns,
                        reinterpret_cast<const uint8_t*>(key.data()), key.size(),
-                       reinterpret_cast<const uint8_t*>(data.data()), data.size(), ciphertext, tag,
-                       layout::align_frame(frame_length(key, data)));
+                       reinterpret_cast<const uint8_t*>(data.data()), data.size(), ciphertext, tag);
 }
 
 Status ShardAppender::abandon(uint64_t offset, std::string_view key, std::string_view data) noexcept {

@@ -261,8 +261,7 @@ FrameKind ShardCursor::open_encrypted(const uint8_t* frame, uint64_t position, F
   const uint64_t state = reinterpret_cast<const layout::FrameHeader*>(frame)->state.load(std::memory_order_relaxed);
   const uint8_t* ciphertext = frame + layout::kFrameHeaderSize;
   const uint8_t* tag = ciphertext + length + ((info.flags & layout::kFlagChecksum) != 0 ? layout::kChecksumTrailerSize : 0);
-  bool opened = cipher_->open(slot, log_->index(), position, state, info.arrival_ns, ciphertext, length, tag, out,
-                              info.footprint);
+  bool opened = cipher_->open(slot, log_->index(), position, state, info.arrival_ns, ciphertext, length, tag, out);
   if (!opened &&
       log_->stream_header().key_generations[slot].generation != cipher_->generation_in_slot(slot)) {
     // The slot names a newer generation than the one loaded (32 starts later): load it and try once more.
@@ -270,8 +269,7 @@ FrameKind ShardCursor::open_encrypted(const uint8_t* frame, uint64_t position, F
       status = Status(status.code(), key_message_.c_str());
       return FrameKind::kNotCommitted;
     }
-    opened = cipher_->open(slot, log_->index(), position, state, info.arrival_ns, ciphertext, length, tag, out,
-                              info.footprint);
+    opened = cipher_->open(slot, log_->index(), position, state, info.arrival_ns, ciphertext, length, tag, out);
   }
   if (!opened) {
     info.problem = "encrypted frame fails its authentication tag (tampered with, moved, or sealed under another key)";

@@ -251,67 +251,6 @@ TEST(FrameCipher, Composed128GcmIsByteIdenticalToEvpGcm) {
   expect_identical_to_evp_gcm(FrameCipher::Engine::kComposed128);
 }
 
-// Runs of same-sized frames at their stride take key streams made ahead; every frame, in a run, after one,
-// or where the guess fails (a frame skipped, another size, shard or key slot, a key generation replaced, a
-// long record between), is sealed and opened exactly as EVP GCM does it alone.
-void expect_made_ahead_identical_to_evp_gcm(FrameCipher::Engine engine) {
-  FrameCipher composed_seal(FrameCipher::Direction::kSeal, engine);
-  FrameCipher evp_seal(FrameCipher::Direction::kSeal, FrameCipher::Engine::kEvpGcm);
-  FrameCipher composed_open(FrameCipher::Direction::kOpen, engine);
-  if (!composed_seal.composed()) GTEST_SKIP() << "no PCLMULQDQ: EVP GCM only";
-  std::mt19937_64 random(4242);
-  const auto install = [&](uint32_t generation) {
-    uint8_t data_key[kDataKeyBytes];
-    ASSERT_EQ(1, RAND_bytes(data_key, sizeof data_key));
-    for (FrameCipher* cipher : {&composed_seal, &evp_seal, &composed_open}) cipher->set_data_key(generation, data_key);
-  };
-  install(1);
-  install(2);
-  uint32_t generation_of_slot_1 = 1;
-  uint32_t slot = 1;
-  uint32_t shard = 7;
-  uint64_t position = 4096;
-  size_t length = 64;
-  uint64_t stride = 112;
-  for (int frame = 0; frame < 3000; ++frame) {
-    switch (random() % 40) {  // mostly the run goes on
-      case 0: position += stride; break;                                            // a frame skipped
-      case 1: length = 1 + random() % 1100; stride = (16 + length + 16 + 15) / 16 * 16; break;
-      case 2: shard ^= 1; break;
-      case 3: slot = 3 - slot; break;                                               // 1 <-> 2
-      case 4: generation_of_slot_1 += layout::kKeyGenerationSlots; install(generation_of_slot_1); break;
-      case 5: length = 4081 + random() % 6000; stride = (length + 47) / 16 * 16; break;  // chunked
-      case 6: length = 64; stride = 112; break;
-      default: break;
-    }
-    const size_t key_length = 1 + random() % std::min<size_t>(length, 256);
-    const auto text = random_bytes(random, length);
-    const uint64_t committed = random();
-    const auto arrival = static_cast<int64_t>(random());
-    std::vector<uint8_t> ahead(length), reference(length), opened(length);
-    uint8_t ahead_tag[kTagBytes], reference_tag[kTagBytes];
-    ASSERT_TRUE(composed_seal.seal(slot, shard, position, committed, arrival, text.data(), key_length,
-                                   text.data() + key_length, length - key_length, ahead.data(), ahead_tag, stride));
-    ASSERT_TRUE(evp_seal.seal(slot, shard, position, committed, arrival, text.data(), key_length,
-                              text.data() + key_length, length - key_length, reference.data(), reference_tag));
-    ASSERT_EQ(ahead, reference) << "frame " << frame << " length " << length;
-    ASSERT_EQ(0, std::memcmp(ahead_tag, reference_tag, kTagBytes)) << "frame " << frame;
-    ASSERT_TRUE(composed_open.open(slot, shard, position, committed, arrival, reference.data(), length,
-                                   reference_tag, opened.data(), stride))
-        << "frame " << frame;
-    ASSERT_EQ(opened, text) << "frame " << frame;
-    position += stride;
-  }
-}
-
-TEST(FrameCipher, KeyStreamsMadeAheadAreThoseOfTheirOwnFrame) {
-  expect_made_ahead_identical_to_evp_gcm(FrameCipher::Engine::kFastest);
-}
-
-TEST(FrameCipher, KeyStreamsMadeAheadAreThoseOfTheirOwnFrame128) {
-  expect_made_ahead_identical_to_evp_gcm(FrameCipher::Engine::kComposed128);
-}
-
 TEST(FrameCipher, OpenWithoutTheGenerationsKeyFails) {
   FrameCipher opener(FrameCipher::Direction::kOpen);
   uint8_t ciphertext[8] = {};
