@@ -21,7 +21,7 @@ namespace shmstream::detail {
 enum class FrameKind : uint8_t { kNotCommitted, kData, kPad, kCorrupted, kEncrypted };
 
 struct FrameInfo {
-  uint64_t footprint = 0;  // bytes the frame occupies (aligned); 0 unless kData/kPad
+  uint64_t footprint = 0;  // bytes the frame occupies (aligned); 0 when not committed or past the segment end
   uint16_t key_length = 0;
   uint32_t data_length = 0;
   int64_t arrival_ns = 0;
