@@ -160,12 +160,15 @@ void WorkerCore::pass() {
         ++mine;
         took = changed = true;
       }
-      if (!took && mine < target) {  // steal one lease from the busiest worker above the target
+      if (!took && mine < target) {
+        // Steal one lease from the busiest worker when it holds more than the target, or exactly the target
+        // while this one is more than one short of it, as the KCL does: else 4 leases on 3 workers could
+        // stay at 2, 2, 0 for good.
         const std::vector<uint32_t>* victim = nullptr;
         for (const auto& [owner, leases] : others) {
-          if (leases.size() > target && (victim == nullptr || leases.size() > victim->size())) victim = &leases;
+          if (victim == nullptr || leases.size() > victim->size()) victim = &leases;
         }
-        if (victim != nullptr) {
+        if (victim != nullptr && (victim->size() > target || (victim->size() == target && mine + 1 < target))) {
           take(image.rows[victim->back()], now, wall);
           changed = true;
         }

@@ -369,6 +369,36 @@ TEST_F(WorkerTest, PendingCheckpointAndOwnerSwitchesAreRecorded) {
   }
 }
 
+// 4 leases, 3 workers: the target is 2. Two workers at 2 each leave the third none to take unless it steals
+// from a worker at the target when it needs more than one (the KCL's rule): it gets 1, and 2, 1, 1 is stable.
+TEST_F(WorkerTest, AWorkerShortOfTheTargetByTwoStealsFromOneAtTheTarget) {
+  StreamOptions stream_options;
+  stream_options.shard_count = 4;
+  stream_options.segment_size = 1 << 16;
+  auto four = Stream::create("four", stream_options, root.path());
+  Journal journal;
+  WorkerOptions options = fast_options();
+  options.failover_time = std::chrono::seconds(30);  // the other two workers' leases do not expire meanwhile
+  RunningWorker running(four, "app", journal_factory(journal), options);
+  ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 4; }));
+  // Two other live workers ("a", "b": this process) take two leases each.
+  auto table = detail::LeaseTableFile::open(four->directory(), "app", 0600, true);
+  table.update([](detail::LeaseTableImage& image) {
+    for (size_t i = 0; i < image.rows.size(); ++i) {
+      std::strcpy(image.rows[i].owner_worker_id, i < 2 ? "a" : "b");
+      ++image.rows[i].lease_counter;
+    }
+    return true;
+  });
+  ASSERT_TRUE(eventually([&] { return running.worker().held_shards().size() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // twenty lease passes
+  EXPECT_EQ(running.worker().held_shards().size(), 1u);
+  std::map<std::string, int> owners;
+  for (const LeaseInfo& lease : describe_application(four, "app").leases) ++owners[lease.lease_owner];
+  EXPECT_EQ(owners.size(), 3u);
+  EXPECT_EQ(owners["a"] + owners["b"], 3);
+}
+
 TEST_F(WorkerTest, AShardTheRetentionExpiredBeforeItWasFinishedLosesItsLeaseSoItsChildrenStart) {
   Producer producer(stream);
   PutResult result;
