@@ -41,6 +41,7 @@ struct LoggedPut {
 struct SharedLog {
   static constexpr size_t kCapacity = 1 << 20;
   std::atomic<uint64_t> count;
+  std::atomic<uint32_t> stop;  // set by the test: the producer ends after its current put
   LoggedPut entries[kCapacity];
 };
 
@@ -65,7 +66,8 @@ void produce(const std::string& root, SharedLog* log, uint64_t seed, uint64_t re
   options.exclusive = exclusive;
   Producer producer(stream, options);
   std::mt19937_64 random(seed);
-  for (uint64_t i = 0; i < records; ++i) {
+  // relaxed: a request to end early; the log itself is published by `count`.
+  for (uint64_t i = 0; i < records && log->stop.load(std::memory_order_relaxed) == 0; ++i) {
     const std::string key = "k" + std::to_string(random() % 64);
     const std::string data = std::to_string(seed) + ":" + std::to_string(i) + std::string(random() % 200, '#');
     PutResult result;
@@ -272,8 +274,9 @@ TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
   test::TempRoot root;
   auto stream = make_stream(root.path());
   SharedLog* log = make_shared_log();
+  // The producer writes until told to stop, so the stops below get their chances however fast it runs.
   const pid_t child = ::fork();
-  if (child == 0) producer_main(root.path(), log, 99, 300000, false);
+  if (child == 0) producer_main(root.path(), log, 99, SharedLog::kCapacity, false);
 
   JanitorOptions janitor_options;
   janitor_options.root = root.path();
@@ -293,6 +296,7 @@ TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
     virtual_now += kUnblockTimeoutNs + 1;
     ::kill(child, SIGCONT);
   }
+  log->stop.store(1, std::memory_order_relaxed);  // relaxed: see produce()
   ::kill(child, SIGCONT);
   int status = 0;
   ::waitpid(child, &status, 0);
