@@ -6,7 +6,6 @@
 #include <new>
 
 #include "cli_errors.hpp"
-#include "record_wire.hpp"
 #include "service_model.hpp"
 #include "shmstream/clock.hpp"
 #include "sigv4.hpp"
@@ -108,13 +107,8 @@ HttpResponse Endpoint::respond(const HttpRequest& request) const {
   }
 
   try {
-    if (operation == "PutRecords") {
-      // Reused by the thread: its entry list and byte buffer keep their capacity from request to request.
-      thread_local PutRecordsWireRequest put_request;
-      if (decode_put_records(model, request.body(), wire, put_request)) {
-        return make_response(http::status::ok, put_records_wire(operations_, put_request, wire), wire, version,
-                             keep_alive);
-      }
+    if (std::string body; operations_.respond_to_body(operation, request.body(), wire, body)) {
+      return make_response(http::status::ok, std::move(body), wire, version, keep_alive);
     }
     const Json input = decode_request(model, operation, request.body(), wire);
     return make_response(http::status::ok, operations_.respond(operation, input, wire), wire, version, keep_alive);

@@ -46,13 +46,17 @@ struct GetRecordsCall {
 GetRecordsCall get_records_call(const Json& request);
 
 // An operation answers with a response document, or writes its response body itself (GetRecords: the
-// records go straight from the shard into the body, record_wire.hpp).
+// records go straight from the shard into the body, record_wire.hpp). An operation may also take the request
+// body directly (PutRecords: straight into the library's entries), declining the bodies it does not take.
 using OperationHandler = Json (*)(const Operations& operations, const Json& request);
 using BodyHandler = std::string (*)(const Operations& operations, const Json& request, WireFormat format);
+using RequestBodyHandler = bool (*)(const Operations& operations, std::string_view body, WireFormat format,
+                                    std::string& response);
 struct OperationEntry {
   const char* name;
   OperationHandler handler = nullptr;
   BodyHandler body = nullptr;
+  RequestBodyHandler from_body = nullptr;
 };
 
 // The handlers of operation_streams.cpp (streams, shards, records) and operation_attributes.cpp (tags,

@@ -226,7 +226,7 @@ std::vector<OperationEntry> stream_operations() {
           {"ListStreams", list_streams},
           {"ListShards", list_shards},
           {"PutRecord", put_record},
-          {"PutRecords", put_records},
+          {"PutRecords", put_records, nullptr, put_records_from_body},
           {"GetShardIterator", get_shard_iterator},
           {"GetRecords", nullptr, get_records_wire},
           {"SplitShard", split_shard},

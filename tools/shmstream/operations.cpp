@@ -68,6 +68,12 @@ Json Operations::handle(std::string_view operation, const Json& request) const {
   return entry.handler(*this, request);
 }
 
+bool Operations::respond_to_body(std::string_view operation, std::string_view body, WireFormat format,
+                                 std::string& response) const {
+  const OperationEntry& entry = entry_of(operation);
+  return entry.from_body != nullptr && entry.from_body(*this, body, format, response);
+}
+
 std::string Operations::respond(std::string_view operation, const Json& request, WireFormat format) const {
   const OperationEntry& entry = entry_of(operation);
   if (entry.body != nullptr) return entry.body(*this, request, format);

@@ -34,6 +34,10 @@ class Operations {
   Json handle(std::string_view operation, const Json& request) const;
   // Runs `operation` on a request document; returns the response body in `format`.
   std::string respond(std::string_view operation, const Json& request, WireFormat format) const;
+  // Runs `operation` straight from its request body, if it takes bodies directly and this one (false: decode
+  // the document and respond() to it). Writes the response body in `format` to `response`.
+  bool respond_to_body(std::string_view operation, std::string_view body, WireFormat format,
+                       std::string& response) const;
 
   const std::string& root() const { return root_; }
 

@@ -186,6 +186,15 @@ std::string put_records_wire(const Operations& operations, PutRecordsWireRequest
   return out;
 }
 
+bool put_records_from_body(const Operations& operations, std::string_view body, WireFormat format,
+                           std::string& response) {
+  // Reused by the thread: its entry list and byte buffer keep their capacity from request to request.
+  thread_local PutRecordsWireRequest request;
+  if (!decode_put_records(ServiceModel::kinesis(), body, format, request)) return false;
+  response = put_records_wire(operations, request, format);
+  return true;
+}
+
 std::string get_records_wire(const Operations& operations, const Json& request, WireFormat format) {
   const GetRecordsCall call = get_records_call(request);
   thread_local RecordBatch batch;  // its record list keeps its capacity

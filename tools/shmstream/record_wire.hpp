@@ -18,6 +18,11 @@ namespace shmstream::cli {
 // ExplicitHashKey out of range, an unknown stream, a failed request.
 std::string put_records_wire(const Operations& operations, PutRecordsWireRequest& request, WireFormat format);
 
+// PutRecords straight from the request body: false when put_records_request.hpp does not take the body (the
+// caller then decodes the document and runs the operation on it); else runs it and writes the response body.
+bool put_records_from_body(const Operations& operations, std::string_view body, WireFormat format,
+                           std::string& response);
+
 // Runs GetRecords on a decoded request document and returns the response body in `format`.
 std::string get_records_wire(const Operations& operations, const Json& request, WireFormat format);
 
