@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <openssl/crypto.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn about it (GCC bug 105593).
 #pragma GCC diagnostic push
@@ -12,7 +14,7 @@
 #pragma GCC diagnostic pop
 #define SHMSTREAM_GHASH_X86 1
 #define SHMSTREAM_CLMUL __attribute__((target("pclmul,ssse3")))
-#define SHMSTREAM_WIDE_CLMUL __attribute__((target("pclmul,ssse3,avx2,avx512f,avx512bw,vpclmulqdq")))
+#define SHMSTREAM_WIDE_CLMUL __attribute__((target("pclmul,ssse3,avx2,bmi2,avx512f,avx512bw,vpclmulqdq")))
 #endif
 
 namespace shmstream::detail::ghash {
@@ -25,7 +27,8 @@ bool cpu_has_carryless_multiply() noexcept {
 
 Width widest_width() noexcept {
   const bool wide = __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512f") &&
-                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2");
+                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") &&
+                    __builtin_cpu_supports("bmi2");
   return wide && cpu_has_carryless_multiply() ? Width::k512 : Width::k128;
 }
 
@@ -48,32 +51,25 @@ SHMSTREAM_CLMUL inline void multiply_add(__m128i a, __m128i b, __m128i& low, __m
   high = _mm_xor_si128(high, _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x11), _mm_srli_si128(middle, 8)));
 }
 
-// x >> s as one 128-bit value (0 < s < 64).
-SHMSTREAM_CLMUL inline __m128i shift_right(__m128i x, int s) noexcept {
-  return _mm_or_si128(_mm_srli_epi64(x, s), _mm_slli_epi64(_mm_srli_si128(x, 8), 64 - s));
+// The constant of the reduction: in the register's upper 64 bits, x^-1 = x^127 + x^6 + x + 1 less its x^127
+// term, which the reduction adds as a 64-bit lane move instead (see reduce()).
+SHMSTREAM_CLMUL inline __m128i reduction_constant() noexcept {
+  return _mm_set_epi64x(static_cast<long long>(0xc200000000000000), 0);
 }
 
-// The field element of the reflected product [high:low].
+// The field element of the reflected product [high:low] of a block and a HashKey power (H^n x^-1, so that the
+// product's register bit k is already the coefficient of x^(255-k): no shift by one). `low` holds the degrees
+// 255..128, a polynomial L times x^128, and x^128 = x^7 + x^2 + x + 1 (mod the GCM polynomial): L is folded into
+// the degrees below 128 in two 64-bit halves, each a carry-less multiply by reduction_constant() and the
+// half moved one lane down (the folded terms of one half land in the next half, which is folded after it).
 SHMSTREAM_CLMUL inline __m128i reduce(__m128i low, __m128i high) noexcept {
-  // Shift left by one: register bit k becomes the coefficient of x^(255-k). Then `low` holds the degrees
-  // 255..128 (a polynomial L times x^128) and `high` the degrees 127..0.
-  const __m128i low_carry = _mm_srli_epi64(low, 63);
-  const __m128i high_carry = _mm_srli_epi64(high, 63);
-  low = _mm_or_si128(_mm_slli_epi64(low, 1), _mm_slli_si128(low_carry, 8));
-  high = _mm_or_si128(_mm_or_si128(_mm_slli_epi64(high, 1), _mm_slli_si128(high_carry, 8)),
-                      _mm_srli_si128(low_carry, 8));
-  // L * x^128 = L * (1 + x + x^2 + x^7). Multiplying by x^s is a right shift by s; the s lowest register
-  // bits of L leave the register as degrees 128.. again: they are L's lowest 64-bit lane shifted left by
-  // 64-s into the upper lane (`overflow`), and folding them once more cannot overflow (degree < 14).
-  const __m128i low_lane_up = _mm_slli_si128(low, 8);
-  const __m128i overflow = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi64(low_lane_up, 63), _mm_slli_epi64(low_lane_up, 62)),
-                                         _mm_slli_epi64(low_lane_up, 57));
-  const __m128i folded = _mm_xor_si128(low, overflow);
-  return _mm_xor_si128(_mm_xor_si128(high, folded),
-                       _mm_xor_si128(_mm_xor_si128(shift_right(folded, 1), shift_right(folded, 2)),
-                                     shift_right(folded, 7)));
+  const __m128i constant = reduction_constant();
+  const __m128i once = _mm_xor_si128(_mm_shuffle_epi32(low, 0x4e), _mm_clmulepi64_si128(low, constant, 0x10));
+  return _mm_xor_si128(high,
+                       _mm_xor_si128(_mm_shuffle_epi32(once, 0x4e), _mm_clmulepi64_si128(once, constant, 0x10)));
 }
 
+// a b x (reduce() takes one factor as a HashKey power, which carries x^-1).
 SHMSTREAM_CLMUL inline __m128i multiply(__m128i a, __m128i b) noexcept {
   __m128i low = _mm_setzero_si128();
   __m128i high = _mm_setzero_si128();
@@ -267,28 +263,92 @@ SHMSTREAM_CLMUL __m128i crypt_128(const HashKey& key, __m128i y, const CryptPass
   return run_pass<crypt_group_128>(key, y, pass);
 }
 
-// run_pass for the usual record: the AAD, all of the text and the lengths block in one group from a fresh
-// state, without the group loop.
+// Byte mask of a register's bytes [0, n), n clamped to 64.
+SHMSTREAM_WIDE_CLMUL inline __mmask64 bytes_below(size_t n) noexcept {
+  return _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(std::min<size_t>(n, 64)));
+}
+
+SHMSTREAM_WIDE_CLMUL inline size_t less_one_register(size_t n) noexcept { return n - std::min<size_t>(n, 64); }
+
+// run_pass for the usual record, FrameCipher's (key stream and output given): the AAD, all of the text and the
+// lengths block in one reduction from a fresh state, without the group loop and in 64-byte registers only. The
+// AAD takes the first lanes of the first register and the text follows it, so each register's loads, key stream
+// and stores are the text's shifted back by the AAD's bytes (masked to the text's bytes); the lengths block
+// takes the lane after the text.
+template <bool kHashResult>
 SHMSTREAM_WIDE_CLMUL __m128i crypt_record_512(const HashKey& key, const CryptPass& pass) noexcept {
+  const __m512i reverse = _mm512_set_epi64(0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607,
+                                           0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f,
+                                           0x0001020304050607, 0x08090a0b0c0d0e0f);  // reflect() per lane
   const size_t aad_blocks = (pass.aad_word_count + 1) / 2;
-  size_t p = kBlocksPerReduction - (aad_blocks + blocks_of(pass.length) + 1);
-  Sum sum{_mm_setzero_si128(), _mm_setzero_si128()};
-  for (size_t i = 0; i < aad_blocks; ++i, ++p) {
-    const uint64_t second = 2 * i + 1 < pass.aad_word_count ? pass.aad_words[2 * i + 1] : 0;
-    const __m128i block =
-        reflect(_mm_set_epi64x(static_cast<long long>(second), static_cast<long long>(pass.aad_words[2 * i])));
-    multiply_add(block, power(key, p), sum.low, sum.high);
+  const size_t lead = 16 * aad_blocks;  // the AAD's bytes before the text
+  const size_t lengths_lane = aad_blocks + blocks_of(pass.length);  // the lengths block's, counted from the AAD's
+  const size_t last_register = 64 * (lengths_lane / 4);
+  // Addresses as if the AAD preceded text, key stream and output in memory: only text bytes go through them.
+  const uintptr_t head_base = reinterpret_cast<uintptr_t>(pass.head) - lead;
+  const uintptr_t tail_base = reinterpret_cast<uintptr_t>(pass.tail) - pass.head_length - lead;
+  const uintptr_t stream_base = reinterpret_cast<uintptr_t>(pass.key_stream) - lead;
+  const uintptr_t out_base = reinterpret_cast<uintptr_t>(pass.out) - lead;
+  // Bytes from the register's start to the text's end and to the head's end.
+  size_t to_end = lead + pass.length;
+  size_t to_head_end = lead + pass.head_length;
+  __mmask64 past_aad = ~bytes_below(lead);
+  // The AAD words and lengths one by one from general registers: a caller's words were just stored, and a
+  // wide load of narrower stores waits for them to reach the cache instead of taking them from the store buffer.
+  const auto aad_word = [&pass](size_t i) {
+    return i < pass.aad_word_count ? static_cast<long long>(pass.aad_words[i]) : 0;
+  };
+  __m512i hashed = _mm512_shuffle_epi8(
+      _mm512_zextsi256_si512(_mm256_set_epi64x(aad_word(3), aad_word(2), aad_word(1), aad_word(0))), reverse);
+  __m512i low = _mm512_setzero_si512();
+  __m512i high = _mm512_setzero_si512();
+  __m512i middle = _mm512_setzero_si512();
+  const uint8_t* powers = key.powers[kBlocksPerReduction - (lengths_lane + 1)];
+  for (size_t offset = 0;; offset += 64, powers += 64) {
+    const __mmask64 present = bytes_below(to_end) & past_aad;
+    const __mmask64 in_head = present & bytes_below(to_head_end);
+    __m512i text = _mm512_maskz_loadu_epi8(in_head, reinterpret_cast<const void*>(head_base + offset));
+    if (present != in_head) {
+      text = _mm512_mask_loadu_epi8(text, present & ~in_head, reinterpret_cast<const void*>(tail_base + offset));
+    }
+    const __m512i result =
+        _mm512_xor_si512(text, _mm512_maskz_loadu_epi8(present, reinterpret_cast<const void*>(stream_base + offset)));
+    _mm512_mask_storeu_epi8(reinterpret_cast<void*>(out_base + offset), present, result);
+    hashed = _mm512_xor_si512(hashed, _mm512_shuffle_epi8(kHashResult ? result : text, reverse));
+    const bool last = offset == last_register;
+    if (last) {  // the lane after the text, zero until now: len(C) in its low 64 bits, len(A) in its high
+      const unsigned lane = 2 * (lengths_lane % 4);
+      hashed = _mm512_mask_set1_epi64(hashed, static_cast<__mmask8>(1u << lane),
+                                      static_cast<long long>(8 * pass.text_bytes));
+      hashed = _mm512_mask_set1_epi64(hashed, static_cast<__mmask8>(2u << lane),
+                                      static_cast<long long>(8 * pass.aad_bytes));
+    }
+    const __m512i factors = _mm512_loadu_si512(powers);
+    low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(hashed, factors, 0x00));
+    high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(hashed, factors, 0x11));
+    middle = _mm512_ternarylogic_epi64(middle, _mm512_clmulepi64_epi128(hashed, factors, 0x01),
+                                       _mm512_clmulepi64_epi128(hashed, factors, 0x10), 0x96);
+    if (last) break;
+    hashed = _mm512_setzero_si512();
+    to_end = less_one_register(to_end);
+    to_head_end = less_one_register(to_head_end);
+    past_aad = ~__mmask64{0};
   }
-  multiply_add(lengths_block(pass.aad_bytes, pass.text_bytes), power(key, kOnePower), sum.low, sum.high);
-  const Cursor at{pass.head, pass.head_length, pass.tail, pass.key_stream, pass.out, pass.hash_result};
-  crypt_group_512(key, _mm_setzero_si128(), at, pass.length, p, sum);
-  return reduce(sum.low, sum.high);
+  low = _mm512_xor_si512(low, _mm512_bslli_epi128(middle, 8));
+  high = _mm512_xor_si512(high, _mm512_bsrli_epi128(middle, 8));
+  // reduce() in each lane (it is linear), then the lanes summed: one sum instead of two.
+  const __m512i constant = _mm512_broadcast_i32x4(reduction_constant());
+  const __m512i once = _mm512_xor_si512(_mm512_shuffle_epi32(low, _MM_PERM_BADC),
+                                        _mm512_clmulepi64_epi128(low, constant, 0x10));
+  return sum_of_lanes(_mm512_ternarylogic_epi64(high, _mm512_shuffle_epi32(once, _MM_PERM_BADC),
+                                                _mm512_clmulepi64_epi128(once, constant, 0x10), 0x96));
 }
 
 SHMSTREAM_WIDE_CLMUL __m128i crypt_512(const HashKey& key, __m128i y, const CryptPass& pass) noexcept {
   const size_t aad_blocks = (pass.aad_word_count + 1) / 2;
-  if (pass.finish && aad_blocks != 0 && aad_blocks + blocks_of(pass.length) + 1 <= kBlocksPerReduction) {
-    return crypt_record_512(key, pass);  // y is 0: the AAD comes first
+  if (pass.finish && aad_blocks != 0 && aad_blocks + blocks_of(pass.length) + 1 <= kBlocksPerReduction &&
+      pass.key_stream != nullptr && pass.out != nullptr) {  // y is 0: the AAD comes first
+    return pass.hash_result ? crypt_record_512<true>(key, pass) : crypt_record_512<false>(key, pass);
   }
   return run_pass<crypt_group_512>(key, y, pass);
 }
@@ -306,12 +366,25 @@ SHMSTREAM_CLMUL inline void store_state(State& state, __m128i y) noexcept {
 SHMSTREAM_CLMUL void make_hash_key(const uint8_t (&h)[16], HashKey& key, Width width) noexcept {
   std::memset(&key, 0, sizeof key);
   key.width = width;
-  const __m128i h1 = reflect(load(h));
-  __m128i hn = h1;
-  for (size_t n = 1; n <= kBlocksPerReduction; ++n) {
-    _mm_store_si128(reinterpret_cast<__m128i*>(key.powers[kBlocksPerReduction - n]), hn);
-    hn = multiply(hn, h1);
+  // H x^-1: the register shifted left by one bit divides by x; H's x^0 term (bit 127) leaves the register
+  // and comes back as x^-1 = x^127 + x^6 + x + 1 (bits 0, 121, 126 and 127).
+  alignas(16) uint64_t lanes[2];
+  _mm_store_si128(reinterpret_cast<__m128i*>(lanes), reflect(load(h)));
+  const bool x0 = (lanes[1] >> 63) != 0;
+  lanes[1] = (lanes[1] << 1) | (lanes[0] >> 63);
+  lanes[0] <<= 1;
+  if (x0) {
+    lanes[1] ^= 0xc200000000000000;
+    lanes[0] ^= 1;
   }
+  // multiply(a, b) is a b x, so multiply(H^n x^-1, H x^-1) = H^(n+1) x^-1.
+  const __m128i g1 = _mm_load_si128(reinterpret_cast<const __m128i*>(lanes));
+  __m128i gn = g1;
+  for (size_t n = 1; n <= kBlocksPerReduction; ++n) {
+    _mm_store_si128(reinterpret_cast<__m128i*>(key.powers[kBlocksPerReduction - n]), gn);
+    gn = multiply(gn, g1);
+  }
+  OPENSSL_cleanse(lanes, sizeof lanes);
 }
 
 SHMSTREAM_CLMUL void crypt(const HashKey& key, State& state, const CryptPass& pass, uint8_t (&hash)[16]) noexcept {

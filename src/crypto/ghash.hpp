@@ -4,20 +4,25 @@
 // call over the counter blocks and the tag from this GHASH. Where the CPU lacks PCLMULQDQ, FrameCipher keeps
 // OpenSSL's GCM (cpu_has_carryless_multiply() false).
 //
-// Aggregated reduction: Y' = (Y + X1) H^n + X2 H^(n-1) + ... + Xn H for up to 64 blocks at a time, the
-// products summed unreduced and reduced once (a 64 B record with its AAD and lengths block: one reduction).
+// Aggregated reduction: Y' = (Y + X1) H^n + X2 H^(n-1) + ... + Xn H for up to 128 blocks at a time, the
+// products summed unreduced and reduced once (a record of up to 2000 B with its AAD and lengths block: one
+// reduction).
 // crypt() makes GCM's CTR XOR and the GHASH of its ciphertext one pass: each block is loaded once, XORed,
 // stored and multiplied from the register (a second pass would reload what it just stored, and a wide load of
 // narrower stores cannot be forwarded from the store buffer: it waits until they reach the cache).
 // Two widths compute the same values:
 //  - k128: PCLMULQDQ on 128-bit registers, one block per multiply;
-//  - k512: VPCLMULQDQ on AVX-512 registers (CPUs with vpclmulqdq, avx512f, avx512bw), four blocks per
-//    multiply and byte-masked loads and stores for the partial block at the end.
+//  - k512: VPCLMULQDQ on AVX-512 registers (CPUs with vpclmulqdq, avx512f, avx512bw, bmi2), four blocks per
+//    multiply and byte-masked loads and stores for the partial block at the end; a record (AAD, text, lengths
+//    block) goes through 64-byte registers only, the AAD in the first lanes of the first one.
 //
 // Representation: a block is held byte-reversed in a 128-bit register, so that register bit i is the
 // coefficient of x^(127-i) of the field element (SP 800-38D numbers bits from the left of byte 0). The
-// carry-less product of two such registers is the product polynomial, reflected, one bit short of 256; it is
-// shifted left by one and its upper 128 degrees folded with x^128 = x^7 + x^2 + x + 1.
+// carry-less product of two such registers is the product polynomial, reflected, one bit short of 256. The
+// hash key's powers are stored times x^-1, which makes that product's register bit k the coefficient of
+// x^(255-k) of the wanted product; its upper 128 degrees are then folded with x^128 = x^7 + x^2 + x + 1 by two
+// carry-less multiplies (the same scheme as OpenSSL's and Intel's published GCM code, written here from the
+// algebra).
 #pragma once
 
 #include <cstddef>
@@ -31,11 +36,11 @@ enum class Width : uint8_t { k128, k512 };
 // k512 where the CPU has it, else k128 (needs cpu_has_carryless_multiply()).
 Width widest_width() noexcept;
 
-inline constexpr size_t kBlocksPerReduction = 64;
+inline constexpr size_t kBlocksPerReduction = 128;
 
-// H^64 .. H^1 (H = AES_K(0^128)) in the register representation, highest power first, so that the last n
-// entries are the powers of an n-block group in block order; three zero entries after them keep the 4-block
-// loads of a short group inside the array.
+// H^128 x^-1 .. H x^-1 (H = AES_K(0^128)) in the register representation, highest power first, so that the
+// last n entries are the powers of an n-block group in block order; three zero entries after them keep the
+// 4-block loads of a short group inside the array.
 struct HashKey {
   alignas(64) uint8_t powers[kBlocksPerReduction + 4][16];
   Width width;
