@@ -8,15 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn about it (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
-
+#include "crypto/ghash_record_512.hpp"  // immintrin.h on x86
 #include "shmstream/status.hpp"
 
 namespace shmstream::detail {
@@ -50,6 +42,9 @@ FrameCipher::FrameCipher(Direction direction, Engine engine)
     hash_key_.width = engine == Engine::kComposed128 ? ghash::Width::k128 : ghash::widest_width();
     ecb_cipher_ = EVP_CIPHER_fetch(nullptr, "AES-256-ECB", nullptr);
     ecb_context_ = EVP_CIPHER_CTX_new();
+#if SHMSTREAM_GHASH_RECORD_512
+    record_512_ = hash_key_.width == ghash::Width::k512;
+#endif
   }
   const bool composed_failed = (ecb_cipher_ == nullptr) != (ecb_context_ == nullptr);
   if (cipher_ == nullptr || context_ == nullptr || composed_failed) {
@@ -106,21 +101,21 @@ __attribute__((target("ssse3"))) void write_counter_blocks(uint8_t* out, uint32_
 
 // write_counter_blocks four blocks per 64-byte store, for ghash::Width::k512 CPUs. It may write up to three
 // blocks past `blocks`, within the key stream (whose 256 blocks are a multiple of four).
-__attribute__((target("avx2,avx512f,avx512bw"))) void write_counter_blocks_512(uint8_t* out, uint32_t shard_index,
+__attribute__((target("avx2,avx512f,avx512bw"))) inline void write_counter_blocks_512(uint8_t* out, uint32_t shard_index,
                                                                                uint64_t position,
                                                                                uint32_t first_counter,
                                                                                size_t blocks) noexcept {
   static_assert(FrameCipher::kKeyStreamBytes % 64 == 0);
-  const auto counter = [first_counter](uint32_t i) { return static_cast<int>(first_counter + i); };  // mod 2^32
-  const auto high = static_cast<int>(position >> 32);
-  const auto low = static_cast<int>(position);
-  const auto shard = static_cast<int>(shard_index);
-  __m512i four_blocks = _mm512_set_epi32(counter(3), high, low, shard, counter(2), high, low, shard, counter(1), high,
-                                         low, shard, counter(0), high, low, shard);
+  // One block in every lane, then lane i's counter advanced by i: the counter is added in the CPU's byte order
+  // and swapped to big-endian per block, so inc32 wraps mod 2^32 as the standard says.
+  const __m512i first = _mm512_broadcast_i32x4(_mm_set_epi32(static_cast<int>(first_counter),
+                                                             static_cast<int>(position >> 32),
+                                                             static_cast<int>(position), static_cast<int>(shard_index)));
   const __m512i counter_big_endian =
       _mm512_set_epi64(0x0c0d0e0f0b0a0908, 0x0706050403020100, 0x0c0d0e0f0b0a0908, 0x0706050403020100,
                        0x0c0d0e0f0b0a0908, 0x0706050403020100, 0x0c0d0e0f0b0a0908, 0x0706050403020100);
   const __m512i four = _mm512_set_epi32(4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0);
+  __m512i four_blocks = _mm512_add_epi32(first, _mm512_set_epi32(3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
   for (size_t i = 0; i < blocks; i += 4) {
     _mm512_storeu_si512(out + 16 * i, _mm512_shuffle_epi8(four_blocks, counter_big_endian));
     four_blocks = _mm512_add_epi32(four_blocks, four);
@@ -196,14 +191,14 @@ bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t posit
 }
 
 // The text of a chunk through ghash::crypt: the AAD with the first chunk, the lengths block with the last.
-[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[3], size_t at,
+[[gnu::always_inline]] inline ghash::CryptPass FrameCipher::chunk_pass(const uint64_t (&aad_words)[kAadWords], size_t at,
                                                                        size_t bytes, bool last,
                                                                        size_t length) const noexcept {
   ghash::CryptPass pass;
   pass.length = bytes;
   if (at == 0) {
     pass.aad_words = aad_words;
-    pass.aad_word_count = 3;
+    pass.aad_word_count = kAadWords;
   }
   pass.finish = last;
   pass.aad_bytes = kAadBytes;
@@ -215,7 +210,7 @@ bool FrameCipher::seal_composed(uint32_t slot, uint32_t shard_index, uint64_t po
                                 int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                                 size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!key_slot(slot)) return false;
-  const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
+  const uint64_t aad_words[kAadWords] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   const size_t length = key_length + data_length;
   ghash::State state;
   ghash::reset(state);
@@ -245,7 +240,7 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
                                 int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                                 uint8_t* plaintext) noexcept {
   if (!key_slot(slot)) return false;
-  const uint64_t aad_words[3] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
+  const uint64_t aad_words[kAadWords] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   ghash::State state;
   ghash::reset(state);
   // Each ciphertext byte is read once (the mapping may change under a hostile writer): loaded into a
@@ -269,6 +264,61 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
   }
   return true;
 }
+
+#if SHMSTREAM_GHASH_RECORD_512
+// seal_composed and open_composed for a record that fits one pass, on AVX-512: the counter blocks, the EVP call,
+// the pass and the tag in one function (the pass inlined), no argument block or call between them.
+SHMSTREAM_WIDE_CLMUL bool FrameCipher::seal_record_512(uint32_t slot, uint32_t shard_index, uint64_t position,
+                                                       uint64_t committed_state, int64_t arrival_ns, const uint8_t* key,
+                                                       size_t key_length, const uint8_t* data, size_t data_length,
+                                                       uint8_t* ciphertext, uint8_t* tag) noexcept {
+  if (!key_slot(slot)) return false;
+  const size_t length = key_length + data_length;
+  const size_t blocks = 1 + ghash::blocks_of(length);  // J0 and the text's
+  write_counter_blocks_512(key_stream_, shard_index, position, 1, blocks);
+  if (EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) <= 0) return false;
+  const uint64_t aad_words[kAadWords] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
+  ghash::CryptPass pass = chunk_pass(aad_words, 0, length, true, length);
+  pass.head = key;
+  pass.head_length = key_length;
+  pass.tail = data;
+  pass.key_stream = key_stream_ + 16;
+  pass.out = ciphertext;
+  pass.hash_result = true;  // the ciphertext, from the register it was stored from
+  const __m128i hash = ghash::record512::block_order(ghash::crypt_record_512<true>(hash_key_, pass));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag),
+                   _mm_xor_si128(hash, _mm_load_si128(reinterpret_cast<const __m128i*>(key_stream_))));  // E(J0)
+  return true;
+}
+
+SHMSTREAM_WIDE_CLMUL bool FrameCipher::open_record_512(uint32_t slot, uint32_t shard_index, uint64_t position,
+                                                       uint64_t committed_state, int64_t arrival_ns,
+                                                       const uint8_t* ciphertext, size_t length, const uint8_t* tag,
+                                                       uint8_t* plaintext) noexcept {
+  if (!key_slot(slot)) return false;
+  const size_t blocks = 1 + ghash::blocks_of(length);
+  write_counter_blocks_512(key_stream_, shard_index, position, 1, blocks);
+  if (EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) <= 0) return false;
+  const uint64_t aad_words[kAadWords] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
+  // Each ciphertext byte is read once (the mapping may change under a hostile writer): loaded into a
+  // register, decrypted into the private plaintext and hashed from that register.
+  ghash::CryptPass pass = chunk_pass(aad_words, 0, length, true, length);
+  pass.head = ciphertext;
+  pass.head_length = length;
+  pass.key_stream = key_stream_ + 16;
+  pass.out = plaintext;
+  pass.hash_result = false;
+  alignas(16) uint8_t expected_tag[kTagBytes];
+  _mm_store_si128(reinterpret_cast<__m128i*>(expected_tag),
+                  _mm_xor_si128(ghash::record512::block_order(ghash::crypt_record_512<false>(hash_key_, pass)),
+                                _mm_load_si128(reinterpret_cast<const __m128i*>(key_stream_))));
+  if (CRYPTO_memcmp(expected_tag, tag, kTagBytes) != 0) {
+    OPENSSL_cleanse(plaintext, length);  // nothing unauthenticated is left to use
+    return false;
+  }
+  return true;
+}
+#endif
 
 void FrameCipher::set_data_key(uint32_t generation, const uint8_t (&data_key)[kDataKeyBytes]) noexcept {
   DataKey& slot = keys_[generation % layout::kKeyGenerationSlots];
@@ -304,6 +354,12 @@ bool FrameCipher::start(uint32_t slot, uint32_t shard_index, uint64_t position, 
 bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                        int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                        size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
+#if SHMSTREAM_GHASH_RECORD_512
+  if (record_512_ && ghash::fits_record_pass(kAadWords, key_length + data_length)) [[likely]] {
+    return seal_record_512(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
+                           data_length, ciphertext, tag);
+  }
+#endif
   if (composed()) {
     return seal_composed(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
                          data_length, ciphertext, tag);
@@ -328,6 +384,12 @@ bool FrameCipher::open(uint32_t slot, uint32_t shard_index, uint64_t position, u
                        int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                        uint8_t* plaintext) noexcept {
   if (keys_[slot].generation == 0) return false;
+#if SHMSTREAM_GHASH_RECORD_512
+  if (record_512_ && ghash::fits_record_pass(kAadWords, length)) [[likely]] {
+    return open_record_512(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
+                           plaintext);
+  }
+#endif
   if (composed()) {
     return open_composed(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
                          plaintext);

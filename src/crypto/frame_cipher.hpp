@@ -35,6 +35,7 @@ static_assert(std::endian::native == std::endian::little, "nonce and AAD are sto
 inline constexpr size_t kDataKeyBytes = 32;
 inline constexpr size_t kNonceBytes = 12;
 inline constexpr size_t kAadBytes = 24;
+inline constexpr size_t kAadWords = kAadBytes / 8;
 inline constexpr size_t kTagBytes = 16;
 
 // HKDF-SHA256 as above (cold). false: OpenSSL failed.
@@ -79,7 +80,7 @@ class FrameCipher {
   // E(J0) in tag_mask_; false when EVP fails.
   template <typename Visit>
   bool for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length, Visit&& visit) noexcept;
-  ghash::CryptPass chunk_pass(const uint64_t (&aad_words)[3], size_t at, size_t bytes, bool last,
+  ghash::CryptPass chunk_pass(const uint64_t (&aad_words)[kAadWords], size_t at, size_t bytes, bool last,
                               size_t length) const noexcept;
   bool seal_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
@@ -87,6 +88,13 @@ class FrameCipher {
   bool open_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                      uint8_t* plaintext) noexcept;
+  // seal_composed and open_composed for a record of one GHASH pass, where the engine's width is k512.
+  bool seal_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                       int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
+                       size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept;
+  bool open_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                       int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
+                       uint8_t* plaintext) noexcept;
   bool start(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
              int64_t arrival_ns) noexcept;
 
@@ -107,6 +115,7 @@ class FrameCipher {
   uint8_t scratch_[kScratchBytes];  // key || data of a small record being sealed (EVP GCM)
   EVP_CIPHER* ecb_cipher_ = nullptr;  // AES-256-ECB: composed GCM only
   EVP_CIPHER_CTX* ecb_context_ = nullptr;
+  bool record_512_ = false;  // seal_record_512 and open_record_512 take the records that fit them
   ghash::HashKey hash_key_{};  // of the keyed slot; its width is the engine's
   alignas(16) uint8_t tag_mask_[16] = {};  // E(J0) of the record in progress
   alignas(16) uint8_t key_stream_[kScratchBytes];  // counter blocks, then their encryption

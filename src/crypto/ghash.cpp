@@ -1,20 +1,15 @@
 #include "crypto/ghash.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstring>
 
-#include <openssl/crypto.h>
+#include "crypto/ghash_record_512.hpp"  // immintrin.h and SHMSTREAM_WIDE_CLMUL on x86
 
-#if defined(__x86_64__) || defined(__i386__)
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and warn about it (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#if SHMSTREAM_GHASH_RECORD_512
 #define SHMSTREAM_GHASH_X86 1
 #define SHMSTREAM_CLMUL __attribute__((target("pclmul,ssse3")))
-#define SHMSTREAM_WIDE_CLMUL __attribute__((target("pclmul,ssse3,avx2,bmi2,avx512f,avx512bw,vpclmulqdq")))
 #endif
 
 namespace shmstream::detail::ghash {
@@ -51,19 +46,13 @@ SHMSTREAM_CLMUL inline void multiply_add(__m128i a, __m128i b, __m128i& low, __m
   high = _mm_xor_si128(high, _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x11), _mm_srli_si128(middle, 8)));
 }
 
-// The constant of the reduction: in the register's upper 64 bits, x^-1 = x^127 + x^6 + x + 1 less its x^127
-// term, which the reduction adds as a 64-bit lane move instead (see reduce()).
-SHMSTREAM_CLMUL inline __m128i reduction_constant() noexcept {
-  return _mm_set_epi64x(static_cast<long long>(0xc200000000000000), 0);
-}
-
 // The field element of the reflected product [high:low] of a block and a HashKey power (H^n x^-1, so that the
 // product's register bit k is already the coefficient of x^(255-k): no shift by one). `low` holds the degrees
 // 255..128, a polynomial L times x^128, and x^128 = x^7 + x^2 + x + 1 (mod the GCM polynomial): L is folded into
-// the degrees below 128 in two 64-bit halves, each a carry-less multiply by reduction_constant() and the
+// the degrees below 128 in two 64-bit halves, each a carry-less multiply by kReductionConstant and the
 // half moved one lane down (the folded terms of one half land in the next half, which is folded after it).
 SHMSTREAM_CLMUL inline __m128i reduce(__m128i low, __m128i high) noexcept {
-  const __m128i constant = reduction_constant();
+  const __m128i constant = _mm_set_epi64x(static_cast<long long>(kReductionConstant), 0);
   const __m128i once = _mm_xor_si128(_mm_shuffle_epi32(low, 0x4e), _mm_clmulepi64_si128(low, constant, 0x10));
   return _mm_xor_si128(high,
                        _mm_xor_si128(_mm_shuffle_epi32(once, 0x4e), _mm_clmulepi64_si128(once, constant, 0x10)));
@@ -161,16 +150,6 @@ SHMSTREAM_CLMUL inline void crypt_group_128(const HashKey& key, __m128i y, const
   }
 }
 
-SHMSTREAM_WIDE_CLMUL inline __m128i sum_of_lanes(__m512i x) noexcept {
-  x = _mm512_xor_si512(x, _mm512_shuffle_i64x2(x, x, 0x4e));  // lanes 0+2, 1+3, ...
-  x = _mm512_xor_si512(x, _mm512_shuffle_i64x2(x, x, 0xb1));  // (0+2)+(1+3) in lane 0
-  return _mm512_castsi512_si128(x);
-}
-
-SHMSTREAM_WIDE_CLMUL inline __mmask64 first_bytes(size_t n) noexcept {
-  return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
-}
-
 // crypt_group_128 four blocks per multiply, through 64-byte loads and stores masked to the bytes in place
 // (masked-off bytes are neither read nor written nor faulted on, and read as zero: the padding of the
 // partial block and the seam between head and tail come free).
@@ -186,8 +165,8 @@ SHMSTREAM_WIDE_CLMUL inline void crypt_group_512(const HashKey& key, __m128i y, 
   // The tail as if it followed the head in memory; only bytes at or after the seam are loaded through it.
   const auto tail_base = reinterpret_cast<uintptr_t>(at.tail) - at.head_length;
   for (size_t offset = 0, p = first_power; offset < bytes; offset += 64, p += 4) {
-    const __mmask64 present = first_bytes(bytes - offset);
-    const __mmask64 in_head = offset < at.head_length ? first_bytes(at.head_length - offset) : 0;
+    const __mmask64 present = record512::bytes_below(bytes - offset);
+    const __mmask64 in_head = offset < at.head_length ? record512::bytes_below(at.head_length - offset) : 0;
     __m512i text = _mm512_maskz_loadu_epi8(present & in_head, at.head + offset);
     if ((present & ~in_head) != 0) {
       text = _mm512_mask_loadu_epi8(text, present & ~in_head, reinterpret_cast<const void*>(tail_base + offset));
@@ -205,12 +184,10 @@ SHMSTREAM_WIDE_CLMUL inline void crypt_group_512(const HashKey& key, __m128i y, 
     middle = _mm512_xor_si512(middle, _mm512_xor_si512(_mm512_clmulepi64_epi128(hashed, powers, 0x01),
                                                        _mm512_clmulepi64_epi128(hashed, powers, 0x10)));
   }
-  const __m128i middle_sum = sum_of_lanes(middle);
-  sum.low = _mm_xor_si128(sum.low, _mm_xor_si128(sum_of_lanes(low), _mm_slli_si128(middle_sum, 8)));
-  sum.high = _mm_xor_si128(sum.high, _mm_xor_si128(sum_of_lanes(high), _mm_srli_si128(middle_sum, 8)));
+  const __m128i middle_sum = record512::sum_of_lanes(middle);
+  sum.low = _mm_xor_si128(sum.low, _mm_xor_si128(record512::sum_of_lanes(low), _mm_slli_si128(middle_sum, 8)));
+  sum.high = _mm_xor_si128(sum.high, _mm_xor_si128(record512::sum_of_lanes(high), _mm_srli_si128(middle_sum, 8)));
 }
-
-size_t blocks_of(size_t bytes) noexcept { return (bytes + 15) / 16; }
 
 // The pass in groups of at most kBlocksPerReduction blocks: the AAD blocks (first group), text blocks, the
 // lengths block (last group, when finishing); each group's powers are the last entries of HashKey::powers.
@@ -263,91 +240,9 @@ SHMSTREAM_CLMUL __m128i crypt_128(const HashKey& key, __m128i y, const CryptPass
   return run_pass<crypt_group_128>(key, y, pass);
 }
 
-// Byte mask of a register's bytes [0, n), n clamped to 64.
-SHMSTREAM_WIDE_CLMUL inline __mmask64 bytes_below(size_t n) noexcept {
-  return _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(std::min<size_t>(n, 64)));
-}
-
-SHMSTREAM_WIDE_CLMUL inline size_t less_one_register(size_t n) noexcept { return n - std::min<size_t>(n, 64); }
-
-// run_pass for the usual record, FrameCipher's (key stream and output given): the AAD, all of the text and the
-// lengths block in one reduction from a fresh state, without the group loop and in 64-byte registers only. The
-// AAD takes the first lanes of the first register and the text follows it, so each register's loads, key stream
-// and stores are the text's shifted back by the AAD's bytes (masked to the text's bytes); the lengths block
-// takes the lane after the text.
-template <bool kHashResult>
-SHMSTREAM_WIDE_CLMUL __m128i crypt_record_512(const HashKey& key, const CryptPass& pass) noexcept {
-  const __m512i reverse = _mm512_set_epi64(0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607,
-                                           0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f,
-                                           0x0001020304050607, 0x08090a0b0c0d0e0f);  // reflect() per lane
-  const size_t aad_blocks = (pass.aad_word_count + 1) / 2;
-  const size_t lead = 16 * aad_blocks;  // the AAD's bytes before the text
-  const size_t lengths_lane = aad_blocks + blocks_of(pass.length);  // the lengths block's, counted from the AAD's
-  const size_t last_register = 64 * (lengths_lane / 4);
-  // Addresses as if the AAD preceded text, key stream and output in memory: only text bytes go through them.
-  const uintptr_t head_base = reinterpret_cast<uintptr_t>(pass.head) - lead;
-  const uintptr_t tail_base = reinterpret_cast<uintptr_t>(pass.tail) - pass.head_length - lead;
-  const uintptr_t stream_base = reinterpret_cast<uintptr_t>(pass.key_stream) - lead;
-  const uintptr_t out_base = reinterpret_cast<uintptr_t>(pass.out) - lead;
-  // Bytes from the register's start to the text's end and to the head's end.
-  size_t to_end = lead + pass.length;
-  size_t to_head_end = lead + pass.head_length;
-  __mmask64 past_aad = ~bytes_below(lead);
-  // The AAD words and lengths one by one from general registers: a caller's words were just stored, and a
-  // wide load of narrower stores waits for them to reach the cache instead of taking them from the store buffer.
-  const auto aad_word = [&pass](size_t i) {
-    return i < pass.aad_word_count ? static_cast<long long>(pass.aad_words[i]) : 0;
-  };
-  __m512i hashed = _mm512_shuffle_epi8(
-      _mm512_zextsi256_si512(_mm256_set_epi64x(aad_word(3), aad_word(2), aad_word(1), aad_word(0))), reverse);
-  __m512i low = _mm512_setzero_si512();
-  __m512i high = _mm512_setzero_si512();
-  __m512i middle = _mm512_setzero_si512();
-  const uint8_t* powers = key.powers[kBlocksPerReduction - (lengths_lane + 1)];
-  for (size_t offset = 0;; offset += 64, powers += 64) {
-    const __mmask64 present = bytes_below(to_end) & past_aad;
-    const __mmask64 in_head = present & bytes_below(to_head_end);
-    __m512i text = _mm512_maskz_loadu_epi8(in_head, reinterpret_cast<const void*>(head_base + offset));
-    if (present != in_head) {
-      text = _mm512_mask_loadu_epi8(text, present & ~in_head, reinterpret_cast<const void*>(tail_base + offset));
-    }
-    const __m512i result =
-        _mm512_xor_si512(text, _mm512_maskz_loadu_epi8(present, reinterpret_cast<const void*>(stream_base + offset)));
-    _mm512_mask_storeu_epi8(reinterpret_cast<void*>(out_base + offset), present, result);
-    hashed = _mm512_xor_si512(hashed, _mm512_shuffle_epi8(kHashResult ? result : text, reverse));
-    const bool last = offset == last_register;
-    if (last) {  // the lane after the text, zero until now: len(C) in its low 64 bits, len(A) in its high
-      const unsigned lane = 2 * (lengths_lane % 4);
-      hashed = _mm512_mask_set1_epi64(hashed, static_cast<__mmask8>(1u << lane),
-                                      static_cast<long long>(8 * pass.text_bytes));
-      hashed = _mm512_mask_set1_epi64(hashed, static_cast<__mmask8>(2u << lane),
-                                      static_cast<long long>(8 * pass.aad_bytes));
-    }
-    const __m512i factors = _mm512_loadu_si512(powers);
-    low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(hashed, factors, 0x00));
-    high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(hashed, factors, 0x11));
-    middle = _mm512_ternarylogic_epi64(middle, _mm512_clmulepi64_epi128(hashed, factors, 0x01),
-                                       _mm512_clmulepi64_epi128(hashed, factors, 0x10), 0x96);
-    if (last) break;
-    hashed = _mm512_setzero_si512();
-    to_end = less_one_register(to_end);
-    to_head_end = less_one_register(to_head_end);
-    past_aad = ~__mmask64{0};
-  }
-  low = _mm512_xor_si512(low, _mm512_bslli_epi128(middle, 8));
-  high = _mm512_xor_si512(high, _mm512_bsrli_epi128(middle, 8));
-  // reduce() in each lane (it is linear), then the lanes summed: one sum instead of two.
-  const __m512i constant = _mm512_broadcast_i32x4(reduction_constant());
-  const __m512i once = _mm512_xor_si512(_mm512_shuffle_epi32(low, _MM_PERM_BADC),
-                                        _mm512_clmulepi64_epi128(low, constant, 0x10));
-  return sum_of_lanes(_mm512_ternarylogic_epi64(high, _mm512_shuffle_epi32(once, _MM_PERM_BADC),
-                                                _mm512_clmulepi64_epi128(once, constant, 0x10), 0x96));
-}
-
 SHMSTREAM_WIDE_CLMUL __m128i crypt_512(const HashKey& key, __m128i y, const CryptPass& pass) noexcept {
-  const size_t aad_blocks = (pass.aad_word_count + 1) / 2;
-  if (pass.finish && aad_blocks != 0 && aad_blocks + blocks_of(pass.length) + 1 <= kBlocksPerReduction &&
-      pass.key_stream != nullptr && pass.out != nullptr) {  // y is 0: the AAD comes first
+  if (pass.finish && fits_record_pass(pass.aad_word_count, pass.length) && pass.key_stream != nullptr &&
+      pass.out != nullptr) {  // y is 0: the AAD comes first
     return pass.hash_result ? crypt_record_512<true>(key, pass) : crypt_record_512<false>(key, pass);
   }
   return run_pass<crypt_group_512>(key, y, pass);

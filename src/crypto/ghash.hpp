@@ -37,6 +37,9 @@ enum class Width : uint8_t { k128, k512 };
 Width widest_width() noexcept;
 
 inline constexpr size_t kBlocksPerReduction = 128;
+// In a register's upper 64 bits, the carry-less factor of the reduction: x^-1 = x^127 + x^6 + x + 1 less its
+// x^127 term, which the reduction adds as a 64-bit lane move instead.
+inline constexpr uint64_t kReductionConstant = 0xc200000000000000;
 
 // H^128 x^-1 .. H x^-1 (H = AES_K(0^128)) in the register representation, highest power first, so that the
 // last n entries are the powers of an n-block group in block order; three zero entries after them keep the
