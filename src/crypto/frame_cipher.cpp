@@ -171,7 +171,7 @@ template <typename Visit>
 bool FrameCipher::for_each_key_stream_chunk(uint32_t shard_index, uint64_t position, size_t length,
                                             Visit&& visit) noexcept {
   if (length <= kScratchBytes - 16) [[likely]] {  // one key stream: J0 and the text's blocks
-    if (!make_key_stream(shard_index, position, 1, 1 + (length + 15) / 16)) return false;
+    if (!make_key_stream(shard_index, position, 1, 1 + ghash::blocks_of(length))) return false;
     std::memcpy(tag_mask_, key_stream_, 16);
     visit(size_t{0}, key_stream_ + 16, length, true);
     return true;
@@ -266,17 +266,15 @@ bool FrameCipher::open_composed(uint32_t slot, uint32_t shard_index, uint64_t po
 }
 
 #if SHMSTREAM_GHASH_RECORD_512
-// seal_composed and open_composed for a record that fits one pass, on AVX-512: the counter blocks, the EVP call,
-// the pass and the tag in one function (the pass inlined), no argument block or call between them.
+// seal_composed and open_composed for a record that fits one pass, on AVX-512: the key stream of J0 and the
+// text (one EVP call), the pass and the tag in one function (the pass inlined), no argument block or call
+// between them; the tag's mask E(J0) is read from the key stream.
 SHMSTREAM_WIDE_CLMUL bool FrameCipher::seal_record_512(uint32_t slot, uint32_t shard_index, uint64_t position,
                                                        uint64_t committed_state, int64_t arrival_ns, const uint8_t* key,
                                                        size_t key_length, const uint8_t* data, size_t data_length,
                                                        uint8_t* ciphertext, uint8_t* tag) noexcept {
-  if (!key_slot(slot)) return false;
   const size_t length = key_length + data_length;
-  const size_t blocks = 1 + ghash::blocks_of(length);  // J0 and the text's
-  write_counter_blocks_512(key_stream_, shard_index, position, 1, blocks);
-  if (EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) <= 0) return false;
+  if (!key_slot(slot) || !make_key_stream(shard_index, position, 1, 1 + ghash::blocks_of(length))) return false;
   const uint64_t aad_words[kAadWords] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   ghash::CryptPass pass = chunk_pass(aad_words, 0, length, true, length);
   pass.head = key;
@@ -295,10 +293,7 @@ SHMSTREAM_WIDE_CLMUL bool FrameCipher::open_record_512(uint32_t slot, uint32_t s
                                                        uint64_t committed_state, int64_t arrival_ns,
                                                        const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                                                        uint8_t* plaintext) noexcept {
-  if (!key_slot(slot)) return false;
-  const size_t blocks = 1 + ghash::blocks_of(length);
-  write_counter_blocks_512(key_stream_, shard_index, position, 1, blocks);
-  if (EVP_Cipher(ecb_context_, key_stream_, key_stream_, static_cast<unsigned>(16 * blocks)) <= 0) return false;
+  if (!key_slot(slot) || !make_key_stream(shard_index, position, 1, 1 + ghash::blocks_of(length))) return false;
   const uint64_t aad_words[kAadWords] = {position, committed_state, static_cast<uint64_t>(arrival_ns)};
   // Each ciphertext byte is read once (the mapping may change under a hostile writer): loaded into a
   // register, decrypted into the private plaintext and hashed from that register.

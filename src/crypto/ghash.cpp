@@ -262,14 +262,14 @@ SHMSTREAM_CLMUL void make_hash_key(const uint8_t (&h)[16], HashKey& key, Width w
   std::memset(&key, 0, sizeof key);
   key.width = width;
   // H x^-1: the register shifted left by one bit divides by x; H's x^0 term (bit 127) leaves the register
-  // and comes back as x^-1 = x^127 + x^6 + x + 1 (bits 0, 121, 126 and 127).
+  // and comes back as x^-1 = x^127 + x^6 + x + 1 (bit 0, and bits 121, 126 and 127: kReductionConstant).
   alignas(16) uint64_t lanes[2];
   _mm_store_si128(reinterpret_cast<__m128i*>(lanes), reflect(load(h)));
   const bool x0 = (lanes[1] >> 63) != 0;
   lanes[1] = (lanes[1] << 1) | (lanes[0] >> 63);
   lanes[0] <<= 1;
   if (x0) {
-    lanes[1] ^= 0xc200000000000000;
+    lanes[1] ^= kReductionConstant;
     lanes[0] ^= 1;
   }
   // multiply(a, b) is a b x, so multiply(H^n x^-1, H x^-1) = H^(n+1) x^-1.
