@@ -313,6 +313,18 @@ SHMSTREAM_WIDE_CLMUL bool FrameCipher::open_record_512(uint32_t slot, uint32_t s
   }
   return true;
 }
+#else  // no AVX-512 record pass: record_512_ stays false, so these are never called
+bool FrameCipher::seal_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                                  int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
+                                  size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
+  return seal_other(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data, data_length,
+                    ciphertext, tag);
+}
+bool FrameCipher::open_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                                  int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
+                                  uint8_t* plaintext) noexcept {
+  return open_other(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag, plaintext);
+}
 #endif
 
 void FrameCipher::set_data_key(uint32_t generation, const uint8_t (&data_key)[kDataKeyBytes]) noexcept {
@@ -346,15 +358,9 @@ bool FrameCipher::start(uint32_t slot, uint32_t shard_index, uint64_t position, 
   return EVP_Cipher(context_, nullptr, aad, sizeof aad) >= 0;
 }
 
-bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                       int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                       size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
-#if SHMSTREAM_GHASH_RECORD_512
-  if (record_512_ && ghash::fits_record_pass(kAadWords, key_length + data_length)) [[likely]] {
-    return seal_record_512(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
-                           data_length, ciphertext, tag);
-  }
-#endif
+bool FrameCipher::seal_other(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                             int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
+                             size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (composed()) {
     return seal_composed(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
                          data_length, ciphertext, tag);
@@ -375,16 +381,9 @@ bool FrameCipher::seal(uint32_t slot, uint32_t shard_index, uint64_t position, u
   return EVP_CIPHER_CTX_get_params(context_, params) == 1;
 }
 
-bool FrameCipher::open(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                       int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
-                       uint8_t* plaintext) noexcept {
-  if (keys_[slot].generation == 0) return false;
-#if SHMSTREAM_GHASH_RECORD_512
-  if (record_512_ && ghash::fits_record_pass(kAadWords, length)) [[likely]] {
-    return open_record_512(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
-                           plaintext);
-  }
-#endif
+bool FrameCipher::open_other(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                             int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
+                             uint8_t* plaintext) noexcept {
   if (composed()) {
     return open_composed(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
                          plaintext);

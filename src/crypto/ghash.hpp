@@ -41,6 +41,15 @@ inline constexpr size_t kBlocksPerReduction = 128;
 // x^127 term, which the reduction adds as a 64-bit lane move instead.
 inline constexpr uint64_t kReductionConstant = 0xc200000000000000;
 
+inline constexpr size_t blocks_of(size_t bytes) noexcept { return (bytes + 15) / 16; }
+
+// A record whose AAD (at most 4 words), text and lengths block make one reduction: crypt() takes it in one
+// pass, and on AVX-512 crypt_record_512 (ghash_record_512.hpp) alone.
+inline constexpr bool fits_record_pass(size_t aad_word_count, size_t length) noexcept {
+  return aad_word_count != 0 && aad_word_count <= 4 &&
+         (aad_word_count + 1) / 2 + blocks_of(length) + 1 <= kBlocksPerReduction;
+}
+
 // H^128 x^-1 .. H x^-1 (H = AES_K(0^128)) in the register representation, highest power first, so that the
 // last n entries are the powers of an n-block group in block order; three zero entries after them keep the
 // 4-block loads of a short group inside the array.

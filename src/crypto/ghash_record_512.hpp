@@ -1,7 +1,7 @@
 // GCM's one pass over a record (ghash.hpp's crypt() with AAD, finished, key stream and output given) on
 // AVX-512 registers, inline, so that FrameCipher can seal or open a record in one function: counter blocks,
 // the AES call, this pass and the tag, with no call or argument block between them. ghash.cpp's k512 width
-// runs the same code. Callers need ghash::widest_width() == Width::k512 and fits_record_pass().
+// runs the same code. Callers need ghash::widest_width() == Width::k512 and ghash::fits_record_pass().
 #pragma once
 
 #include <algorithm>
@@ -24,14 +24,6 @@
 #endif
 
 namespace shmstream::detail::ghash {
-
-inline constexpr size_t blocks_of(size_t bytes) noexcept { return (bytes + 15) / 16; }
-
-// The AAD (at most 4 words), the text and the lengths block in one reduction.
-inline constexpr bool fits_record_pass(size_t aad_word_count, size_t length) noexcept {
-  return aad_word_count != 0 && aad_word_count <= 4 &&
-         (aad_word_count + 1) / 2 + blocks_of(length) + 1 <= kBlocksPerReduction;
-}
 
 #if SHMSTREAM_GHASH_RECORD_512
 namespace record512 {

@@ -30,16 +30,6 @@ void ShardAppender::set_encryption(FrameCipher* cipher, uint32_t generation) noe
   inline_limit_ = 0;
 }
 
-bool ShardAppender::seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position,
-                         uint64_t committed, int64_t arrival_ns) noexcept {
-  uint8_t* ciphertext = frame + layout::kFrameHeaderSize;
-  const size_t payload = key.size() + data.size();
-  uint8_t* tag = ciphertext + payload + ((flags_ & layout::kFlagChecksum) != 0 ? layout::kChecksumTrailerSize : 0);
-  return cipher_->seal(key_slot_, log_->index(), position, committed, arrival_ns,
-                       reinterpret_cast<const uint8_t*>(key.data()), key.size(),
-                       reinterpret_cast<const uint8_t*>(data.data()), data.size(), ciphertext, tag);
-}
-
 Status ShardAppender::abandon(uint64_t offset, std::string_view key, std::string_view data) noexcept {
   const uint64_t pad = layout::make_state(static_cast<int32_t>(layout::align_frame(frame_length(key, data))),
                                           FrameType::kPad, 0, 0);

@@ -369,7 +369,14 @@ class ShardAppender {
   bool pad_to_segment_end(uint64_t offset, uint64_t& observed) noexcept;
   // Encrypts key and data into the claimed `frame` and writes the tag trailer. false: OpenSSL failed.
   bool seal(uint8_t* frame, std::string_view key, std::string_view data, uint64_t position, uint64_t committed,
-            int64_t arrival_ns) noexcept;
+            int64_t arrival_ns) noexcept {
+    uint8_t* ciphertext = frame + layout::kFrameHeaderSize;
+    const size_t payload = key.size() + data.size();
+    uint8_t* tag = ciphertext + payload + ((flags_ & layout::kFlagChecksum) != 0 ? layout::kChecksumTrailerSize : 0);
+    return cipher_->seal(key_slot_, log_->index(), position, committed, arrival_ns,
+                         reinterpret_cast<const uint8_t*>(key.data()), key.size(),
+                         reinterpret_cast<const uint8_t*>(data.data()), data.size(), ciphertext, tag);
+  }
   // Sealing failed: the claimed frame at `offset` becomes padding, so nothing unauthenticated is published.
   Status abandon(uint64_t offset, std::string_view key, std::string_view data) noexcept;
   void count_failure(const Status& status) noexcept;
