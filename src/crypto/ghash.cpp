@@ -22,8 +22,8 @@ bool cpu_has_carryless_multiply() noexcept {
 
 Width widest_width() noexcept {
   const bool wide = __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512f") &&
-                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") &&
-                    __builtin_cpu_supports("bmi2");
+                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
   return wide && cpu_has_carryless_multiply() ? Width::k512 : Width::k128;
 }
 

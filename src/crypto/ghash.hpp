@@ -12,7 +12,7 @@
 // narrower stores cannot be forwarded from the store buffer: it waits until they reach the cache).
 // Two widths compute the same values:
 //  - k128: PCLMULQDQ on 128-bit registers, one block per multiply;
-//  - k512: VPCLMULQDQ on AVX-512 registers (CPUs with vpclmulqdq, avx512f, avx512bw, bmi2), four blocks per
+//  - k512: VPCLMULQDQ on AVX-512 registers (CPUs with vpclmulqdq, avx512f/bw/vl, bmi2), four blocks per
 //    multiply and byte-masked loads and stores for the partial block at the end; a record (AAD, text, lengths
 //    block) goes through 64-byte registers only, the AAD in the first lanes of the first one.
 //

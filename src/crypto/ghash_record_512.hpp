@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #define SHMSTREAM_GHASH_RECORD_512 1
-#define SHMSTREAM_WIDE_CLMUL __attribute__((target("pclmul,ssse3,avx2,bmi2,avx512f,avx512bw,vpclmulqdq")))
+#define SHMSTREAM_WIDE_CLMUL __attribute__((target("pclmul,ssse3,avx2,bmi2,avx512f,avx512bw,avx512vl,vpclmulqdq")))
 #endif
 
 namespace shmstream::detail::ghash {
@@ -52,16 +52,21 @@ SHMSTREAM_WIDE_CLMUL inline __mmask64 bytes_below(size_t n) noexcept {
 
 SHMSTREAM_WIDE_CLMUL inline size_t less_one_register(size_t n) noexcept { return n - std::min<size_t>(n, 64); }
 
-// The key stream's 16-byte lanes that hold present bytes (whole blocks: the key stream has the text's last
-// partial block whole), loaded one by one so that each is forwarded from the cipher's 16-byte store; zero lanes
-// elsewhere.
+// The key stream's 16-byte lanes that hold present bytes, loaded one by one so that each is forwarded from
+// the cipher's 16-byte store (a lane partly present is loaded masked: the caller's key stream may end with
+// the text); zero lanes elsewhere.
+SHMSTREAM_WIDE_CLMUL inline __m128i stream_lane(const __m128i* lanes, __mmask64 present, int i) noexcept {
+  const auto bytes = static_cast<__mmask16>(present >> (16 * i));
+  return bytes == 0xffff ? _mm_loadu_si128(lanes + i) : _mm_maskz_loadu_epi8(bytes, lanes + i);
+}
+
 SHMSTREAM_WIDE_CLMUL inline __m512i stream_lanes(uintptr_t at, __mmask64 present) noexcept {
   const auto* lanes = reinterpret_cast<const __m128i*>(at);
   __m512i stream = _mm512_setzero_si512();
-  if ((present & 0xffff) != 0) stream = _mm512_zextsi128_si512(_mm_loadu_si128(lanes));
-  if (((present >> 16) & 0xffff) != 0) stream = _mm512_inserti32x4(stream, _mm_loadu_si128(lanes + 1), 1);
-  if (((present >> 32) & 0xffff) != 0) stream = _mm512_inserti32x4(stream, _mm_loadu_si128(lanes + 2), 2);
-  if (((present >> 48) & 0xffff) != 0) stream = _mm512_inserti32x4(stream, _mm_loadu_si128(lanes + 3), 3);
+  if ((present & 0xffff) != 0) stream = _mm512_zextsi128_si512(stream_lane(lanes, present, 0));
+  if (((present >> 16) & 0xffff) != 0) stream = _mm512_inserti32x4(stream, stream_lane(lanes, present, 1), 1);
+  if (((present >> 32) & 0xffff) != 0) stream = _mm512_inserti32x4(stream, stream_lane(lanes, present, 2), 2);
+  if (((present >> 48) & 0xffff) != 0) stream = _mm512_inserti32x4(stream, stream_lane(lanes, present, 3), 3);
   return stream;
 }
 

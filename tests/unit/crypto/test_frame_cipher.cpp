@@ -2,6 +2,8 @@
 // and each opens the other's. GHASH also against SP 800-38D Algorithm 1 done bit by bit.
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -62,6 +64,28 @@ std::vector<uint8_t> random_bytes(std::mt19937_64& random, size_t length) {
   return bytes;
 }
 
+// Bytes that end where an inaccessible page starts: a read past them faults.
+class GuardedBytes {
+ public:
+  explicit GuardedBytes(const std::vector<uint8_t>& bytes) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    mapped_ = (bytes.size() + page - 1) / page * page + page;
+    base_ = static_cast<uint8_t*>(::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (base_ == MAP_FAILED || ::mprotect(base_ + mapped_ - page, page, PROT_NONE) != 0) std::abort();
+    data_ = base_ + mapped_ - page - bytes.size();
+    if (!bytes.empty()) std::memcpy(data_, bytes.data(), bytes.size());
+  }
+  ~GuardedBytes() { ::munmap(base_, mapped_); }
+  GuardedBytes(const GuardedBytes&) = delete;
+  GuardedBytes& operator=(const GuardedBytes&) = delete;
+  const uint8_t* data() const { return data_; }
+
+ private:
+  uint8_t* base_;
+  size_t mapped_;
+  uint8_t* data_;
+};
+
 std::vector<ghash::Width> widths_here() {
   std::vector<ghash::Width> widths{ghash::Width::k128};
   if (ghash::widest_width() == ghash::Width::k512) widths.push_back(ghash::Width::k512);
@@ -114,7 +138,8 @@ TEST(Ghash, MatchesTheBitwiseDefinition) {
 }
 
 // crypt(): text = head || tail XOR key stream into `out`, hashing the result (seal) or the text (open), the
-// AAD as 64-bit words, for each width and every split of short texts.
+// AAD as 64-bit words, for each width and every split of short texts; tail and key stream end at an
+// inaccessible page, so a read past the text faults.
 TEST(Ghash, CryptIsXorThenTheHashOfTheCiphertext) {
   if (!ghash::cpu_has_carryless_multiply()) GTEST_SKIP() << "no PCLMULQDQ: EVP GCM only";
   for (const ghash::Width width : widths_here()) {
@@ -131,9 +156,10 @@ TEST(Ghash, CryptIsXorThenTheHashOfTheCiphertext) {
       std::vector<uint8_t> aad(8 * aad_words);
       if (aad_words != 0) std::memcpy(aad.data(), words.data(), aad.size());
       const auto text = random_bytes(random, length);
-      const auto stream = random_bytes(random, length);
+      const auto stream_bytes = random_bytes(random, length);
+      const GuardedBytes stream(stream_bytes);  // the key stream ends with the text: nothing past it is read
       std::vector<uint8_t> want_result(length);
-      for (size_t i = 0; i < length; ++i) want_result[i] = text[i] ^ stream[i];
+      for (size_t i = 0; i < length; ++i) want_result[i] = text[i] ^ stream_bytes[i];
       const size_t head_length = length <= 300 ? length * (random() % 2) : random() % (length + 1);
       for (const bool sealing : {true, false}) {
         // Short texts: every split of head and tail; the tail is its own allocation.
@@ -141,7 +167,7 @@ TEST(Ghash, CryptIsXorThenTheHashOfTheCiphertext) {
         const size_t last_split = length <= 80 ? length : head_length;
         for (size_t split = first_split; split <= last_split; ++split) {
           const std::vector<uint8_t> head(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(split));
-          const std::vector<uint8_t> tail(text.begin() + static_cast<std::ptrdiff_t>(split), text.end());
+          const GuardedBytes tail(std::vector<uint8_t>(text.begin() + static_cast<std::ptrdiff_t>(split), text.end()));
           std::vector<uint8_t> out(length + 64, 0xa5);
           ghash::CryptPass pass;
           pass.head = head.data();
