@@ -6,8 +6,8 @@
 //
 //   hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--encrypted] [--root DIR]
 //
-// --encrypted: the stream is encrypted (alias/aws/kinesis of a key directory made under the root), so the
-// puts seal and the reads open every record.
+// --encrypted: the stream is encrypted (alias/aws/kinesis of a key directory made under the root and removed
+// with the stream), so the puts seal and the reads open every record.
 //
 // Collection is toggled with CALLGRIND_TOGGLE_COLLECT around the measured loop (run valgrind with
 // --collect-atstart=no): the toggle is per thread, so the library's background threads (segment preparers)
@@ -105,10 +105,13 @@ class Scratch {
   Scratch& operator=(const Scratch&) = delete;
 
   const std::string& root() const { return root_; }
+  // The key directory of --encrypted, under the root (removed with the stream).
+  std::string key_dir() const { return root_ + "/hot-path-keys"; }
 
  private:
   void remove_stream() noexcept {
     std::error_code ignored;
+    std::filesystem::remove_all(key_dir(), ignored);  // made by this driver only (--encrypted)
     if (!std::filesystem::exists(std::filesystem::path(root_) / kStreamName, ignored)) return;
     try {
       shmstream::Stream::remove(kStreamName, root_);
@@ -234,9 +237,8 @@ int main(int argc, char** argv) {
     auto stream = shmstream::Stream::create(kStreamName, stream_options, scratch.root());
     if (stream->describe().checksums != options.checksums) fail("the stream's checksum setting is not the one asked");
     if (options.encrypted) {
-      const std::string key_dir = scratch.root() + "/keys";
-      std::filesystem::create_directories(key_dir);
-      ::setenv("SHMSTREAM_KEY_DIR", key_dir.c_str(), 1);
+      std::filesystem::create_directories(scratch.key_dir());
+      ::setenv("SHMSTREAM_KEY_DIR", scratch.key_dir().c_str(), 1);
       stream->start_encryption("KMS", "alias/aws/kinesis");
     }
 
