@@ -70,6 +70,17 @@ SHMSTREAM_WIDE_CLMUL inline __m512i stream_lanes(uintptr_t at, __mmask64 present
   return stream;
 }
 
+// [high:low] += the register's four blocks times the four powers at `powers`, unreduced; the two middle
+// products are summed apart and folded into low and high once, after the last register.
+SHMSTREAM_WIDE_CLMUL inline void multiply_accumulate(__m512i hashed, const uint8_t* powers, __m512i& low,
+                                                     __m512i& high, __m512i& middle) noexcept {
+  const __m512i factors = _mm512_loadu_si512(powers);
+  low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(hashed, factors, 0x00));
+  high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(hashed, factors, 0x11));
+  middle = _mm512_ternarylogic_epi64(middle, _mm512_clmulepi64_epi128(hashed, factors, 0x01),
+                                     _mm512_clmulepi64_epi128(hashed, factors, 0x10), 0x96);
+}
+
 // A short key stream is loaded lane by lane (above): the cipher has just written it with 16-byte stores, which
 // a 64-byte load would wait for (measured: ~7 ns of ~30 for 64 B); a long one is mostly in the cache by the
 // time its later registers load it.
@@ -112,7 +123,7 @@ template <bool kHashResult>
   __m512i high = _mm512_setzero_si512();
   __m512i middle = _mm512_setzero_si512();
   const uint8_t* powers = key.powers[kBlocksPerReduction - (lengths_lane + 1)];
-  for (size_t offset = 0;; offset += 64, powers += 64) {
+  for (size_t offset = 0;;) {
     const __mmask64 present = bytes_below(to_end) & past_aad;
     const __mmask64 in_head = present & bytes_below(to_head_end);
     __m512i text = _mm512_maskz_loadu_epi8(in_head, reinterpret_cast<const void*>(head_base + offset));
@@ -136,16 +147,30 @@ template <bool kHashResult>
       hashed = _mm512_mask_set1_epi64(hashed, static_cast<__mmask8>(2u << lane),
                                       static_cast<long long>(8 * pass.aad_bytes));
     }
-    const __m512i factors = _mm512_loadu_si512(powers);
-    low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(hashed, factors, 0x00));
-    high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(hashed, factors, 0x11));
-    middle = _mm512_ternarylogic_epi64(middle, _mm512_clmulepi64_epi128(hashed, factors, 0x01),
-                                       _mm512_clmulepi64_epi128(hashed, factors, 0x10), 0x96);
+    multiply_accumulate(hashed, powers, low, high, middle);
     if (last) break;
     hashed = _mm512_setzero_si512();
     to_end = less_one_register(to_end);
     to_head_end = less_one_register(to_head_end);
     past_aad = ~__mmask64{0};
+    offset += 64;
+    powers += 64;
+    // Registers wholly inside the head or wholly inside the tail (never the last: the lengths block follows
+    // the text): plain loads and stores, no masks.
+    while (to_end >= 64 && (to_head_end == 0 || to_head_end >= 64)) {
+      const uintptr_t text_base = to_head_end == 0 ? tail_base : head_base;
+      const __m512i whole_text = _mm512_loadu_si512(reinterpret_cast<const void*>(text_base + offset));
+      const __m512i stream = short_text ? stream_lanes(stream_base + offset, ~__mmask64{0})
+                                        : _mm512_loadu_si512(reinterpret_cast<const void*>(stream_base + offset));
+      const __m512i whole_result = _mm512_xor_si512(whole_text, stream);
+      _mm512_storeu_si512(reinterpret_cast<void*>(out_base + offset), whole_result);
+      multiply_accumulate(_mm512_shuffle_epi8(kHashResult ? whole_result : whole_text, reverse), powers, low, high,
+                          middle);
+      to_end -= 64;
+      to_head_end = less_one_register(to_head_end);
+      offset += 64;
+      powers += 64;
+    }
   }
   low = _mm512_xor_si512(low, _mm512_bslli_epi128(middle, 8));
   high = _mm512_xor_si512(high, _mm512_bsrli_epi128(middle, 8));
