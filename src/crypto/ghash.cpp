@@ -155,9 +155,7 @@ SHMSTREAM_CLMUL inline void crypt_group_128(const HashKey& key, __m128i y, const
 // partial block and the seam between head and tail come free).
 SHMSTREAM_WIDE_CLMUL inline void crypt_group_512(const HashKey& key, __m128i y, const Cursor& at, size_t bytes,
                                           size_t first_power, Sum& sum) noexcept {
-  const __m512i reverse = _mm512_set_epi64(0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607,
-                                           0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f,
-                                           0x0001020304050607, 0x08090a0b0c0d0e0f);  // reflect() per lane
+  const __m512i reverse = record512::reverse_lanes();
   __m512i low = _mm512_setzero_si512();
   __m512i high = _mm512_setzero_si512();
   __m512i middle = _mm512_setzero_si512();
@@ -178,11 +176,7 @@ SHMSTREAM_WIDE_CLMUL inline void crypt_group_512(const HashKey& key, __m128i y, 
     if (at.out != nullptr) _mm512_mask_storeu_epi8(at.out + offset, present, result);
     const __m512i hashed = _mm512_xor_si512(carry, _mm512_shuffle_epi8(at.hash_result ? result : text, reverse));
     carry = _mm512_setzero_si512();
-    const __m512i powers = _mm512_loadu_si512(key.powers[p]);
-    low = _mm512_xor_si512(low, _mm512_clmulepi64_epi128(hashed, powers, 0x00));
-    high = _mm512_xor_si512(high, _mm512_clmulepi64_epi128(hashed, powers, 0x11));
-    middle = _mm512_xor_si512(middle, _mm512_xor_si512(_mm512_clmulepi64_epi128(hashed, powers, 0x01),
-                                                       _mm512_clmulepi64_epi128(hashed, powers, 0x10)));
+    record512::multiply_accumulate(hashed, key.powers[p], low, high, middle);
   }
   const __m128i middle_sum = record512::sum_of_lanes(middle);
   sum.low = _mm_xor_si128(sum.low, _mm_xor_si128(record512::sum_of_lanes(low), _mm_slli_si128(middle_sum, 8)));
