@@ -52,13 +52,13 @@ Rates run(const std::string& root, size_t record_bytes, uint64_t records, Mode m
   {
     Producer producer(stream);
     PutResult result;
-    const auto start = std::chrono::steady_clock::now();
     detail::FrameCipher aside(detail::FrameCipher::Direction::kSeal);
     const uint8_t data_key[detail::kDataKeyBytes] = {1};
     aside.set_data_key(1, data_key);
     static uint8_t aside_log[uint64_t{1} << 22];
     uint8_t tag[detail::kTagBytes];
     const uint64_t footprint = (16 + record_bytes + detail::kTagBytes + 15) / 16 * 16;
+    const auto start = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < records; ++i) {
       if (!producer.put_record(key, data, result)) std::abort();
       if (mode == Mode::kSealAside) {
