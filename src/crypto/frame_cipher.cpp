@@ -317,13 +317,14 @@ SHMSTREAM_WIDE_CLMUL bool FrameCipher::open_record_512(uint32_t slot, uint32_t s
 bool FrameCipher::seal_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                                   int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
                                   size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
-  return seal_other(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data, data_length,
-                    ciphertext, tag);
+  return seal_composed(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
+                       data_length, ciphertext, tag);
 }
 bool FrameCipher::open_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                                   int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                                   uint8_t* plaintext) noexcept {
-  return open_other(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag, plaintext);
+  return open_composed(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
+                       plaintext);
 }
 #endif
 
@@ -358,13 +359,9 @@ bool FrameCipher::start(uint32_t slot, uint32_t shard_index, uint64_t position, 
   return EVP_Cipher(context_, nullptr, aad, sizeof aad) >= 0;
 }
 
-bool FrameCipher::seal_other(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                             int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                             size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
-  if (composed()) {
-    return seal_composed(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
-                         data_length, ciphertext, tag);
-  }
+bool FrameCipher::seal_evp_gcm(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                               int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
+                               size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept {
   if (!start(slot, shard_index, position, committed_state, arrival_ns)) return false;
   const size_t length = key_length + data_length;
   if (length <= kScratchBytes) {
@@ -381,13 +378,9 @@ bool FrameCipher::seal_other(uint32_t slot, uint32_t shard_index, uint64_t posit
   return EVP_CIPHER_CTX_get_params(context_, params) == 1;
 }
 
-bool FrameCipher::open_other(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                             int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
-                             uint8_t* plaintext) noexcept {
-  if (composed()) {
-    return open_composed(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
-                         plaintext);
-  }
+bool FrameCipher::open_evp_gcm(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                               int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
+                               uint8_t* plaintext) noexcept {
   if (!start(slot, shard_index, position, committed_state, arrival_ns)) return false;
   uint8_t expected_tag[kTagBytes];
   std::memcpy(expected_tag, tag, kTagBytes);  // the parameter takes a writable pointer; the mapping may be read-only

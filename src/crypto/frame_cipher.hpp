@@ -72,8 +72,12 @@ class FrameCipher {
       return seal_record_512(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
                              data_length, ciphertext, tag);
     }
-    return seal_other(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data, data_length,
-                      ciphertext, tag);
+    if (composed()) {
+      return seal_composed(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
+                           data_length, ciphertext, tag);
+    }
+    return seal_evp_gcm(slot, shard_index, position, committed_state, arrival_ns, key, key_length, data,
+                        data_length, ciphertext, tag);
   }
   // Opens `length` bytes of ciphertext into `plaintext`. false: the tag does not match (or OpenSSL failed);
   // `plaintext` then holds nothing to use.
@@ -84,7 +88,11 @@ class FrameCipher {
       return open_record_512(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
                              plaintext);
     }
-    return open_other(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag, plaintext);
+    if (composed()) {
+      return open_composed(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag,
+                           plaintext);
+    }
+    return open_evp_gcm(slot, shard_index, position, committed_state, arrival_ns, ciphertext, length, tag, plaintext);
   }
 
  private:
@@ -103,13 +111,13 @@ class FrameCipher {
   bool open_composed(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                      int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
                      uint8_t* plaintext) noexcept;
-  // seal() and open() for the records seal_record_512 and open_record_512 do not take.
-  bool seal_other(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                  int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
-                  size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept;
-  bool open_other(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
-                  int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
-                  uint8_t* plaintext) noexcept;
+  // OpenSSL's GCM: the engine kEvpGcm, and every engine where the CPU lacks PCLMULQDQ.
+  bool seal_evp_gcm(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                    int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
+                    size_t data_length, uint8_t* ciphertext, uint8_t* tag) noexcept;
+  bool open_evp_gcm(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
+                    int64_t arrival_ns, const uint8_t* ciphertext, size_t length, const uint8_t* tag,
+                    uint8_t* plaintext) noexcept;
   // seal_composed and open_composed for a record of one GHASH pass, where the engine's width is k512.
   bool seal_record_512(uint32_t slot, uint32_t shard_index, uint64_t position, uint64_t committed_state,
                        int64_t arrival_ns, const uint8_t* key, size_t key_length, const uint8_t* data,
