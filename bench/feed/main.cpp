@@ -71,6 +71,8 @@ Options parse(int argc, char** argv) {
   std::string stamp = "scheduled";
   app.add_option("--stamp", stamp)->check(CLI::IsMember({"scheduled", "send"}));
   app.add_option("--prepare-segments", options.config.prepared_segments)->check(CLI::NonNegativeNumber);
+  app.add_option("--group", options.config.group, "throughput mode: shmstream sends N messages per put_records")
+      ->check(CLI::Range(1, 500));
   app.add_option("--idle-backoff-ns", options.config.idle_backoff_ns)->check(CLI::NonNegativeNumber);
   app.add_option("--warmup", options.config.warmup_seconds)->check(CLI::NonNegativeNumber);
   app.add_option("--json", options.json_path, "write every run as JSON here");
@@ -86,6 +88,10 @@ Options parse(int argc, char** argv) {
   options.config.stamp_scheduled = stamp == "scheduled";
   options.feed.fixed_size = options.size_text == "mix" ? 0 : static_cast<uint32_t>(std::stoul(options.size_text));
   if (options.config.mode != Mode::kLatency) options.rates = {0};
+  if (options.config.group != 1 && options.config.mode != Mode::kThroughput) {
+    std::cerr << "--group applies to throughput mode only\n";
+    std::exit(2);
+  }
   return options;
 }
 

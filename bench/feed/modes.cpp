@@ -1,8 +1,10 @@
 #include "modes.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "clock.hpp"
 #include "placement.hpp"
@@ -18,11 +20,19 @@ int cpu_for(const std::vector<int>& cpus, int index) {
 }
 
 // Copies a pooled message into the send buffer and stamps who sent it and, when timed, when.
+// Copies each message into a buffer of its own among `slots` (the last `slots` messages stay intact, for a
+// sender that groups them), with the producer, its sequence number and the timestamp.
 struct Stamper {
-  alignas(8) uint8_t buffer[kMaxMessageBytes];
+  explicit Stamper(uint32_t slots) : buffers(std::bit_ceil(slots)), mask(std::bit_ceil(slots) - 1) {}
+  struct alignas(8) Buffer {
+    uint8_t bytes[kMaxMessageBytes];
+  };
+  std::vector<Buffer> buffers;
+  uint32_t mask;
   uint32_t producer = 0;
   uint32_t sequence = 0;
   const uint8_t* stamp(const Message& message, int64_t timestamp_ns) noexcept {
+    uint8_t* const buffer = buffers[sequence & mask].bytes;
     std::memcpy(buffer, message.bytes, message.length);
     const uint32_t tracking = producer << 24 | (sequence++ & 0xffffff);
     std::memcpy(buffer + 4, &tracking, sizeof tracking);
@@ -63,7 +73,7 @@ void producer_body(Transport& transport, const MessagePool& pool, const RunConfi
   auto sender = transport.open_sender(id);
   std::vector<int> consumer_of_symbol(pool.symbols().size(), 0);  // accounting off the hot path
   for (size_t i = 0; i < pool.size(); ++i) consumer_of_symbol[pool[i].symbol] = sender->consumer_of(pool[i]);
-  Stamper stamper;
+  Stamper stamper(config.group);
   stamper.producer = static_cast<uint32_t>(id);
   const bool timed = config.mode == Mode::kLatency;
   // Producers stagger through the pool so they do not send identical sequences.
@@ -168,7 +178,7 @@ void ping_body(Transport& ping, Transport& pong, const MessagePool& pool, const 
   auto sender = ping.open_sender(0);
   auto receiver = pong.open_receiver(0);
   ConsumerSlot& slot = run.consumers[0];
-  Stamper stamper;
+  Stamper stamper(1);
   size_t next = 0;
   ready_and_wait_for_go(run);
   RoundTripSink sink(slot, run.go_ns + static_cast<int64_t>(config.warmup_seconds * 1e9));
@@ -212,6 +222,7 @@ Topology topology_of(const RunConfig& config, const std::string& tag) {
   topology.tag = tag;
   topology.verify_checksums = config.verify_checksums;
   topology.prepared_segments = config.prepared_segments;
+  topology.group = config.mode == Mode::kThroughput ? config.group : 1;
   return topology;
 }
 

@@ -30,6 +30,7 @@ struct RunConfig {
   std::vector<int> consumer_cpus;
   bool verify_checksums = true;
   int prepared_segments = 0;  // shmstream: create + map this many segments per shard before the clock starts
+  uint32_t group = 1;  // throughput mode, shmstream: messages per put_records call (1: one put_record each)
   int64_t idle_backoff_ns = 0;  // consumer: pause this long after a poll that found nothing (0: re-poll at once)
   std::string scratch_dir;
 };

@@ -23,6 +23,7 @@ struct Topology {
   std::string tag;          // unique per transport instance (ping-pong uses two)
   bool verify_checksums = true;  // shmstream readers
   int prepared_segments = 0;     // shmstream what-if: segments created and mapped before the run (see docs)
+  uint32_t group = 1;            // shmstream: messages per put_records call (1: put_record)
 };
 
 // Handed every received message (one virtual call per message, the same cost for every transport).
@@ -36,7 +37,9 @@ class Sender {
  public:
   virtual ~Sender() = default;
   // Sends one message to the consumer its key routes to; waits (spin or block, as the transport does) while
-  // the channel is full. false: the transport failed (error() says why).
+  // the channel is full. false: the transport failed (error() says why). `bytes` stays valid until
+  // Topology::group more messages have been handed over (a grouping sender keeps it until then), and
+  // flush() sends whatever a grouping sender still holds.
   virtual bool send(const Message& message, const uint8_t* bytes) noexcept = 0;
   // Which consumer this message reaches (for the end-of-run accounting).
   virtual int consumer_of(const Message& message) noexcept = 0;

@@ -41,7 +41,20 @@ class ProducerCore {
     // A user who cannot use the stream's key is told now, before any put (docs/SECURITY.md).
     if (Status status = refresh_encryption(); !status) throw Error(status.code(), key_message_);
     put_ = choose_put(commit_, (stream_flags_ & layout::kFlagChecksum) != 0);
+    put_group_ = choose_put_group(commit_, (stream_flags_ & layout::kFlagChecksum) != 0);
     update_fast_appender();
+  }
+
+  // A key of 1..kInline bytes and data under kInline bytes, in one compare: an empty key wraps to the top,
+  // and the OR of two numbers is below a power of two exactly when both are. Such a record is within
+  // Kinesis's limits, fits any segment and is copied without a call; the general put takes the others.
+  static constexpr uint64_t kInline = 128;
+  static_assert(std::has_single_bit(kInline) && kInline < ShardAppender::kInlineCopyLimit);
+  static_assert(layout::record_footprint(kInline, kInline - 1, layout::trailer_size(layout::kKnownFlags)) <=
+                kMinSegmentSize - layout::kSegmentHeaderSize);
+  static_assert(kInline <= kMaxPartitionKeyBytes);
+  [[gnu::always_inline]] static bool inline_sized(std::string_view key, std::string_view data) noexcept {
+    return ((key.size() - 1) | data.size()) < kInline;
   }
 
   // put_record without an explicit hash key: one function per commit mode and checksum setting, chosen once,
@@ -62,17 +75,7 @@ class ProducerCore {
   [[gnu::optimize("no-tree-sra")]] static Status put_fast(ProducerCore& core, std::string_view key, std::string_view data,
                                                            PutResult& result) noexcept {
     constexpr uint64_t kTrailer = kChecksum ? layout::kChecksumTrailerSize : 0;
-    // A key of 1..kInline bytes and data under kInline bytes, in one compare: an empty key wraps to the top,
-    // and the OR of two numbers is below a power of two exactly when both are. Such a record is within
-    // Kinesis's limits, fits any segment and is copied without a call; the general put takes the others.
-    constexpr uint64_t kInline = 128;
-    static_assert(std::has_single_bit(kInline) && kInline < ShardAppender::kInlineCopyLimit);
-    static_assert(layout::record_footprint(kInline, kInline - 1, layout::trailer_size(layout::kKnownFlags)) <=
-                  kMinSegmentSize - layout::kSegmentHeaderSize);
-    static_assert(kInline <= kMaxPartitionKeyBytes);
-    if (((key.size() - 1) | data.size()) >= kInline) [[unlikely]] {
-      return core.put_unhashed(key, data, result);
-    }
+    if (!inline_sized(key, data)) [[unlikely]] return core.put_unhashed(key, data, result);
     // acquire: as in route(). A moved epoch (a reshard, a throttling change, a start or stop of encryption)
     // takes the general put, which rebuilds the map and sets fast_appender_ again; no fast appender, no match.
     if (core.header_->shard_table_epoch.load(std::memory_order_acquire) != core.fast_epoch_) [[unlikely]] {
@@ -116,6 +119,80 @@ class ProducerCore {
   static Status put_unhashed_of(ProducerCore& core, std::string_view key, std::string_view data,
                                 PutResult& result) noexcept {
     return core.put_unhashed(key, data, result);
+  }
+
+  // PutRecords of the usual case, one function per commit mode and checksum setting as put_, chosen once:
+  // put_fast's conditions for every entry, one clock read for the whole request (Kinesis gives a request's
+  // records about one arrival time), then each record reserved, claimed, copied and committed as put_fast
+  // does it. Returns how many leading entries it wrote or failed (their results are set); the caller puts
+  // the others through the general path. Every entry must be inline_sized(), so none is invalid.
+  using PutGroupFunction = size_t (*)(ProducerCore&, std::span<const PutRecordsEntry>,
+                                      std::span<PutRecordsResultEntry>) noexcept;
+  PutGroupFunction put_group_ = nullptr;
+
+  template <FrameCommit kCommit, bool kChecksum>
+  static size_t put_group_fast(ProducerCore& core, std::span<const PutRecordsEntry> entries,
+                               std::span<PutRecordsResultEntry> results) noexcept {
+    constexpr uint64_t kTrailer = kChecksum ? layout::kChecksumTrailerSize : 0;
+    // acquire: as in put_fast().
+    if (core.header_->shard_table_epoch.load(std::memory_order_acquire) != core.fast_epoch_) return 0;
+    ShardAppender* const appender = core.fast_appender_;
+    int64_t arrival_ns;
+    if (!appender->clock().try_now_ns(arrival_ns)) return 0;  // re-anchoring: the general path reads it
+    bool wake = false;
+    size_t done = 0;
+    for (; done < entries.size(); ++done) {
+      const std::string_view key = entries[done].partition_key;
+      const std::string_view data = entries[done].data;
+      const uint64_t length = layout::kFrameHeaderSize + key.size() + data.size() + kTrailer;
+      const uint64_t shared_claim =
+          kCommit == FrameCommit::kShared ? ShardAppender::fast_state<kChecksum>(key.size(), length, true) : 0;
+      uint64_t offset;
+      uint8_t* frame;
+      if (!appender->reserve_fast<kCommit>(layout::align_frame(length), shared_claim, offset, frame)) break;
+      if constexpr (kCommit == FrameCommit::kExclusive) {
+        if (appender->closed_since_reservation()) [[unlikely]] {
+          // Padded; this entry and the rest are routed again by the general path.
+          (void)appender->closed_after_exclusive_reservation(offset, layout::align_frame(length));
+          break;
+        }
+        ShardAppender::claim_fast(frame, length);
+      }
+      ShardAppender::copy_fast(frame, key, data);
+      PutRecordsResultEntry& result = results[done];
+      result.result = PutResult{appender->shard_index(), appender->sequence_number_at(offset)};
+      result.status = Status::ok();
+      switch (appender->commit_fast<kCommit, kChecksum>(frame, key.size(), length, arrival_ns)) {
+        case ShardAppender::FastCommit::kDone:
+          break;
+        case ShardAppender::FastCommit::kWakeReaders:
+          wake = true;
+          break;
+        case ShardAppender::FastCommit::kAborted:
+          result.status = appender->aborted();
+          break;
+      }
+    }
+    if (wake) (void)appender->wake_readers_after_fast_append();
+    return done;
+  }
+
+  static size_t put_group_nothing(ProducerCore&, std::span<const PutRecordsEntry>,
+                                  std::span<PutRecordsResultEntry>) noexcept {
+    return 0;
+  }
+
+  static PutGroupFunction choose_put_group(FrameCommit commit, bool checksums) noexcept {
+    switch (commit) {
+      case FrameCommit::kExclusive:
+        return checksums ? &put_group_fast<FrameCommit::kExclusive, true>
+                         : &put_group_fast<FrameCommit::kExclusive, false>;
+      case FrameCommit::kShared:
+        return checksums ? &put_group_fast<FrameCommit::kShared, true> : &put_group_fast<FrameCommit::kShared, false>;
+      case FrameCommit::kExclusiveSeqCst:
+        break;
+    }
+    return &put_group_nothing;
   }
 
   static PutFunction choose_put(FrameCommit commit, bool checksums) noexcept {
@@ -283,6 +360,20 @@ class ProducerCore {
   }
   static Status does_not_fit() noexcept {
     return Status(StatusCode::kInvalidArgument, "a record does not fit in one segment of this stream");
+  }
+
+  // Kinesis validates a whole PutRecords request first: one bad entry fails it and nothing is written.
+  Status validate_request(std::span<const PutRecordsEntry> entries) const noexcept {
+    uint64_t request_bytes = 0;
+    for (const auto& entry : entries) {
+      if (Status status = validate(entry.partition_key, entry.data); !status) return status;
+      if (!fits(entry.partition_key.size(), entry.data.size())) return does_not_fit();
+      request_bytes += entry.partition_key.size() + entry.data.size();
+    }
+    if (request_bytes > kMaxPutRecordsRequestBytes) {
+      return Status(StatusCode::kInvalidArgument, "PutRecords request is larger than 5 MiB");
+    }
+    return Status::ok();
   }
 
   // PutRecords after validation: entries are grouped by shard (request order kept within a shard) and each
@@ -576,29 +667,21 @@ uint32_t Producer::put_records(std::span<const PutRecordsEntry> entries, std::sp
                                                           "satisfy constraint: Member must have length between 1 and 500");
   } else if (results.size() < entries.size()) {
     request_status = Status(StatusCode::kInvalidArgument, "results span is shorter than the entries");
+  } else if (std::all_of(entries.begin(), entries.end(), [](const PutRecordsEntry& entry) {
+               return detail::ProducerCore::inline_sized(entry.partition_key, entry.data);
+             })) {
+    // Valid by their sizes alone (at most 500 x 255 bytes): the usual case's one function, then the general
+    // path for any it left.
+    const size_t written = core_->put_group_(*core_, entries, results);
+    if (written < entries.size()) core_->put_grouped(entries.subspan(written), results.subspan(written));
   } else {
-    uint64_t request_bytes = 0;
-    for (const auto& entry : entries) {
-      // Kinesis validates the whole request first: one bad entry fails it and nothing is written.
-      if (Status status = detail::ProducerCore::validate(entry.partition_key, entry.data); !status) {
-        request_status = status;
-        break;
-      }
-      if (!core_->fits(entry.partition_key.size(), entry.data.size())) {
-        request_status = detail::ProducerCore::does_not_fit();
-        break;
-      }
-      request_bytes += entry.partition_key.size() + entry.data.size();
-    }
-    if (request_status && request_bytes > kMaxPutRecordsRequestBytes) {
-      request_status = Status(StatusCode::kInvalidArgument, "PutRecords request is larger than 5 MiB");
-    }
+    request_status = core_->validate_request(entries);
+    if (request_status) core_->put_grouped(entries, results);
   }
   if (!request_status) {
     for (auto& result : results) result.status = request_status;
     return static_cast<uint32_t>(std::min(results.size(), entries.size()));
   }
-  core_->put_grouped(entries, results);
   uint32_t failed = 0;
   for (size_t i = 0; i < entries.size(); ++i) failed += results[i].status.is_ok() ? 0 : 1;
   return failed;
