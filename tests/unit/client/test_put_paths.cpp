@@ -4,6 +4,8 @@
 // every commit mode and checksum setting, and IncomingRecords/IncomingBytes count each of them once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,69 @@ TEST_P(PutPaths, EveryRecordIsReadBackExactlyAndCountedOnce) {
   const ShardInfo shard = stream->describe_shard(0);
   EXPECT_EQ(shard.incoming_records, puts.size());
   EXPECT_EQ(shard.incoming_bytes, bytes);
+}
+
+// PutRecords of groups of 1..40: groups of records put_fast would take go through the request's one
+// function (one clock read for the request), the others and whatever that function leaves at a segment's
+// end or a metrics checkpoint through the general path; the log holds every record in request order.
+TEST_P(PutPaths, PutRecordsGroupsAreReadBackExactlyWithOneArrivalTimeEach) {
+  const auto [exclusive, checksums] = GetParam();
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 16384;
+  options.checksums = checksums;
+  auto stream = Stream::create("s", options, root.path());
+  Producer producer(stream, ProducerOptions{.exclusive = exclusive});
+  // Every other stretch of the varied records is cut down to the fast path's sizes.
+  std::vector<Put> puts = varied_records(3000);
+  for (size_t i = 0; i < puts.size(); ++i) {
+    if ((i / 200) % 2 == 0) {
+      puts[i].key.resize(std::min<size_t>(puts[i].key.size(), 128));
+      puts[i].data.resize(std::min<size_t>(puts[i].data.size(), 127));
+    }
+  }
+  std::vector<std::pair<size_t, size_t>> groups;  // first, count
+  uint64_t bytes = 0;
+  for (size_t first = 0, size = 1; first < puts.size(); first += size, size = size % 40 + 1) {
+    const size_t count = std::min(size, puts.size() - first);
+    std::vector<PutRecordsEntry> entries;
+    for (size_t i = first; i < first + count; ++i) entries.push_back({puts[i].key, puts[i].data, std::nullopt});
+    std::vector<PutRecordsResultEntry> results(count);
+    Status request;
+    ASSERT_EQ(producer.put_records(entries, results, request), 0u);
+    ASSERT_TRUE(request.is_ok()) << request.detail();
+    for (size_t i = 0; i < count; ++i) {
+      ASSERT_TRUE(results[i].status.is_ok()) << results[i].status.detail();
+      ASSERT_EQ(results[i].result.shard_index, 0u);
+      puts[first + i].result = results[i].result;
+      bytes += puts[first + i].key.size() + puts[first + i].data.size();
+    }
+    groups.emplace_back(first, count);
+  }
+  expect_read_back(stream, puts);
+  producer.flush_metrics();
+  const ShardInfo shard = stream->describe_shard(0);
+  EXPECT_EQ(shard.incoming_records, puts.size());
+  EXPECT_EQ(shard.incoming_bytes, bytes);
+
+  // Arrival times: never decreasing; one per group unless the group was split (a segment's end, a metrics
+  // checkpoint, a re-anchoring clock), then at most one more.
+  std::vector<int64_t> arrivals;
+  ShardReader reader(stream, 0, IteratorStart{IteratorType::kTrimHorizon});
+  RecordBatch batch;
+  while (arrivals.size() < puts.size()) {
+    ASSERT_TRUE(reader.get_records(batch, 1000).is_ok());
+    ASSERT_FALSE(batch.records.empty());
+    for (const RecordView& record : batch.records) arrivals.push_back(record.arrival_ns);
+  }
+  size_t single_time_groups = 0;
+  for (const auto& [first, count] : groups) {
+    std::set<int64_t> times(arrivals.begin() + first, arrivals.begin() + first + count);
+    EXPECT_LE(times.size(), 2u) << "group at " << first;
+    single_time_groups += times.size() == 1 ? 1 : 0;
+  }
+  EXPECT_TRUE(std::is_sorted(arrivals.begin(), arrivals.end()));
+  EXPECT_GT(single_time_groups, groups.size() * 8 / 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(CommitModesAndChecksums, PutPaths,
