@@ -33,11 +33,13 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-MODES = ("exclusive-put", "shared-put", "get-records")
+MODES = ("exclusive-put", "shared-put", "exclusive-put-records", "shared-put-records", "get-records")
 # Row names of the table in docs/PERFORMANCE.md; the test matches measured rows to stated ones by them.
 LABELS = {
     "exclusive-put": "exclusive put",
     "shared-put": "shared put",
+    "exclusive-put-records": "exclusive put_records per record (groups of 16)",
+    "shared-put-records": "shared put_records per record (groups of 16)",
     "get-records": "get_records per record (batches of 100)",
 }
 DEFAULT_EXCLUDE = r"RealtimeClock::reanchor\(|ShardAppender::commit_reanchored<"
@@ -162,9 +164,9 @@ def measure(binary: Path, runs: list[tuple[str, str]], records: int, out_dir: Pa
 def print_table(measurements: list[Measurement]) -> None:
     # "driver loop" is part of "instructions/record": what any caller pays to pass the arguments and test the
     # status. "excluded" is not.
-    print(f"{'mode':<15} {'checksums':<10} {'instructions/record':>20} {'of it driver loop':>18} {'excluded':>9}")
+    print(f"{'mode':<22} {'checksums':<10} {'instructions/record':>20} {'of it driver loop':>18} {'excluded':>9}")
     for m in measurements:
-        print(f"{m.mode:<15} {m.checksums:<10} {m.per_record:>20.1f} {m.driver / m.records:>18.1f} "
+        print(f"{m.mode:<22} {m.checksums:<10} {m.per_record:>20.1f} {m.driver / m.records:>18.1f} "
               f"{m.excluded / m.records:>9.1f}")
 
 

@@ -1,10 +1,12 @@
 // The hot path in isolation, for deterministic instruction counts under callgrind: exactly N put_record
-// calls (exclusive or shared producer) or the get_records calls that return N records, with every piece of
+// calls (exclusive or shared producer), N records in put_records calls of kGroupSize, or the get_records
+// calls that return N records, with every piece of
 // set-up (stream, producer, key cache, segment mapping, the records to read) done before collection starts.
 // bench/callgrind_budget.py divides the collected instructions by N and compares them with the budgets in
 // docs/PERFORMANCE.md. Runs natively too (the client requests are no-ops there); prints only errors.
 //
-//   hot_path exclusive-put|shared-put|get-records [--records N] [--checksums on|off] [--encrypted] [--root DIR]
+//   hot_path exclusive-put|shared-put|exclusive-put-records|shared-put-records|get-records [--records N]
+//            [--checksums on|off] [--encrypted] [--root DIR]
 //
 // --encrypted: the stream is encrypted (alias/aws/kinesis of a key directory made under the root and removed
 // with the stream), so the puts seal and the reads open every record.
@@ -37,11 +39,12 @@ constexpr std::string_view kStreamName = "hot-path";
 constexpr size_t kKeyCount = 16;
 constexpr size_t kDataBytes = 64;
 constexpr uint32_t kBatchLimit = 100;
+constexpr size_t kGroupSize = 16;  // put_records entries per call: one of each key
 // Ten rounds of every key: each key has been routed (and cached, where the producer caches keys) and the
 // segment's first pages are touched before the count starts. The reader skips these by count.
 constexpr uint64_t kWarmupRecords = 10 * kKeyCount;
 
-enum class Mode { kExclusivePut, kSharedPut, kGetRecords };
+enum class Mode { kExclusivePut, kSharedPut, kExclusivePutRecords, kSharedPutRecords, kGetRecords };
 
 struct Options {
   Mode mode = Mode::kExclusivePut;
@@ -60,9 +63,15 @@ Options parse_options(int argc, char** argv) {
   Options options;
   CLI::App app{"The hot path in isolation, for callgrind (bench/callgrind_budget.py)", "hot_path"};
   const std::map<std::string, Mode> modes{
-      {"exclusive-put", Mode::kExclusivePut}, {"shared-put", Mode::kSharedPut}, {"get-records", Mode::kGetRecords}};
+      {"exclusive-put", Mode::kExclusivePut},
+      {"shared-put", Mode::kSharedPut},
+      {"exclusive-put-records", Mode::kExclusivePutRecords},
+      {"shared-put-records", Mode::kSharedPutRecords},
+      {"get-records", Mode::kGetRecords}};
   std::string mode;
-  app.add_option("mode", mode, "exclusive-put|shared-put|get-records")->required()->check(CLI::IsMember(modes));
+  app.add_option("mode", mode, "exclusive-put|shared-put|exclusive-put-records|shared-put-records|get-records")
+      ->required()
+      ->check(CLI::IsMember(modes));
   app.add_option("--records", options.records, "records measured")->check(CLI::PositiveNumber);
   std::string checksums = "off";
   app.add_option("--checksums", checksums, "on|off")->check(CLI::IsMember({"on", "off"}));
@@ -164,9 +173,29 @@ void put_unmeasured(shmstream::Producer& producer, const Workload& work, uint64_
   }
 }
 
+void run_put_records(const Options& options, shmstream::Producer& producer, const Workload& work) {
+  static_assert(kGroupSize == kKeyCount);
+  if (options.records % kGroupSize != 0) fail("--records must be a multiple of " + std::to_string(kGroupSize));
+  std::array<shmstream::PutRecordsEntry, kGroupSize> entries;
+  for (size_t i = 0; i < kGroupSize; ++i) entries[i] = {work.keys[i], work.data, std::nullopt};
+  std::array<shmstream::PutRecordsResultEntry, kGroupSize> results;
+  shmstream::Status request;
+  unsigned failures = 0;
+  CALLGRIND_TOGGLE_COLLECT;
+  for (uint64_t i = 0; i < options.records / kGroupSize; ++i) {
+    failures |= producer.put_records(entries, results, request) | static_cast<unsigned>(request.code());
+  }
+  CALLGRIND_TOGGLE_COLLECT;
+  if (failures != 0) fail("a measured put_records failed");
+}
+
 void run_put(const Options& options, const std::shared_ptr<shmstream::Stream>& stream, const Workload& work) {
-  shmstream::Producer producer(stream, shmstream::ProducerOptions{.exclusive = options.mode == Mode::kExclusivePut});
+  const bool exclusive = options.mode == Mode::kExclusivePut || options.mode == Mode::kExclusivePutRecords;
+  shmstream::Producer producer(stream, shmstream::ProducerOptions{.exclusive = exclusive});
   put_unmeasured(producer, work, kWarmupRecords);
+  if (options.mode == Mode::kExclusivePutRecords || options.mode == Mode::kSharedPutRecords) {
+    return run_put_records(options, producer, work);
+  }
   shmstream::PutResult result;
   const std::string_view data = work.data;
   // The loop's own instructions count too, so it stays a few: a power-of-two mask picks the key, and the
