@@ -137,9 +137,12 @@ class ProducerCore {
     // acquire: as in put_fast().
     if (core.header_->shard_table_epoch.load(std::memory_order_acquire) != core.fast_epoch_) return 0;
     ShardAppender* const appender = core.fast_appender_;
+    // One clock read for the request (a re-anchoring is rare: called here).
     int64_t arrival_ns;
-    if (!appender->clock().try_now_ns(arrival_ns)) return 0;  // re-anchoring: the general path reads it
-    bool wake = false;
+    if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] arrival_ns = appender->clock().now_ns();
+    // Each frame is committed as soon as it is filled, so a reader follows right behind the producer. (Filling
+    // the whole group first and committing it last to first, so that a reader finds it complete at once, put
+    // 0.59x the floor's rate against 0.73x in 10 interleaved feed rounds: docs/PERFORMANCE.md.)
     size_t done = 0;
     for (; done < entries.size(); ++done) {
       const std::string_view key = entries[done].partition_key;
@@ -161,19 +164,12 @@ class ProducerCore {
       ShardAppender::copy_fast(frame, key, data);
       PutRecordsResultEntry& result = results[done];
       result.result = PutResult{appender->shard_index(), appender->sequence_number_at(offset)};
-      result.status = Status::ok();
-      switch (appender->commit_fast<kCommit, kChecksum>(frame, key.size(), length, arrival_ns)) {
-        case ShardAppender::FastCommit::kDone:
-          break;
-        case ShardAppender::FastCommit::kWakeReaders:
-          wake = true;
-          break;
-        case ShardAppender::FastCommit::kAborted:
-          result.status = appender->aborted();
-          break;
-      }
+      result.status = appender->commit_frame_fast<kCommit, kChecksum>(frame, key.size(), length, arrival_ns)
+                          ? Status::ok()
+                          : appender->aborted();
     }
-    if (wake) (void)appender->wake_readers_after_fast_append();
+    // One wake check after the last commit covers every reader that went to sleep before any of them.
+    if (done != 0 && appender->readers_wait()) [[unlikely]] (void)appender->wake_readers_after_fast_append();
     return done;
   }
 

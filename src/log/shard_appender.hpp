@@ -180,6 +180,16 @@ class ShardAppender {
   template <FrameCommit kCommit, bool kChecksum>
   [[gnu::always_inline]] FastCommit commit_fast(uint8_t* frame, uint64_t key_length, uint64_t length,
                                                 int64_t arrival_ns) noexcept {
+    if (!commit_frame_fast<kCommit, kChecksum>(frame, key_length, length, arrival_ns)) [[unlikely]] {
+      return FastCommit::kAborted;
+    }
+    return readers_wait() ? FastCommit::kWakeReaders : FastCommit::kDone;
+  }
+  // commit_fast without the wake check (a group commits frame after frame, then checks once). false: the
+  // janitor padded the stalled claim (shared producers only), nothing was written.
+  template <FrameCommit kCommit, bool kChecksum>
+  [[gnu::always_inline]] bool commit_frame_fast(uint8_t* frame, uint64_t key_length, uint64_t length,
+                                                int64_t arrival_ns) noexcept {
     auto& header = *reinterpret_cast<layout::FrameHeader*>(frame);
     header.arrival_ns = arrival_ns;
     const uint64_t committed = fast_state<kChecksum>(key_length, length, false);
@@ -196,7 +206,7 @@ class ShardAppender {
       // seq_cst: as in fill_and_commit().
       if (!header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
                                                 std::memory_order_relaxed)) [[unlikely]] {
-        return FastCommit::kAborted;
+        return false;
       }
     }
     // IncomingRecords/Bytes: flushed at the metrics checkpoints of the slow path (reserved()), so the count
@@ -204,12 +214,12 @@ class ShardAppender {
     // takes each fast record's header and trailer off again.
     pending_fast_lengths_ += length;
     ++pending_fast_records_;
-    // seq_cst: as in notify_waiters() (the load after the commit). One branch for both eventcounts.
-    if ((entry_waiters_->load(std::memory_order_seq_cst) | stream_waiters_->load(std::memory_order_seq_cst)) != 0)
-        [[unlikely]] {
-      return FastCommit::kWakeReaders;
-    }
-    return FastCommit::kDone;
+    return true;
+  }
+  // Whether a reader sleeps on either eventcount, after a commit. seq_cst: as in notify_waiters() (the load
+  // after the commit). One branch for both eventcounts.
+  [[gnu::always_inline]] bool readers_wait() const noexcept {
+    return (entry_waiters_->load(std::memory_order_seq_cst) | stream_waiters_->load(std::memory_order_seq_cst)) != 0;
   }
   // commit_fast when the clock needs re-anchoring first, and what its end asks for.
   template <FrameCommit kCommit, bool kChecksum>
