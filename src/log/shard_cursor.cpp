@@ -47,6 +47,21 @@ bool ShardCursor::map_current(Status& status) noexcept {
   return true;
 }
 
+bool ShardCursor::caught_up_at_held_segment(uint64_t horizon) const noexcept {
+  // An open shard (a closed one's cursor may rest mid-frame, at its ending sequence number + 1), a position
+  // in the segment held and not trimmed, and a frame there that no producer committed yet. A claimed frame
+  // counts only where the reader does not pause on claims (read_unusual_frame does that).
+  // acquire: as in at_shard_end().
+  if (!segment_ || segment_->number() != log_->segment_number(position_) || position_ < horizon ||
+      entry_->ending_sequence_number.load(std::memory_order_acquire) != layout::kNoSequence) {
+    return false;
+  }
+  // acquire: as in read_batch(); a committed word is read again there.
+  const int32_t length =
+      layout::state_length(segment_->frame(log_->segment_offset(position_)).state.load(std::memory_order_acquire));
+  return length == 0 || (length < 0 && options_.claimed_frame_pauses == 0);
+}
+
 bool ShardCursor::at_shard_end() const noexcept {
   // acquire: the ending sequence number is stored (release) after every frame below it settled.
   const uint64_t ending = entry_->ending_sequence_number.load(std::memory_order_acquire);
@@ -75,6 +90,10 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
   }
   // acquire: pairs with the trimmer's release; positions at or above it are still mapped or mappable.
   const uint64_t horizon = entry_->trim_horizon.load(std::memory_order_acquire);
+  if (caught_up_at_held_segment(horizon)) [[likely]] {
+    batch.next_position = position_;
+    return Status::ok();
+  }
   if (position_ < horizon) {
     if (!options_.skip_to_trim_horizon_when_expired) {
       batch.next_position = position_;
@@ -108,10 +127,11 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
       // padding goes there anyway) is read by the unusual step.
       uint64_t room = size - offset - 1;
       bool usual = true;
+      uint64_t state;
       do {
         const uint8_t* const frame = bytes_of_segment + offset;
         // acquire: pairs with the producer's commit; key, data and header fields are visible after it.
-        const uint64_t state = reinterpret_cast<const layout::FrameHeader*>(frame)->state.load(std::memory_order_acquire);
+        state = reinterpret_cast<const layout::FrameHeader*>(frame)->state.load(std::memory_order_acquire);
         PlainFrame plain;
         // A record over the byte limit ends the batch, or goes anyway as its first: the unusual step decides.
         if (!is_plain_frame(frame, state, room, base + offset, shape, kVerify, plain) || plain.payload > bytes_left)
@@ -127,6 +147,11 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
         room -= plain.footprint;
       } while (next != last);
       if (usual) break;  // at the batch's limit
+      if (layout::state_length(state) <= 0 && options_.claimed_frame_pauses == 0) {
+        caught_up = true;  // nothing committed here yet: the usual end of a batch, without the unusual step
+        stopped = true;
+        break;
+      }
       BatchWalk walk{next, bytes_left, offset};
       read_unusual_frame<kVerify>(batch, bytes_of_segment, base, walk, status);
       next = walk.next;

@@ -61,6 +61,10 @@ class ShardCursor {
   bool map_current(Status& status) noexcept;
 
   bool at_shard_end() const noexcept;
+  // Whether a call would return no records at once because the reader is caught up in the segment it holds
+  // (the poll of a reader that keeps up: answered without sizing a batch or walking). `horizon`: the trim
+  // horizon just loaded.
+  bool caught_up_at_held_segment(uint64_t horizon) const noexcept;
 
   // Decrypts the encrypted frame at `frame` (position `position`, inspected into `info`) into the batch's
   // plaintext buffer: kData with `payload` pointing at key || data, kCorrupted (the tag fails: tampered,
