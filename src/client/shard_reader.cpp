@@ -118,7 +118,7 @@ class ReaderCore {
   }
 
   // A closed shard read to its end: its children, as ListShards would name them.
-  void fill_children(RecordBatch& batch) const noexcept try {
+  [[gnu::noinline]] void fill_children(RecordBatch& batch) const noexcept try {
     const uint32_t shard_index = cursor_.log().index();
     const uint32_t count = state_.shard_count();
     for (uint32_t i = shard_index + 1; i < count; ++i) {
@@ -158,7 +158,7 @@ ShardReader& ShardReader::operator=(ShardReader&&) noexcept = default;
 Status ShardReader::get_records(RecordBatch& batch, uint32_t limit, uint64_t max_bytes) noexcept {
   Status status = core_->aws_limits() ? core_->read_throttled(batch, limit, max_bytes)
                                       : core_->cursor_.read(batch, limit, max_bytes);
-  if (batch.shard_ended) core_->fill_children(batch);
+  if (batch.shard_ended) [[unlikely]] core_->fill_children(batch);  // out of line: the poll saves no registers
   return status;
 }
 

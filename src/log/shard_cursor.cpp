@@ -27,9 +27,16 @@ ShardCursor::ShardCursor(const ShardLog& log, uint64_t position, const ReaderOpt
 
 void ShardCursor::seek(uint64_t position) noexcept { position_ = log_->normalise(position); }
 
-bool ShardCursor::map_current(Status& status) noexcept {
+inline bool ShardCursor::holds_position() const noexcept {
+  return segment_ && segment_->number() == log_->segment_number(position_);
+}
+
+inline bool ShardCursor::map_current(Status& status) noexcept {
+  return holds_position() || map_segment_of_position(status);
+}
+
+bool ShardCursor::map_segment_of_position(Status& status) noexcept {
   const uint64_t number = log_->segment_number(position_);
-  if (segment_ && segment_->number() == number) return true;
   if (log_->active_segment() < number) return false;
   std::shared_ptr<MappedSegment> next;
   status = log_->map_segment(number, next);
@@ -47,21 +54,6 @@ bool ShardCursor::map_current(Status& status) noexcept {
   return true;
 }
 
-bool ShardCursor::caught_up_at_held_segment(uint64_t horizon) const noexcept {
-  // An open shard (a closed one's cursor may rest mid-frame, at its ending sequence number + 1), a position
-  // in the segment held and not trimmed, and a frame there that no producer committed yet. A claimed frame
-  // counts only where the reader does not pause on claims (read_unusual_frame does that).
-  // acquire: as in at_shard_end().
-  if (!segment_ || segment_->number() != log_->segment_number(position_) || position_ < horizon ||
-      entry_->ending_sequence_number.load(std::memory_order_acquire) != layout::kNoSequence) {
-    return false;
-  }
-  // acquire: as in read_batch(); a committed word is read again there.
-  const int32_t length =
-      layout::state_length(segment_->frame(log_->segment_offset(position_)).state.load(std::memory_order_acquire));
-  return length == 0 || (length < 0 && options_.claimed_frame_pauses == 0);
-}
-
 bool ShardCursor::at_shard_end() const noexcept {
   // acquire: the ending sequence number is stored (release) after every frame below it settled.
   const uint64_t ending = entry_->ending_sequence_number.load(std::memory_order_acquire);
@@ -74,6 +66,21 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
     return read_batch<true>(batch, limit, max_bytes);
   }
   return read_batch<false>(batch, limit, max_bytes);
+}
+
+inline bool ShardCursor::caught_up_at_held_segment(uint64_t horizon) const noexcept {
+  // An open shard (a closed one's cursor may rest mid-frame, at its ending sequence number + 1), a position
+  // in the segment held and not trimmed, and a frame there that no producer committed yet. A claimed frame
+  // counts only where the reader does not pause on claims (read_unusual_frame does that).
+  // acquire: as in at_shard_end().
+  if (!holds_position() || position_ < horizon ||
+      entry_->ending_sequence_number.load(std::memory_order_acquire) != layout::kNoSequence) {
+    return false;
+  }
+  // acquire: as in read_batch(); a committed word is read again there.
+  const int32_t length =
+      layout::state_length(segment_->frame(log_->segment_offset(position_)).state.load(std::memory_order_acquire));
+  return length == 0 || (length < 0 && options_.claimed_frame_pauses == 0);
 }
 
 template <bool kVerify>

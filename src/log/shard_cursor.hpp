@@ -57,14 +57,17 @@ class ShardCursor {
   [[gnu::noinline]] void read_unusual_frame(RecordBatch& batch, const uint8_t* bytes_of_segment, uint64_t base,
                                             BatchWalk& walk, Status& status) noexcept;
 
-  // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`).
+  // Makes segment_ the segment holding position_. false: not published yet (or an error in `status`). Inline
+  // in shard_cursor.cpp: the usual case is holds_position(); map_segment_of_position() maps another.
   bool map_current(Status& status) noexcept;
+  bool holds_position() const noexcept;
+  [[gnu::noinline]] bool map_segment_of_position(Status& status) noexcept;
 
   bool at_shard_end() const noexcept;
   // Whether a call would return no records at once because the reader is caught up in the segment it holds
   // (the poll of a reader that keeps up: answered without sizing a batch or walking). `horizon`: the trim
   // horizon just loaded.
-  bool caught_up_at_held_segment(uint64_t horizon) const noexcept;
+  bool caught_up_at_held_segment(uint64_t horizon) const noexcept;  // inline in shard_cursor.cpp
 
   // Decrypts the encrypted frame at `frame` (position `position`, inspected into `info`) into the batch's
   // plaintext buffer: kData with `payload` pointing at key || data, kCorrupted (the tag fails: tampered,
