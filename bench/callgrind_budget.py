@@ -33,7 +33,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-MODES = ("exclusive-put", "shared-put", "exclusive-put-records", "shared-put-records", "get-records")
+MODES = ("exclusive-put", "shared-put", "exclusive-put-records", "shared-put-records", "get-records", "empty-poll")
 # Row names of the table in docs/PERFORMANCE.md; the test matches measured rows to stated ones by them.
 LABELS = {
     "exclusive-put": "exclusive put",
@@ -41,6 +41,7 @@ LABELS = {
     "exclusive-put-records": "exclusive put_records per record (groups of 16)",
     "shared-put-records": "shared put_records per record (groups of 16)",
     "get-records": "get_records per record (batches of 100)",
+    "empty-poll": "get_records of a caught-up reader, per call",
 }
 DEFAULT_EXCLUDE = r"RealtimeClock::reanchor\(|ShardAppender::commit_reanchored<"
 REPO_ROOT = Path(__file__).resolve().parent.parent

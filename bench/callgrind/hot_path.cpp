@@ -1,11 +1,12 @@
 // The hot path in isolation, for deterministic instruction counts under callgrind: exactly N put_record
-// calls (exclusive or shared producer), N records in put_records calls of kGroupSize, or the get_records
-// calls that return N records, with every piece of
+// calls (exclusive or shared producer), N records in put_records calls of kGroupSize, the get_records
+// calls that return N records, or N get_records calls of a caught-up reader (the poll of a reader that keeps
+// up, counted per call), with every piece of
 // set-up (stream, producer, key cache, segment mapping, the records to read) done before collection starts.
 // bench/callgrind_budget.py divides the collected instructions by N and compares them with the budgets in
 // docs/PERFORMANCE.md. Runs natively too (the client requests are no-ops there); prints only errors.
 //
-//   hot_path exclusive-put|shared-put|exclusive-put-records|shared-put-records|get-records [--records N]
+//   hot_path exclusive-put|shared-put|exclusive-put-records|shared-put-records|get-records|empty-poll [--records N]
 //            [--checksums on|off] [--encrypted] [--root DIR]
 //
 // --encrypted: the stream is encrypted (alias/aws/kinesis of a key directory made under the root and removed
@@ -44,7 +45,7 @@ constexpr size_t kGroupSize = 16;  // put_records entries per call: one of each 
 // segment's first pages are touched before the count starts. The reader skips these by count.
 constexpr uint64_t kWarmupRecords = 10 * kKeyCount;
 
-enum class Mode { kExclusivePut, kSharedPut, kExclusivePutRecords, kSharedPutRecords, kGetRecords };
+enum class Mode { kExclusivePut, kSharedPut, kExclusivePutRecords, kSharedPutRecords, kGetRecords, kEmptyPoll };
 
 struct Options {
   Mode mode = Mode::kExclusivePut;
@@ -67,9 +68,11 @@ Options parse_options(int argc, char** argv) {
       {"shared-put", Mode::kSharedPut},
       {"exclusive-put-records", Mode::kExclusivePutRecords},
       {"shared-put-records", Mode::kSharedPutRecords},
-      {"get-records", Mode::kGetRecords}};
+      {"get-records", Mode::kGetRecords},
+      {"empty-poll", Mode::kEmptyPoll}};
   std::string mode;
-  app.add_option("mode", mode, "exclusive-put|shared-put|exclusive-put-records|shared-put-records|get-records")
+  app.add_option("mode", mode,
+                 "exclusive-put|shared-put|exclusive-put-records|shared-put-records|get-records|empty-poll")
       ->required()
       ->check(CLI::IsMember(modes));
   app.add_option("--records", options.records, "records measured")->check(CLI::PositiveNumber);
@@ -251,6 +254,32 @@ void run_get(const Options& options, const std::shared_ptr<shmstream::Stream>& s
   }
 }
 
+// N get_records calls at the end of the log, each finding the next frame free.
+void run_empty_poll(const Options& options, const std::shared_ptr<shmstream::Stream>& stream, const Workload& work) {
+  {
+    shmstream::Producer producer(stream, shmstream::ProducerOptions{.exclusive = true});
+    put_unmeasured(producer, work, kWarmupRecords);
+  }
+  shmstream::ShardReader reader(stream, 0, shmstream::IteratorStart{.type = shmstream::IteratorType::kTrimHorizon});
+  shmstream::RecordBatch batch;
+  batch.records.reserve(kBatchLimit);
+  uint64_t skipped = 0;
+  do {
+    check(reader.get_records(batch, kBatchLimit), "get_records (warm-up)");
+    skipped += batch.records.size();
+  } while (!batch.records.empty());
+  if (skipped != kWarmupRecords) fail("the warm-up reads did not return every record");
+  uint64_t returned = 0;
+  unsigned codes = 0;
+  CALLGRIND_TOGGLE_COLLECT;
+  for (uint64_t i = 0; i < options.records; ++i) {
+    codes |= static_cast<unsigned>(reader.get_records(batch, kBatchLimit).code());
+    returned += batch.records.size();
+  }
+  CALLGRIND_TOGGLE_COLLECT;
+  if (codes != 0 || returned != 0) fail("a measured poll failed or returned records");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -274,6 +303,8 @@ int main(int argc, char** argv) {
     const Workload work;
     if (options.mode == Mode::kGetRecords) {
       run_get(options, stream, work);
+    } else if (options.mode == Mode::kEmptyPoll) {
+      run_empty_poll(options, stream, work);
     } else {
       run_put(options, stream, work);
     }
