@@ -68,19 +68,20 @@ Status ShardCursor::read(RecordBatch& batch, uint32_t limit, uint64_t max_bytes)
   return read_batch<false>(batch, limit, max_bytes);
 }
 
+inline bool ShardCursor::nothing_to_read_at(uint64_t state) const noexcept {
+  return layout::state_length(state) <= 0 && options_.claimed_frame_pauses == 0;
+}
+
 inline bool ShardCursor::caught_up_at_held_segment(uint64_t horizon) const noexcept {
   // An open shard (a closed one's cursor may rest mid-frame, at its ending sequence number + 1), a position
-  // in the segment held and not trimmed, and a frame there that no producer committed yet. A claimed frame
-  // counts only where the reader does not pause on claims (read_unusual_frame does that).
+  // in the segment held and not trimmed, and nothing to read there yet.
   // acquire: as in at_shard_end().
   if (!holds_position() || position_ < horizon ||
       entry_->ending_sequence_number.load(std::memory_order_acquire) != layout::kNoSequence) {
     return false;
   }
   // acquire: as in read_batch(); a committed word is read again there.
-  const int32_t length =
-      layout::state_length(segment_->frame(log_->segment_offset(position_)).state.load(std::memory_order_acquire));
-  return length == 0 || (length < 0 && options_.claimed_frame_pauses == 0);
+  return nothing_to_read_at(segment_->frame(log_->segment_offset(position_)).state.load(std::memory_order_acquire));
 }
 
 template <bool kVerify>
@@ -154,7 +155,7 @@ Status ShardCursor::read_batch(RecordBatch& batch, uint32_t limit, uint64_t max_
         room -= plain.footprint;
       } while (next != last);
       if (usual) break;  // at the batch's limit
-      if (layout::state_length(state) <= 0 && options_.claimed_frame_pauses == 0) {
+      if (nothing_to_read_at(state)) {
         caught_up = true;  // nothing committed here yet: the usual end of a batch, without the unusual step
         stopped = true;
         break;

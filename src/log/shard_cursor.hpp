@@ -68,6 +68,9 @@ class ShardCursor {
   // (the poll of a reader that keeps up: answered without sizing a batch or walking). `horizon`: the trim
   // horizon just loaded.
   bool caught_up_at_held_segment(uint64_t horizon) const noexcept;  // inline in shard_cursor.cpp
+  // A frame whose state word is `state` holds nothing to read yet (free or claimed), for a reader that does
+  // not pause on claims (one that does goes through read_unusual_frame). Inline in shard_cursor.cpp.
+  bool nothing_to_read_at(uint64_t state) const noexcept;
 
   // Decrypts the encrypted frame at `frame` (position `position`, inspected into `info`) into the batch's
   // plaintext buffer: kData with `payload` pointing at key || data, kCorrupted (the tag fails: tampered,
