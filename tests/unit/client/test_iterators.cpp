@@ -211,3 +211,50 @@ TEST_F(Iterators, EveryWaitStrategyWakesOnAPut) {
     EXPECT_EQ(batch.records[0].data, "wake");
   }
 }
+
+// A reader that keeps up is answered early, from the state word at its position (docs/DESIGN.md §4.3). The
+// early answer must still see a record put after it, the close of its shard and the trimming of its position.
+TEST_F(Iterators, ACaughtUpReaderSeesNewRecordsItsShardsCloseAndItsTrimming) {
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  for (int i = 0; i < 3; ++i) put("before" + std::to_string(i));
+  ASSERT_EQ(read_all(reader).size(), 3u);
+  RecordBatch batch;
+  for (int poll = 0; poll < 3; ++poll) {  // caught up: empty batches, the position unmoved
+    ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+    EXPECT_TRUE(batch.records.empty());
+    EXPECT_FALSE(batch.shard_ended);
+    EXPECT_EQ(batch.next_position, reader.position());
+    EXPECT_EQ(batch.millis_behind_latest, 0);
+  }
+  const PutResult after = put("after");
+  ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+  ASSERT_EQ(batch.records.size(), 1u);
+  EXPECT_EQ(batch.records[0].data, "after");
+  EXPECT_EQ(batch.records[0].sequence_number, after.sequence_number);
+
+  ASSERT_TRUE(reader.get_records(batch, 100).is_ok());  // caught up again, then the shard closes
+  ASSERT_TRUE(batch.records.empty());
+  stream_->split_shard(0, HashKey{1} << 127);
+  ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+  EXPECT_TRUE(batch.records.empty());
+  EXPECT_TRUE(batch.shard_ended);
+  EXPECT_EQ(batch.child_shards.size(), 2u);
+  for (int poll = 0; poll < 3; ++poll) {  // and stays ended, its cursor resting at the end
+    ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+    EXPECT_TRUE(batch.records.empty());
+    EXPECT_TRUE(batch.shard_ended);
+  }
+}
+
+TEST_F(Iterators, ACaughtUpReaderWhosePositionIsTrimmedGetsExpiredIterator) {
+  ShardReader reader(stream_, 0, {IteratorType::kTrimHorizon});
+  put("first");
+  ASSERT_EQ(read_all(reader).size(), 1u);
+  RecordBatch batch;
+  ASSERT_TRUE(reader.get_records(batch, 100).is_ok());
+  ASSERT_TRUE(batch.records.empty());
+  // The producer trims on its rolls: a cap of two 4 KiB segments leaves the reader's segment behind.
+  stream_->set_retention_bytes(2 * 4096);
+  for (int i = 0; i < 400; ++i) put(std::string(100, 'x'));
+  EXPECT_EQ(reader.get_records(batch, 100).code(), StatusCode::kExpiredIterator);
+}
