@@ -19,7 +19,10 @@ class ShmstreamSender final : public Sender {
  public:
   ShmstreamSender(std::shared_ptr<shmstream::Stream> stream, int consumers, int prepared_segments, bool exclusive,
                   uint32_t group)
-      : producer_(stream, shmstream::ProducerOptions{exclusive}), consumers_(consumers), entries_(group), results_(group) {
+      : producer_(stream, shmstream::ProducerOptions{exclusive}),
+        consumers_(consumers),
+        entries_(group),
+        results_(group) {
     for (int shard = 0; shard < consumers; ++shard) {
       // What-if: the run pays no segment creation, population or unmapping on its hot path.
       auto held = map_segments_ahead(*stream, static_cast<uint32_t>(shard), prepared_segments);
