@@ -1,5 +1,6 @@
-// Fault injection across processes: producers SIGKILLed at random (seeded) points, or SIGSTOPped while the
-// janitor unblocks their frames; restart after everything died. Invariants: every record whose put returned
+// Fault injection across processes: producers SIGKILLed at random (seeded) points (putting record by record,
+// or, into one shard, short records in PutRecords requests), or SIGSTOPped while the janitor unblocks their
+// frames; restart after everything died. Invariants: every record whose put returned
 // success is read exactly once per shard, in order, with a valid checksum; a producer whose frame was
 // unblocked reports kAborted and that record is never read; consumers never stall much longer than the
 // unblock timeout. SHMSTREAM_FAULT_SEED overrides the seed.
@@ -15,7 +16,9 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "../unit/test_support.hpp"
 #include "shmstream/janitor.hpp"
@@ -27,7 +30,7 @@ using namespace shmstream;
 
 namespace {
 
-constexpr uint32_t kShards = 3;
+constexpr uint32_t kShards = 3;  // unless a test asks for one shard (the one-function puts' case)
 constexpr int64_t kUnblockTimeoutNs = 300'000'000;
 
 struct LoggedPut {
@@ -60,36 +63,54 @@ uint64_t record_hash(std::string_view key, std::string_view data) {
   return XXH3_64bits_withSeed(data.data(), data.size(), XXH3_64bits(key.data(), key.size()));
 }
 
-void produce(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records, bool exclusive) {
+// Records the outcome of one put (success or kAborted) in the shared log; any other status ends the process.
+void log_put(SharedLog* log, const Status& status, const PutResult& result, std::string_view key,
+             std::string_view data) {
+  if (!status.is_ok() && status.code() != StatusCode::kAborted) ::_exit(10 + static_cast<int>(status.code()));
+  // relaxed slot claim: one writer per log position only matters within this process's own puts.
+  const uint64_t slot = log->count.fetch_add(1, std::memory_order_relaxed);
+  if (slot < SharedLog::kCapacity) {
+    log->entries[slot] = {result.shard_index, status.is_ok() ? 0u : 1u, result.sequence_number, record_hash(key, data)};
+  }
+}
+
+// `grouped`: short records (put_record's fast path takes them) in PutRecords requests of 1..16.
+void produce(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records, bool exclusive,
+             bool grouped) {
   auto stream = Stream::open("faults", root);
   ProducerOptions options;
   options.exclusive = exclusive;
   Producer producer(stream, options);
   std::mt19937_64 random(seed);
+  constexpr size_t kMaxGroup = 16;
+  std::vector<std::string> keys(kMaxGroup), datas(kMaxGroup);
+  std::vector<PutRecordsEntry> entries(kMaxGroup);
+  std::vector<PutRecordsResultEntry> results(kMaxGroup);
   // relaxed: a request to end early; the log itself is published by `count`.
-  for (uint64_t i = 0; i < records && log->stop.load(std::memory_order_relaxed) == 0; ++i) {
-    const std::string key = "k" + std::to_string(random() % 64);
-    const std::string data = std::to_string(seed) + ":" + std::to_string(i) + std::string(random() % 200, '#');
-    PutResult result;
-    const Status status = producer.put_record(key, data, result);
-    if (status.is_ok() || status.code() == StatusCode::kAborted) {
-      // relaxed slot claim: one writer per log position only matters within this process's own puts.
-      const uint64_t slot = log->count.fetch_add(1, std::memory_order_relaxed);
-      if (slot < SharedLog::kCapacity) {
-        log->entries[slot] = {result.shard_index, status.is_ok() ? 0u : 1u, result.sequence_number,
-                              record_hash(key, data)};
-      }
-    } else {
-      ::_exit(10 + static_cast<int>(status.code()));
+  for (uint64_t i = 0; i < records && log->stop.load(std::memory_order_relaxed) == 0;) {
+    const size_t group = grouped ? 1 + random() % kMaxGroup : 1;
+    for (size_t g = 0; g < group; ++g, ++i) {
+      keys[g] = "k" + std::to_string(random() % 64);
+      datas[g] = std::to_string(seed) + ":" + std::to_string(i) + std::string(random() % (grouped ? 60 : 200), '#');
+      entries[g] = {keys[g], datas[g], std::nullopt};
     }
+    if (!grouped) {
+      PutResult result;
+      log_put(log, producer.put_record(keys[0], datas[0], result), result, keys[0], datas[0]);
+      continue;
+    }
+    Status request;
+    (void)producer.put_records({entries.data(), group}, results, request);
+    if (!request) ::_exit(10 + static_cast<int>(request.code()));
+    for (size_t g = 0; g < group; ++g) log_put(log, results[g].status, results[g].result, keys[g], datas[g]);
   }
 }
 
 // A forked child must never unwind into the parent's frames (their destructors would run twice).
 [[noreturn]] void producer_main(const std::string& root, SharedLog* log, uint64_t seed, uint64_t records,
-                                bool exclusive) {
+                                bool exclusive, bool grouped = false) {
   try {
-    produce(root, log, seed, records, exclusive);
+    produce(root, log, seed, records, exclusive, grouped);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "producer %d: %s\n", static_cast<int>(::getpid()), error.what());
     ::_exit(3);
@@ -105,15 +126,15 @@ struct ReadRecord {
 // Follows every shard; records the longest time a shard had data pending but did not move.
 class Follower {
  public:
-  Follower(std::shared_ptr<Stream> stream) : stream_(std::move(stream)) {
-    for (uint32_t s = 0; s < kShards; ++s) readers_.emplace_back(stream_, s, IteratorStart{IteratorType::kTrimHorizon});
-    read_.resize(kShards);
-    stuck_since_.assign(kShards, 0);
+  explicit Follower(std::shared_ptr<Stream> stream, uint32_t shards = kShards) : stream_(std::move(stream)) {
+    for (uint32_t s = 0; s < shards; ++s) readers_.emplace_back(stream_, s, IteratorStart{IteratorType::kTrimHorizon});
+    read_.resize(shards);
+    stuck_since_.assign(shards, 0);
   }
   // One sweep over all shards; returns records read.
   size_t sweep() {
     size_t got = 0;
-    for (uint32_t s = 0; s < kShards; ++s) {
+    for (uint32_t s = 0; s < readers_.size(); ++s) {
       const Status status = readers_[s].get_records(batch_, 1000);
       if (!status) {
         errors_.push_back(std::string(exception_name(status.code())) + ": " + status.detail());
@@ -146,8 +167,9 @@ class Follower {
 
 void check_against_log(const SharedLog& log, const std::vector<std::vector<ReadRecord>>& read, uint64_t& successes,
                        uint64_t& aborts) {
-  std::vector<std::map<uint64_t, uint64_t>> by_position(kShards);  // sequence -> hash, per shard
-  for (uint32_t s = 0; s < kShards; ++s) {
+  const auto shards = static_cast<uint32_t>(read.size());
+  std::vector<std::map<uint64_t, uint64_t>> by_position(shards);  // sequence -> hash, per shard
+  for (uint32_t s = 0; s < shards; ++s) {
     uint64_t last = 0;
     for (const auto& record : read[s]) {
       EXPECT_GT(record.sequence, last) << "shard " << s << " out of order";
@@ -159,7 +181,7 @@ void check_against_log(const SharedLog& log, const std::vector<std::vector<ReadR
   for (uint64_t i = 0; i < count; ++i) {
     const LoggedPut& put = log.entries[i];
     if (put.hash == 0 && put.sequence == 0) continue;  // slot claimed by a process killed before filling it
-    ASSERT_LT(put.shard, kShards);
+    ASSERT_LT(put.shard, shards);
     const auto found = by_position[put.shard].find(put.sequence);
     if (put.aborted != 0) {
       ++aborts;
@@ -173,9 +195,9 @@ void check_against_log(const SharedLog& log, const std::vector<std::vector<ReadR
   }
 }
 
-std::shared_ptr<Stream> make_stream(const std::string& root) {
+std::shared_ptr<Stream> make_stream(const std::string& root, uint32_t shards = kShards) {
   StreamOptions options;
-  options.shard_count = kShards;
+  options.shard_count = shards;
   options.segment_size = 16384;
   auto stream = Stream::create("faults", options, root);
   stream->set_unblock_timeout(std::chrono::nanoseconds(kUnblockTimeoutNs));
@@ -186,12 +208,14 @@ std::shared_ptr<Stream> make_stream(const std::string& root) {
 
 // `concurrent` producers write at once; one at a time is SIGKILLed and replaced, `kills` times. Exclusive
 // producers run one at a time: each replacement must get the stream (the dead one's lock is gone) and
-// settle the frame its predecessor left unfinished.
-void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
+// settle the frame its predecessor left unfinished. `grouped`: one shard, short records in PutRecords
+// requests, so the kills land inside put_records' one-function path.
+void kill_producers_at_random(bool exclusive, int concurrent, int kKills, bool grouped = false) {
+  const uint32_t shards = grouped ? 1 : kShards;
   const uint64_t seed = env_or("SHMSTREAM_FAULT_SEED", 7);
   SCOPED_TRACE("seed " + std::to_string(seed));
   test::TempRoot root;
-  auto stream = make_stream(root.path());
+  auto stream = make_stream(root.path(), shards);
   SharedLog* log = make_shared_log();
   std::mt19937_64 random(seed);
 
@@ -210,13 +234,13 @@ void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
     }
   }
 
-  Follower follower(stream);
+  Follower follower(stream, shards);
   std::vector<pid_t> live;
   int kills = 0;
   auto spawn = [&] {
     const uint64_t child_seed = random();
     const pid_t pid = ::fork();
-    if (pid == 0) producer_main(root.path(), log, child_seed, 40000, exclusive);
+    if (pid == 0) producer_main(root.path(), log, child_seed, 40000, exclusive, grouped);
     live.push_back(pid);
   };
   for (int i = 0; i < concurrent; ++i) spawn();
@@ -256,10 +280,10 @@ void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
 
   // Restart after every process died: a fresh handle recovers exactly the same records.
   stream.reset();
-  Follower again(Stream::open("faults", root.path()));
+  Follower again(Stream::open("faults", root.path()), shards);
   while (again.sweep() != 0) {
   }
-  for (uint32_t s = 0; s < kShards; ++s) {
+  for (uint32_t s = 0; s < shards; ++s) {
     ASSERT_EQ(again.read_[s].size(), follower.read_[s].size());
     for (size_t i = 0; i < again.read_[s].size(); ++i) EXPECT_EQ(again.read_[s][i].sequence, follower.read_[s][i].sequence);
   }
@@ -269,6 +293,14 @@ void kill_producers_at_random(bool exclusive, int concurrent, int kKills) {
 TEST(Faults, ProducersKilledAtRandomLoseNothingThatSucceeded) { kill_producers_at_random(false, 3, 25); }
 
 TEST(Faults, ExclusiveProducersKilledAtRandomLoseNothingThatSucceeded) { kill_producers_at_random(true, 1, 12); }
+
+TEST(Faults, PutRecordsProducersKilledAtRandomLoseNothingThatSucceeded) {
+  kill_producers_at_random(false, 3, 15, true);
+}
+
+TEST(Faults, ExclusivePutRecordsProducersKilledAtRandomLoseNothingThatSucceeded) {
+  kill_producers_at_random(true, 1, 8, true);
+}
 
 TEST(Faults, StalledProducerIsAbortedNeverSilentlyLost) {
   test::TempRoot root;
