@@ -46,6 +46,13 @@ def main():
     if "== throughput" not in text or "Mmsg/s" not in text:
         sys.exit("throughput table missing")
     check_runs(report, transports, "throughput")
+    # PutRecords of 16 messages (the harness counts every message and checks each one's bytes).
+    grouped = ["shmstream", "shmstream-x", "spsc"]
+    text, report = run(feed, "throughput", "--seconds", "0.5", "--group", "16", "--transports", ",".join(grouped))
+    check_runs(report, grouped, "throughput")
+    refused = subprocess.run([feed, "latency", "--group", "16"], capture_output=True, text=True, timeout=60)
+    if refused.returncode != 2 or "throughput mode only" not in refused.stderr:
+        sys.exit(f"latency --group 16: expected a refusal, got {refused.returncode}: {refused.stderr}")
     # A low rate keeps the paced producer cheap on a busy test machine.
     text, report = run(feed, "latency", "--seconds", "0.5", "--warmup", "0.1", "--rates", "20000",
                        "--transports", ",".join(transports))
