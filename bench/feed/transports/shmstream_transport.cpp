@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "../transport.hpp"
@@ -57,16 +58,16 @@ class ShmstreamSender final : public Sender {
   // The held messages as one put_records (one clock read, one reservation for an exclusive producer).
   bool put_held() noexcept {
     shmstream::Status request_status;
-    const uint32_t failed = producer_.put_records({entries_.data(), held_entries_}, results_, request_status);
-    held_entries_ = 0;
+    const size_t count = std::exchange(held_entries_, 0);
+    const uint32_t failed = producer_.put_records({entries_.data(), count}, results_, request_status);
     if (!request_status) {
       error = request_status.detail();
       return false;
     }
     if (failed != 0) {
-      for (const auto& result : results_) {
-        if (!result.status) {
-          error = result.status.detail();
+      for (size_t i = 0; i < count; ++i) {  // this request's results only
+        if (!results_[i].status) {
+          error = results_[i].status.detail();
           break;
         }
       }
