@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <vector>
 
 #include "crypto/stream_keys.hpp"
 #include "log/frame_unblock.hpp"
 #include "client/throughput_gate.hpp"
+#include "common/ticking_clock.hpp"
 #include "log/shard_appender.hpp"
 #include "router/key_cache.hpp"
 #include "router/md5_hasher.hpp"
@@ -36,6 +38,10 @@ class ProducerCore {
         max_footprint_(state_.segment_size() - layout::kSegmentHeaderSize),
         appenders_(state_.shard_capacity()) {
     if (options.exclusive) settle_abandoned_frames_of_stream();
+    if (!options.exact_arrival_times) {
+      ticking_clock_user_.emplace();
+      clock_.stamp_from(ticking_clock_line());
+    }
     map_.rebuild(state_.header(), state_.shard_table());
     refresh_throttling();
     // A user who cannot use the stream's key is told now, before any put (docs/SECURITY.md).
@@ -106,7 +112,7 @@ class ProducerCore {
     ShardAppender::copy_fast(frame, key, data);
     // The clock is read once the record is in place: its value goes straight into the header.
     int64_t arrival_ns;
-    if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] {
+    if (!appender->clock().try_arrival_ns(arrival_ns)) [[unlikely]] {
       return appender->commit_reanchored<kCommit, kChecksum>(frame, key.size(), length);
     }
     using FastCommit = ShardAppender::FastCommit;
@@ -139,7 +145,7 @@ class ProducerCore {
     ShardAppender* const appender = core.fast_appender_;
     // One clock read for the request (a re-anchoring is rare: called here).
     int64_t arrival_ns;
-    if (!appender->clock().try_now_ns(arrival_ns)) [[unlikely]] arrival_ns = appender->clock().now_ns();
+    if (!appender->clock().try_arrival_ns(arrival_ns)) [[unlikely]] arrival_ns = appender->clock().now_ns();
     // Each frame is committed as soon as it is filled, so a reader follows right behind the producer. (Filling
     // the whole group first and committing it last to first, so that a reader finds it complete at once, put
     // 0.59x the floor's rate against 0.73x in 10 interleaved feed rounds: docs/PERFORMANCE.md.)
@@ -209,7 +215,7 @@ class ProducerCore {
                                                 PutResult& result) noexcept {
     const uint32_t shard_index = map_.only_shard();
     Status status = fast_appender_->append_slow(key, data, footprint_of(key.size(), data.size()),
-                                                clock_.now_ns(), result.sequence_number);
+                                                clock_.arrival_ns(), result.sequence_number);
     if (status.code() == StatusCode::kShardClosed) [[unlikely]] {
       return put_routed_again(key, data, nullptr, result, /*admitted=*/true);
     }
@@ -601,6 +607,7 @@ class ProducerCore {
   WriterLock writer_lock_;  // held for the producer's lifetime
   FrameCommit commit_;
   RealtimeClock clock_;  // arrival times of every shard's frames
+  std::optional<TickingClockUser> ticking_clock_user_;  // unless exact arrival times are asked for
   bool throttled_ = false;   // injected throttling or AWS-limits mode is on (refresh_throttling)
   bool aws_limits_ = false;
   uint64_t injected_threshold_ = 0;

@@ -8,7 +8,10 @@
 // object (a producer, a reader cursor).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+
+#include "common/ticking_clock.hpp"
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
@@ -42,6 +45,25 @@ class RealtimeClock {
     return false;
 #endif
   }
+  // A put's arrival time: the ticking clock's stamp while it ticks (one load), else try_now_ns(). A put
+  // that finds it idle tells it puts are coming.
+  [[gnu::always_inline]] bool try_arrival_ns(int64_t& ns) noexcept {
+    ns = ticker_->stamp_ns.load(std::memory_order_relaxed);  // relaxed: a time value, orders nothing
+    // relaxed: a hint; stored once per tick at most, when the thread has cleared it.
+    if (ticker_->put_seen.load(std::memory_order_relaxed) == 0) [[unlikely]] {
+      ticker_->put_seen.store(1, std::memory_order_relaxed);
+    }
+    if (ns != 0) [[likely]] return true;
+    return try_now_ns(ns);
+  }
+  // try_arrival_ns() with the re-anchoring, for the paths that may call.
+  int64_t arrival_ns() noexcept {
+    int64_t ns;
+    return try_arrival_ns(ns) ? ns : now_ns();
+  }
+  // Where arrival times come from: ticking_clock_line() or never_ticking_line() (exact: always now_ns()).
+  void stamp_from(TickerLine& line) noexcept { ticker_ = &line; }
+
   // Whether now_ns() reads the TSC on this machine (false: every call is a clock_gettime).
   static bool tsc_usable() noexcept;
 
@@ -49,6 +71,7 @@ class RealtimeClock {
   int64_t reanchor() noexcept;
   void restart_rate_window(uint64_t tsc, int64_t ns) noexcept;
 
+  TickerLine* ticker_ = &never_ticking_line();
   uint64_t anchor_tsc_ = 0;
   int64_t anchor_ns_ = 0;
   uint64_t anchor_valid_ticks_ = 0;  // 0 until the rate is known: every call re-anchors (= clock_gettime)

@@ -261,7 +261,7 @@ Status ShardAppender::shard_closed() noexcept {
 }
 
 void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
-  const int64_t arrival_ns = clock_->now_ns();  // one clock read for the group
+  const int64_t arrival_ns = clock_->arrival_ns();  // one clock read for the group
   uint64_t total = 0;
   for (AppendItem& item : items) {
     // The stream's encryption may have changed since the request was validated: a record that no longer fits

@@ -65,7 +65,7 @@ class ShardAppender {
   // frame because it stalled (nothing readable was written).
   [[gnu::always_inline]] Status append(std::string_view key, std::string_view data, uint64_t footprint,
                                        uint64_t& sequence_number) noexcept {
-    return append_at(key, data, footprint, clock_->now_ns(), sequence_number);
+    return append_at(key, data, footprint, clock_->arrival_ns(), sequence_number);
   }
 
   // The same with the arrival time given (one clock read for a PutRecords group).
@@ -224,7 +224,7 @@ class ShardAppender {
   // commit_fast when the clock needs re-anchoring first, and what its end asks for.
   template <FrameCommit kCommit, bool kChecksum>
   [[gnu::noinline]] Status commit_reanchored(uint8_t* frame, uint64_t key_length, uint64_t length) noexcept {
-    switch (commit_fast<kCommit, kChecksum>(frame, key_length, length, clock_->now_ns())) {
+    switch (commit_fast<kCommit, kChecksum>(frame, key_length, length, clock_->arrival_ns())) {
       case FastCommit::kDone:
         return Status::ok();
       case FastCommit::kWakeReaders:

@@ -129,9 +129,24 @@ def test_record_fields(make_stream):
     record = next(iter(stream.records()))
     assert record.partition_key == "clé" and record.data == "données".encode()
     assert record.shard_id == "shardId-000000000000"
-    assert before <= record.arrival_ns <= time.time_ns()
+    # The ticking clock is at most a tick (0.1 ms) behind while it ticks; 20 ms allows for a loaded machine.
+    assert before - 20_000_000 <= record.arrival_ns <= time.time_ns()
     assert abs(record.arrival_time.timestamp() - record.arrival_ns / 1e9) < 1e-5
     assert "clé" in repr(record)
+
+
+def test_exact_arrival_times(make_stream):
+    stream = make_stream()
+    producer = stream.producer(exact_arrival_times=True)
+    stamps = []
+    for i in range(200):
+        before = time.time_ns()
+        producer.put("k", bytes([i]))
+        stamps.append((before, time.time_ns()))
+    records = list(stream.records())
+    assert len(records) == 200
+    for record, (before, after) in zip(records, stamps):
+        assert before - 5_000 <= record.arrival_ns <= after + 5_000  # the TSC clock's error: microseconds
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

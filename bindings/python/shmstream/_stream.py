@@ -94,10 +94,13 @@ class Producer:
     """Puts records. Cheap to keep; one per thread is fastest (Stream.put does that for you).
 
     exclusive=True: the only writer of the stream (no locked instructions per record); opening it while any
-    other producer lives, or any producer while it lives, raises ResourceInUseException."""
+    other producer lives, or any producer while it lives, raises ResourceInUseException.
 
-    def __init__(self, stream: NativeStream, exclusive: bool = False) -> None:
-        self._native: NativeProducer = native.NativeProducer(stream, exclusive)
+    exact_arrival_times=True: each record's ApproximateArrivalTimestamp is read from the clock as it is put,
+    instead of from the process's ticking clock, which is at most ~0.1 ms behind (docs/DECISIONS.md)."""
+
+    def __init__(self, stream: NativeStream, exclusive: bool = False, exact_arrival_times: bool = False) -> None:
+        self._native: NativeProducer = native.NativeProducer(stream, exclusive, exact_arrival_times)
 
     def put(self, key: Bytes, data: Bytes, explicit_hash_key: Optional[HashKey] = None) -> PutResult:
         """PutRecord: routes by the MD5 of `key` (or `explicit_hash_key`) and appends; returns the shard and
@@ -238,9 +241,9 @@ class Stream(_control.ControlPlane):
         self._native.stop_encryption(encryption_type, key_id)
 
     # -- puts -------------------------------------------------------------------------------------
-    def producer(self, exclusive: bool = False) -> Producer:
+    def producer(self, exclusive: bool = False, exact_arrival_times: bool = False) -> Producer:
         """A producer of your own (see Producer); stream.put* keeps one per thread for you."""
-        return Producer(self._native, exclusive)
+        return Producer(self._native, exclusive, exact_arrival_times)
 
     def _thread_producer(self) -> Producer:
         producer = getattr(self._producers, "producer", None)

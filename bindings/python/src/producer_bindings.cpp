@@ -28,8 +28,8 @@ std::optional<HashKey> hash_key_argument(const py::handle& text) {
 
 class ProducerHandle {
  public:
-  ProducerHandle(std::shared_ptr<Stream> stream, bool exclusive)
-      : producer_(std::move(stream), ProducerOptions{exclusive}) {}
+  ProducerHandle(std::shared_ptr<Stream> stream, bool exclusive, bool exact_arrival_times)
+      : producer_(std::move(stream), ProducerOptions{.exclusive = exclusive, .exact_arrival_times = exact_arrival_times}) {}
 
   // Single puts keep the GIL: the append costs less than releasing and re-taking it.
   py::tuple put(const py::handle& key, const py::handle& data, const py::handle& explicit_hash_key) {
@@ -108,7 +108,8 @@ class ProducerHandle {
 
 void register_producer(py::module_& module) {
   py::class_<ProducerHandle>(module, "NativeProducer")
-      .def(py::init<std::shared_ptr<Stream>, bool>(), py::arg("stream"), py::arg("exclusive") = false)
+      .def(py::init<std::shared_ptr<Stream>, bool, bool>(), py::arg("stream"), py::arg("exclusive") = false,
+           py::arg("exact_arrival_times") = false)
       .def("put", &ProducerHandle::put, py::arg("key"), py::arg("data"), py::arg("explicit_hash_key") = py::none())
       .def("put_records", &ProducerHandle::put_records, py::arg("entries"))
       .def("route", &ProducerHandle::route, py::arg("key"), py::arg("explicit_hash_key") = py::none())
