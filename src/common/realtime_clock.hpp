@@ -45,14 +45,9 @@ class RealtimeClock {
     return false;
 #endif
   }
-  // A put's arrival time: the ticking clock's stamp while it ticks (one load), else try_now_ns(). A put
-  // that finds it idle tells it puts are coming.
+  // A put's arrival time: the ticking clock's stamp while it ticks (one load), else try_now_ns().
   [[gnu::always_inline]] bool try_arrival_ns(int64_t& ns) noexcept {
     ns = ticker_->stamp_ns.load(std::memory_order_relaxed);  // relaxed: a time value, orders nothing
-    // relaxed: a hint; stored once per tick at most, when the thread has cleared it.
-    if (ticker_->put_seen.load(std::memory_order_relaxed) == 0) [[unlikely]] {
-      ticker_->put_seen.store(1, std::memory_order_relaxed);
-    }
     if (ns != 0) [[likely]] return true;
     return try_now_ns(ns);
   }
@@ -61,6 +56,8 @@ class RealtimeClock {
     int64_t ns;
     return try_arrival_ns(ns) ? ns : now_ns();
   }
+  // Records put with these arrival times, for the ticking clock's rate (at a metrics flush).
+  void report_records(uint64_t records) noexcept { detail::report_records(*ticker_, records); }
   // Where arrival times come from: ticking_clock_line() or never_ticking_line() (exact: always now_ns()).
   void stamp_from(TickerLine& line) noexcept { ticker_ = &line; }
 

@@ -4,19 +4,25 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "shmstream/clock.hpp"
+#include "shmstream/status.hpp"
 
 namespace shmstream::detail {
 namespace {
 
 constexpr long kTickNs = 100'000;              // a stamp is at most this old while ticking
-constexpr long kIdleLookNs = 10'000'000;       // idle: how often the thread looks for puts
-constexpr int kTicksBeforeIdle = 100;          // 10 ms of ticks without a put
-constexpr int kIdleLooksBeforeExit = 100;      // 1 s idle without a user
+constexpr int64_t kWindowNs = 10'000'000;      // the record rate is measured over windows this long
+constexpr uint64_t kStartRecordsPerSecond = 4'000'000;
+constexpr uint64_t kStopRecordsPerSecond = 2'000'000;
+constexpr int kWindowsPerUserCheck = 100;      // once a second: is a user left?
 constexpr unsigned long kTimerSlackNs = 10'000;
+
+enum class Mode : uint8_t { kAuto, kAlways, kNever };
 
 TickerLine ticked_line;
 TickerLine never_ticked_line;
@@ -28,40 +34,69 @@ int users = 0;
 bool thread_running = false;
 std::once_flag fork_handlers_installed;
 
+Mode mode_from_environment() {
+  const char* text = std::getenv("SHMSTREAM_TICKING_CLOCK");
+  const std::string value = text == nullptr ? "auto" : text;
+  if (value == "auto") return Mode::kAuto;
+  if (value == "always") return Mode::kAlways;
+  if (value == "never") return Mode::kNever;
+  throw Error(StatusCode::kInvalidArgument,
+              "SHMSTREAM_TICKING_CLOCK='" + value + "' is not one of auto, always, never");
+}
+
+int64_t monotonic_ns() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
 void pause_for(long ns) noexcept {
   const timespec pause{0, ns};
   (void)::nanosleep(&pause, nullptr);
 }
 
-void tick() noexcept {
+// Whether a user is left; if not, the stamp goes back to 0 and the next user starts a thread.
+bool keep_running() noexcept {
+  const std::lock_guard lock(state_mutex);
+  if (users == 0) {
+    ticked_line.stamp_ns.store(0, std::memory_order_relaxed);  // relaxed: puts read the exact clock again
+    thread_running = false;
+  }
+  return thread_running;
+}
+
+void tick(Mode mode) noexcept {
   (void)::prctl(PR_SET_TIMERSLACK, kTimerSlackNs);  // a 50 us default slack would make ticks of 150 us
-  bool ticking = false;
-  int ticks_without_put = 0;
-  int idle_looks_unused = 0;
+  bool ticking = mode == Mode::kAlways;
+  int windows = 0;
+  int64_t window_start = monotonic_ns();
+  // relaxed: a count for a rate; orders nothing.
+  uint64_t window_records = ticked_line.records.load(std::memory_order_relaxed);
   for (;;) {
-    // relaxed: a hint that puts come; the stamp it leads to orders nothing.
-    const bool put_seen = ticked_line.put_seen.exchange(0, std::memory_order_relaxed) != 0;
-    if (put_seen) {
+    if (ticking) {
+      ticked_line.stamp_ns.store(now_ns(), std::memory_order_relaxed);  // relaxed: a time value
+      pause_for(kTickNs);
+    } else {
+      pause_for(kWindowNs);
+    }
+    const int64_t now = monotonic_ns();
+    const int64_t elapsed = now - window_start;
+    if (elapsed < kWindowNs) continue;
+    const uint64_t records = ticked_line.records.load(std::memory_order_relaxed);  // relaxed: as above
+    const auto per_second = static_cast<uint64_t>(static_cast<double>(records - window_records) * 1e9 /
+                                                  static_cast<double>(elapsed));
+    window_start = now;
+    window_records = records;
+    if (mode == Mode::kAuto && !ticking && per_second >= kStartRecordsPerSecond) {
       ticking = true;
-      ticks_without_put = 0;
-    } else if (ticking && ++ticks_without_put >= kTicksBeforeIdle) {
+    } else if (mode == Mode::kAuto && ticking && per_second < kStopRecordsPerSecond) {
       ticking = false;
       ticked_line.stamp_ns.store(0, std::memory_order_relaxed);  // relaxed: puts read the exact clock again
     }
-    if (ticking) {
-      ticked_line.stamp_ns.store(now_ns(), std::memory_order_relaxed);  // relaxed: a time value, orders nothing
-      pause_for(kTickNs);
-      continue;
+    if (++windows >= kWindowsPerUserCheck) {
+      windows = 0;
+      if (!keep_running()) return;
     }
-    if (++idle_looks_unused >= kIdleLooksBeforeExit) {
-      const std::lock_guard lock(state_mutex);
-      if (users == 0) {
-        thread_running = false;
-        return;
-      }
-      idle_looks_unused = 0;
-    }
-    pause_for(kIdleLookNs);
   }
 }
 
@@ -81,16 +116,26 @@ void install_fork_handlers() noexcept {
 TickerLine& ticking_clock_line() noexcept { return ticked_line; }
 TickerLine& never_ticking_line() noexcept { return never_ticked_line; }
 
-TickingClockUser::TickingClockUser() noexcept {
+void report_records(TickerLine& line, uint64_t records) noexcept {
+  if (&line == &never_ticked_line) return;  // exact producers of several threads would share its line
+  // Not a fetch_add: a locked instruction waits for the producer's stores to drain, and a report that two
+  // producers race on and lose only makes the rate read low. relaxed: a count for a rate, orders nothing.
+  line.records.store(line.records.load(std::memory_order_relaxed) + records, std::memory_order_relaxed);
+}
+
+TickingClockUser::TickingClockUser() {
+  static const Mode mode = mode_from_environment();  // read once per process; a bad value throws each time
   std::call_once(fork_handlers_installed, install_fork_handlers);
   const std::lock_guard lock(state_mutex);
   ++users;
-  if (thread_running) return;
+  if (thread_running || mode == Mode::kNever) return;
   try {
-    std::thread(tick).detach();
+    // relaxed: a time value. Always ticking: the first put already finds a stamp.
+    if (mode == Mode::kAlways) ticked_line.stamp_ns.store(now_ns(), std::memory_order_relaxed);
+    std::thread([] { tick(mode); }).detach();
     thread_running = true;
   } catch (...) {
-    // No thread: the stamp stays 0 and every put reads the exact clock.
+    ticked_line.stamp_ns.store(0, std::memory_order_relaxed);  // no thread: every put reads the exact clock
   }
 }
 

@@ -341,6 +341,7 @@ void ShardAppender::flush_metrics() noexcept {
   // relaxed: monitoring counters, no ordering with anything.
   entry_->incoming_records.fetch_add(records, std::memory_order_relaxed);
   entry_->incoming_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  clock_->report_records(records);
   pending_records_ = 0;
   pending_bytes_ = 0;
   pending_fast_records_ = 0;

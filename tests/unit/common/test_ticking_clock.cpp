@@ -1,5 +1,5 @@
-// The ticking clock behind arrival times: ticks while puts come, within a tick of clock_gettime; idle (exact
-// clock) without puts; its thread leaves with its last user; a forked child reads the exact clock.
+// The ticking clock behind arrival times: ticks while records come fast, within a tick of clock_gettime;
+// exact below that rate; its thread leaves with its last user; a forked child reads the exact clock.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,40 +29,54 @@ void sleep_ns(long ns) {
 
 int64_t ticked_stamp() { return ticking_clock_line().stamp_ns.load(std::memory_order_relaxed); }
 
-// Puts (arrival readings) every 20 us for `duration_ns`; returns how far behind clock_gettime each ticked
-// reading was. A reading is never ahead of the clock, nor behind it by more than `slack_ns`.
-std::vector<int64_t> ticked_lags(RealtimeClock& clock, int64_t duration_ns, int64_t slack_ns) {
-  std::vector<int64_t> lags;
-  const int64_t end = now_ns() + duration_ns;
-  for (int64_t before = now_ns(); before < end; before = now_ns()) {
-    const bool ticked = ticked_stamp() != 0;
-    int64_t reading = 0;
-    const bool read = clock.try_arrival_ns(reading);
-    const int64_t after = now_ns();
-    if (read) {
-      EXPECT_LE(reading, after + 5'000);  // 5 us: the exact clock's error (test_clock.cpp)
-      EXPECT_GE(reading, before - slack_ns);
-      if (ticked) lags.push_back(std::max<int64_t>(0, before - reading));
-    }
-    sleep_ns(20'000);
+// Reports records as a producer would at its metrics flushes, far above the rate that starts the ticks,
+// until the thread ticks; false after 5 s.
+bool report_until_ticking(RealtimeClock& clock) {
+  const int64_t give_up = now_ns() + 5'000'000'000;
+  while (ticked_stamp() == 0 && now_ns() < give_up) {
+    clock.report_records(1'000);
+    sleep_ns(10'000);
   }
-  return lags;
+  return ticked_stamp() != 0;
 }
 
-TEST(TickingClock, TicksWhilePutsComeAndGoesIdleWithout) {
+// A bracketed reading between clock_gettime calls: never ahead of the clock (5 us: the exact clock's error,
+// test_clock.cpp), never behind it by more than `slack_ns`. Returns how far behind it was.
+int64_t bracketed_lag(RealtimeClock& clock, int64_t slack_ns) {
+  const int64_t before = now_ns();
+  const int64_t reading = clock.arrival_ns();
+  const int64_t after = now_ns();
+  EXPECT_LE(reading, after + 5'000);
+  EXPECT_GE(reading, before - slack_ns);
+  return std::max<int64_t>(0, before - reading);
+}
+
+TEST(TickingClock, TicksOnlyWhileRecordsComeFast) {
   TickingClockUser user;
   RealtimeClock clock;
   clock.stamp_from(ticking_clock_line());
-  sleep_ns(50'000'000);  // no puts: idle
-  EXPECT_EQ(ticked_stamp(), 0);
-  // Puts start it within a look (10 ms); then readings are the ticks. 20 ms of slack: a loaded machine may
-  // keep the thread from a CPU for a while; the median says how far behind it usually is.
-  std::vector<int64_t> lags = ticked_lags(clock, 300'000'000, 20'000'000);
+  sleep_ns(50'000'000);  // records of an earlier test may still keep it ticking for a window or two
+  // 50 k records a second, for 200 ms: below the rate that starts the ticks; every reading is exact.
+  for (int64_t end = now_ns() + 200'000'000; now_ns() < end;) {
+    clock.report_records(1);
+    (void)bracketed_lag(clock, 5'000);
+    EXPECT_EQ(ticked_stamp(), 0);
+    sleep_ns(20'000);
+  }
+  // 100 M records a second start it; then readings are the ticks. 20 ms of slack: a loaded machine may keep
+  // the thread from a CPU for a while; the median says how far behind it usually is.
+  ASSERT_TRUE(report_until_ticking(clock));
+  std::vector<int64_t> lags;
+  for (int64_t end = now_ns() + 300'000'000; now_ns() < end;) {
+    clock.report_records(1'000);
+    if (ticked_stamp() != 0) lags.push_back(bracketed_lag(clock, 20'000'000));
+    sleep_ns(10'000);
+  }
   ASSERT_GT(lags.size(), 100U);
   std::nth_element(lags.begin(), lags.begin() + lags.size() / 2, lags.end());
   RecordProperty("median_lag_ns", static_cast<int>(lags[lags.size() / 2]));
   EXPECT_LT(lags[lags.size() / 2], 1'000'000);
-  // Without puts for 10 ms it goes idle again: readings come from the exact clock.
+  // Without records, it stops within a window or two (10 ms each): readings come from the exact clock.
   sleep_ns(100'000'000);
   EXPECT_EQ(ticked_stamp(), 0);
 }
@@ -72,19 +86,8 @@ TEST(TickingClock, AnExactClockNeverReadsTheTicks) {
   RealtimeClock clock;  // never_ticking_line() unless told otherwise
   RealtimeClock ticked;
   ticked.stamp_from(ticking_clock_line());
-  int64_t ignored = 0;
-  for (int i = 0; i < 1000 && ticked_stamp() == 0; ++i) {
-    (void)ticked.try_arrival_ns(ignored);
-    sleep_ns(1'000'000);
-  }
-  ASSERT_NE(ticked_stamp(), 0);
-  for (int i = 0; i < 1000; ++i) {
-    const int64_t before = now_ns();
-    const int64_t reading = clock.arrival_ns();
-    const int64_t after = now_ns();
-    EXPECT_GE(reading, before - 5'000);
-    EXPECT_LE(reading, after + 5'000);
-  }
+  ASSERT_TRUE(report_until_ticking(ticked));
+  for (int i = 0; i < 1000; ++i) (void)bracketed_lag(clock, 5'000);
 }
 
 TEST(TickingClock, ThreadLeavesWithItsLastUserAndComesBackWithTheNext) {
@@ -107,12 +110,7 @@ TEST(TickingClock, ForkedChildReadsTheExactClockUntilItStartsItsOwn) {
   TickingClockUser user;
   RealtimeClock clock;
   clock.stamp_from(ticking_clock_line());
-  int64_t reading = 0;
-  for (int i = 0; i < 1000 && ticked_stamp() == 0; ++i) {
-    (void)clock.try_arrival_ns(reading);
-    sleep_ns(1'000'000);
-  }
-  ASSERT_NE(ticked_stamp(), 0);
+  ASSERT_TRUE(report_until_ticking(clock));
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -122,12 +120,7 @@ TEST(TickingClock, ForkedChildReadsTheExactClockUntilItStartsItsOwn) {
     const int64_t before = now_ns();
     failures += clock.arrival_ns() >= before - 5'000 ? 0 : 2;
     TickingClockUser own;
-    int i = 0;
-    for (; i < 1000 && ticked_stamp() == 0; ++i) {
-      (void)clock.try_arrival_ns(reading);
-      sleep_ns(1'000'000);
-    }
-    failures += ticked_stamp() != 0 ? 0 : 4;
+    failures += report_until_ticking(clock) ? 0 : 4;
     ::_exit(failures);
   }
   int status = 0;
@@ -145,9 +138,9 @@ TEST(TickingClock, ProducersStampFromTheTicksUnlessAskedForExactTimes) {
     shmstream::Producer producer(stream, shmstream::ProducerOptions{.exact_arrival_times = exact});
     shmstream::PutResult result;
     ASSERT_TRUE(producer.put_record("k", "mark", result).is_ok());
-    for (int i = 0; i < 1000 && !exact && ticked_stamp() == 0; ++i) {
-      ASSERT_TRUE(producer.put_record("k", "warm", result).is_ok());
-      sleep_ns(1'000'000);
+    // Puts back to back (~10 M a second) start the ticks within a window or two.
+    for (const int64_t give_up = now_ns() + 5'000'000'000; !exact && ticked_stamp() == 0 && now_ns() < give_up;) {
+      for (int i = 0; i < 1000; ++i) ASSERT_TRUE(producer.put_record("k", "warm", result).is_ok());
     }
     ASSERT_TRUE(exact || ticked_stamp() != 0);
     const uint64_t first = result.sequence_number;
