@@ -1,6 +1,9 @@
 """PutRecord / PutRecords and shard iterators of every type."""
 
 import datetime
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -202,3 +205,29 @@ def test_put_many_names_the_bad_entry(make_stream):
         with pytest.raises(shmstream.InvalidArgumentException, match=rf"put_many: record {index}\b"):
             stream.put_many(bad)
     assert list(stream.records()) == []
+
+
+def _distinct_arrivals_in_subprocess(root, mode):
+    """Puts 2000 records back to back in a process with SHMSTREAM_TICKING_CLOCK=mode; returns how many
+    distinct arrival times they got, or the process's error output."""
+    script = (
+        "import sys, shmstream\n"
+        "stream = shmstream.Stream.create('ticks', shard_count=1, root=sys.argv[1])\n"
+        "producer = stream.producer()\n"
+        "for i in range(2000): producer.put('k', b'x')\n"
+        "print(len({r.arrival_ns for r in stream.records()}))\n"
+    )
+    os.makedirs(root, exist_ok=True)
+    env = dict(os.environ, SHMSTREAM_TICKING_CLOCK=mode)
+    done = subprocess.run([sys.executable, "-c", script, root], env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout.strip() if done.returncode == 0 else done.stderr
+
+
+def test_ticking_clock_modes(root):
+    # A Python put takes a microsecond or two: 2000 of them span a few ms, so a 0.1 ms tick stamps many
+    # records with one time, while the exact clock gives nearly each its own. (auto at this rate: exact.)
+    assert int(_distinct_arrivals_in_subprocess(root + "/always", "always")) < 500
+    assert int(_distinct_arrivals_in_subprocess(root + "/never", "never")) > 1900
+    assert int(_distinct_arrivals_in_subprocess(root + "/auto", "auto")) > 1900
+    error = _distinct_arrivals_in_subprocess(root + "/bad", "sometimes")
+    assert "InvalidArgumentException" in error and "SHMSTREAM_TICKING_CLOCK='sometimes'" in error
