@@ -68,9 +68,11 @@ class ConsumerSink final : public MessageSink {
 };
 
 void producer_body(Transport& transport, const MessagePool& pool, const RunConfig& config, SharedRun& run, int id) {
+  // Opened before pinning, as docs/OPERATIONS.md advises: the producer's background threads (the segment
+  // preparer's zeroing, the ticking clock) then keep the process's CPUs instead of the pinned one.
+  auto sender = transport.open_sender(id);
   if (!pin_to_cpu(cpu_for(config.producer_cpus, id))) throw std::runtime_error("cannot pin producer");
   ProducerSlot& slot = run.producers[id];
-  auto sender = transport.open_sender(id);
   std::vector<int> consumer_of_symbol(pool.symbols().size(), 0);  // accounting off the hot path
   for (size_t i = 0; i < pool.size(); ++i) consumer_of_symbol[pool[i].symbol] = sender->consumer_of(pool[i]);
   Stamper stamper(config.group);
@@ -174,8 +176,8 @@ class RoundTripSink final : public MessageSink {
 };
 
 void ping_body(Transport& ping, Transport& pong, const MessagePool& pool, const RunConfig& config, SharedRun& run) {
+  auto sender = ping.open_sender(0);  // before pinning, as in producer_body()
   if (!pin_to_cpu(cpu_for(config.producer_cpus, 0))) throw std::runtime_error("cannot pin");
-  auto sender = ping.open_sender(0);
   auto receiver = pong.open_receiver(0);
   ConsumerSlot& slot = run.consumers[0];
   Stamper stamper(1);
@@ -200,9 +202,9 @@ void ping_body(Transport& ping, Transport& pong, const MessagePool& pool, const 
 }
 
 void echo_body(Transport& ping, Transport& pong, const RunConfig& config, SharedRun& run) {
+  auto sender = pong.open_sender(0);  // before pinning, as in producer_body()
   if (!pin_to_cpu(cpu_for(config.consumer_cpus, 0))) throw std::runtime_error("cannot pin");
   auto receiver = ping.open_receiver(0);
-  auto sender = pong.open_sender(0);
   EchoSink sink(*sender);
   ready_and_wait_for_go(run);
   // acquire: pairs with the pinging side's release when it is done (no message is then in flight).

@@ -38,6 +38,7 @@ class ProducerCore {
         max_footprint_(state_.segment_size() - layout::kSegmentHeaderSize),
         appenders_(state_.shard_capacity()) {
     if (options.exclusive) settle_abandoned_frames_of_stream();
+    state_.segments().preparer().start_now();  // the opening thread's affinity, as the ticking clock's
     if (!options.exact_arrival_times) {
       ticking_clock_user_.emplace();
       clock_.stamp_from(ticking_clock_line());

@@ -34,6 +34,11 @@ class SegmentPreparer {
 
   // Asks for segment `number` of the shard to be mapped in this process (created first if asked). Never blocks.
   void request(uint32_t shard_index, uint64_t number, Work work) noexcept;
+  // Starts the thread now rather than at the first request: a producer does so when it opens, so the thread
+  // takes the affinity of the thread that opens it, not that of a put pinned after (docs/OPERATIONS.md).
+  void start_now() noexcept { (void)start(); }
+  // For tests: whether the thread was started.
+  bool started() const noexcept { return running_; }
   // If the thread is preparing segment `number` of the shard right now, has it finish at full speed and
   // waits for that (a few ms at most) so that the caller finds the work done instead of doing it a second
   // time (a second 64 MiB file, or a second mapping, thrown away after). Called at a roll.

@@ -30,6 +30,7 @@ class SegmentStore {
   SegmentStore(std::string stream_directory, const StreamSegmentsIdentity& identity,
                const layout::ShardEntry* shard_table);
   SegmentStore(const SegmentStore&) = delete;
+  SegmentPreparer& preparer() noexcept { return preparer_; }
   SegmentStore& operator=(const SegmentStore&) = delete;
 
   std::string shard_directory(uint32_t shard_index) const;

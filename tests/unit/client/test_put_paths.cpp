@@ -12,6 +12,8 @@
 #include "shmstream/producer.hpp"
 #include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
+#include "segment/segment_store.hpp"
+#include "stream/stream_state.hpp"
 #include "test_support.hpp"
 
 using namespace shmstream;
@@ -177,6 +179,24 @@ TEST(PutPaths, ExplicitHashKeysAndInvalidRecordsBesideFastPuts) {
               StatusCode::kInvalidArgument);
   }
   expect_read_back(stream, puts);
+}
+
+}  // namespace
+
+namespace {
+
+// A producer starts the segment preparer's thread when it opens, so the thread takes the affinity of the
+// opening thread (docs/OPERATIONS.md); a reader alone still starts it only at its first request.
+TEST(PutPaths, OpeningAProducerStartsThePreparerAndAReaderDoesNot) {
+  test::TempRoot root;
+  auto stream = Stream::create("s", StreamOptions{}, root.path());
+  detail::SegmentPreparer& preparer = detail::StreamAccess::state(*stream).segments().preparer();
+  ShardReader reader(stream, 0, IteratorStart{IteratorType::kTrimHorizon});
+  RecordBatch batch;
+  ASSERT_TRUE(reader.get_records(batch, 10).is_ok());
+  EXPECT_FALSE(preparer.started());
+  Producer producer(stream);
+  EXPECT_TRUE(preparer.started());
 }
 
 }  // namespace
