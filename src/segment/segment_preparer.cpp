@@ -21,8 +21,8 @@ SegmentPreparer::~SegmentPreparer() {
 }
 
 bool SegmentPreparer::start() noexcept {
-  // The thread starts with the first request (the first segment an eighth full), so handles that never write
-  // or read far (CLI commands) never start one.
+  // A producer starts the thread when it opens (start_now()); a reader at its first request (the first segment
+  // an eighth full), so reading handles that never read far (CLI commands) never start one.
   std::call_once(started_, [this] {
     try {
       thread_ = std::thread([this] { run(); });
