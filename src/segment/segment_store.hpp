@@ -30,8 +30,8 @@ class SegmentStore {
   SegmentStore(std::string stream_directory, const StreamSegmentsIdentity& identity,
                const layout::ShardEntry* shard_table);
   SegmentStore(const SegmentStore&) = delete;
-  SegmentPreparer& preparer() noexcept { return preparer_; }
   SegmentStore& operator=(const SegmentStore&) = delete;
+  SegmentPreparer& preparer() noexcept { return preparer_; }
 
   std::string shard_directory(uint32_t shard_index) const;
   SegmentIdentity identity(uint32_t shard_index) const noexcept;

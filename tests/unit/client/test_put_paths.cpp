@@ -181,10 +181,6 @@ TEST(PutPaths, ExplicitHashKeysAndInvalidRecordsBesideFastPuts) {
   expect_read_back(stream, puts);
 }
 
-}  // namespace
-
-namespace {
-
 // A producer starts the segment preparer's thread when it opens, so the thread takes the affinity of the
 // opening thread (docs/OPERATIONS.md); a reader alone still starts it only at its first request.
 TEST(PutPaths, OpeningAProducerStartsThePreparerAndAReaderDoesNot) {
