@@ -68,10 +68,14 @@ class ConsumerSink final : public MessageSink {
 };
 
 void producer_body(Transport& transport, const MessagePool& pool, const RunConfig& config, SharedRun& run, int id) {
-  // Opened before pinning, as docs/OPERATIONS.md advises: the producer's background threads (the segment
-  // preparer's zeroing, the ticking clock) then keep the process's CPUs instead of the pinned one.
-  auto sender = transport.open_sender(id);
+  // For throughput the sender is opened before pinning, so the producer's background threads (the segment
+  // preparer's zeroing, the ticking clock) keep the process's CPUs; for latency after, so they share the
+  // producer's CPU and leave the consumer's alone (docs/OPERATIONS.md "Threads a producer starts").
+  const bool open_first = config.mode == Mode::kThroughput;
+  std::unique_ptr<Sender> sender;
+  if (open_first) sender = transport.open_sender(id);
   if (!pin_to_cpu(cpu_for(config.producer_cpus, id))) throw std::runtime_error("cannot pin producer");
+  if (!open_first) sender = transport.open_sender(id);
   ProducerSlot& slot = run.producers[id];
   std::vector<int> consumer_of_symbol(pool.symbols().size(), 0);  // accounting off the hot path
   for (size_t i = 0; i < pool.size(); ++i) consumer_of_symbol[pool[i].symbol] = sender->consumer_of(pool[i]);
@@ -176,8 +180,8 @@ class RoundTripSink final : public MessageSink {
 };
 
 void ping_body(Transport& ping, Transport& pong, const MessagePool& pool, const RunConfig& config, SharedRun& run) {
-  auto sender = ping.open_sender(0);  // before pinning, as in producer_body()
   if (!pin_to_cpu(cpu_for(config.producer_cpus, 0))) throw std::runtime_error("cannot pin");
+  auto sender = ping.open_sender(0);  // after pinning, as producer_body() does for latency
   auto receiver = pong.open_receiver(0);
   ConsumerSlot& slot = run.consumers[0];
   Stamper stamper(1);
@@ -202,9 +206,9 @@ void ping_body(Transport& ping, Transport& pong, const MessagePool& pool, const 
 }
 
 void echo_body(Transport& ping, Transport& pong, const RunConfig& config, SharedRun& run) {
-  auto sender = pong.open_sender(0);  // before pinning, as in producer_body()
   if (!pin_to_cpu(cpu_for(config.consumer_cpus, 0))) throw std::runtime_error("cannot pin");
   auto receiver = ping.open_receiver(0);
+  auto sender = pong.open_sender(0);
   EchoSink sink(*sender);
   ready_and_wait_for_go(run);
   // acquire: pairs with the pinging side's release when it is done (no message is then in flight).
