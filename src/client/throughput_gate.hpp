@@ -9,9 +9,9 @@
 #include <atomic>
 #include <cstdint>
 
+#include "common/monotonic_clock.hpp"
 #include "shmstream/layout/shard_throughput.hpp"
 #include "shmstream/limits.hpp"
-#include "wait/await.hpp"  // monotonic_ns: CLOCK_MONOTONIC, one timeline for every process of the host
 
 namespace shmstream::detail {
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "common/monotonic_clock.hpp"
 #include "shmstream/clock.hpp"
 #include "shmstream/status.hpp"
 
@@ -42,12 +43,6 @@ Mode mode_from_environment() {
   if (value == "never") return Mode::kNever;
   throw Error(StatusCode::kInvalidArgument,
               "SHMSTREAM_TICKING_CLOCK='" + value + "' is not one of auto, always, never");
-}
-
-int64_t monotonic_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
 void pause_for(long ns) noexcept {
@@ -87,11 +82,13 @@ void tick(Mode mode) noexcept {
                                                   static_cast<double>(elapsed));
     window_start = now;
     window_records = records;
-    if (mode == Mode::kAuto && !ticking && per_second >= kStartRecordsPerSecond) {
-      ticking = true;
-    } else if (mode == Mode::kAuto && ticking && per_second < kStopRecordsPerSecond) {
-      ticking = false;
-      ticked_line.stamp_ns.store(0, std::memory_order_relaxed);  // relaxed: puts read the exact clock again
+    if (mode == Mode::kAuto) {
+      if (!ticking && per_second >= kStartRecordsPerSecond) {
+        ticking = true;
+      } else if (ticking && per_second < kStopRecordsPerSecond) {
+        ticking = false;
+        ticked_line.stamp_ns.store(0, std::memory_order_relaxed);  // relaxed: puts read the exact clock again
+      }
     }
     if (++windows >= kWindowsPerUserCheck) {
       windows = 0;

@@ -16,17 +16,12 @@
 #include <chrono>
 #include <cstdint>
 
+#include "common/monotonic_clock.hpp"
 #include "shmstream/record.hpp"
 #include "shmstream/status.hpp"
 #include "wait/eventcount.hpp"
 
 namespace shmstream::detail {
-
-inline int64_t monotonic_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
 
 struct EventcountWords {
   std::atomic<uint32_t>& word;
