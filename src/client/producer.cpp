@@ -30,9 +30,9 @@ class ProducerCore {
         writer_lock_(WriterLock::acquire(state_.directory(),
                                          options.exclusive ? WriterLock::Mode::kExclusive : WriterLock::Mode::kShared,
                                          state_.header().file_mode)),
-        commit_(!options.exclusive            ? FrameCommit::kShared
-                : register_for_waiter_barriers() ? FrameCommit::kExclusive
-                                                 : FrameCommit::kExclusiveSeqCst),
+        commit_(register_for_waiter_barriers() ? (options.exclusive ? FrameCommit::kExclusive : FrameCommit::kShared)
+                : options.exclusive            ? FrameCommit::kExclusiveSeqCst
+                                               : FrameCommit::kSharedSeqCst),
         stream_flags_(static_cast<uint8_t>(state_.header().frame_flags)),
         trailer_bytes_(layout::trailer_size(stream_flags_)),
         max_footprint_(state_.segment_size() - layout::kSegmentHeaderSize),
@@ -191,6 +191,7 @@ class ProducerCore {
                          : &put_group_fast<FrameCommit::kExclusive, false>;
       case FrameCommit::kShared:
         return checksums ? &put_group_fast<FrameCommit::kShared, true> : &put_group_fast<FrameCommit::kShared, false>;
+      case FrameCommit::kSharedSeqCst:
       case FrameCommit::kExclusiveSeqCst:
         break;
     }
@@ -203,6 +204,7 @@ class ProducerCore {
         return checksums ? &put_fast<FrameCommit::kExclusive, true> : &put_fast<FrameCommit::kExclusive, false>;
       case FrameCommit::kShared:
         return checksums ? &put_fast<FrameCommit::kShared, true> : &put_fast<FrameCommit::kShared, false>;
+      case FrameCommit::kSharedSeqCst:
       case FrameCommit::kExclusiveSeqCst:
         break;
     }

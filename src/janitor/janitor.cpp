@@ -186,7 +186,7 @@ int Janitor::unblock_shard(Stream& stream, uint32_t shard_index, ShardWatch& wat
           return claimed ? detail::UnsettledAction::kSkip : detail::UnsettledAction::kStop;
         }
         watch.stalled.erase(frame.position);
-        if (detail::pad_unsettled_frame(frame)) {
+        if (detail::pad_unsettled_frame(shard, frame)) {
           // relaxed: monitoring counter.
           shard.entry().unblocked_frames.fetch_add(1, std::memory_order_relaxed);
           shard.wake_readers();

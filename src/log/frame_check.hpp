@@ -70,16 +70,12 @@ inline uint64_t frame_checksum(const uint8_t* frame, uint64_t position, uint64_t
 }
 
 // A frame that is not a DATA frame with the stream's flags: an encrypted DATA frame, padding, or damage.
-inline FrameKind inspect_unusual_frame(const uint8_t* frame, uint64_t position, uint64_t state, uint64_t footprint,
+inline FrameKind inspect_unusual_frame(const uint8_t* frame, uint64_t position, uint64_t state,
                                        uint8_t expected_flags, bool verify_checksum, FrameInfo& info) noexcept {
   const layout::FrameType type = layout::state_type(state);
-  if (type == layout::FrameType::kPad) {
-    if (static_cast<uint64_t>(layout::state_length(state)) != footprint) {
-      info.problem = "padding frame length is not a multiple of 16";
-      return FrameKind::kCorrupted;
-    }
-    return FrameKind::kPad;
-  }
+  // Padding occupies align16(length) like any frame (the caller checked that against the segment): a claim
+  // the janitor padded keeps its producer's unaligned length (frame.hpp).
+  if (type == layout::FrameType::kPad) return FrameKind::kPad;
   const uint8_t flags = layout::state_flags(state);
   if (type == layout::FrameType::kData &&
       (flags & ~layout::kFlagKeySlotMask) == (expected_flags | layout::kFlagEncrypted)) {
@@ -167,7 +163,7 @@ struct PlainFrame {
   // Type and flags in one compare: bits 32..47 of a DATA frame of this stream.
   const uint64_t data_bits = layout::make_state(0, layout::FrameType::kData, expected_flags, 0) >> 32;
   if (((state >> 32) & 0xffff) != data_bits) {
-    return inspect_unusual_frame(frame, position, state, footprint, expected_flags, verify_checksum, info);
+    return inspect_unusual_frame(frame, position, state, expected_flags, verify_checksum, info);
   }
   return check_data_frame(frame, position, state, expected_flags, verify_checksum, FrameKind::kData, info);
 }

@@ -1,20 +1,31 @@
 #include "log/frame_unblock.hpp"
 
 #include "log/frame_walk.hpp"
+#include "wait/eventcount.hpp"
 
 namespace shmstream::detail {
 
 using layout::FrameType;
 
-bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t observed_state) noexcept {
+bool pad_claimed_frame(layout::ShardEntry& entry, const MappedSegment& segment, uint64_t offset,
+                       uint64_t observed_state) noexcept {
   const int32_t length = layout::state_length(observed_state);
-  if (length >= 0) return false;
-  const uint64_t footprint = layout::state_footprint(observed_state);
-  if (footprint > segment.size() - offset) return false;  // corrupted claim: leave it for the operator
+  if (length >= 0 || length == INT32_MIN) return false;
+  if (layout::state_footprint(observed_state) > segment.size() - offset) {
+    return false;  // corrupted claim: leave it for the operator
+  }
+  // Announce, then barrier, then pad (docs/DESIGN.md §4.1): a shared producer commits with a store and
+  // then loads the epoch, so either its store is visible to the CAS below (which then fails) or its load
+  // comes after the barrier and sees the raise (and it looks at its frame again).
+  // seq_cst: a full barrier of its own, for producers without the membarrier (FrameCommit::kSharedSeqCst).
+  entry.unblock_epoch.fetch_add(1, std::memory_order_seq_cst);
+  barrier_against_plain_publishers();
   uint64_t expected = observed_state;
-  // seq_cst: publishes the padding to readers and orders it before the eventcount's waiter-count load.
+  // The padding keeps the claim's length, which is what a stalled producer's late commit stores: the word
+  // stays padding whether its store lands before or after this CAS. seq_cst: publishes the padding to
+  // readers and orders it before the eventcount's waiter-count load.
   return segment.frame(offset).state.compare_exchange_strong(
-      expected, layout::make_state(static_cast<int32_t>(footprint), FrameType::kPad, 0, 0), std::memory_order_seq_cst,
+      expected, layout::make_state(-length, FrameType::kPad, 0, 0), std::memory_order_seq_cst,
       std::memory_order_relaxed);
 }
 
@@ -67,15 +78,15 @@ uint64_t pad_from_first_free_frame(const MappedSegment& segment, uint64_t offset
   return offset;
 }
 
-bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept {
-  return layout::state_length(frame.state) < 0 ? pad_claimed_frame(frame.segment, frame.offset, frame.state)
+bool pad_unsettled_frame(const ShardLog& log, const UnsettledFrame& frame) noexcept {
+  return layout::state_length(frame.state) < 0 ? pad_claimed_frame(log.entry(), frame.segment, frame.offset, frame.state)
                                                : pad_unwritten_gap(frame.segment, frame.offset, frame.reserved_end) > 0;
 }
 
 uint64_t settle_abandoned_frames(const ShardLog& log, uint64_t from) noexcept {
   uint64_t settled = 0;
   const WalkResult walk = walk_unsettled_frames(log, from, UINT64_MAX, [&](const UnsettledFrame& frame) {
-    if (!pad_unsettled_frame(frame)) return UnsettledAction::kStop;
+    if (!pad_unsettled_frame(log, frame)) return UnsettledAction::kStop;
     ++settled;
     return UnsettledAction::kLookAgain;  // padding now
   });

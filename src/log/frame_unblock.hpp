@@ -5,15 +5,18 @@
 #include <cstdint>
 
 #include "segment/segment_file.hpp"
+#include "shmstream/layout/shard_entry.hpp"
 
 namespace shmstream::detail {
 
 class ShardLog;
 struct UnsettledFrame;
 
-// A claimed frame (negative length) observed with `observed_state` becomes a PAD of its footprint.
-// false if the frame changed meanwhile (the producer committed after all).
-bool pad_claimed_frame(const MappedSegment& segment, uint64_t offset, uint64_t observed_state) noexcept;
+// A claimed frame (negative length) observed with `observed_state` becomes a PAD of the claim's length,
+// announced first in `entry`'s unblock epoch. false if the frame changed meanwhile (the producer committed
+// after all).
+bool pad_claimed_frame(layout::ShardEntry& entry, const MappedSegment& segment, uint64_t offset,
+                       uint64_t observed_state) noexcept;
 
 // Reserved but never claimed bytes: pads 16-byte slots from `offset` while their state word is 0, stopping
 // at the first claimed/committed frame or at `limit` (the reserved tail). Slot by slot, so a producer that
@@ -31,8 +34,8 @@ uint64_t pad_damaged_range(const ShardLog& log, uint64_t position, uint64_t obse
 // the way ends it there, and the janitor reports the damage).
 uint64_t pad_from_first_free_frame(const MappedSegment& segment, uint64_t offset) noexcept;
 
-// Pads an unsettled frame as it stands (claimed: its length; unclaimed: the gap up to the next frame).
-bool pad_unsettled_frame(const UnsettledFrame& frame) noexcept;
+// Pads an unsettled frame of `log` as it stands (claimed: its length; unclaimed: the gap up to the next frame).
+bool pad_unsettled_frame(const ShardLog& log, const UnsettledFrame& frame) noexcept;
 
 // Pads every unfinished frame of the shard from `from` on, without a timeout: only for a caller that knows
 // every producer that reserved them is dead (an exclusive producer that has just taken the writers lock).

@@ -33,7 +33,7 @@ void ShardAppender::set_encryption(FrameCipher* cipher, uint32_t generation) noe
 Status ShardAppender::abandon(uint64_t offset, std::string_view key, std::string_view data) noexcept {
   const uint64_t pad = layout::make_state(static_cast<int32_t>(layout::align_frame(frame_length(key, data))),
                                           FrameType::kPad, 0, 0);
-  if (commit_ == FrameCommit::kShared) {
+  if (claims_shared(commit_)) {
     uint64_t expected = claimed_state(key, data);
     // seq_cst: publishes the padding and orders it before the eventcount load; a failure means the janitor
     // padded the stalled claim already, which is as good.
@@ -72,7 +72,7 @@ Status ShardAppender::attach_active_segment() noexcept {
 
 Status ShardAppender::append_slow(std::string_view key, std::string_view data, uint64_t footprint,
                                   int64_t arrival_ns, uint64_t& sequence_number) noexcept {
-  if (commit_ == FrameCommit::kShared) {
+  if (claims_shared(commit_)) {
     // acquire: as in the fast path.
     return append_shared_slow(key, data, footprint, arrival_ns, tail_->load(std::memory_order_acquire),
                               sequence_number);
@@ -160,7 +160,7 @@ void ShardAppender::reserved(uint64_t offset, uint64_t bytes, int64_t arrival_ns
 void ShardAppender::seal(int64_t arrival_ns) noexcept {
   layout::SegmentHeader& header = segment_->header();
   // release: the hint says "full" to every shared producer still holding this segment.
-  if (commit_ == FrameCommit::kShared) tail_->store(log_->segment_size(), std::memory_order_release);
+  if (claims_shared(commit_)) tail_->store(log_->segment_size(), std::memory_order_release);
   header.last_arrival_ns.store(arrival_ns, std::memory_order_relaxed);  // relaxed: retention hint
   header.flags.fetch_or(layout::kSegmentFlagSealed, std::memory_order_release);
   flush_metrics();
@@ -271,7 +271,7 @@ void ShardAppender::append_group(std::span<AppendItem> items) noexcept {
     }
     total += footprint(item.key.size(), item.data.size());
   }
-  if (commit_ == FrameCommit::kShared || items.size() == 1 || !fits(total)) {
+  if (claims_shared(commit_) || items.size() == 1 || !fits(total)) {
     append_group_one_by_one(items, arrival_ns);
     return;
   }
@@ -327,6 +327,17 @@ void ShardAppender::count_failure(const Status& status) noexcept {
   // relaxed: monitoring counters, no ordering with anything.
   entry_->put_errors.fetch_add(1, std::memory_order_relaxed);
   if (status.code() == StatusCode::kAborted) entry_->aborted_puts.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool ShardAppender::commit_survived_unblock(layout::FrameHeader& header) noexcept {
+  // seq_cst: our length store is visible before the loads below, so a janitor's CAS still to come fails on
+  // it (the claim it watched is gone), and the word we load holds any padding that came before it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // relaxed: after the fence. Any epoch seen from here on will do: the janitor pads a claim only after
+  // watching it for the unblock timeout, so its raise for our next frame comes after this load.
+  unblock_epoch_seen_ = entry_->unblock_epoch.load(std::memory_order_relaxed);
+  // relaxed: after the fence as above. Our store set the length alone; padding changed the type.
+  return layout::state_type(header.state.load(std::memory_order_relaxed)) == FrameType::kData;
 }
 
 Status ShardAppender::wake_readers_after_fast_append() noexcept {

@@ -2,7 +2,8 @@
 //
 // The put of a record that fits the segment the appender already holds is one inlined fast path: reserve
 // (a shared producer by claiming the frame at the tail hint with a CAS; an exclusive one with a plain load
-// + store of the tail, then a plain claim), copy, checksum if the stream has checksums, commit, wake
+// + store of the tail, then a plain claim), copy, checksum if the stream has checksums, commit (a store for
+// either), wake
 // readers if any sleep. Everything else — the first frame of a segment, the request to prepare the next
 // one, a frame another producer claimed first, a full segment, a roll, a close by a reshard, a frame the
 // janitor took away — goes to the out-of-line slow path, which is the general protocol.
@@ -35,11 +36,18 @@ struct AppendItem {
 
 // How frames are claimed and committed.
 enum class FrameCommit : uint8_t {
-  kShared,           // CAS claim (the reservation), seq_cst CAS commit: two locked instructions
+  kShared,           // CAS claim (the reservation), release store commit of the length, then the unblock
+                     // epoch's check: one locked instruction (waiters and the janitor supply the barrier
+                     // with membarrier: eventcount.hpp, frame_unblock.cpp)
   kExclusive,        // plain-store reservation, relaxed store claim, release store commit (waiters and
                      // reshards supply the barrier with membarrier: eventcount.hpp, stream/reshard.cpp)
+  kSharedSeqCst,     // kShared with a seq_cst fence after the commit, where the kernel lacks that barrier
   kExclusiveSeqCst,  // fetch_add reservation and a seq_cst commit, where the kernel lacks that barrier
 };
+// Whether producers of this mode claim frames with a CAS (several may append to a shard at once).
+constexpr bool claims_shared(FrameCommit commit) noexcept {
+  return commit == FrameCommit::kShared || commit == FrameCommit::kSharedSeqCst;
+}
 
 class ShardAppender {
  public:
@@ -72,7 +80,7 @@ class ShardAppender {
   [[gnu::always_inline]] Status append_at(std::string_view key, std::string_view data, uint64_t footprint,
                                           int64_t arrival_ns, uint64_t& sequence_number) noexcept {
     uint64_t offset;
-    if (commit_ == FrameCommit::kShared) {
+    if (claims_shared(commit_)) {
       // The claim is the reservation (docs/DESIGN.md §4.1): CAS the state word of the first free frame
       // 0 -> claimed. The tail is a hint that is never past the first free frame; a frame some other
       // producer claimed first is stepped over in the slow path.
@@ -127,7 +135,7 @@ class ShardAppender {
   template <FrameCommit kCommit>
   [[gnu::always_inline]] bool reserve_fast(uint64_t footprint, uint64_t claimed, uint64_t& offset,
                                            uint8_t*& frame) noexcept {
-    static_assert(kCommit != FrameCommit::kExclusiveSeqCst);
+    static_assert(kCommit == FrameCommit::kShared || kCommit == FrameCommit::kExclusive);
     // Loaded once, before the fences below, which would make the compiler load it again after each. The
     // tail is found from it (the segment header is at the segment's start): one load and register less.
     uint8_t* const bytes = segment_bytes_;
@@ -201,13 +209,8 @@ class ShardAppender {
     }
     if constexpr (kCommit == FrameCommit::kExclusive) {
       header.state.store(committed, std::memory_order_release);  // release: as in fill_and_commit()
-    } else {
-      uint64_t claimed = fast_state<kChecksum>(key_length, length, true);
-      // seq_cst: as in fill_and_commit().
-      if (!header.state.compare_exchange_strong(claimed, committed, std::memory_order_seq_cst,
-                                                std::memory_order_relaxed)) [[unlikely]] {
-        return false;
-      }
+    } else if (!commit_shared<kCommit>(header, static_cast<uint32_t>(length))) [[unlikely]] {
+      return false;
     }
     // IncomingRecords/Bytes: flushed at the metrics checkpoints of the slow path (reserved()), so the count
     // is two adds, of the frame length (the payload is not kept in a register for it): flush_metrics()
@@ -216,6 +219,27 @@ class ShardAppender {
     ++pending_fast_records_;
     return true;
   }
+  // A shared producer's commit of its claimed frame of `length` bytes (docs/DESIGN.md §4.1): the length
+  // stored into the claim, then the unblock epoch loaded. The janitor raises the epoch, runs a membarrier,
+  // then pads by CAS (§4.6): if its CAS won, our store came after the barrier, so our load sees the raise.
+  // An unmoved epoch means the frame is ours; a moved one, that the frame may be padding: looked up out of
+  // line. false: the janitor padded the stalled claim first, nothing was written.
+  template <FrameCommit kCommit>
+  [[gnu::always_inline]] bool commit_shared(layout::FrameHeader& header, uint32_t length) noexcept {
+    static_assert(claims_shared(kCommit));
+    layout::store_committed_length(header, length);
+    if constexpr (kCommit == FrameCommit::kShared) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);  // the barrier itself is the janitor's membarrier
+    } else {
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // no membarrier: the store-load barrier is ours
+    }
+    // relaxed: ordered after our store by the fence above; the janitor raises it with a seq_cst RMW.
+    if (entry_->unblock_epoch.load(std::memory_order_relaxed) == unblock_epoch_seen_) [[likely]] return true;
+    return commit_survived_unblock(header);
+  }
+  // The unblock epoch moved since this appender last looked (commit_shared()): whether the committed frame
+  // at `header` is still DATA, not the janitor's padding.
+  [[gnu::noinline]] bool commit_survived_unblock(layout::FrameHeader& header) noexcept;
   // Whether a reader sleeps on either eventcount, after a commit. seq_cst: as in notify_waiters() (the load
   // after the commit). One branch for both eventcounts.
   [[gnu::always_inline]] bool readers_wait() const noexcept {
@@ -292,7 +316,7 @@ class ShardAppender {
   // An exclusive producer's claim: a plain store, since no janitor touches this stream's frames while it
   // lives; it only tells one that comes after its death how long the frame is, so it is the negated length
   // alone (docs/FORMAT.md "Exclusive append"): type, flags and key length come with the commit. A shared
-  // producer's claim is the whole word (claimed_state()), which its commit CAS compares.
+  // producer's claim is the whole word but the length (claimed_state()); its commit stores the length.
   static uint64_t exclusive_claim(uint64_t length) noexcept { return static_cast<uint32_t>(0u - length); }
   void claim_by_store(uint64_t offset, std::string_view key, std::string_view data) noexcept {
     // relaxed: as above. The signal fence keeps the compiler from sinking the claim below the payload
@@ -329,11 +353,10 @@ class ShardAppender {
       header.state.store(committed, std::memory_order_release);
     } else if (commit_ == FrameCommit::kExclusiveSeqCst) {
       header.state.store(committed, std::memory_order_seq_cst);  // seq_cst: release + the store-load ordering
-    } else if (uint64_t expected = claimed_state(key, data); !header.state.compare_exchange_strong(
-                   expected, committed, std::memory_order_seq_cst, std::memory_order_relaxed)) [[unlikely]] {
-      // seq_cst: releases the frame to readers, and orders it before the waiter-count load of the eventcount.
-      // A failure: the janitor turned the stalled claim into padding.
-      return aborted();
+    } else if (!(commit_ == FrameCommit::kShared
+                     ? commit_shared<FrameCommit::kShared>(header, frame_length(key, data))
+                     : commit_shared<FrameCommit::kSharedSeqCst>(header, frame_length(key, data)))) [[unlikely]] {
+      return aborted();  // the janitor turned the stalled claim into padding
     }
     ShardLog::wake_readers(*entry_, *stream_header_);
     pending_bytes_ += key.size() + data.size();
@@ -399,6 +422,7 @@ class ShardAppender {
   uint64_t data_state_;   // make_state(0, kData, flags_, 0): the state word's fixed fields
   uint32_t trailer_bytes_;
   RealtimeClock* clock_;
+  uint64_t unblock_epoch_seen_ = 0;  // the shard's unblock epoch when this appender last checked (shared)
   std::shared_ptr<MappedSegment> segment_;
   // The held segment, unpacked for the fast path.
   // Before a segment is held: a zeroed header, so the fast path's tail load reads something (fast_limit_ is 0

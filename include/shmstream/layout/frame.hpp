@@ -10,7 +10,9 @@
 //                                  (16-byte tag trailer; key and data are AES-256-GCM ciphertext), bits 2..6
 //                                  the key generation modulo 32 (encrypted frames only), bit 7 reserved (0)
 //                     bits 48..63  partition key length
-//  length counts header + key + data + trailers (unpadded); a frame occupies align16(length) bytes.
+//  length counts header + key + data + trailers (unpadded); a frame occupies align16(length) bytes, padding
+//  too (a claim the janitor padded keeps its producer's length: see store_committed_length()).
+//  A shared producer's claim holds the committed word's bits 32..63 already: its commit stores bits 0..31.
 //  The sequence number of a record is its position (segment base + offset): it is not stored.
 //  Trailers follow the data in this order, unaligned (read and written with memcpy):
 //    CHECKSUM (u64): XXH3_64bits_withSeed(bytes 8 .. end of data, seed = position ^ committed state word)
@@ -20,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -67,6 +70,18 @@ constexpr uint64_t make_state(int32_t length, FrameType type, uint8_t flags, uin
   return uint64_t{static_cast<uint32_t>(length)} | (uint64_t{static_cast<uint8_t>(type)} << 32) |
          (uint64_t{flags} << 40) | (uint64_t{key_length} << 48);
 }
+// A shared producer's commit (docs/DESIGN.md §4.1): a release store of the length into bits 0..31 alone,
+// over a claim whose bits 32..63 are the committed word's. A janitor that padded the claim first changed
+// the type in bits 32..39 (to PAD, with this same length), which this store leaves as it is: the frame stays
+// padding for every reader, and the producer can tell. An aligned 4-byte store and another CPU's locked
+// 8-byte CAS of the word that holds it are ordered whole by the cache line on x86-64 (the Linux kernel's
+// qspinlock mixes sizes the same way); the word is little-endian, so bits 0..31 are its first 4 bytes.
+inline void store_committed_length(FrameHeader& header, uint32_t length) noexcept {
+  static_assert(std::endian::native == std::endian::little);
+  // release: publishes the frame's bytes to readers, whose acquire load of the whole word reads it.
+  __atomic_store_n(reinterpret_cast<uint32_t*>(&header.state), length, __ATOMIC_RELEASE);
+}
+
 constexpr int32_t state_length(uint64_t state) noexcept { return static_cast<int32_t>(state & 0xffffffffu); }
 
 // Bytes a record occupies in the log: header, key, data and `trailer_bytes`, aligned.

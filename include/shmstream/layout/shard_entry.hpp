@@ -7,8 +7,8 @@
 //  line 1 (segment roll, trim, reshard):
 //   64 active segment number (bit 63: closed, no roll may publish a next segment) | 72 trim horizon (position) | 80 created ns | 88 closed ns |
 //   96 child index 0 | 100 child index 1 | 104 reserved ..128
-//  line 2 (eventcount for blocking readers):
-//  128 futex word (u32) | 132 waiter count (u32) | ..192 reserved
+//  line 2 (eventcount for blocking readers; the unblock epoch, which producers load beside the waiter count):
+//  128 futex word (u32) | 132 waiter count (u32) | 136 unblock epoch (u64; since 2.4) | ..192 reserved
 //  line 3 (metrics, flushed in batches by producers and by the janitor):
 //  192 incoming records | 200 incoming bytes | 208 put errors | 216 unblocked frames |
 //  224 trimmed segments | 232 aborted puts | ..256 reserved
@@ -49,7 +49,10 @@ struct alignas(64) ShardEntry {
   // line 2
   std::atomic<uint32_t> futex_word;
   std::atomic<uint32_t> waiter_count;
-  uint8_t reserved2[56];
+  // +1 by the janitor before it pads a claimed frame (docs/DESIGN.md §4.6): a shared producer that finds it
+  // moved after its commit checks whether its frame became padding (§4.1).
+  std::atomic<uint64_t> unblock_epoch;
+  uint8_t reserved2[48];
   // line 3
   std::atomic<uint64_t> incoming_records;
   std::atomic<uint64_t> incoming_bytes;
@@ -80,6 +83,7 @@ static_assert(offsetof(ShardEntry, closed_ns) == 88);
 static_assert(offsetof(ShardEntry, child_index) == 96);
 static_assert(offsetof(ShardEntry, futex_word) == 128);
 static_assert(offsetof(ShardEntry, waiter_count) == 132);
+static_assert(offsetof(ShardEntry, unblock_epoch) == 136);
 static_assert(offsetof(ShardEntry, incoming_records) == 192);
 static_assert(offsetof(ShardEntry, aborted_puts) == 232);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);

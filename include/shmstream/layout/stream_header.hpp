@@ -24,6 +24,9 @@
 // no throttling, so either library reads the other's files. Changes to 584..592 bump the shard table
 // epoch (32) as well, so producers re-read them where they re-read the table (docs/FORMAT.md).
 // Layout 2.2: stream encryption (1024..2039; encryption type at 96 = 1 for KMS, key id at 104 as given).
+// Layout 2.3: the start time of each key generation. Layout 2.4: shared producers commit with a store of the
+// length alone; the janitor announces each unblock in the shard entry's unblock epoch (shard_entry.hpp) and
+// pads a claim with the claim's own length (frame.hpp), so padding lengths need not be multiples of 16.
 #pragma once
 
 #include <atomic>
@@ -34,7 +37,7 @@ namespace shmstream::layout {
 
 inline constexpr uint32_t kStreamMagic = 0x4d525453;  // "STRM" little-endian
 inline constexpr uint16_t kStreamLayoutMajor = 2;
-inline constexpr uint16_t kStreamLayoutMinor = 3;
+inline constexpr uint16_t kStreamLayoutMinor = 4;
 inline constexpr uint64_t kStreamHeaderSize = 4096;
 inline constexpr uint32_t kMaxStreamNameLength = 128;
 inline constexpr uint32_t kMaxKeyIdLength = 151;

@@ -38,7 +38,7 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
-  EXPECT_EQ(layout::stream_magic_word(), 0x000300024d525453ull);  // 2.3
+  EXPECT_EQ(layout::stream_magic_word(), 0x000400024d525453ull);  // 2.4
   EXPECT_EQ(layout::throughput_magic_word(), 0x0000000155524854ull);  // 1.0
   EXPECT_EQ(layout::segment_magic_word(), 0x0000000247455353ull);  // 2.0
   EXPECT_EQ(layout::make_state(100, layout::FrameType::kData, 0, 5), 0x0005000100000064ull);
