@@ -14,9 +14,12 @@
 #include "shmstream/layout/shard_entry.hpp"
 #include "shmstream/layout/shard_throughput.hpp"
 #include "shmstream/layout/stream_header.hpp"
+#include "shmstream/janitor.hpp"
 #include "shmstream/producer.hpp"
+#include "shmstream/reader.hpp"
 #include "shmstream/stream.hpp"
 #include "crypto/key_store.hpp"
+#include "dead_producers.hpp"
 #include "test_support.hpp"
 
 using namespace shmstream;
@@ -125,6 +128,39 @@ TEST(Layout, SegmentAndFrameBytes) {
   EXPECT_EQ(std::memcmp(segment.data() + 80, "keyhello", 8), 0);
   for (size_t i = 88; i < 96; ++i) EXPECT_EQ(segment[i], 0) << "padding byte " << i;
   EXPECT_EQ(at<uint64_t>(segment, 96), layout::make_state(58, layout::FrameType::kData, 0, 2));
+}
+
+// Layout 2.4: the janitor pads a stalled shared claim with the claim's own length (here not a multiple of 16)
+// and counts the unblock in the shard entry's epoch at 136 first; readers step over the padding.
+TEST(Layout, UnblockedClaimBytes) {
+  test::TempRoot root;
+  StreamOptions options;
+  options.segment_size = 4096;
+  options.checksums = false;
+  auto stream = Stream::create("unblock", options, root.path());
+  Producer producer(stream);
+  PutResult before, after;
+  ASSERT_TRUE(producer.put_record("k", "before", before).is_ok());
+  const uint64_t claim = test::claim_at_the_hint_and_die(*stream, 40);
+  ASSERT_TRUE(producer.put_record("k", "after", after).is_ok());
+  JanitorOptions janitor_options;
+  janitor_options.root = root.path();
+  Janitor janitor(janitor_options);
+  const int64_t start = now_ns();
+  janitor.do_work(start);
+  janitor.do_work(start + 3'000'000'000);
+  ASSERT_EQ(janitor.counters().frames_unblocked, 1u);
+
+  const auto segment = read_file(root.path() + "/unblock/shards/0/00000000000000000000.seg");
+  EXPECT_EQ(at<uint64_t>(segment, claim), 0x0000000200000028ull);  // PAD, flags 0, key length 0, length 40
+  const auto meta = read_file(root.path() + "/unblock/stream.meta");
+  EXPECT_EQ(at<uint64_t>(meta, 4096 + 136), 1u);  // shard 0's unblock epoch
+  ShardReader reader(stream, 0, {IteratorType::kTrimHorizon});
+  RecordBatch batch;
+  ASSERT_TRUE(reader.get_records(batch, 10).is_ok());
+  ASSERT_EQ(batch.records.size(), 2u);
+  EXPECT_EQ(batch.records[1].data, "after");
+  EXPECT_EQ(batch.records[1].sequence_number, claim + 48);  // the padding occupies align16(40) bytes
 }
 
 TEST(Layout, ChecksumTrailer) {
