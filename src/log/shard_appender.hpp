@@ -3,8 +3,7 @@
 // The put of a record that fits the segment the appender already holds is one inlined fast path: reserve
 // (a shared producer by claiming the frame at the tail hint with a CAS; an exclusive one with a plain load
 // + store of the tail, then a plain claim), copy, checksum if the stream has checksums, commit (a store for
-// either), wake
-// readers if any sleep. Everything else — the first frame of a segment, the request to prepare the next
+// either), wake readers if any sleep. Everything else — the first frame of a segment, the request to prepare the next
 // one, a frame another producer claimed first, a full segment, a roll, a close by a reshard, a frame the
 // janitor took away — goes to the out-of-line slow path, which is the general protocol.
 #pragma once

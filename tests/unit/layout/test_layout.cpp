@@ -38,6 +38,15 @@ T at(const std::vector<uint8_t>& bytes, size_t offset) {
   return value;
 }
 
+// A stream of one shard with 4 KiB segments and no checksums, whose first frame is at offset 64 of its
+// first segment file.
+std::shared_ptr<Stream> small_plain_stream(const std::string& name, const test::TempRoot& root) {
+  StreamOptions options;
+  options.segment_size = 4096;
+  options.checksums = false;
+  return Stream::create(name, options, root.path());
+}
+
 }  // namespace
 
 TEST(Layout, VersionWordsAreStable) {
@@ -101,10 +110,7 @@ TEST(Layout, StreamMetaBytes) {
 
 TEST(Layout, SegmentAndFrameBytes) {
   test::TempRoot root;
-  StreamOptions options;
-  options.segment_size = 4096;
-  options.checksums = false;
-  auto stream = Stream::create("frames", options, root.path());
+  auto stream = small_plain_stream("frames", root);
   Producer producer(stream);
   PutResult first, second;
   ASSERT_TRUE(producer.put_record("key", "hello", first).is_ok());
@@ -134,10 +140,7 @@ TEST(Layout, SegmentAndFrameBytes) {
 // and counts the unblock in the shard entry's epoch at 136 first; readers step over the padding.
 TEST(Layout, UnblockedClaimBytes) {
   test::TempRoot root;
-  StreamOptions options;
-  options.segment_size = 4096;
-  options.checksums = false;
-  auto stream = Stream::create("unblock", options, root.path());
+  auto stream = small_plain_stream("unblock", root);
   Producer producer(stream);
   PutResult before, after;
   ASSERT_TRUE(producer.put_record("k", "before", before).is_ok());
