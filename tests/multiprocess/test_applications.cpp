@@ -23,8 +23,10 @@
 #include "shmstream/stream.hpp"
 #include "shmstream/worker.hpp"
 #include "../unit/test_support.hpp"
+#include "common/monotonic_clock.hpp"
 
 using namespace shmstream;
+using shmstream::detail::monotonic_ns;
 
 namespace {
 
@@ -38,12 +40,6 @@ struct LogEntry {
   uint64_t key;      // record: the key number
   uint64_t counter;  // record: its number within its key
 };
-
-int64_t monotonic_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
 
 // Records are "<key> <counter>" with partition key "k<key>".
 class LoggingProcessor : public RecordProcessor {
