@@ -1,31 +1,17 @@
-// Between the public Checkpoint and the lease table's rows (layout/lease_table.hpp), and the clocks leases
-// are timed with.
+// Between the public Checkpoint and the lease table's rows (layout/lease_table.hpp). Leases are timed with
+// CLOCK_BOOTTIME (common/system_clocks.hpp); the table's wall-clock fields take CLOCK_REALTIME (now_ns()).
 #pragma once
-
-#include <time.h>
 
 #include <cstring>
 #include <string>
 #include <string_view>
 
 #include "application/process_identity.hpp"
+#include "common/system_clocks.hpp"
 #include "shmstream/application.hpp"
 #include "shmstream/layout/lease_table.hpp"
 
 namespace shmstream::detail {
-
-// CLOCK_BOOTTIME: one clock for every process of the host, never set back, counting suspend: lease expiry.
-inline int64_t boottime_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_BOOTTIME, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
-inline int64_t realtime_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
 
 inline layout::CheckpointKind layout_kind(Checkpoint::Kind kind) noexcept {
   return static_cast<layout::CheckpointKind>(static_cast<uint32_t>(kind) + 1);

@@ -9,7 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "common/monotonic_clock.hpp"
+#include "common/system_clocks.hpp"
 #include "shmstream/layout/shard_throughput.hpp"
 #include "shmstream/limits.hpp"
 

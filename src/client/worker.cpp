@@ -13,6 +13,7 @@
 #include <random>
 
 #include "client/worker_core.hpp"
+#include "shmstream/clock.hpp"
 #include "shmstream/limits.hpp"
 #include "stream/stream_state.hpp"
 
@@ -61,7 +62,7 @@ void WorkerCore::take(layout::LeaseRow& row, int64_t now, int64_t wall) const {
 bool WorkerCore::track_new_shards(LeaseTableImage& image, const StreamInfo& info) const {
   const bool creating = !image.initialized();
   if (creating) {
-    image.header.created_ns = realtime_ns();
+    image.header.created_ns = now_ns();
     image.header.initial_position = static_cast<uint32_t>(layout_kind(options.initial_position));
     image.header.initial_timestamp_ns = options.initial_timestamp_ns;
   }
@@ -93,7 +94,7 @@ void WorkerCore::pass() {
   }
   const StreamInfo info = stream->describe();
   const int64_t now = boottime_ns();
-  const int64_t wall = realtime_ns();
+  const int64_t wall = now_ns();
   const int64_t failover_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.failover_time).count();
   const bool renew_due = now - last_renewal_ns_ >= failover_ns / 4;
   std::map<std::pair<uint32_t, uint64_t>, bool> alive;  // one look at /proc per owner per pass
@@ -221,7 +222,7 @@ void WorkerCore::stop_consumers(bool lease_lost) {
 }
 
 void WorkerCore::release_leases() {
-  const int64_t wall = realtime_ns();
+  const int64_t wall = now_ns();
   table.update([&](LeaseTableImage& image) {
     bool changed = false;
     for (layout::LeaseRow& row : image.rows) {

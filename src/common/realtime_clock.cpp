@@ -5,15 +5,12 @@
 #include <fstream>
 #include <string>
 
+#include "common/system_clocks.hpp"
 #include "shmstream/clock.hpp"
 
 namespace shmstream {
 
-int64_t now_ns() noexcept {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
+int64_t now_ns() noexcept { return detail::clock_ns(CLOCK_REALTIME); }
 
 }  // namespace shmstream
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "common/monotonic_clock.hpp"
+#include "common/system_clocks.hpp"
 #include "shmstream/clock.hpp"
 #include "shmstream/status.hpp"
 

@@ -16,7 +16,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "common/monotonic_clock.hpp"
+#include "common/system_clocks.hpp"
 #include "shmstream/record.hpp"
 #include "shmstream/status.hpp"
 #include "wait/eventcount.hpp"

@@ -23,7 +23,7 @@
 #include "shmstream/stream.hpp"
 #include "shmstream/worker.hpp"
 #include "../unit/test_support.hpp"
-#include "common/monotonic_clock.hpp"
+#include "common/system_clocks.hpp"
 
 using namespace shmstream;
 using shmstream::detail::monotonic_ns;
